@@ -1,0 +1,456 @@
+//! The format layer: reads a file's text into a flat list of leaves with byte
+//! spans, and writes by splicing new text into those spans.
+//!
+//! A format knows text and nothing about crypto. Parsing gives a
+//! [`ParsedFile`]: every scalar value and every comment, in document order,
+//! each with its [`KeyPath`], its type as the format resolves it, its decoded
+//! text and the byte range that holds it; plus the `sops` metadata block(s),
+//! read into a generic tree. Writing never re-serializes a document: the
+//! caller asks the format for the text that shows a new value at a leaf's
+//! position ([`Syntax::render`]) and for the text of a new metadata block
+//! ([`Syntax::metadata_splices`]), then applies those [`Splice`]s to the
+//! original text. Everything outside the replaced spans stays byte for byte.
+//!
+//! Invariants every format keeps (the conformance suite checks them):
+//! - `leaves` are in document order and their spans do not overlap;
+//! - the metadata subtree (top-level `sops` key, `[sops]` section/table,
+//!   `sops_*` dotenv lines) is never reported as leaves;
+//! - parsing the output of a splice gives the same paths, kinds and spans
+//!   shifted by the splice lengths;
+//! - error messages never contain value or comment text.
+
+pub mod dotenv;
+pub mod ini;
+pub mod json;
+pub mod toml;
+pub mod yaml;
+
+use std::ops::Range;
+use std::path::Path;
+
+use crate::path::KeyPath;
+use crate::secret::SecretText;
+
+/// The file formats botsecrets reads and writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FormatKind {
+    /// YAML 1.2 (`.yaml`, `.yml`), multi-document streams included.
+    Yaml,
+    /// JSON (`.json`); top level must be an object.
+    Json,
+    /// TOML (`.toml`); a botsecrets extension of the sops format.
+    Toml,
+    /// dotenv (`.env`, `*.env`, `.env.*`).
+    Dotenv,
+    /// INI (`.ini`).
+    Ini,
+}
+
+impl FormatKind {
+    /// All formats, in the order shown to users.
+    pub const ALL: [FormatKind; 5] = [
+        FormatKind::Yaml,
+        FormatKind::Json,
+        FormatKind::Toml,
+        FormatKind::Dotenv,
+        FormatKind::Ini,
+    ];
+
+    /// The name used by `--input-type` / `--output-type`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FormatKind::Yaml => "yaml",
+            FormatKind::Json => "json",
+            FormatKind::Toml => "toml",
+            FormatKind::Dotenv => "dotenv",
+            FormatKind::Ini => "ini",
+        }
+    }
+
+    /// Parses a `--input-type` name (`yaml`, `yml`, `json`, `toml`,
+    /// `dotenv`, `env`, `ini`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "yaml" | "yml" => Some(FormatKind::Yaml),
+            "json" => Some(FormatKind::Json),
+            "toml" => Some(FormatKind::Toml),
+            "dotenv" | "env" => Some(FormatKind::Dotenv),
+            "ini" => Some(FormatKind::Ini),
+            _ => None,
+        }
+    }
+
+    /// Detects the format from a file name: its extension, or a dotenv
+    /// name such as `.env`, `.env.production` or `prod.env`.
+    pub fn from_path(path: &Path) -> Option<Self> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
+            return Some(FormatKind::Dotenv);
+        }
+        let ext = name.rsplit_once('.')?.1;
+        match ext {
+            "yaml" | "yml" => Some(FormatKind::Yaml),
+            "json" => Some(FormatKind::Json),
+            "toml" => Some(FormatKind::Toml),
+            "ini" => Some(FormatKind::Ini),
+            _ => None,
+        }
+    }
+
+    /// The syntax implementation for this format.
+    pub fn syntax(self) -> &'static dyn Syntax {
+        match self {
+            FormatKind::Yaml => &yaml::Yaml,
+            FormatKind::Json => &json::Json,
+            FormatKind::Toml => &toml::Toml,
+            FormatKind::Dotenv => &dotenv::Dotenv,
+            FormatKind::Ini => &ini::Ini,
+        }
+    }
+}
+
+/// The type of a scalar as its format resolves it; these are sops' value
+/// types (the `type:` field of an `ENC[...]` value).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ValueType {
+    /// A string (`type:str`).
+    Str,
+    /// An integer (`type:int`).
+    Int,
+    /// A floating-point number (`type:float`).
+    Float,
+    /// A boolean (`type:bool`).
+    Bool,
+    /// A timestamp (`type:time`, YAML and TOML datetimes).
+    Time,
+}
+
+/// What a leaf is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LeafKind {
+    /// A scalar value of the given type.
+    Value(ValueType),
+    /// A null (YAML `null`/`~`/empty, JSON `null`): never encrypted, never
+    /// part of the MAC.
+    Null,
+    /// A comment.
+    Comment,
+}
+
+/// Rendering context a format records for a leaf, so that a replacement
+/// value can be written validly at that position.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LeafStyle {
+    /// The leaf sits inside a flow collection (`{..}` / `[..]` in YAML,
+    /// any inline value in JSON/TOML): replacements must be quoted and on
+    /// one line.
+    pub flow: bool,
+    /// The column (in characters) of the key or `-` that owns this value;
+    /// block scalars are indented relative to it.
+    pub indent: usize,
+    /// The value was written as a block scalar (YAML `|`/`>`), whose span
+    /// starts at the header and ends before the final line break.
+    pub block: bool,
+}
+
+/// One scalar value or comment of a document.
+#[derive(Debug)]
+pub struct Leaf {
+    /// Where the value sits. For a comment: the path of the mapping or list
+    /// that contains it (the root for top-level comments).
+    pub path: KeyPath,
+    /// Value type, null or comment.
+    pub kind: LeafKind,
+    /// The decoded text:
+    /// - strings: the string after unescaping (YAML block scalars include
+    ///   their final line break as the scalar does);
+    /// - ints: canonical decimal (`0x1F` -> `31`);
+    /// - floats: the source text when it is plain decimal
+    ///   (`-?digits[.digits][e[+-]digits]`), else Rust's `f64` display;
+    /// - bools: `true` / `false`;
+    /// - times: RFC 3339 with nanoseconds trimmed, as Go's
+    ///   `time.RFC3339Nano` prints it (`2024-01-02T00:00:00Z`);
+    /// - nulls: empty;
+    /// - comments: the text after the comment marker, with no line break
+    ///   (for YAML/TOML/dotenv `# x` gives ` x`; for INI see `ini.rs`).
+    pub value: SecretText,
+    /// The bytes that hold the value (quotes and block-scalar header
+    /// included) or the whole comment (marker included, line break
+    /// excluded). Anchors and tags of a YAML scalar are outside the span.
+    pub span: Range<usize>,
+    /// How to write a replacement at this position.
+    pub style: LeafStyle,
+    /// Index of the YAML document in a stream (0 in every other format).
+    pub document: usize,
+}
+
+/// A YAML alias (`*name`) and what it points at.
+#[derive(Debug, Clone)]
+pub struct AliasRef {
+    /// Where the alias sits (its key path).
+    pub path: KeyPath,
+    /// Document index.
+    pub document: usize,
+    /// The index into [`ParsedFile::leaves`] at which the alias occurs in
+    /// document order (the number of leaves before it).
+    pub position: usize,
+    /// The leaves of the anchored node, as a range of indices into
+    /// [`ParsedFile::leaves`] (comments inside it included).
+    pub target: Range<usize>,
+    /// The path of the anchored node.
+    pub target_path: KeyPath,
+    /// The bytes of the `*name` token.
+    pub span: Range<usize>,
+}
+
+/// The `sops` metadata of one document: where it is and what it says.
+#[derive(Debug)]
+pub struct MetadataBlock {
+    /// The bytes to remove to drop the block entirely (for YAML: from the
+    /// start of the `sops:` line through the block's last line break).
+    pub span: Range<usize>,
+    /// The metadata as a generic tree (objects keep field order; scalars
+    /// are strings, numbers or booleans as the format read them).
+    pub tree: serde_json::Value,
+}
+
+/// A parsed document.
+#[derive(Debug, Default)]
+pub struct ParsedFile {
+    /// Every scalar and comment outside the metadata, in document order.
+    pub leaves: Vec<Leaf>,
+    /// The metadata block of each document that has one (YAML streams
+    /// repeat it per document; the first one is authoritative).
+    pub metadata: Vec<MetadataBlock>,
+    /// YAML aliases; empty for other formats.
+    pub aliases: Vec<AliasRef>,
+    /// Number of documents (1 except for YAML streams).
+    pub documents: usize,
+}
+
+impl ParsedFile {
+    /// The metadata that counts (the first document's), if any.
+    pub fn metadata_tree(&self) -> Option<&serde_json::Value> {
+        self.metadata.first().map(|b| &b.tree)
+    }
+
+    /// Every non-comment leaf as sops sees it, in document order: aliases
+    /// are expanded in place, with the expanded leaves' paths rewritten to
+    /// the alias position. Yields `(path, leaf index)`.
+    pub fn values_in_order(&self) -> Vec<(KeyPath, usize)> {
+        let mut out = Vec::with_capacity(self.leaves.len());
+        let mut aliases = self.aliases.iter().peekable();
+        for (i, leaf) in self.leaves.iter().enumerate() {
+            while let Some(alias) = aliases.next_if(|a| a.position <= i) {
+                self.push_alias(alias, &mut out);
+            }
+            if leaf.kind != LeafKind::Comment {
+                out.push((leaf.path.clone(), i));
+            }
+        }
+        for alias in aliases {
+            self.push_alias(alias, &mut out);
+        }
+        out
+    }
+
+    fn push_alias(&self, alias: &AliasRef, out: &mut Vec<(KeyPath, usize)>) {
+        for j in alias.target.clone() {
+            let leaf = &self.leaves[j];
+            if leaf.kind == LeafKind::Comment {
+                continue;
+            }
+            let rest = &leaf.path.segments()[alias.target_path.segments().len()..];
+            let mut segments = alias.path.segments().to_vec();
+            segments.extend_from_slice(rest);
+            out.push((KeyPath::from_segments(segments), j));
+        }
+    }
+}
+
+/// What to write at a leaf's position.
+pub enum Replacement<'a> {
+    /// An `ENC[...]` string, for a value or a comment.
+    Encrypted(&'a str),
+    /// A plaintext value of the given type, written in the format's
+    /// canonical style (YAML: plain when it reads back as the same type and
+    /// text, else quoted; multi-line strings as block scalars in block
+    /// context).
+    Value(ValueType, &'a str),
+    /// A plaintext comment (the text after the marker).
+    Comment(&'a str),
+}
+
+/// A replacement of a byte range of the original text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Splice {
+    /// The bytes replaced (empty for an insertion).
+    pub range: Range<usize>,
+    /// The new text.
+    pub text: String,
+}
+
+/// Applies non-overlapping splices to `text` (in any order given).
+///
+/// # Panics
+/// Never for splices produced by a format from the same text; overlapping
+/// or out-of-range splices are a bug and are reported as an error instead.
+pub fn apply_splices(text: &str, splices: &mut [Splice]) -> Result<String, FormatError> {
+    splices.sort_by_key(|s| (s.range.start, s.range.end));
+    let mut out =
+        String::with_capacity(text.len() + splices.iter().map(|s| s.text.len()).sum::<usize>());
+    let mut at = 0;
+    for s in splices.iter() {
+        if s.range.start < at || s.range.end > text.len() || s.range.start > s.range.end {
+            return Err(FormatError::Internal("overlapping or out-of-range splice"));
+        }
+        out.push_str(&text[at..s.range.start]);
+        out.push_str(&s.text);
+        at = s.range.end;
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}
+
+/// The 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Errors of the format layer. They name lines, columns and key paths, never
+/// the text of a value or comment.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormatError {
+    /// The text is not valid in the format.
+    #[error("invalid {format} at line {line}, column {column}: {reason}")]
+    Syntax {
+        /// Format name.
+        format: &'static str,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong (no value text).
+        reason: String,
+    },
+    /// The same key appears twice in one mapping / section.
+    #[error("duplicate key {path} at line {line}")]
+    DuplicateKey {
+        /// The duplicated key's path.
+        path: KeyPath,
+        /// 1-based line of the second occurrence.
+        line: usize,
+    },
+    /// Valid syntax that botsecrets (and sops) cannot store, such as a
+    /// top-level list or a non-string key.
+    #[error("unsupported {format} at line {line}: {reason}")]
+    Unsupported {
+        /// Format name.
+        format: &'static str,
+        /// 1-based line.
+        line: usize,
+        /// What is not supported.
+        reason: String,
+    },
+    /// A value cannot be written in this format (e.g. a nested map into
+    /// dotenv).
+    #[error("cannot write {path} as {format}: {reason}")]
+    Unrepresentable {
+        /// Format name.
+        format: &'static str,
+        /// Key path of the value.
+        path: KeyPath,
+        /// Why.
+        reason: String,
+    },
+    /// A bug: the format produced an inconsistent splice.
+    #[error("internal error in the format layer: {0}")]
+    Internal(&'static str),
+}
+
+/// One file format's reading and writing rules.
+pub trait Syntax: Sync {
+    /// The format this implements.
+    fn kind(&self) -> FormatKind;
+
+    /// Parses `text` into leaves and metadata.
+    fn parse(&self, text: &str) -> Result<ParsedFile, FormatError>;
+
+    /// The text that replaces `leaf.span` so that the file holds `with`.
+    fn render(
+        &self,
+        text: &str,
+        leaf: &Leaf,
+        with: &Replacement<'_>,
+    ) -> Result<String, FormatError>;
+
+    /// The splices that make the file's metadata `tree` (replacing each
+    /// existing block, or appending one per document where there is none),
+    /// or that remove every metadata block when `tree` is `None`.
+    ///
+    /// `tree` is an object whose field order is the order to write; string
+    /// values may contain line breaks (the armored age keys).
+    fn metadata_splices(
+        &self,
+        text: &str,
+        parsed: &ParsedFile,
+        tree: Option<&serde_json::Value>,
+    ) -> Result<Vec<Splice>, FormatError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_formats_from_names() {
+        let f = |n: &str| FormatKind::from_path(Path::new(n));
+        assert_eq!(f("secrets.yaml"), Some(FormatKind::Yaml));
+        assert_eq!(f("a/b/secrets.enc.YML"), Some(FormatKind::Yaml));
+        assert_eq!(f("x.json"), Some(FormatKind::Json));
+        assert_eq!(f("Cargo.toml"), Some(FormatKind::Toml));
+        assert_eq!(f(".env"), Some(FormatKind::Dotenv));
+        assert_eq!(f(".env.production"), Some(FormatKind::Dotenv));
+        assert_eq!(f("prod.env"), Some(FormatKind::Dotenv));
+        assert_eq!(f("app.ini"), Some(FormatKind::Ini));
+        assert_eq!(f("blob.bin"), None);
+        assert_eq!(f("README"), None);
+    }
+
+    #[test]
+    fn splices_apply_in_order() {
+        let mut s = vec![
+            Splice {
+                range: 4..5,
+                text: "XY".into(),
+            },
+            Splice {
+                range: 0..1,
+                text: "".into(),
+            },
+        ];
+        assert_eq!(apply_splices("abcdef", &mut s).unwrap(), "bcdXYf");
+        let mut bad = vec![
+            Splice {
+                range: 0..3,
+                text: "".into(),
+            },
+            Splice {
+                range: 2..4,
+                text: "".into(),
+            },
+        ];
+        assert!(apply_splices("abcdef", &mut bad).is_err());
+    }
+
+    #[test]
+    fn line_col_counts_chars() {
+        assert_eq!(line_col("ab\nçd", 5), (2, 2));
+        assert_eq!(line_col("ab", 0), (1, 1));
+    }
+}

@@ -1,0 +1,18 @@
+//! botsecrets: value-encrypted secrets files in the SOPS format.
+//!
+//! The library holds every rule; the `botsecrets` binary (`src/cli/`) only
+//! gathers inputs (flags, environment, files) and reports. The library reads
+//! no environment variables and prints nothing.
+//!
+//! Layers, and which may use which:
+//! - [`format`]: text <-> leaves with byte spans, per file format (no crypto);
+//! - [`crypto`]: AES-256-GCM values, the data key, the MAC (no I/O);
+//! - [`keys`]: age recipients and identities;
+//! - [`metadata`]: the `sops` block, read tolerantly, written exactly;
+//! - [`document`]: where they meet: encrypt, decrypt, re-encrypt.
+
+#![forbid(unsafe_code)]
+
+pub mod format;
+pub mod path;
+pub mod secret;

@@ -1,0 +1,301 @@
+//! `KeyPath`: where a value sits in a document, as the chain of map keys and
+//! list indices from the root.
+//!
+//! The same path has three textual forms:
+//! - the sops AAD, map keys only joined by `:` with a trailing `:` (`a:b:`);
+//!   list indices are *not* part of it (COMPAT(sops): verified on real files);
+//! - the sops `--extract` form `["a"]["b"][0]`;
+//! - the dotted form `a.b[0]`, used in our messages and accepted on input.
+
+use std::fmt;
+
+/// One step of a [`KeyPath`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Segment {
+    /// A map key (YAML/JSON/TOML key, INI section or key, dotenv name).
+    Key(String),
+    /// A list index.
+    Index(usize),
+}
+
+/// The chain of keys and indices from the document root to a node.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyPath(Vec<Segment>);
+
+/// A path given by a user could not be parsed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid key path {input:?}: {reason}")]
+pub struct PathSyntaxError {
+    /// What the user typed (a key path, never a value).
+    pub input: String,
+    /// Why it was rejected.
+    pub reason: &'static str,
+}
+
+impl KeyPath {
+    /// The empty path (the document root).
+    pub fn root() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Builds a path from its segments.
+    pub fn from_segments(segments: Vec<Segment>) -> Self {
+        Self(segments)
+    }
+
+    /// The segments, root first.
+    pub fn segments(&self) -> &[Segment] {
+        &self.0
+    }
+
+    /// Whether this is the root.
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Appends a map key.
+    pub fn push_key(&mut self, key: impl Into<String>) {
+        self.0.push(Segment::Key(key.into()));
+    }
+
+    /// Appends a list index.
+    pub fn push_index(&mut self, index: usize) {
+        self.0.push(Segment::Index(index));
+    }
+
+    /// Removes the last segment.
+    pub fn pop(&mut self) -> Option<Segment> {
+        self.0.pop()
+    }
+
+    /// A new path with `key` appended.
+    pub fn child_key(&self, key: impl Into<String>) -> Self {
+        let mut p = self.clone();
+        p.push_key(key);
+        p
+    }
+
+    /// A new path with `index` appended.
+    pub fn child_index(&self, index: usize) -> Self {
+        let mut p = self.clone();
+        p.push_index(index);
+        p
+    }
+
+    /// Whether `prefix` is a prefix of (or equal to) this path.
+    pub fn starts_with(&self, prefix: &KeyPath) -> bool {
+        self.0.starts_with(&prefix.0)
+    }
+
+    /// The map keys only, in order (what sops' selection rules look at).
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().filter_map(|s| match s {
+            Segment::Key(k) => Some(k.as_str()),
+            Segment::Index(_) => None,
+        })
+    }
+
+    /// The additional authenticated data sops binds a value to:
+    /// map keys joined by `:`, plus a trailing `:`.
+    pub fn aad(&self) -> String {
+        let mut out = String::new();
+        for key in self.keys() {
+            out.push_str(key);
+            out.push(':');
+        }
+        if out.is_empty() {
+            // COMPAT(sops): the root path (top-level comments) has AAD ":".
+            out.push(':');
+        }
+        out
+    }
+
+    /// The sops `--extract` form: `["a"]["b"][0]`.
+    pub fn to_sops_index(&self) -> String {
+        let mut out = String::new();
+        for s in &self.0 {
+            match s {
+                Segment::Key(k) => {
+                    out.push_str("[\"");
+                    for c in k.chars() {
+                        if c == '"' || c == '\\' {
+                            out.push('\\');
+                        }
+                        out.push(c);
+                    }
+                    out.push_str("\"]");
+                }
+                Segment::Index(i) => {
+                    out.push('[');
+                    out.push_str(&i.to_string());
+                    out.push(']');
+                }
+            }
+        }
+        out
+    }
+
+    /// Parses either the sops form `["a"]["b"][0]` or the dotted form
+    /// `a.b[0]` (a key containing `.` or `[` needs the sops form).
+    pub fn parse(input: &str) -> Result<Self, PathSyntaxError> {
+        let err = |reason| PathSyntaxError {
+            input: input.to_owned(),
+            reason,
+        };
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(err("the path is empty"));
+        }
+        let mut segments = Vec::new();
+        let bytes: Vec<char> = trimmed.chars().collect();
+        let mut i = 0;
+        let mut expect_key = true;
+        while i < bytes.len() {
+            match bytes[i] {
+                '[' => {
+                    i += 1;
+                    if i < bytes.len() && (bytes[i] == '"' || bytes[i] == '\'') {
+                        let quote = bytes[i];
+                        i += 1;
+                        let mut key = String::new();
+                        loop {
+                            match bytes.get(i) {
+                                None => return Err(err("unterminated quoted key")),
+                                Some('\\') if quote == '"' => {
+                                    let Some(c) = bytes.get(i + 1) else {
+                                        return Err(err("unterminated quoted key"));
+                                    };
+                                    key.push(*c);
+                                    i += 2;
+                                }
+                                Some(c) if *c == quote => {
+                                    i += 1;
+                                    break;
+                                }
+                                Some(c) => {
+                                    key.push(*c);
+                                    i += 1;
+                                }
+                            }
+                        }
+                        if bytes.get(i) != Some(&']') {
+                            return Err(err("expected ] after a quoted key"));
+                        }
+                        i += 1;
+                        segments.push(Segment::Key(key));
+                    } else {
+                        let start = i;
+                        while i < bytes.len() && bytes[i] != ']' {
+                            i += 1;
+                        }
+                        if i == bytes.len() {
+                            return Err(err("unterminated ["));
+                        }
+                        let inner: String = bytes[start..i].iter().collect();
+                        let index = inner
+                            .trim()
+                            .parse::<usize>()
+                            .map_err(|_| err("a [..] holds a list index or a quoted key"))?;
+                        segments.push(Segment::Index(index));
+                        i += 1;
+                    }
+                    expect_key = false;
+                }
+                '.' => {
+                    if expect_key {
+                        return Err(err("empty key between dots"));
+                    }
+                    i += 1;
+                    expect_key = true;
+                    if i == bytes.len() {
+                        return Err(err("the path ends with a dot"));
+                    }
+                }
+                _ => {
+                    if !expect_key {
+                        return Err(err("expected . or [ between keys"));
+                    }
+                    let start = i;
+                    while i < bytes.len() && bytes[i] != '.' && bytes[i] != '[' {
+                        i += 1;
+                    }
+                    segments.push(Segment::Key(bytes[start..i].iter().collect()));
+                    expect_key = false;
+                }
+            }
+        }
+        Ok(Self(segments))
+    }
+}
+
+impl fmt::Display for KeyPath {
+    /// The dotted form, `a.b[0]`; keys that would be ambiguous in it are
+    /// written in the sops bracket form.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("(root)");
+        }
+        let mut first = true;
+        for s in &self.0 {
+            match s {
+                Segment::Key(k) => {
+                    let plain =
+                        !k.is_empty() && !k.contains(['.', '[', ']', '"', '\'']) && k.trim() == k;
+                    if plain {
+                        if !first {
+                            f.write_str(".")?;
+                        }
+                        f.write_str(k)?;
+                    } else {
+                        write!(f, "{}", KeyPath(vec![s.clone()]).to_sops_index())?;
+                    }
+                }
+                Segment::Index(i) => write!(f, "[{i}]")?,
+            }
+            first = false;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> KeyPath {
+        KeyPath::parse(s).unwrap()
+    }
+
+    #[test]
+    fn aad_skips_indices_and_has_trailing_colon() {
+        let path = KeyPath::from_segments(vec![
+            Segment::Key("app".into()),
+            Segment::Key("list".into()),
+            Segment::Index(3),
+            Segment::Key("k".into()),
+        ]);
+        assert_eq!(path.aad(), "app:list:k:");
+        assert_eq!(KeyPath::root().aad(), ":");
+    }
+
+    #[test]
+    fn parses_both_forms_to_the_same_path() {
+        assert_eq!(p(r#"["a"]["b"][0]"#), p("a.b[0]"));
+        assert_eq!(p("a.b[0].c").to_string(), "a.b[0].c");
+        assert_eq!(p(r#"["a.b"]"#).segments(), &[Segment::Key("a.b".into())]);
+        assert_eq!(p(r#"["a.b"]"#).to_string(), r#"["a.b"]"#);
+    }
+
+    #[test]
+    fn rejects_malformed_paths() {
+        for bad in ["", "a..b", "a.", "[x]", r#"["a"#, "a[1]b", "[1"] {
+            assert!(KeyPath::parse(bad).is_err(), "{bad} should fail");
+        }
+    }
+
+    #[test]
+    fn sops_index_round_trips() {
+        let path = p(r#"["we\"ird"][2]["x"]"#);
+        assert_eq!(KeyPath::parse(&path.to_sops_index()).unwrap(), path);
+    }
+}
