@@ -13,6 +13,12 @@
 
 #![forbid(unsafe_code)]
 
+pub mod atomic;
+pub mod convert;
+pub mod crypto;
+pub mod document;
 pub mod format;
+pub mod keys;
+pub mod metadata;
 pub mod path;
 pub mod secret;

@@ -19,6 +19,7 @@ impl SecretText {
     }
 
     /// Copies `text` into a new secret buffer.
+    #[allow(clippy::should_implement_trait)] // infallible, unlike FromStr
     pub fn from_str(text: &str) -> Self {
         Self::new(text.to_owned())
     }
@@ -58,6 +59,42 @@ impl PartialEq for SecretText {
 }
 
 impl Eq for SecretText {}
+
+/// A tree of decrypted values (for `--extract`, conversion and `exec`),
+/// whose strings are wiped on drop. `Debug` is redacted.
+///
+/// SECURITY: numbers are held by `serde_json` in a private buffer that
+/// cannot be wiped; they are not usually the secret part of a file.
+pub struct SecretTree(pub serde_json::Value);
+
+impl SecretTree {
+    /// The tree.
+    pub fn expose(&self) -> &serde_json::Value {
+        &self.0
+    }
+}
+
+fn wipe(value: &mut serde_json::Value) {
+    use zeroize::Zeroize;
+    match value {
+        serde_json::Value::String(s) => s.zeroize(),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(wipe),
+        serde_json::Value::Object(map) => map.values_mut().for_each(wipe),
+        _ => {}
+    }
+}
+
+impl Drop for SecretTree {
+    fn drop(&mut self) {
+        wipe(&mut self.0);
+    }
+}
+
+impl fmt::Debug for SecretTree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretTree([REDACTED])")
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,43 @@
+//! The command-line front end: parse, gather inputs, call the library,
+//! report. Nothing here decides a rule of the format or the crypto.
+
+mod args;
+mod decrypt;
+mod encrypt;
+mod inputs;
+mod keygen;
+mod output;
+mod render;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+/// Entry point of the binary.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // COMPAT(sops): usage errors exit 1 (sops' generic code); help
+            // and version exit 0.
+            return if e.use_stderr() {
+                ExitCode::from(report::code::GENERIC)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match &cli.command {
+        Command::Keygen(a) => keygen::run(a),
+        Command::Encrypt(a) => encrypt::run(a),
+        Command::Decrypt(a) => decrypt::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => report::report(&e),
+    }
+}

@@ -1,0 +1,190 @@
+//! Turns an error into what the user sees: `botsecrets: <what failed>`, an
+//! optional `hint:` line saying what to do, and a documented exit code
+//! (docs/exit-codes.md). A broken pipe on stdout is not an error.
+//!
+//! SECURITY: messages come from library errors, which carry key paths and
+//! line numbers, never values.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use botsecrets::document::DocumentError;
+use botsecrets::format::FormatError;
+
+/// Exit codes. Where sops has a code for the same failure we use it, so
+/// scripts written for sops keep working.
+pub mod code {
+    /// Anything else, including command-line usage errors.
+    pub const GENERIC: u8 = 1;
+    /// The input could not be read or parsed.
+    pub const INPUT: u8 = 2;
+    /// The output could not be written.
+    pub const OUTPUT: u8 = 3;
+    /// An encrypted value failed to decrypt (altered, moved, wrong key).
+    pub const VALUE: u8 = 25;
+    /// The MAC does not match, or cannot be decrypted.
+    pub const MAC_MISMATCH: u8 = 51;
+    /// The MAC is missing.
+    pub const MAC_MISSING: u8 = 52;
+    /// A key path given to --extract does not exist.
+    pub const PATH_NOT_FOUND: u8 = 91;
+    /// The input file does not exist.
+    pub const NO_FILE: u8 = 100;
+    /// No recipients to encrypt for (or an invalid one).
+    pub const NO_RECIPIENTS: u8 = 111;
+    /// No identity could open the file's data key.
+    pub const NO_IDENTITY: u8 = 128;
+    /// The file is already encrypted.
+    pub const ALREADY_ENCRYPTED: u8 = 203;
+    /// The file is not encrypted (no sops metadata).
+    pub const NOT_ENCRYPTED: u8 = 204;
+    /// The metadata is invalid or from an unsupported version.
+    pub const BAD_METADATA: u8 = 205;
+    /// Refused to overwrite an existing file.
+    pub const EXISTS: u8 = 206;
+}
+
+/// An error decided in the CLI, with its exit code and hint.
+#[derive(Debug)]
+pub struct UserError {
+    /// Exit code.
+    pub code: u8,
+    /// The message.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+impl std::fmt::Display for UserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UserError {}
+
+impl UserError {
+    fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Wrong use of the command line.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(code::GENERIC, message)
+    }
+
+    /// Unparseable input.
+    pub fn parse(message: impl Into<String>) -> Self {
+        Self::new(code::INPUT, message)
+    }
+
+    /// A recipient problem.
+    pub fn recipients(message: String) -> Self {
+        Self::new(code::NO_RECIPIENTS, message)
+    }
+
+    /// An identity problem.
+    pub fn identity(message: String) -> Self {
+        Self {
+            hint: Some("age identities look like AGE-SECRET-KEY-1...; create one with `botsecrets keygen -o FILE`".into()),
+            ..Self::new(code::NO_IDENTITY, message)
+        }
+    }
+
+    /// Reading `path` failed.
+    pub fn io(path: &Path, e: std::io::Error) -> Self {
+        let code = if e.kind() == std::io::ErrorKind::NotFound {
+            code::NO_FILE
+        } else {
+            code::INPUT
+        };
+        Self::new(code, format!("{}: {}", path.display(), io_reason(&e)))
+    }
+
+    /// Writing `path` failed.
+    pub fn write(path: &Path, e: std::io::Error) -> Self {
+        Self::new(
+            code::OUTPUT,
+            format!("cannot write {}: {}", path.display(), io_reason(&e)),
+        )
+    }
+
+    /// Refused to overwrite.
+    pub fn exists(path: &Path) -> Self {
+        Self::new(
+            code::EXISTS,
+            format!("{} already exists; not overwriting it", path.display()),
+        )
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Exit code and hint for a library error.
+fn classify_document(e: &DocumentError) -> (u8, Option<&'static str>) {
+    use DocumentError as D;
+    match e {
+        D::Format(FormatError::Internal(_)) | D::Internal(_) => (code::GENERIC, Some("this is a bug in botsecrets; please report it")),
+        D::Format(_) => (code::INPUT, Some("fix the syntax at the place named, then run the command again")),
+        D::AlreadyEncrypted => (code::ALREADY_ENCRYPTED, Some("use `botsecrets edit` or `botsecrets set` to change an encrypted file")),
+        D::NotEncrypted => (code::NOT_ENCRYPTED, Some("encrypt it first with `botsecrets encrypt --in-place FILE`")),
+        D::Metadata(_) => (code::BAD_METADATA, None),
+        D::NoRecipients | D::Key(_) => (code::NO_RECIPIENTS, None),
+        D::NoMatchingIdentity { .. } | D::CorruptKey { .. } | D::Shamir(_) => (
+            code::NO_IDENTITY,
+            Some("pass --identity FILE, or set BOTSECRETS_AGE_KEY_FILE (or SOPS_AGE_KEY_FILE) to a key file holding one of these recipients' identities"),
+        ),
+        D::Value { .. } | D::UnexpectedPlaintext { .. } => (
+            code::VALUE,
+            Some("the file was altered or damaged; restore it from version control"),
+        ),
+        D::MacMismatch | D::MacUndecryptable => (
+            code::MAC_MISMATCH,
+            Some("the file was altered outside botsecrets/sops; restore it from version control, or inspect it with --ignore-mac"),
+        ),
+        D::MacMissing => (code::MAC_MISSING, None),
+        D::PathNotFound(_) => (code::PATH_NOT_FOUND, None),
+        _ => (code::GENERIC, None),
+    }
+}
+
+/// Prints `err` and returns the exit code.
+pub fn report(err: &anyhow::Error) -> ExitCode {
+    for cause in err.chain() {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return ExitCode::SUCCESS;
+            }
+        }
+    }
+    let mut code = code::GENERIC;
+    let mut hint: Option<String> = None;
+    for cause in err.chain() {
+        if let Some(u) = cause.downcast_ref::<UserError>() {
+            code = u.code;
+            hint = u.hint.clone();
+            break;
+        }
+        if let Some(d) = cause.downcast_ref::<DocumentError>() {
+            let (c, h) = classify_document(d);
+            code = c;
+            hint = h.map(str::to_owned);
+            break;
+        }
+    }
+    eprintln!("botsecrets: {err:#}");
+    if let Some(h) = hint {
+        eprintln!("hint: {h}");
+    }
+    ExitCode::from(code)
+}

@@ -1,0 +1,317 @@
+//! `ENC[AES256_GCM,data:..,iv:..,tag:..,type:..]`: one encrypted value.
+//!
+//! COMPAT(sops): AES-256-GCM with a 32-byte nonce (sops calls
+//! `NewGCMWithNonceSize(.., 32)`), ciphertext and 16-byte tag in separate
+//! standard-base64 fields, AAD = the key path's AAD string. Base64 is read
+//! leniently (non-zero trailing bits are accepted, as Go's decoder does), and
+//! written padded and canonical.
+
+use aes_gcm::aead::consts::U32;
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::aes::Aes256;
+use aes_gcm::{AesGcm, Nonce, Tag};
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+use zeroize::Zeroizing;
+
+use super::DataKey;
+
+/// AES-256-GCM with sops' 32-byte nonce.
+type SopsGcm = AesGcm<Aes256, U32>;
+
+const IV_LEN: usize = 32;
+const TAG_LEN: usize = 16;
+const PREFIX: &str = "ENC[AES256_GCM,data:";
+
+/// Go's base64 decoder accepts non-zero trailing bits; hand-edited or
+/// foreign files rely on it.
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The `type:` of an encrypted value: how its plaintext bytes are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TypeTag {
+    /// UTF-8 string.
+    Str,
+    /// Decimal integer.
+    Int,
+    /// Float, Go `FormatFloat(v, 'f', -1, 64)` when sops wrote it.
+    Float,
+    /// `True` / `False` (Go `ParseBool` accepts more on read).
+    Bool,
+    /// RFC 3339 timestamp.
+    Time,
+    /// A comment's text.
+    Comment,
+    /// Raw bytes (never written by sops' CLI; read only).
+    Bytes,
+}
+
+impl TypeTag {
+    /// The tag as written after `type:`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TypeTag::Str => "str",
+            TypeTag::Int => "int",
+            TypeTag::Float => "float",
+            TypeTag::Bool => "bool",
+            TypeTag::Time => "time",
+            TypeTag::Comment => "comment",
+            TypeTag::Bytes => "bytes",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "str" => TypeTag::Str,
+            "int" => TypeTag::Int,
+            "float" => TypeTag::Float,
+            "bool" => TypeTag::Bool,
+            "time" => TypeTag::Time,
+            "comment" => TypeTag::Comment,
+            "bytes" => TypeTag::Bytes,
+            _ => return None,
+        })
+    }
+}
+
+/// Why an `ENC[...]` value could not be read or opened. Never carries
+/// ciphertext or plaintext.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ValueError {
+    /// Not of the form `ENC[AES256_GCM,data:..,iv:..,tag:..,type:..]`.
+    #[error("malformed ENC[...] value: {0}")]
+    Malformed(&'static str),
+    /// The `type:` is not one sops defines.
+    #[error("unknown value type in ENC[...]")]
+    UnknownType,
+    /// Authentication failed: wrong key, altered ciphertext, or a value
+    /// moved to another key path.
+    #[error("value failed authentication (altered, moved to another key, or encrypted with another data key)")]
+    Authentication,
+}
+
+/// A parsed `ENC[...]` value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EncryptedValue {
+    data: Vec<u8>,
+    iv: Vec<u8>,
+    tag: [u8; TAG_LEN],
+    ty: TypeTag,
+}
+
+impl std::fmt::Debug for EncryptedValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "EncryptedValue(type:{}, {} bytes)",
+            self.ty.as_str(),
+            self.data.len()
+        )
+    }
+}
+
+/// Whether `s` looks like an encrypted value (starts with the sops prefix).
+pub fn is_encrypted(s: &str) -> bool {
+    s.starts_with("ENC[AES256_GCM,")
+}
+
+impl EncryptedValue {
+    /// Encrypts `plaintext` for `aad` with a fresh random IV.
+    pub fn encrypt(key: &DataKey, plaintext: &[u8], ty: TypeTag, aad: &str) -> Self {
+        let mut iv = [0u8; IV_LEN];
+        getrandom::fill(&mut iv).expect("the operating system's random number generator failed");
+        Self::encrypt_with_iv(key, plaintext, ty, aad, iv)
+    }
+
+    /// Encrypts with a given IV. SECURITY: an IV must never be reused with a
+    /// different plaintext or AAD under the same key; callers reuse one only
+    /// to reproduce an identical ciphertext for an unchanged value.
+    pub fn encrypt_with_iv(
+        key: &DataKey,
+        plaintext: &[u8],
+        ty: TypeTag,
+        aad: &str,
+        iv: [u8; IV_LEN],
+    ) -> Self {
+        let cipher = SopsGcm::new(key.expose().into());
+        let mut buf = plaintext.to_vec();
+        let tag = cipher
+            .encrypt_in_place_detached(Nonce::<U32>::from_slice(&iv), aad.as_bytes(), &mut buf)
+            // Only fails for inputs beyond GCM's 64 GiB limit.
+            .expect("AES-GCM input within limits");
+        Self {
+            data: buf,
+            iv: iv.to_vec(),
+            tag: tag.into(),
+            ty,
+        }
+    }
+
+    /// Parses the textual form.
+    pub fn parse(s: &str) -> Result<Self, ValueError> {
+        let body = s
+            .strip_prefix(PREFIX)
+            .ok_or(ValueError::Malformed("missing ENC[AES256_GCM,data: prefix"))?;
+        let body = body
+            .strip_suffix(']')
+            .ok_or(ValueError::Malformed("missing closing ]"))?;
+        let (data, rest) = body
+            .split_once(",iv:")
+            .ok_or(ValueError::Malformed("missing iv"))?;
+        let (iv, rest) = rest
+            .split_once(",tag:")
+            .ok_or(ValueError::Malformed("missing tag"))?;
+        let (tag, ty) = rest
+            .split_once(",type:")
+            .ok_or(ValueError::Malformed("missing type"))?;
+        let ty = TypeTag::parse(ty).ok_or(ValueError::UnknownType)?;
+        let decode = |field: &str, what| {
+            LENIENT
+                .decode(field)
+                .map_err(|_| ValueError::Malformed(what))
+        };
+        let data = decode(data, "data is not base64")?;
+        let iv = decode(iv, "iv is not base64")?;
+        let tag = decode(tag, "tag is not base64")?;
+        if iv.len() != IV_LEN {
+            return Err(ValueError::Malformed("iv is not 32 bytes"));
+        }
+        let tag: [u8; TAG_LEN] = tag
+            .try_into()
+            .map_err(|_| ValueError::Malformed("tag is not 16 bytes"))?;
+        Ok(Self { data, iv, tag, ty })
+    }
+
+    /// The value's type tag.
+    pub fn type_tag(&self) -> TypeTag {
+        self.ty
+    }
+
+    /// The IV, for re-encrypting an unchanged value to the same bytes.
+    pub fn iv(&self) -> [u8; IV_LEN] {
+        let mut iv = [0u8; IV_LEN];
+        iv.copy_from_slice(&self.iv);
+        iv
+    }
+
+    /// Decrypts and authenticates against `aad`.
+    pub fn decrypt(&self, key: &DataKey, aad: &str) -> Result<Zeroizing<Vec<u8>>, ValueError> {
+        let cipher = SopsGcm::new(key.expose().into());
+        let mut buf = Zeroizing::new(self.data.clone());
+        cipher
+            .decrypt_in_place_detached(
+                Nonce::<U32>::from_slice(&self.iv),
+                aad.as_bytes(),
+                &mut buf,
+                Tag::from_slice(&self.tag),
+            )
+            .map_err(|_| ValueError::Authentication)?;
+        Ok(buf)
+    }
+
+    /// Decrypts to UTF-8 text.
+    pub fn decrypt_text(&self, key: &DataKey, aad: &str) -> Result<Zeroizing<String>, ValueError> {
+        let bytes = self.decrypt(key, aad)?;
+        match std::str::from_utf8(&bytes) {
+            Ok(s) => Ok(Zeroizing::new(s.to_owned())),
+            Err(_) => Err(ValueError::Malformed("plaintext is not UTF-8")),
+        }
+    }
+}
+
+impl std::fmt::Display for EncryptedValue {
+    /// The canonical `ENC[...]` text (ciphertext only; no secret).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{PREFIX}{},iv:{},tag:{},type:{}]",
+            STANDARD.encode(&self.data),
+            STANDARD.encode(&self.iv),
+            STANDARD.encode(self.tag),
+            self.ty.as_str()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    // Upstream sops' aes/cipher_test.go known-answer vector.
+    const KAT: &str = "ENC[AES256_GCM,data:oYyi,iv:MyIDYbT718JRr11QtBkcj3Dwm4k1aCGZBVeZf0EyV8o=,tag:t5z2Z023Up0kxwCgw1gNxg==,type:str]";
+
+    fn key_f() -> DataKey {
+        DataKey::from_slice(&[0x66; 32]).unwrap()
+    }
+
+    #[test]
+    fn known_answer_vector_decrypts() {
+        let v = EncryptedValue::parse(KAT).unwrap();
+        assert_eq!(&*v.decrypt_text(&key_f(), "bar:").unwrap(), "foo");
+        assert_eq!(v.to_string(), KAT);
+        let again = EncryptedValue::encrypt_with_iv(&key_f(), b"foo", TypeTag::Str, "bar:", v.iv());
+        assert_eq!(again.to_string(), KAT);
+    }
+
+    #[test]
+    fn wrong_aad_or_key_or_tampering_fails() {
+        let v = EncryptedValue::parse(KAT).unwrap();
+        assert_eq!(
+            v.decrypt(&key_f(), "baz:").unwrap_err(),
+            ValueError::Authentication
+        );
+        assert_eq!(
+            v.decrypt(&DataKey::from_slice(&[0x67; 32]).unwrap(), "bar:")
+                .unwrap_err(),
+            ValueError::Authentication
+        );
+        let altered = KAT.replace("oYyi", "oYyj");
+        let v = EncryptedValue::parse(&altered).unwrap();
+        assert_eq!(
+            v.decrypt(&key_f(), "bar:").unwrap_err(),
+            ValueError::Authentication
+        );
+    }
+
+    #[test]
+    fn lenient_base64_like_go() {
+        // `oYyi` -> change trailing bits of a padded field: tag ends `Ng==`.
+        let lenient = KAT.replace("1gw1gNxg==", "1gw1gNxh==");
+        let v = EncryptedValue::parse(&lenient).unwrap();
+        assert_eq!(&*v.decrypt_text(&key_f(), "bar:").unwrap(), "foo");
+    }
+
+    #[test]
+    fn malformed_values_are_rejected() {
+        for bad in [
+            "ENC[AES256_GCM,data:oYyi,iv:AAAA,tag:t5z2Z023Up0kxwCgw1gNxg==,type:str]",
+            "ENC[AES256_GCM,data:oYyi,iv:MyIDYbT718JRr11QtBkcj3Dwm4k1aCGZBVeZf0EyV8o=,tag:t5z2,type:str]",
+            "ENC[AES256_GCM,data:oYyi,iv:MyIDYbT718JRr11QtBkcj3Dwm4k1aCGZBVeZf0EyV8o=,tag:t5z2Z023Up0kxwCgw1gNxg==,type:blob]",
+            "ENC[AES256_GCM,data:oYyi,iv:MyIDYbT718JRr11QtBkcj3Dwm4k1aCGZBVeZf0EyV8o=,tag:t5z2Z023Up0kxwCgw1gNxg==,type:str",
+            "ENC[AES256_GCM,data:!!!,iv:MyIDYbT718JRr11QtBkcj3Dwm4k1aCGZBVeZf0EyV8o=,tag:t5z2Z023Up0kxwCgw1gNxg==,type:str]",
+            "ENC[AES256_GCM,data:oYyi]",
+            "plain",
+        ] {
+            assert!(EncryptedValue::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(plain in any::<Vec<u8>>(), aad in ".{0,40}") {
+            let key = DataKey::generate();
+            let enc = EncryptedValue::encrypt(&key, &plain, TypeTag::Str, &aad);
+            let parsed = EncryptedValue::parse(&enc.to_string()).unwrap();
+            let back = parsed.decrypt(&key, &aad).unwrap();
+            prop_assert_eq!(back.as_slice(), plain.as_slice());
+        }
+    }
+}

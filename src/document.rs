@@ -1,0 +1,674 @@
+//! Where formats and crypto meet: encrypting a plaintext file, opening an
+//! encrypted one (data key, values, MAC), and writing its plaintext.
+//!
+//! Every function takes and returns text; files, flags and environment are
+//! the caller's. Invariants:
+//! - the output of [`encrypt`] is the input with value/comment spans replaced
+//!   and a metadata block added, and it is re-parsed before being returned
+//!   (a mismatch is an internal error, never a silently bad file);
+//! - [`open`] verifies the MAC (unless told not to) before any plaintext
+//!   leaves this module;
+//! - errors carry key paths and line numbers, never values.
+
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use crate::crypto::mac::{self, MacHasher};
+use crate::crypto::value::is_encrypted;
+use crate::crypto::{shamir, DataKey, EncryptedValue, TypeTag, ValueError};
+use crate::format::{
+    self, apply_splices, FormatError, FormatKind, LeafKind, ParsedFile, Replacement, Splice,
+    ValueType,
+};
+use crate::keys::{self, Identity, Recipient, UnwrapFailure};
+use crate::metadata::{self, AgeStanza, KeyGroup, Metadata, MetadataError, Selection};
+use crate::path::KeyPath;
+use crate::secret::{SecretText, SecretTree};
+
+/// Errors of the document layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DocumentError {
+    /// The text is not valid in its format.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// The file already has a `sops` metadata block.
+    #[error("already encrypted (it has sops metadata); decrypt it first or use edit/set")]
+    AlreadyEncrypted,
+    /// The file has no `sops` metadata block.
+    #[error("not encrypted: no sops metadata found")]
+    NotEncrypted,
+    /// The metadata block is invalid.
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
+    /// No recipients were given for a new file.
+    #[error("no recipients: pass --age with at least one age recipient")]
+    NoRecipients,
+    /// Wrapping the data key failed.
+    #[error(transparent)]
+    Key(#[from] keys::KeyError),
+    /// No identity could open the data key.
+    #[error("{}", no_identity_message(.recipients, .tried))]
+    NoMatchingIdentity {
+        /// The file's recipients.
+        recipients: Vec<String>,
+        /// The identities tried: (recipient, source).
+        tried: Vec<(String, String)>,
+    },
+    /// A wrapped data key is corrupt.
+    #[error("the data key wrapped for {recipient} is corrupt: {reason}")]
+    CorruptKey {
+        /// Whose stanza.
+        recipient: String,
+        /// age's reason.
+        reason: String,
+    },
+    /// An `ENC[...]` value is malformed or fails authentication.
+    #[error("cannot decrypt the value at {path} (line {line}): {source}")]
+    Value {
+        /// Key path of the value.
+        path: KeyPath,
+        /// 1-based line.
+        line: usize,
+        /// What went wrong.
+        source: ValueError,
+    },
+    /// A value that the selection rule says is encrypted is plaintext.
+    #[error("the value at {path} (line {line}) should be encrypted but is plaintext; the file was altered")]
+    UnexpectedPlaintext {
+        /// Key path of the value.
+        path: KeyPath,
+        /// 1-based line.
+        line: usize,
+    },
+    /// The MAC is missing.
+    #[error("the file has no MAC (sops.mac is empty); use --ignore-mac to read it anyway")]
+    MacMissing,
+    /// The stored MAC cannot be decrypted.
+    #[error("the MAC cannot be decrypted (sops.mac or sops.lastmodified was altered)")]
+    MacUndecryptable,
+    /// The MAC does not match the values.
+    #[error("MAC mismatch: the file's values were altered after it was encrypted")]
+    MacMismatch,
+    /// `--extract` named a path that is not in the file.
+    #[error("key path {0} not found")]
+    PathNotFound(KeyPath),
+    /// Shamir shares could not be combined.
+    #[error("cannot rebuild the data key from key groups: {0}")]
+    Shamir(String),
+    /// A bug caught by a self-check.
+    #[error("internal error: {0}; the file was not written")]
+    Internal(String),
+}
+
+fn no_identity_message(recipients: &[String], tried: &[(String, String)]) -> String {
+    let mut msg = format!(
+        "no identity matches this file's recipients: {}",
+        recipients.join(", ")
+    );
+    if tried.is_empty() {
+        msg.push_str("; no identities were found");
+    } else {
+        let tried: Vec<String> = tried
+            .iter()
+            .map(|(r, s)| format!("{r} (from {s})"))
+            .collect();
+        msg.push_str(&format!("; tried {}", tried.join(", ")));
+    }
+    msg
+}
+
+/// Something the user should know that did not stop the operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// A YAML alias points at encrypted values: botsecrets reads the file,
+    /// sops does not (it decrypts the alias at its own path).
+    AliasOfEncryptedValues {
+        /// Where the alias is.
+        alias: KeyPath,
+        /// Where the anchor is.
+        anchor: KeyPath,
+    },
+    /// The MAC was not checked (`--ignore-mac`).
+    MacNotVerified,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::AliasOfEncryptedValues { alias, anchor } => write!(
+                f,
+                "the alias at {alias} points at encrypted values under {anchor}: botsecrets can read this file but sops cannot; use --expand-aliases for a sops-compatible file"
+            ),
+            Warning::MacNotVerified => f.write_str("the MAC was NOT verified (--ignore-mac): values may have been altered"),
+        }
+    }
+}
+
+/// How to encrypt a new file.
+pub struct EncryptOptions<'a> {
+    /// Who can read the file.
+    pub recipients: &'a [Recipient],
+    /// Which values are encrypted.
+    pub selection: Selection,
+    /// Whether the MAC covers only encrypted values.
+    pub mac_only_encrypted: bool,
+    /// YAML: replace aliases by copies of their anchors first.
+    pub expand_aliases: bool,
+    /// `lastmodified` to record (RFC 3339 UTC); see [`metadata::now_rfc3339`].
+    pub now: String,
+}
+
+/// The result of an encryption.
+pub struct Encrypted {
+    /// The encrypted file's text.
+    pub text: String,
+    /// Things the user should be told.
+    pub warnings: Vec<Warning>,
+}
+
+/// The bytes sops encrypts (and hashes) for a value of a type.
+fn typed_plaintext(ty: ValueType, value: &str) -> (TypeTag, &str) {
+    match ty {
+        ValueType::Str => (TypeTag::Str, value),
+        ValueType::Int => (TypeTag::Int, value),
+        ValueType::Float => (TypeTag::Float, value),
+        // COMPAT(sops): Python-era `True`/`False`.
+        ValueType::Bool => (
+            TypeTag::Bool,
+            if mac::parse_go_bool(value).unwrap_or(false) {
+                "True"
+            } else {
+                "False"
+            },
+        ),
+        ValueType::Time => (TypeTag::Time, value),
+    }
+}
+
+/// The value type and canonical text of a decrypted value.
+fn value_from_plaintext(tag: TypeTag, text: &str) -> (ValueType, String) {
+    match tag {
+        TypeTag::Int => (ValueType::Int, text.to_owned()),
+        TypeTag::Float => (ValueType::Float, text.to_owned()),
+        TypeTag::Bool => (
+            ValueType::Bool,
+            if mac::parse_go_bool(text).unwrap_or(false) {
+                "true"
+            } else {
+                "false"
+            }
+            .to_owned(),
+        ),
+        TypeTag::Time => (ValueType::Time, text.to_owned()),
+        TypeTag::Str | TypeTag::Comment | TypeTag::Bytes => (ValueType::Str, text.to_owned()),
+    }
+}
+
+/// Encrypts a plaintext file for `opts.recipients`.
+pub fn encrypt(
+    text: &str,
+    kind: FormatKind,
+    opts: &EncryptOptions<'_>,
+) -> Result<Encrypted, DocumentError> {
+    if opts.recipients.is_empty() {
+        return Err(DocumentError::NoRecipients);
+    }
+    let syntax = kind.syntax();
+    let expanded;
+    let text = if opts.expand_aliases && kind == FormatKind::Yaml {
+        expanded = format::yaml::expand_aliases(text)?;
+        expanded.as_str()
+    } else {
+        text
+    };
+    let parsed = syntax.parse(text)?;
+    if !parsed.metadata.is_empty() {
+        return Err(DocumentError::AlreadyEncrypted);
+    }
+    let key = DataKey::generate();
+    let mut splices = Vec::with_capacity(parsed.leaves.len() + 1);
+    let mut encrypted_leaf = vec![false; parsed.leaves.len()];
+    for (i, leaf) in parsed.leaves.iter().enumerate() {
+        if !opts.selection.should_encrypt(&leaf.path) || leaf.value.is_empty() {
+            continue;
+        }
+        let (tag, plain) = match leaf.kind {
+            LeafKind::Null => continue,
+            LeafKind::Comment => (TypeTag::Comment, leaf.value.expose()),
+            LeafKind::Value(ty) => typed_plaintext(ty, leaf.value.expose()),
+        };
+        let enc =
+            EncryptedValue::encrypt(&key, plain.as_bytes(), tag, &leaf.path.aad()).to_string();
+        splices.push(Splice {
+            range: leaf.span.clone(),
+            text: syntax.render(text, leaf, &Replacement::Encrypted(&enc))?,
+        });
+        encrypted_leaf[i] = true;
+    }
+
+    let mac_plain = compute_mac(&parsed, opts.mac_only_encrypted, &opts.selection, |i| {
+        Some(parsed.leaves[i].value.duplicate())
+    });
+    let mut warnings = Vec::new();
+    for alias in &parsed.aliases {
+        let points_at_encrypted = alias.target.clone().any(|j| encrypted_leaf[j]);
+        let would_be_encrypted_here = alias.target.clone().any(|j| {
+            let leaf = &parsed.leaves[j];
+            leaf.kind != LeafKind::Comment
+                && !leaf.value.is_empty()
+                && opts.selection.should_encrypt(&alias.path)
+        });
+        if points_at_encrypted || would_be_encrypted_here {
+            warnings.push(Warning::AliasOfEncryptedValues {
+                alias: alias.path.clone(),
+                anchor: alias.target_path.clone(),
+            });
+        }
+    }
+
+    let mut stanzas = Vec::with_capacity(opts.recipients.len());
+    for r in opts.recipients {
+        stanzas.push(AgeStanza {
+            recipient: r.to_string(),
+            enc: r.wrap(&key)?,
+        });
+    }
+    let mut meta = Metadata {
+        key_groups: vec![KeyGroup {
+            age: stanzas,
+            foreign: Default::default(),
+        }],
+        shamir_threshold: 0,
+        lastmodified: opts.now.clone(),
+        mac: String::new(),
+        selection: opts.selection.clone(),
+        mac_only_encrypted: opts.mac_only_encrypted,
+        version: metadata::FORMAT_VERSION.to_owned(),
+        uses_key_groups: false,
+    };
+    meta.mac = EncryptedValue::encrypt(
+        &key,
+        mac_plain.as_bytes(),
+        TypeTag::Str,
+        &metadata::mac_aad(&meta.lastmodified),
+    )
+    .to_string();
+    splices.extend(syntax.metadata_splices(text, &parsed, Some(&meta.to_tree()))?);
+    let out = apply_splices(text, &mut splices)?;
+    check_encrypted_output(&out, kind, &parsed, &encrypted_leaf)?;
+    Ok(Encrypted {
+        text: out,
+        warnings,
+    })
+}
+
+/// Re-parses an encrypted output and checks it holds what was intended.
+fn check_encrypted_output(
+    out: &str,
+    kind: FormatKind,
+    before: &ParsedFile,
+    encrypted_leaf: &[bool],
+) -> Result<(), DocumentError> {
+    let after = kind.syntax().parse(out).map_err(|e| {
+        DocumentError::Internal(format!("the encrypted output does not parse ({e})"))
+    })?;
+    if after.leaves.len() != before.leaves.len() || after.metadata.is_empty() {
+        return Err(DocumentError::Internal(
+            "the encrypted output has a different structure".into(),
+        ));
+    }
+    for ((a, b), enc) in after.leaves.iter().zip(&before.leaves).zip(encrypted_leaf) {
+        let same_kind =
+            a.kind == b.kind || (*enc && matches!(a.kind, LeafKind::Value(ValueType::Str)));
+        if a.path != b.path || !same_kind || (*enc && !is_encrypted(a.value.expose())) {
+            return Err(DocumentError::Internal(format!(
+                "the encrypted output differs at {}",
+                b.path
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Computes the uppercase-hex MAC over `parsed`'s values in sops order;
+/// `plain(i)` gives leaf i's plaintext (None for values to skip).
+fn compute_mac(
+    parsed: &ParsedFile,
+    mac_only_encrypted: bool,
+    selection: &Selection,
+    mut plain: impl FnMut(usize) -> Option<SecretText>,
+) -> String {
+    let mut hasher = MacHasher::new(mac_only_encrypted);
+    for (path, i) in parsed.values_in_order() {
+        let leaf = &parsed.leaves[i];
+        let LeafKind::Value(ty) = leaf.kind else {
+            continue;
+        };
+        if mac_only_encrypted && !selection.should_encrypt(&path) {
+            continue;
+        }
+        if let Some(text) = plain(i) {
+            let (tag, bytes) = typed_plaintext(ty, text.expose());
+            hasher.update(tag, bytes);
+        }
+    }
+    hasher.finish()
+}
+
+/// A decrypted value or comment.
+pub struct Plain {
+    /// Its type as recorded in the ciphertext (or resolved by the format).
+    pub ty: ValueType,
+    /// The canonical plaintext.
+    pub text: SecretText,
+    /// Whether it was encrypted in the file.
+    pub was_encrypted: bool,
+}
+
+/// An encrypted file opened with its data key: every leaf's plaintext.
+pub struct Opened {
+    /// The parsed (encrypted) text.
+    pub parsed: ParsedFile,
+    /// The metadata.
+    pub metadata: Metadata,
+    /// The data key.
+    pub key: DataKey,
+    /// Per leaf: the plaintext (None for nulls).
+    pub plain: Vec<Option<Plain>>,
+    /// Warnings (e.g. MAC not verified).
+    pub warnings: Vec<Warning>,
+}
+
+/// Recovers the data key from the metadata with `identities`.
+pub fn unwrap_data_key(meta: &Metadata, identities: &[Identity]) -> Result<DataKey, DocumentError> {
+    let mut group_keys: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+    for group in &meta.key_groups {
+        for stanza in &group.age {
+            match keys::unwrap_bytes(&stanza.enc, identities) {
+                Ok(bytes) => {
+                    group_keys.push(bytes);
+                    break;
+                }
+                Err(UnwrapFailure::NoMatch) => continue,
+                Err(UnwrapFailure::Corrupt(reason)) => {
+                    // A corrupt stanza for someone else should not stop us
+                    // if another stanza opens; remember and move on.
+                    if identities
+                        .iter()
+                        .any(|i| i.recipient.as_deref() == Some(stanza.recipient.as_str()))
+                    {
+                        return Err(DocumentError::CorruptKey {
+                            recipient: stanza.recipient.clone(),
+                            reason,
+                        });
+                    }
+                }
+            }
+        }
+        if meta.key_groups.len() == 1 || meta.shamir_threshold == 0 {
+            if let Some(bytes) = group_keys.pop() {
+                return DataKey::from_slice(&bytes).ok_or_else(|| DocumentError::CorruptKey {
+                    recipient: group
+                        .age
+                        .first()
+                        .map(|s| s.recipient.clone())
+                        .unwrap_or_default(),
+                    reason: "the payload is not a 32-byte key".into(),
+                });
+            }
+        }
+    }
+    let threshold = meta.shamir_threshold.max(meta.key_groups.len() as u32) as usize;
+    if meta.key_groups.len() > 1
+        && group_keys.len() >= threshold.min(meta.key_groups.len())
+        && !group_keys.is_empty()
+    {
+        return shamir::combine(&group_keys).map_err(|e| DocumentError::Shamir(e.to_string()));
+    }
+    Err(DocumentError::NoMatchingIdentity {
+        recipients: meta.recipients().map(str::to_owned).collect(),
+        tried: identities
+            .iter()
+            .map(|i| {
+                (
+                    i.recipient.clone().unwrap_or_else(|| "(unknown)".into()),
+                    i.source.clone(),
+                )
+            })
+            .collect(),
+    })
+}
+
+/// Opens an encrypted file: unwraps the data key, decrypts every value and
+/// comment, and verifies the MAC unless `ignore_mac`.
+pub fn open(
+    text: &str,
+    kind: FormatKind,
+    identities: &[Identity],
+    ignore_mac: bool,
+) -> Result<Opened, DocumentError> {
+    let parsed = kind.syntax().parse(text)?;
+    let tree = parsed.metadata_tree().ok_or(DocumentError::NotEncrypted)?;
+    let meta = Metadata::from_tree(tree)?;
+    let key = unwrap_data_key(&meta, identities)?;
+    let mut plain = Vec::with_capacity(parsed.leaves.len());
+    for leaf in &parsed.leaves {
+        let raw = leaf.value.expose();
+        let line = || format::line_col(text, leaf.span.start).0;
+        let value_error = |source| DocumentError::Value {
+            path: leaf.path.clone(),
+            line: line(),
+            source,
+        };
+        let entry = match leaf.kind {
+            LeafKind::Null => None,
+            LeafKind::Comment if is_encrypted(raw) => {
+                let enc = EncryptedValue::parse(raw).map_err(value_error)?;
+                let text = enc
+                    .decrypt_text(&key, &leaf.path.aad())
+                    .map_err(value_error)?;
+                Some(Plain {
+                    ty: ValueType::Str,
+                    text: SecretText::new(text.to_string()),
+                    was_encrypted: true,
+                })
+            }
+            LeafKind::Comment => Some(Plain {
+                ty: ValueType::Str,
+                text: leaf.value.duplicate(),
+                was_encrypted: false,
+            }),
+            LeafKind::Value(ValueType::Str) if is_encrypted(raw) => {
+                let enc = EncryptedValue::parse(raw).map_err(value_error)?;
+                let text = enc
+                    .decrypt_text(&key, &leaf.path.aad())
+                    .map_err(value_error)?;
+                let (ty, canonical) = value_from_plaintext(enc.type_tag(), &text);
+                Some(Plain {
+                    ty,
+                    text: SecretText::new(canonical),
+                    was_encrypted: true,
+                })
+            }
+            LeafKind::Value(ty) => {
+                // COMPAT(sops): a non-empty value the rule says is encrypted
+                // but is not, is an error (sops exits 25 too).
+                if !raw.is_empty() && meta.selection.should_encrypt(&leaf.path) {
+                    return Err(DocumentError::UnexpectedPlaintext {
+                        path: leaf.path.clone(),
+                        line: line(),
+                    });
+                }
+                Some(Plain {
+                    ty,
+                    text: leaf.value.duplicate(),
+                    was_encrypted: false,
+                })
+            }
+        };
+        plain.push(entry);
+    }
+    let mut warnings = Vec::new();
+    if ignore_mac {
+        warnings.push(Warning::MacNotVerified);
+    } else {
+        verify_mac(&parsed, &meta, &key, &plain)?;
+    }
+    Ok(Opened {
+        parsed,
+        metadata: meta,
+        key,
+        plain,
+        warnings,
+    })
+}
+
+fn verify_mac(
+    parsed: &ParsedFile,
+    meta: &Metadata,
+    key: &DataKey,
+    plain: &[Option<Plain>],
+) -> Result<(), DocumentError> {
+    if meta.mac.is_empty() {
+        return Err(DocumentError::MacMissing);
+    }
+    let computed = compute_mac(parsed, meta.mac_only_encrypted, &meta.selection, |i| {
+        plain[i].as_ref().map(|p| p.text.duplicate())
+    });
+    let stored = EncryptedValue::parse(&meta.mac)
+        .and_then(|v| v.decrypt_text(key, &metadata::mac_aad(&meta.lastmodified)))
+        .map_err(|_| DocumentError::MacUndecryptable)?;
+    if !mac::macs_equal(&computed, &stored) {
+        return Err(DocumentError::MacMismatch);
+    }
+    Ok(())
+}
+
+impl Opened {
+    /// The plaintext file: every encrypted value and comment written back in
+    /// canonical style, the metadata removed, everything else as it was.
+    pub fn plaintext(
+        &self,
+        text: &str,
+        kind: FormatKind,
+    ) -> Result<Zeroizing<String>, DocumentError> {
+        let syntax = kind.syntax();
+        let mut splices = Vec::new();
+        for (leaf, plain) in self.parsed.leaves.iter().zip(&self.plain) {
+            let Some(plain) = plain else { continue };
+            if !plain.was_encrypted {
+                continue;
+            }
+            let with = if leaf.kind == LeafKind::Comment {
+                Replacement::Comment(plain.text.expose())
+            } else {
+                Replacement::Value(plain.ty, plain.text.expose())
+            };
+            splices.push(Splice {
+                range: leaf.span.clone(),
+                text: syntax.render(text, leaf, &with)?,
+            });
+        }
+        splices.extend(syntax.metadata_splices(text, &self.parsed, None)?);
+        Ok(Zeroizing::new(apply_splices(text, &mut splices)?))
+    }
+
+    /// The decrypted values (no comments, no nulls) as `(path, type, text)`,
+    /// in document order with aliases expanded, first document only.
+    pub fn values(&self) -> Vec<(KeyPath, ValueType, &SecretText)> {
+        self.parsed
+            .values_in_order()
+            .into_iter()
+            .filter_map(|(path, i)| {
+                let leaf = &self.parsed.leaves[i];
+                let plain = self.plain[i].as_ref()?;
+                (leaf.document == 0).then_some((path, plain.ty, &plain.text))
+            })
+            .collect()
+    }
+
+    /// One value or subtree (first document) as a JSON-like tree, for
+    /// `--extract` and format conversion.
+    pub fn extract(&self, path: &KeyPath) -> Result<SecretTree, DocumentError> {
+        let tree = self.to_tree();
+        let mut node = tree.expose();
+        for seg in path.segments() {
+            let next = match seg {
+                crate::path::Segment::Key(k) => node.get(k.as_str()),
+                crate::path::Segment::Index(i) => node.get(*i),
+            };
+            node = next.ok_or_else(|| DocumentError::PathNotFound(path.clone()))?;
+        }
+        Ok(SecretTree(node.clone()))
+    }
+
+    /// The first document's data as a JSON tree (nulls included, comments
+    /// left out). Scalars are JSON strings, numbers and booleans by type.
+    pub fn to_tree(&self) -> SecretTree {
+        let mut root = Value::Object(Default::default());
+        for (path, i) in self.parsed.values_in_order() {
+            let leaf = &self.parsed.leaves[i];
+            if leaf.document != 0 {
+                continue;
+            }
+            let value = match (&self.plain[i], leaf.kind) {
+                (None, _) => Value::Null,
+                (Some(p), _) => scalar_json(p.ty, p.text.expose()),
+            };
+            insert_at(&mut root, path.segments(), value);
+        }
+        SecretTree(root)
+    }
+}
+
+/// A typed scalar as a JSON value.
+pub fn scalar_json(ty: ValueType, text: &str) -> Value {
+    match ty {
+        ValueType::Int | ValueType::Float => serde_json::from_str::<serde_json::Number>(text)
+            .map(Value::Number)
+            .unwrap_or_else(|_| Value::String(text.to_owned())),
+        ValueType::Bool => Value::Bool(text == "true"),
+        ValueType::Str | ValueType::Time => Value::String(text.to_owned()),
+    }
+}
+
+fn insert_at(node: &mut Value, path: &[crate::path::Segment], value: Value) {
+    use crate::path::Segment;
+    let Some((first, rest)) = path.split_first() else {
+        *node = value;
+        return;
+    };
+    let child = match first {
+        Segment::Key(k) => {
+            if !node.is_object() {
+                *node = Value::Object(Default::default());
+            }
+            let obj = node.as_object_mut().expect("just made an object");
+            obj.entry(k.clone()).or_insert(Value::Null)
+        }
+        Segment::Index(i) => {
+            if !node.is_array() {
+                *node = Value::Array(Vec::new());
+            }
+            let arr = node.as_array_mut().expect("just made an array");
+            while arr.len() <= *i {
+                arr.push(Value::Null);
+            }
+            &mut arr[*i]
+        }
+    };
+    insert_at(child, rest, value);
+}
+
+/// Decrypts a whole file to its plaintext text (the `decrypt` command).
+pub fn decrypt(
+    text: &str,
+    kind: FormatKind,
+    identities: &[Identity],
+    ignore_mac: bool,
+) -> Result<(Zeroizing<String>, Vec<Warning>), DocumentError> {
+    let opened = open(text, kind, identities, ignore_mac)?;
+    let out = opened.plaintext(text, kind)?;
+    Ok((out, opened.warnings))
+}
