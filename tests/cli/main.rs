@@ -1,0 +1,12 @@
+//! Integration tests: drive the real `botsecrets` binary in temporary
+//! directories, and check interop against the real `sops` and `age`.
+//!
+//! One test binary (like ripgrep's) so the build links once.
+
+mod util;
+
+mod decrypt;
+mod encrypt;
+mod errors;
+mod interop;
+mod keygen;

@@ -1,0 +1,235 @@
+//! Test harness: a temp directory per test, the binary with a clean
+//! environment, the throwaway test keys, and interop tool discovery.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository's testdata directory.
+pub fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
+}
+
+/// The throwaway key that opens every sops sample.
+pub fn key1() -> PathBuf {
+    testdata().join("sops/age-key.txt")
+}
+
+/// Its recipient.
+pub const RECIPIENT1: &str = "age10fsp0tdt2rjaj32qn7pxsmrkux6netpdmr4x6q5kf8s7jzz43vqsxyvm9n";
+
+/// The second throwaway key.
+pub fn key2() -> PathBuf {
+    testdata().join("sops/age-key2.txt")
+}
+
+/// Its recipient.
+pub const RECIPIENT2: &str = "age1u4p50cvf23gprufg0lu7d6wmlqm76njluxatc0tuhyrkpa53dfhsk8pnve";
+
+/// A scratch directory; `HOME` and `XDG_CONFIG_HOME` of the commands run
+/// through it point inside it, so a developer's own keys never leak in.
+pub struct TestDir {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDir {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).unwrap()
+    }
+
+    /// `botsecrets ARGS` with a clean environment, run in this directory.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_botsecrets"));
+        c.current_dir(self.dir.path());
+        for var in [
+            "BOTSECRETS_AGE_KEY",
+            "BOTSECRETS_AGE_KEY_FILE",
+            "BOTSECRETS_AGE_RECIPIENTS",
+            "SOPS_AGE_KEY",
+            "SOPS_AGE_KEY_FILE",
+            "SOPS_AGE_KEY_CMD",
+            "SOPS_AGE_RECIPIENTS",
+            "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+            "BOTSECRETS_FILE",
+        ] {
+            c.env_remove(var);
+        }
+        c.env("HOME", self.path("home"));
+        c.env("XDG_CONFIG_HOME", self.path("home/.config"));
+        c
+    }
+
+    /// Runs `botsecrets args...`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run(self.cmd().args(args).output().expect("run botsecrets"))
+    }
+
+    /// Runs with stdin.
+    pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        use std::io::Write;
+        let mut child = self
+            .cmd()
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        Run(child.wait_with_output().unwrap())
+    }
+
+    /// Encrypts `plain` (written as `name`) for key 1; returns the text.
+    pub fn encrypt(&self, name: &str, plain: &str) -> String {
+        self.write(name, plain);
+        let r = self.run(&["encrypt", "--age", RECIPIENT1, name]);
+        r.ok();
+        r.stdout()
+    }
+
+    /// Decrypts file `name` with key 1.
+    pub fn decrypt(&self, name: &str) -> Run {
+        self.run(&["decrypt", "--identity", key1().to_str().unwrap(), name])
+    }
+}
+
+/// A finished command.
+pub struct Run(pub Output);
+
+impl Run {
+    pub fn stdout(&self) -> String {
+        String::from_utf8(self.0.stdout.clone()).unwrap()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8(self.0.stderr.clone()).unwrap()
+    }
+    pub fn code(&self) -> i32 {
+        self.0.status.code().unwrap_or(-1)
+    }
+    /// Asserts success, printing stderr otherwise.
+    #[track_caller]
+    pub fn ok(&self) -> &Self {
+        assert!(
+            self.0.status.success(),
+            "expected success, got {}: {}",
+            self.code(),
+            self.stderr()
+        );
+        self
+    }
+    /// Asserts the exit code.
+    #[track_caller]
+    pub fn fails_with(&self, code: i32) -> &Self {
+        assert_eq!(self.code(), code, "stderr: {}", self.stderr());
+        self
+    }
+    /// Asserts none of `secrets` appears in stdout or stderr.
+    #[track_caller]
+    pub fn leaks_none(&self, secrets: &[&str]) -> &Self {
+        for s in secrets {
+            assert!(!self.stdout().contains(s), "stdout leaks {s:?}");
+            assert!(!self.stderr().contains(s), "stderr leaks {s:?}");
+        }
+        self
+    }
+}
+
+/// Whether interop tools must be present (CI sets it).
+pub fn interop_required() -> bool {
+    std::env::var("BOTSECRETS_REQUIRE_INTEROP").is_ok_and(|v| v == "1")
+}
+
+/// Finds an interop tool on PATH; `None` (with a printed reason) when it is
+/// missing on a developer machine, a panic when interop is required.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    match found {
+        Some(p) => Some(p),
+        None if interop_required() => {
+            panic!("{name} is required (BOTSECRETS_REQUIRE_INTEROP=1) but not on PATH")
+        }
+        None => {
+            eprintln!("SKIP: {name} not on PATH; install it to run this interop test");
+            None
+        }
+    }
+}
+
+/// Runs `sops` with the test key and no update check.
+pub fn sops(sops: &Path, key: &Path, args: &[&str]) -> Output {
+    Command::new(sops)
+        .args(args)
+        .env("SOPS_AGE_KEY_FILE", key)
+        .env_remove("SOPS_AGE_KEY")
+        .env("SOPS_DISABLE_VERSION_CHECK", "1")
+        .output()
+        .expect("run sops")
+}
+
+/// Replaces every `ENC[...]` token by `ENC` so layouts can be compared.
+pub fn mask_enc(text: &str) -> String {
+    let re = regex::Regex::new(r"ENC\[AES256_GCM,data:[^\]]*\]").unwrap();
+    re.replace_all(text, "ENC").into_owned()
+}
+
+/// The typed values of a file as (path, type, canonical text), comments
+/// excluded, with floats in sops' MAC form so float64 rounding in sops 3.11
+/// does not count as a difference.
+pub fn values_of(
+    text: &str,
+    kind: botsecrets::format::FormatKind,
+) -> Vec<(String, String, String)> {
+    use botsecrets::format::{LeafKind, ValueType};
+    let parsed = kind.syntax().parse(text).expect("parses");
+    parsed
+        .values_in_order()
+        .into_iter()
+        .filter(|(_, i)| {
+            parsed.leaves[*i].document == 0 || kind == botsecrets::format::FormatKind::Yaml
+        })
+        .map(|(path, i)| {
+            let leaf = &parsed.leaves[i];
+            let (ty, v) = match leaf.kind {
+                LeafKind::Null => ("null", String::new()),
+                LeafKind::Value(ValueType::Float) | LeafKind::Value(ValueType::Int) => (
+                    "number",
+                    botsecrets::crypto::mac::go_float_text(leaf.value.expose()),
+                ),
+                LeafKind::Value(ValueType::Bool) => ("bool", leaf.value.expose().to_owned()),
+                LeafKind::Value(ValueType::Time) => ("time", leaf.value.expose().to_owned()),
+                LeafKind::Value(ValueType::Str) => ("str", leaf.value.expose().to_owned()),
+                LeafKind::Comment => ("comment", String::new()),
+            };
+            (format!("{}#{}", leaf.document, path), ty.to_owned(), v)
+        })
+        .collect()
+}
