@@ -1,34 +1,987 @@
-//! The dotenv format (stub, being written).
+//! The dotenv format, byte-compatible with sops' dotenv store in both
+//! directions, while keeping the file's layout.
+//!
+//! # Reading (sops' rules, `stores/dotenv/store.go`)
+//! - The text is split on `\n` only. COMPAT(sops): a `\r` before the `\n`
+//!   belongs to the value (or comment) exactly as in sops, so values, AAD and
+//!   MAC of a CRLF file are the ones sops computes. Encrypting a CRLF file
+//!   therefore writes `KEY=ENC[...]` lines without `\r` (the `\r` is inside
+//!   the ciphertext), and decrypting puts it back: the plaintext round trip
+//!   is byte-exact. Every byte outside value and comment spans is kept.
+//! - A line that is empty or only whitespace is kept in the file and is not
+//!   a leaf (sops drops empty lines and rejects whitespace-only ones).
+//! - A line whose first non-blank character is `#` is a comment leaf at the
+//!   root path (AAD `:`); its value is the text after the `#` (so `# a`
+//!   gives ` a`), its span runs from the `#` to the end of the line.
+//!   COMPAT(sops): sops only knows comments in column 1; an indented comment
+//!   is a syntax error for sops (or, if it holds a `=`, a key), so files that
+//!   indent comments are not readable by sops anyway.
+//! - Any other line is split at the first `=`: the key is everything before
+//!   it, verbatim (`export TOKEN=x` has the key `export TOKEN`, AAD
+//!   `export TOKEN:`); the value is everything after it, verbatim, with each
+//!   literal `\n` (backslash, `n`) decoded to a line break. Quotes are part
+//!   of the value: `PASS="a b"` holds the 5 characters `"a b"`, as in sops.
+//!   Every value is a string; `EMPTY=` is an empty string leaf (empty values
+//!   are never encrypted). A line without `=`, an empty key and a repeated
+//!   key are errors.
+//! - Keys starting with `sops_` are the metadata, never leaves. They are
+//!   unflattened into a tree (`sops_age__list_0__map_enc` ->
+//!   `{"age": [{"enc": ..}]}`), literal `\n` decoded, every scalar kept as a
+//!   string (the metadata reader is tolerant). They must form one contiguous
+//!   run of lines (sops writes them last, sorted); scattered `sops_` lines
+//!   are reported as unsupported.
+//!
+//! # Writing
+//! - An `ENC[...]` string replaces the value span; a comment becomes
+//!   `#ENC[...]`.
+//! - A plaintext value is written verbatim with its line breaks as literal
+//!   `\n` (COMPAT(sops)). A value that itself contains a backslash followed
+//!   by `n` cannot round-trip (it reads back as a line break), in sops as
+//!   here.
+//! - Metadata is written as sops does: flattened, `sops_` prefixed, sorted by
+//!   key, line breaks as literal `\n`, booleans `true`/`false`, numbers in
+//!   decimal; it replaces the existing run of `sops_` lines or is appended at
+//!   the end of the file. Metadata lines always end in `\n`, even in a CRLF
+//!   file, because sops cannot parse a `lastmodified` ending in `\r`.
+//!
+//! # What a program sees
+//! The leaf value is the raw text sops encrypts (`"a b"` with its quotes).
+//! [`loader_value`] gives what a dotenv loader (docker compose,
+//! python-dotenv) sets instead: `"a b"` -> `a b`, `'x\ny'` -> `x\ny`
+//! literally, `abc  # note` -> `abc`. `exec` uses it.
 
-use super::{FormatError, FormatKind, Leaf, ParsedFile, Replacement, Splice, Syntax};
+use std::collections::HashSet;
+use std::ops::Range;
+
+use serde_json::{Map, Value};
+
+use super::{
+    FormatError, FormatKind, Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile, Replacement,
+    Splice, Syntax, ValueType,
+};
+use crate::path::KeyPath;
+use crate::secret::SecretText;
 
 /// The dotenv syntax.
 pub struct Dotenv;
+
+const FORMAT: &str = "dotenv";
+/// COMPAT(sops): the prefix of metadata keys (`stores.SopsMetadataKey + "_"`).
+const SOPS_PREFIX: &str = "sops_";
+
+/// One line of a text: its 1-based number, the byte offset of its first
+/// character, and its content without the final `\n` (a `\r` stays).
+pub(crate) struct Line<'a> {
+    pub(crate) number: usize,
+    pub(crate) start: usize,
+    pub(crate) content: &'a str,
+}
+
+impl Line<'_> {
+    /// Offset just past the content (where the `\n` is, if any).
+    pub(crate) fn end(&self) -> usize {
+        self.start + self.content.len()
+    }
+}
+
+/// Splits `text` on `\n`; a final empty piece after the last `\n` is not a
+/// line.
+pub(crate) fn lines(text: &str) -> Vec<Line<'_>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut number = 1;
+    while start < text.len() {
+        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        out.push(Line {
+            number,
+            start,
+            content: &text[start..end],
+        });
+        number += 1;
+        start = end + 1;
+    }
+    out
+}
+
+/// The byte offset just past the line break that follows `end`, if any.
+pub(crate) fn after_line_break(text: &str, end: usize) -> usize {
+    if text.as_bytes().get(end) == Some(&b'\n') {
+        end + 1
+    } else {
+        end
+    }
+}
+
+fn syntax(line: usize, column: usize, reason: &str) -> FormatError {
+    FormatError::Syntax {
+        format: FORMAT,
+        line,
+        column,
+        reason: reason.to_owned(),
+    }
+}
+
+/// COMPAT(sops): literal `\n` (backslash, `n`) decodes to a line break.
+fn decode_newlines(raw: &str) -> String {
+    raw.replace("\\n", "\n")
+}
+
+/// COMPAT(sops): line breaks are written as literal `\n`.
+fn encode_newlines(value: &str) -> String {
+    value.replace('\n', "\\n")
+}
 
 impl Syntax for Dotenv {
     fn kind(&self) -> FormatKind {
         FormatKind::Dotenv
     }
 
-    fn parse(&self, _text: &str) -> Result<ParsedFile, FormatError> {
-        Err(FormatError::Internal("not implemented"))
+    fn parse(&self, text: &str) -> Result<ParsedFile, FormatError> {
+        let mut parsed = ParsedFile {
+            documents: 1,
+            ..ParsedFile::default()
+        };
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut meta: Vec<FlatEntry> = Vec::new();
+        // Byte range and line numbers of the run of `sops_` lines.
+        let mut meta_span: Option<Range<usize>> = None;
+        let mut meta_last_line = 0;
+        for line in lines(text) {
+            let content = line.content;
+            let trimmed = content.trim_start();
+            if trimmed.trim_end().is_empty() {
+                continue;
+            }
+            let indent = content.len() - trimmed.len();
+            if let Some(comment) = trimmed.strip_prefix('#') {
+                let hash = line.start + indent;
+                parsed.leaves.push(Leaf {
+                    path: KeyPath::root(),
+                    kind: LeafKind::Comment,
+                    value: SecretText::from_str(comment),
+                    span: hash..line.end(),
+                    style: LeafStyle::default(),
+                    document: 0,
+                });
+                continue;
+            }
+            let Some(eq) = content.find('=') else {
+                return Err(syntax(
+                    line.number,
+                    indent + 1,
+                    "expected KEY=value, a comment or a blank line",
+                ));
+            };
+            let key = &content[..eq];
+            if key.trim().is_empty() {
+                return Err(syntax(line.number, 1, "empty key before ="));
+            }
+            let raw = &content[eq + 1..];
+            if let Some(name) = key.strip_prefix(SOPS_PREFIX) {
+                // Metadata line: part of one contiguous run.
+                match &mut meta_span {
+                    Some(span) => {
+                        if meta_last_line + 1 != line.number {
+                            return Err(FormatError::Unsupported {
+                                format: FORMAT,
+                                line: line.number,
+                                reason: "sops_ metadata lines must be contiguous".into(),
+                            });
+                        }
+                        span.end = after_line_break(text, line.end());
+                    }
+                    None => {
+                        meta_span = Some(line.start..after_line_break(text, line.end()));
+                    }
+                }
+                meta_last_line = line.number;
+                // Tolerant reader: a CRLF file's `\r` is not part of metadata.
+                let value = raw.strip_suffix('\r').unwrap_or(raw);
+                meta.push(FlatEntry {
+                    key: name.to_owned(),
+                    value: decode_newlines(value),
+                    line: line.number,
+                });
+                continue;
+            }
+            if !seen.insert(key) {
+                return Err(FormatError::DuplicateKey {
+                    path: KeyPath::root().child_key(key),
+                    line: line.number,
+                });
+            }
+            let value_start = line.start + eq + 1;
+            parsed.leaves.push(Leaf {
+                path: KeyPath::root().child_key(key),
+                kind: LeafKind::Value(ValueType::Str),
+                value: SecretText::new(decode_newlines(raw)),
+                span: value_start..line.end(),
+                style: LeafStyle::default(),
+                document: 0,
+            });
+        }
+        if let Some(span) = meta_span {
+            let tree = unflatten(&meta, FORMAT)?;
+            parsed.metadata.push(MetadataBlock { span, tree });
+        }
+        Ok(parsed)
     }
 
     fn render(
         &self,
         _text: &str,
-        _leaf: &Leaf,
-        _with: &Replacement<'_>,
+        leaf: &Leaf,
+        with: &Replacement<'_>,
     ) -> Result<String, FormatError> {
-        Err(FormatError::Internal("not implemented"))
+        match (leaf.kind, with) {
+            (LeafKind::Comment, Replacement::Encrypted(s)) => {
+                if s.contains('\n') {
+                    return Err(FormatError::Internal("an ENC value holds a line break"));
+                }
+                Ok(format!("#{s}"))
+            }
+            (LeafKind::Comment, Replacement::Comment(t)) => {
+                // SECURITY: every line of a multi-line comment stays a
+                // comment, so no comment text can turn into a key line.
+                Ok(t.split('\n')
+                    .map(|l| format!("#{l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"))
+            }
+            (LeafKind::Comment, Replacement::Value(..)) => {
+                Err(FormatError::Internal("a value rendered at a comment"))
+            }
+            (_, Replacement::Encrypted(s)) => {
+                if s.contains('\n') {
+                    return Err(FormatError::Internal("an ENC value holds a line break"));
+                }
+                Ok((*s).to_owned())
+            }
+            (_, Replacement::Value(_, t)) => Ok(encode_newlines(t)),
+            (_, Replacement::Comment(_)) => {
+                Err(FormatError::Internal("a comment rendered at a value"))
+            }
+        }
     }
 
     fn metadata_splices(
         &self,
-        _text: &str,
-        _parsed: &ParsedFile,
-        _tree: Option<&serde_json::Value>,
+        text: &str,
+        parsed: &ParsedFile,
+        tree: Option<&Value>,
     ) -> Result<Vec<Splice>, FormatError> {
-        Err(FormatError::Internal("not implemented"))
+        let Some(tree) = tree else {
+            return Ok(parsed
+                .metadata
+                .iter()
+                .map(|b| Splice {
+                    range: b.span.clone(),
+                    text: String::new(),
+                })
+                .collect());
+        };
+        let mut block = String::new();
+        for (key, value) in flatten(tree, FORMAT)? {
+            if key.contains(['=', '\n', '\r']) {
+                return Err(FormatError::Unrepresentable {
+                    format: FORMAT,
+                    path: KeyPath::root().child_key("sops").child_key(key),
+                    reason: "a metadata key holds = or a line break".into(),
+                });
+            }
+            block.push_str(SOPS_PREFIX);
+            block.push_str(&key);
+            block.push('=');
+            block.push_str(&encode_newlines(&value));
+            block.push('\n');
+        }
+        Ok(match parsed.metadata.first() {
+            Some(existing) => vec![Splice {
+                range: existing.span.clone(),
+                text: block,
+            }],
+            None => {
+                let mut insert = String::new();
+                if !text.is_empty() && !text.ends_with('\n') {
+                    insert.push('\n');
+                }
+                insert.push_str(&block);
+                vec![Splice {
+                    range: text.len()..text.len(),
+                    text: insert,
+                }]
+            }
+        })
+    }
+}
+
+/// What a common dotenv loader (docker compose, python-dotenv) would set for
+/// a leaf value, whose text is the raw value as sops sees it (with literal
+/// `\n` already decoded to line breaks):
+/// - `"..."`: the text between the quotes, with `\n`, `\"` and `\\` processed;
+///   anything after the closing quote (a ` # comment`) is ignored;
+/// - `'...'`: the text between the quotes, literally;
+/// - unquoted: up to an unquoted ` #comment`, trailing whitespace trimmed.
+///
+/// Surrounding whitespace and the `\r` of a CRLF line are dropped first. An
+/// opening quote without its closing quote is read as unquoted text.
+pub fn loader_value(raw: &str) -> String {
+    let s = raw.strip_suffix('\r').unwrap_or(raw).trim();
+    if let Some(rest) = s.strip_prefix('"') {
+        let mut out = String::new();
+        let mut chars = rest.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => return out,
+                '\\' => match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some('"') => out.push('"'),
+                    Some('\\') => out.push('\\'),
+                    Some(other) => {
+                        out.push('\\');
+                        out.push(other);
+                    }
+                    None => out.push('\\'),
+                },
+                other => out.push(other),
+            }
+        }
+        // No closing quote: fall through to the unquoted reading.
+    } else if let Some(rest) = s.strip_prefix('\'') {
+        if let Some(end) = rest.find('\'') {
+            return rest[..end].to_owned();
+        }
+    }
+    let cut = s
+        .char_indices()
+        .find(|&(i, c)| c == '#' && i > 0 && s[..i].ends_with([' ', '\t']))
+        .map_or(s.len(), |(i, _)| i);
+    s[..cut].trim_end().to_owned()
+}
+
+// ---------------------------------------------------------------------------
+// Metadata flattening, shared with the INI format.
+
+/// One flattened metadata entry as read from a file.
+pub(crate) struct FlatEntry {
+    /// The flattened key without the store prefix (`age__list_0__map_enc`).
+    pub(crate) key: String,
+    /// The value, line breaks already decoded.
+    pub(crate) value: String,
+    /// 1-based line, for errors.
+    pub(crate) line: usize,
+}
+
+const MAP_SEP: &str = "__map_";
+const LIST_SEP: &str = "__list_";
+
+enum Token {
+    Map(String),
+    List(usize),
+}
+
+/// COMPAT(sops): `stores/flatten.go` `tokenize`: the first segment is a map
+/// key, then every `__map_`/`__list_` starts a new segment.
+fn tokenize(path: &str) -> Option<Vec<Token>> {
+    #[derive(Clone, Copy)]
+    enum State {
+        Normal,
+        Map,
+        List,
+    }
+    let mut tokens = Vec::new();
+    let mut state = State::Normal;
+    let mut last = 0;
+    let mut i = 0;
+    let finish = |state: State, last: usize, i: usize, tokens: &mut Vec<Token>| -> Option<()> {
+        match state {
+            State::Normal => tokens.push(Token::Map(path[last..i].to_owned())),
+            State::Map => tokens.push(Token::Map(path[last + MAP_SEP.len()..i].to_owned())),
+            State::List => {
+                let index = path[last + LIST_SEP.len()..i].parse::<usize>().ok()?;
+                tokens.push(Token::List(index));
+            }
+        }
+        Some(())
+    };
+    while i < path.len() {
+        if path[i..].starts_with(MAP_SEP) {
+            finish(state, last, i, &mut tokens)?;
+            last = i;
+            state = State::Map;
+            i += MAP_SEP.len();
+        } else if path[i..].starts_with(LIST_SEP) {
+            finish(state, last, i, &mut tokens)?;
+            last = i;
+            state = State::List;
+            i += LIST_SEP.len();
+        } else {
+            // Separators are ASCII, so stepping by one char keeps us on a
+            // char boundary.
+            i += path[i..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    finish(state, last, i, &mut tokens)?;
+    Some(tokens)
+}
+
+/// Builds the metadata tree from flattened entries. Scalars stay strings.
+/// List indices are bounded by the number of entries, so a hostile index
+/// cannot make us allocate without limit.
+pub(crate) fn unflatten(entries: &[FlatEntry], format: &'static str) -> Result<Value, FormatError> {
+    let mut root = Value::Object(Map::new());
+    for entry in entries {
+        let bad = |reason: &str| FormatError::Unsupported {
+            format,
+            line: entry.line,
+            reason: reason.to_owned(),
+        };
+        let tokens =
+            tokenize(&entry.key).ok_or_else(|| bad("invalid list index in a metadata key"))?;
+        if tokens
+            .iter()
+            .any(|t| matches!(t, Token::List(i) if *i > entries.len()))
+        {
+            return Err(bad("list index out of range in a metadata key"));
+        }
+        let mut node = &mut root;
+        for (n, token) in tokens.iter().enumerate() {
+            let last = n + 1 == tokens.len();
+            let slot = match token {
+                Token::Map(k) => {
+                    if node.is_null() {
+                        *node = Value::Object(Map::new());
+                    }
+                    let Value::Object(map) = node else {
+                        return Err(bad("conflicting metadata keys"));
+                    };
+                    map.entry(k.clone()).or_insert(Value::Null)
+                }
+                Token::List(i) => {
+                    if node.is_null() {
+                        *node = Value::Array(Vec::new());
+                    }
+                    let Value::Array(list) = node else {
+                        return Err(bad("conflicting metadata keys"));
+                    };
+                    if list.len() <= *i {
+                        list.resize(*i + 1, Value::Null);
+                    }
+                    &mut list[*i]
+                }
+            };
+            if last {
+                if !slot.is_null() {
+                    return Err(bad("repeated or conflicting metadata key"));
+                }
+                *slot = Value::String(entry.value.clone());
+            }
+            node = slot;
+        }
+    }
+    Ok(root)
+}
+
+/// Flattens a metadata tree as sops does (`FlattenMetadata`,
+/// `EncodeNonStrings`): `__map_`/`__list_` segments, booleans as
+/// `true`/`false`, numbers as their decimal text, nulls and empty
+/// collections dropped. Values keep their line breaks; the entries are
+/// sorted by key (Go's `sort.Strings`: bytewise).
+pub(crate) fn flatten(
+    tree: &Value,
+    format: &'static str,
+) -> Result<Vec<(String, String)>, FormatError> {
+    let Value::Object(map) = tree else {
+        return Err(FormatError::Unrepresentable {
+            format,
+            path: KeyPath::root().child_key("sops"),
+            reason: "the metadata must be an object".into(),
+        });
+    };
+    fn walk(prefix: String, value: &Value, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    walk(format!("{prefix}{MAP_SEP}{k}"), v, out);
+                }
+            }
+            Value::Array(list) => {
+                for (i, v) in list.iter().enumerate() {
+                    walk(format!("{prefix}{LIST_SEP}{i}"), v, out);
+                }
+            }
+            Value::String(s) => out.push((prefix, s.clone())),
+            Value::Bool(b) => out.push((prefix, b.to_string())),
+            Value::Number(n) => out.push((prefix, n.to_string())),
+            Value::Null => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (k, v) in map {
+        walk(k.clone(), v, &mut out);
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    //! Test-only sops value decryption, to prove AAD paths on real files.
+
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use aes_gcm::aes::Aes256;
+    use aes_gcm::{AesGcm, Nonce};
+    use base64::Engine;
+
+    type SopsGcm = AesGcm<Aes256, aes_gcm::aead::consts::U32>;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// Decrypts `ENC[AES256_GCM,data:..,iv:..,tag:..,type:..]` with the
+    /// hex data key and `aad`; returns (plaintext, type).
+    pub(crate) fn decrypt(enc: &str, key_hex: &str, aad: &str) -> Option<(String, String)> {
+        let inner = enc.strip_prefix("ENC[AES256_GCM,")?.strip_suffix(']')?;
+        let mut data = None;
+        let mut iv = None;
+        let mut tag = None;
+        let mut ty = None;
+        for part in inner.split(',') {
+            let (k, v) = part.split_once(':')?;
+            let b64 = || base64::engine::general_purpose::STANDARD.decode(v).ok();
+            match k {
+                "data" => data = b64(),
+                "iv" => iv = b64(),
+                "tag" => tag = b64(),
+                "type" => ty = Some(v.to_owned()),
+                _ => return None,
+            }
+        }
+        let mut ct = data?;
+        ct.extend_from_slice(&tag?);
+        let iv = iv?;
+        let cipher = SopsGcm::new_from_slice(&hex(key_hex)).ok()?;
+        let plain = cipher
+            .decrypt(
+                Nonce::<aes_gcm::aead::consts::U32>::from_slice(&iv),
+                Payload {
+                    msg: &ct,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .ok()?;
+        Some((String::from_utf8(plain).ok()?, ty?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::apply_splices;
+    use proptest::prelude::*;
+
+    const SAMPLE: &str = include_str!("../../testdata/sops/basic.enc.env");
+    const PLAIN: &str = include_str!("../../testdata/sops/basic.env");
+    const KEY: &str = "d9e3b8a0516bbc5de82aff4357ebe618a114fe2c5ea99793e26a7b8efc585d40";
+    const FAKE: &str = "ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]";
+
+    fn parse(text: &str) -> ParsedFile {
+        Dotenv.parse(text).expect("parses")
+    }
+
+    fn summary(p: &ParsedFile) -> Vec<(String, LeafKind, String)> {
+        p.leaves
+            .iter()
+            .map(|l| (l.path.aad(), l.kind, l.value.expose().to_owned()))
+            .collect()
+    }
+
+    /// Replaces every leaf with `with(leaf)`.
+    fn splice_all(text: &str, p: &ParsedFile, enc: &str) -> String {
+        let mut splices: Vec<Splice> = p
+            .leaves
+            .iter()
+            .map(|l| Splice {
+                range: l.span.clone(),
+                text: Dotenv
+                    .render(text, l, &Replacement::Encrypted(enc))
+                    .unwrap(),
+            })
+            .collect();
+        apply_splices(text, &mut splices).unwrap()
+    }
+
+    #[test]
+    fn parses_the_sops_sample() {
+        let p = parse(SAMPLE);
+        let paths: Vec<_> = p.leaves.iter().map(|l| (l.path.aad(), l.kind)).collect();
+        assert_eq!(
+            paths,
+            vec![
+                (":".into(), LeafKind::Comment),
+                ("DB_USER:".into(), LeafKind::Value(ValueType::Str)),
+                ("DB_PASS:".into(), LeafKind::Value(ValueType::Str)),
+                ("export TOKEN:".into(), LeafKind::Value(ValueType::Str)),
+                ("MULTI:".into(), LeafKind::Value(ValueType::Str)),
+                ("EMPTY:".into(), LeafKind::Value(ValueType::Str)),
+            ]
+        );
+        assert_eq!(p.leaves[5].value.expose(), "");
+        let tree = p.metadata_tree().unwrap();
+        assert_eq!(
+            tree["age"][0]["recipient"],
+            "age10fsp0tdt2rjaj32qn7pxsmrkux6netpdmr4x6q5kf8s7jzz43vqsxyvm9n"
+        );
+        let enc = tree["age"][0]["enc"].as_str().unwrap();
+        assert!(enc.starts_with("-----BEGIN AGE ENCRYPTED FILE-----\nYWdl"));
+        assert!(enc.ends_with("\n-----END AGE ENCRYPTED FILE-----\n"));
+        assert_eq!(tree["lastmodified"], "2026-11-29T16:35:47Z");
+        assert_eq!(tree["unencrypted_suffix"], "_unencrypted");
+        assert_eq!(tree["version"], "3.11.0");
+        let keys: Vec<_> = tree.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            keys,
+            [
+                "age",
+                "lastmodified",
+                "mac",
+                "unencrypted_suffix",
+                "version"
+            ]
+        );
+        // The block is the trailing run of sops_ lines.
+        let span = &p.metadata[0].span;
+        assert!(SAMPLE[span.clone()].starts_with("sops_age__list_0__map_enc="));
+        assert_eq!(span.end, SAMPLE.len());
+        assert!(SAMPLE[..span.start].ends_with("EMPTY=\n"));
+    }
+
+    #[test]
+    fn every_sample_value_decrypts_with_our_paths() {
+        let p = parse(SAMPLE);
+        let mut got = Vec::new();
+        for leaf in &p.leaves {
+            let v = leaf.value.expose();
+            if v.is_empty() {
+                got.push(String::new());
+                continue;
+            }
+            let (plain, ty) = testutil::decrypt(v, KEY, &leaf.path.aad())
+                .unwrap_or_else(|| panic!("{} does not decrypt", leaf.path));
+            let expected_ty = if leaf.kind == LeafKind::Comment {
+                "comment"
+            } else {
+                "str"
+            };
+            assert_eq!(ty, expected_ty);
+            got.push(plain);
+        }
+        assert_eq!(
+            got,
+            [" a comment", "admin", "\"quoted value\"", "abc", "a\nb", ""]
+        );
+        // And they equal what we read from the plaintext input.
+        let plain = parse(PLAIN);
+        let values: Vec<_> = plain.leaves.iter().map(|l| l.value.expose()).collect();
+        assert_eq!(values, got);
+        let (mac, _) = testutil::decrypt(
+            p.metadata_tree().unwrap()["mac"].as_str().unwrap(),
+            KEY,
+            "2026-11-29T16:35:47Z",
+        )
+        .unwrap();
+        assert_eq!(mac.len(), 128);
+    }
+
+    #[test]
+    fn plaintext_sample_spans_and_layout() {
+        let p = parse(PLAIN);
+        let spans: Vec<&str> = p.leaves.iter().map(|l| &PLAIN[l.span.clone()]).collect();
+        assert_eq!(
+            spans,
+            [
+                "# a comment",
+                "admin",
+                "\"quoted value\"",
+                "abc",
+                "a\\nb",
+                ""
+            ]
+        );
+        assert!(p.metadata.is_empty());
+        assert_eq!(p.documents, 1);
+    }
+
+    #[test]
+    fn splice_round_trip_keeps_everything_outside_spans() {
+        let text = "# head\n\nA=1\n  \nexport B = x y \n# tail\nC=\"q\"\r\nD=\n";
+        let p = parse(text);
+        let out = splice_all(text, &p, FAKE);
+        assert_eq!(
+            out,
+            format!("#{FAKE}\n\nA={FAKE}\n  \nexport B ={FAKE}\n#{FAKE}\nC={FAKE}\nD={FAKE}\n")
+        );
+        let q = parse(&out);
+        assert_eq!(q.leaves.len(), p.leaves.len());
+        for (a, b) in p.leaves.iter().zip(&q.leaves) {
+            assert_eq!(a.path, b.path);
+            assert_eq!(a.kind, b.kind);
+            assert_eq!(b.value.expose(), FAKE);
+        }
+        // Outside the spans, byte for byte.
+        let mut rest_in = String::new();
+        let mut at = 0;
+        for l in &p.leaves {
+            rest_in.push_str(&text[at..l.span.start]);
+            at = l.span.end;
+        }
+        rest_in.push_str(&text[at..]);
+        let mut rest_out = String::new();
+        let mut at = 0;
+        for l in &q.leaves {
+            rest_out.push_str(&out[at..l.span.start]);
+            at = l.span.end;
+        }
+        rest_out.push_str(&out[at..]);
+        assert_eq!(rest_in, rest_out);
+    }
+
+    #[test]
+    fn crlf_keeps_the_carriage_return_in_the_value_like_sops() {
+        let text = "#c\r\nA=val\r\n\r\nE=\r\n";
+        let p = parse(text);
+        assert_eq!(
+            summary(&p),
+            vec![
+                (":".into(), LeafKind::Comment, "c\r".into()),
+                ("A:".into(), LeafKind::Value(ValueType::Str), "val\r".into()),
+                ("E:".into(), LeafKind::Value(ValueType::Str), "\r".into()),
+            ]
+        );
+        // Encrypting takes the \r into the ciphertext; decrypting restores
+        // the original bytes exactly.
+        let enc = splice_all(text, &p, FAKE);
+        assert_eq!(enc, format!("#{FAKE}\nA={FAKE}\n\r\nE={FAKE}\n"));
+        let q = parse(&enc);
+        let mut splices: Vec<Splice> = q
+            .leaves
+            .iter()
+            .zip(&p.leaves)
+            .map(|(l, orig)| {
+                let with = match orig.kind {
+                    LeafKind::Comment => Replacement::Comment(orig.value.expose()),
+                    _ => Replacement::Value(ValueType::Str, orig.value.expose()),
+                };
+                Splice {
+                    range: l.span.clone(),
+                    text: Dotenv.render(&enc, l, &with).unwrap(),
+                }
+            })
+            .collect();
+        assert_eq!(apply_splices(&enc, &mut splices).unwrap(), text);
+    }
+
+    #[test]
+    fn renders_plaintext_canonically() {
+        let text = "A=x\n# c\n";
+        let p = parse(text);
+        let v = Dotenv
+            .render(
+                text,
+                &p.leaves[0],
+                &Replacement::Value(ValueType::Str, "l1\nl2 \"q\""),
+            )
+            .unwrap();
+        assert_eq!(v, "l1\\nl2 \"q\"");
+        let c = Dotenv
+            .render(text, &p.leaves[1], &Replacement::Comment(" note"))
+            .unwrap();
+        assert_eq!(c, "# note");
+        let multi = Dotenv
+            .render(text, &p.leaves[1], &Replacement::Comment("a\nb=1"))
+            .unwrap();
+        assert_eq!(multi, "#a\n#b=1");
+        let mut s = vec![
+            Splice {
+                range: p.leaves[0].span.clone(),
+                text: v,
+            },
+            Splice {
+                range: p.leaves[1].span.clone(),
+                text: c,
+            },
+        ];
+        let out = apply_splices(text, &mut s).unwrap();
+        assert_eq!(out, "A=l1\\nl2 \"q\"\n# note\n");
+        let q = parse(&out);
+        assert_eq!(q.leaves[0].value.expose(), "l1\nl2 \"q\"");
+        assert_eq!(q.leaves[0].kind, LeafKind::Value(ValueType::Str));
+        assert_eq!(q.leaves[1].value.expose(), " note");
+        // Mismatched replacements are internal errors, not silent output.
+        assert!(Dotenv
+            .render(text, &p.leaves[0], &Replacement::Comment("x"))
+            .is_err());
+        assert!(Dotenv
+            .render(text, &p.leaves[1], &Replacement::Value(ValueType::Str, "x"))
+            .is_err());
+    }
+
+    #[test]
+    fn metadata_reproduces_the_sops_bytes() {
+        let p = parse(SAMPLE);
+        let tree = p.metadata_tree().unwrap();
+        let mut splices = Dotenv.metadata_splices(SAMPLE, &p, Some(tree)).unwrap();
+        assert_eq!(splices.len(), 1);
+        assert_eq!(splices[0].text, SAMPLE[p.metadata[0].span.clone()]);
+        assert_eq!(apply_splices(SAMPLE, &mut splices).unwrap(), SAMPLE);
+    }
+
+    #[test]
+    fn metadata_append_replace_remove_round_trip() {
+        let tree = serde_json::json!({
+            "age": [{"recipient": "age1x", "enc": "-----BEGIN-----\nAAA\n-----END-----\n"}],
+            "key_groups": [],
+            "shamir_threshold": 2,
+            "mac_only_encrypted": true,
+            "lastmodified": "2026-01-01T00:00:00Z",
+            "version": "3.11.0",
+        });
+        let text = "A=1\nB=2"; // no final newline
+        let p = parse(text);
+        let mut s = Dotenv.metadata_splices(text, &p, Some(&tree)).unwrap();
+        let with = apply_splices(text, &mut s).unwrap();
+        assert_eq!(
+            with,
+            "A=1\nB=2\n\
+             sops_age__list_0__map_enc=-----BEGIN-----\\nAAA\\n-----END-----\\n\n\
+             sops_age__list_0__map_recipient=age1x\n\
+             sops_lastmodified=2026-01-01T00:00:00Z\n\
+             sops_mac_only_encrypted=true\n\
+             sops_shamir_threshold=2\n\
+             sops_version=3.11.0\n"
+        );
+        let q = parse(&with);
+        assert_eq!(q.leaves.len(), 2);
+        // Read back, everything is a string (the reader is tolerant).
+        let back = q.metadata_tree().unwrap();
+        assert_eq!(back["age"][0]["enc"], tree["age"][0]["enc"]);
+        assert_eq!(back["age"][0]["recipient"], "age1x");
+        assert_eq!(back["shamir_threshold"], "2");
+        assert_eq!(back["mac_only_encrypted"], "true");
+        // Written again from what was read: the same bytes.
+        let mut again = Dotenv.metadata_splices(&with, &q, Some(back)).unwrap();
+        assert_eq!(apply_splices(&with, &mut again).unwrap(), with);
+        // Replace.
+        let newer = serde_json::json!({"version": "3.12.0"});
+        let mut r = Dotenv.metadata_splices(&with, &q, Some(&newer)).unwrap();
+        let replaced = apply_splices(&with, &mut r).unwrap();
+        assert_eq!(replaced, "A=1\nB=2\nsops_version=3.12.0\n");
+        // Remove.
+        let rp = parse(&replaced);
+        let mut d = Dotenv.metadata_splices(&replaced, &rp, None).unwrap();
+        assert_eq!(apply_splices(&replaced, &mut d).unwrap(), "A=1\nB=2\n");
+        // Append to an empty file.
+        let e = parse("");
+        let mut a = Dotenv.metadata_splices("", &e, Some(&newer)).unwrap();
+        assert_eq!(apply_splices("", &mut a).unwrap(), "sops_version=3.12.0\n");
+    }
+
+    #[test]
+    fn metadata_in_the_middle_and_crlf() {
+        let text = "A=1\r\nsops_version=3.11.0\r\nsops_mac=m\r\nB=2\r\n";
+        let p = parse(text);
+        assert_eq!(p.leaves.len(), 2);
+        let tree = p.metadata_tree().unwrap();
+        assert_eq!(tree["version"], "3.11.0");
+        assert_eq!(tree["mac"], "m");
+        assert_eq!(
+            &text[p.metadata[0].span.clone()],
+            "sops_version=3.11.0\r\nsops_mac=m\r\n"
+        );
+        let mut s = Dotenv.metadata_splices(text, &p, Some(tree)).unwrap();
+        assert_eq!(
+            apply_splices(text, &mut s).unwrap(),
+            "A=1\r\nsops_mac=m\nsops_version=3.11.0\nB=2\r\n"
+        );
+    }
+
+    #[test]
+    fn bad_input_errors_name_lines_not_values() {
+        let cases: &[(&str, usize)] = &[
+            ("A=1\nsecretvalue\n", 2),
+            ("A=1\n=secretvalue\n", 2),
+            ("A=1\nA=secretvalue\n", 2),
+            ("sops_a=1\nA=secretvalue\nsops_b=2\n", 3),
+            ("sops_a__list_x=secretvalue\n", 1),
+            ("sops_a=secretvalue\nsops_a=2\n", 2),
+            ("sops_a=secretvalue\nsops_a__map_b=2\n", 2),
+            ("sops_a__list_99=secretvalue\n", 1),
+        ];
+        for (text, line) in cases {
+            let err = Dotenv.parse(text).unwrap_err();
+            let msg = err.to_string();
+            assert!(!msg.contains("secretvalue"), "{msg}");
+            assert!(msg.contains(&format!("line {line}")), "{text:?}: {msg}");
+        }
+        assert!(matches!(
+            Dotenv.parse("A=1\nA=2\n"),
+            Err(FormatError::DuplicateKey { line: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn loader_value_reads_like_a_dotenv_loader() {
+        assert_eq!(loader_value("\"quoted value\""), "quoted value");
+        assert_eq!(loader_value("\"a\\\"b\\\\c\\nd\" # note"), "a\"b\\c\nd");
+        assert_eq!(loader_value("'lit\\n'"), "lit\\n");
+        assert_eq!(loader_value("abc  # note"), "abc");
+        assert_eq!(loader_value("a#b"), "a#b");
+        assert_eq!(loader_value("plain  \r"), "plain");
+        assert_eq!(loader_value("\"open"), "\"open");
+        assert_eq!(loader_value(""), "");
+    }
+
+    fn doc_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            "[ \t]{0,3}".prop_map(|s| s),
+            "[ ]{0,2}#[^\n]{0,12}".prop_map(|s| s),
+            ("[A-Za-z_][A-Za-z0-9_ .-]{0,8}", "[^\n]{0,16}").prop_map(|(k, v)| format!("{k}={v}")),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn parse_splice_parse_keeps_leaves(lines in proptest::collection::vec(doc_line(), 0..12), crlf in any::<bool>()) {
+            let text = lines.join(if crlf { "\r\n" } else { "\n" });
+            let Ok(p) = Dotenv.parse(&text) else { return Ok(()) };
+            let out = splice_all(&text, &p, FAKE);
+            let q = Dotenv.parse(&out).expect("spliced output parses");
+            prop_assert_eq!(p.leaves.len(), q.leaves.len());
+            for (a, b) in p.leaves.iter().zip(&q.leaves) {
+                prop_assert_eq!(&a.path, &b.path);
+                prop_assert_eq!(a.kind, b.kind);
+                prop_assert_eq!(b.value.expose(), FAKE);
+            }
+            // Decrypting back (render plaintext) restores the text exactly.
+            let mut back: Vec<Splice> = q.leaves.iter().zip(&p.leaves).map(|(l, o)| {
+                let with = match o.kind {
+                    LeafKind::Comment => Replacement::Comment(o.value.expose()),
+                    _ => Replacement::Value(ValueType::Str, o.value.expose()),
+                };
+                Splice { range: l.span.clone(), text: Dotenv.render(&out, l, &with).unwrap() }
+            }).collect();
+            let restored = apply_splices(&out, &mut back).unwrap();
+            prop_assert_eq!(&restored, &text);
+        }
+
+        #[test]
+        fn never_panics(text in "[^\u{0}]{0,64}") {
+            let _ = Dotenv.parse(&text);
+        }
     }
 }
