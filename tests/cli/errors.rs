@@ -104,7 +104,8 @@ fn mac_mismatch_missing_and_undecryptable() {
     // MAC itself and the lastmodified it is bound to.
     let r = tampered(|enc| {
         let lm = enc.lines().find(|l| l.contains("lastmodified:")).unwrap();
-        enc.replace(lm, "    lastmodified: \"2001-01-01T00:00:00Z\"")
+        let value = lm.split_once(": ").unwrap().1;
+        enc.replace(lm, &lm.replace(value, "\"2001-01-01T00:00:00Z\""))
     });
     r.fails_with(51);
     assert!(
@@ -114,7 +115,8 @@ fn mac_mismatch_missing_and_undecryptable() {
     );
     let r = tampered(|enc| {
         let mac = enc.lines().find(|l| l.contains("mac: ENC")).unwrap();
-        enc.replace(mac, "    mac: \"\"")
+        let value = mac.split_once(": ").unwrap().1;
+        enc.replace(mac, &mac.replace(value, "\"\""))
     });
     r.fails_with(52);
 }
