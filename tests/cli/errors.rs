@@ -208,3 +208,31 @@ fn malformed_yaml_and_json_and_garbage() {
         r.stderr()
     );
 }
+
+#[test]
+fn bad_input_in_every_format_names_file_and_line() {
+    let t = TestDir::new();
+    for (name, text, line) in [
+        ("q.yaml", "a: ok\nb: \"unterminated hunter2-secret\n", 2),
+        (
+            "d.json",
+            "{\n  \"a\": \"x\",\n  \"a\": \"hunter2-secret\"\n}\n",
+            3,
+        ),
+        ("u.json", "{\n  \"a\": \"hunter2-secret\n}\n", 2),
+        ("t.toml", "a = \"x\"\nb = = \"hunter2-secret\"\n", 2),
+        ("d.toml", "a = \"x\"\na = \"hunter2-secret\"\n", 2),
+        ("n.env", "A=1\nhunter2-secret\n", 2),
+        ("d.env", "A=1\nA=hunter2-secret\n", 2),
+        ("s.ini", "[a]\nk = v\nhunter2-secret\n", 3),
+        ("d.ini", "[a]\nk = v\nk = hunter2-secret\n", 3),
+    ] {
+        t.write(name, text);
+        let r = t.run(&["encrypt", "--age", RECIPIENT1, "-i", name]);
+        r.fails_with(2).leaks_none(&SECRETS);
+        let err = r.stderr();
+        assert!(err.starts_with(&format!("botsecrets: {name}: ")), "{err}");
+        assert!(err.contains(&format!("line {line}")), "{name}: {err}");
+        assert_eq!(t.read(name), text, "{name} was changed");
+    }
+}
