@@ -23,6 +23,96 @@ pub enum Command {
     Encrypt(EncryptArgs),
     /// Decrypt an encrypted file (after verifying its MAC).
     Decrypt(DecryptArgs),
+    /// Edit the plaintext in your editor; re-encrypted on save.
+    Edit(EditArgs),
+    /// Set one value (new keys are added); other values keep their ciphertext.
+    Set(SetArgs),
+    /// Remove one key (or a whole subtree).
+    Unset(UnsetArgs),
+    /// Print one value (the same as `decrypt --extract`).
+    Get(GetArgs),
+}
+
+/// `edit`.
+#[derive(Args, Debug)]
+pub struct EditArgs {
+    /// The encrypted file; created (from a short template) when missing.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The format, when the file name does not tell.
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// Recipients for a new file (comma-separated); ignored for an existing
+    /// file, which keeps its own.
+    #[arg(short = 'a', long = "age", value_name = "RECIPIENTS")]
+    pub age: Vec<String>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+}
+
+/// `set`.
+#[derive(Args, Debug)]
+pub struct SetArgs {
+    /// The encrypted file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Where: `a.b[0]` or `["a"]["b"][0]`; missing map keys are created.
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// The value (a string unless --json). Prefer --stdin: a value on the
+    /// command line lands in shell history and is visible in `ps`.
+    #[arg(
+        value_name = "VALUE",
+        required_unless_present = "stdin",
+        conflicts_with = "stdin"
+    )]
+    pub value: Option<String>,
+    /// Read the value from stdin (one trailing line break is dropped).
+    #[arg(long)]
+    pub stdin: bool,
+    /// Read the value as a JSON scalar: `8080`, `true`, `null`, `"text"`.
+    #[arg(long)]
+    pub json: bool,
+    /// The format, when the file name does not tell.
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+}
+
+/// `unset`.
+#[derive(Args, Debug)]
+pub struct UnsetArgs {
+    /// The encrypted file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// What to remove: `a.b[0]` or `["a"]["b"][0]`.
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// Succeed (without rewriting) when the path does not exist.
+    #[arg(long)]
+    pub idempotent: bool,
+    /// The format, when the file name does not tell.
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+}
+
+/// `get`.
+#[derive(Args, Debug)]
+pub struct GetArgs {
+    /// The encrypted file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Which value: `a.b[0]` or `["a"]["b"][0]`.
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// The format, when the file name does not tell.
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
 }
 
 /// `keygen`.

@@ -3,12 +3,14 @@
 
 mod args;
 mod decrypt;
+mod edit;
 mod encrypt;
 mod inputs;
 mod keygen;
 mod output;
 mod render;
 mod report;
+mod set;
 
 use std::process::ExitCode;
 
@@ -35,6 +37,10 @@ pub fn run() -> ExitCode {
         Command::Keygen(a) => keygen::run(a),
         Command::Encrypt(a) => encrypt::run(a),
         Command::Decrypt(a) => decrypt::run(a),
+        Command::Edit(a) => edit::run(a),
+        Command::Set(a) => set::run_set(a),
+        Command::Unset(a) => set::run_unset(a),
+        Command::Get(a) => set::run_get(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -42,6 +42,15 @@ pub mod code {
     pub const BAD_METADATA: u8 = 205;
     /// Refused to overwrite an existing file.
     pub const EXISTS: u8 = 206;
+    /// `edit`: nothing changed, the file was not rewritten (sops: 200).
+    pub const UNCHANGED: u8 = 200;
+    /// `edit`: no editor could be started (sops: 201).
+    pub const NO_EDITOR: u8 = 201;
+    /// Another botsecrets process is editing the file, or it changed on
+    /// disk during the edit.
+    pub const BUSY: u8 = 207;
+    /// `edit`: the editor exited with an error; nothing was written.
+    pub const EDITOR_FAILED: u8 = 208;
 }
 
 /// An error decided in the CLI, with its exit code and hint.
@@ -111,6 +120,15 @@ impl UserError {
             code::OUTPUT,
             format!("cannot write {}: {}", path.display(), io_reason(&e)),
         )
+    }
+
+    /// Any code with a message and an optional hint.
+    pub fn with_code(code: u8, message: impl Into<String>, hint: Option<&str>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            hint: hint.map(str::to_owned),
+        }
     }
 
     /// Refused to overwrite.

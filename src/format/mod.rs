@@ -368,6 +368,9 @@ pub enum FormatError {
         /// Why.
         reason: String,
     },
+    /// A key path that is not in the document.
+    #[error("key path {0} not found")]
+    PathNotFound(KeyPath),
     /// A bug: the format produced an inconsistent splice.
     #[error("internal error in the format layer: {0}")]
     Internal(&'static str),
@@ -401,6 +404,28 @@ pub trait Syntax: Sync {
         parsed: &ParsedFile,
         tree: Option<&serde_json::Value>,
     ) -> Result<Vec<Splice>, FormatError>;
+
+    /// Splices that add a new scalar entry at `path` (placeholder until the
+    /// structural edits land).
+    fn insert(
+        &self,
+        _text: &str,
+        _parsed: &ParsedFile,
+        path: &KeyPath,
+        _value: &Replacement<'_>,
+    ) -> Result<Vec<Splice>, FormatError> {
+        Err(FormatError::PathNotFound(path.clone()))
+    }
+
+    /// Splices that remove the entry at `path` (placeholder).
+    fn remove(
+        &self,
+        _text: &str,
+        _parsed: &ParsedFile,
+        path: &KeyPath,
+    ) -> Result<Vec<Splice>, FormatError> {
+        Err(FormatError::PathNotFound(path.clone()))
+    }
 }
 
 #[cfg(test)]

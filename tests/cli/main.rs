@@ -7,7 +7,9 @@ mod util;
 
 mod conformance;
 mod decrypt;
+mod edit;
 mod encrypt;
 mod errors;
 mod interop;
 mod keygen;
+mod set;

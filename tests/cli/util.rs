@@ -71,12 +71,29 @@ impl TestDir {
             "SOPS_AGE_RECIPIENTS",
             "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
             "BOTSECRETS_FILE",
+            "BOTSECRETS_EDITOR",
+            "VISUAL",
+            "EDITOR",
         ] {
             c.env_remove(var);
         }
         c.env("HOME", self.path("home"));
         c.env("XDG_CONFIG_HOME", self.path("home/.config"));
+        // edit's workspace goes here, so tests can see it come and go.
+        let run = self.path("run");
+        std::fs::create_dir_all(&run).unwrap();
+        c.env("XDG_RUNTIME_DIR", run);
         c
+    }
+
+    /// Files left in the edit workspace base (should be none).
+    pub fn workspace_leftovers(&self) -> Vec<String> {
+        std::fs::read_dir(self.path("run"))
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Runs `botsecrets args...`.
@@ -157,6 +174,35 @@ impl Run {
         }
         self
     }
+}
+
+/// A fake editor script from testdata/editors.
+pub fn editor(name: &str) -> String {
+    testdata()
+        .join("editors")
+        .join(name)
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The lines that differ between two texts of the same line count, as the
+/// key each line starts with (the changed keys of a minimal diff).
+pub fn changed_keys(before: &str, after: &str) -> Vec<String> {
+    assert_eq!(
+        before.lines().count(),
+        after.lines().count(),
+        "line count changed:\n{before}\n---\n{after}"
+    );
+    before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| {
+            let t = a.trim_start().trim_start_matches(['"', '-', ' ']);
+            t.split([':', '=', '"', ' ']).next().unwrap().to_owned()
+        })
+        .collect()
 }
 
 /// Whether interop tools must be present (CI sets it).

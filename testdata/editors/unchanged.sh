@@ -1,0 +1,3 @@
+#!/bin/sh
+# Fake editor: opens nothing, changes nothing.
+exit 0
