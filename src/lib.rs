@@ -17,6 +17,8 @@ pub mod atomic;
 pub mod convert;
 pub mod crypto;
 pub mod document;
+pub mod exec;
+pub mod export;
 pub mod format;
 pub mod keys;
 pub mod metadata;

@@ -4,6 +4,8 @@
 mod args;
 mod decrypt;
 mod encrypt;
+mod exec;
+mod export;
 mod inputs;
 mod keygen;
 mod output;
@@ -35,6 +37,8 @@ pub fn run() -> ExitCode {
         Command::Keygen(a) => keygen::run(a),
         Command::Encrypt(a) => encrypt::run(a),
         Command::Decrypt(a) => decrypt::run(a),
+        Command::Exec(a) => exec::run(a),
+        Command::Export(a) => export::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,5 +8,7 @@ mod util;
 mod decrypt;
 mod encrypt;
 mod errors;
+mod exec;
+mod export;
 mod interop;
 mod keygen;
