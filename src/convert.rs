@@ -145,7 +145,7 @@ mod tests {
         let v = json!({"a": "x", "b": "8080", "c": "true", "d": "a: b", "e": 5, "f": [1, "y"], "g": {"h": null}, "i": "l1\nl2\n"});
         assert_eq!(
             to_yaml(&v),
-            "a: x\nb: \"8080\"\nc: \"true\"\nd: \"a: b\"\ne: 5\nf:\n  - 1\n  - y\ng:\n  h: null\ni: |\n  l1\n  l2\n"
+            "a: x\nb: \"8080\"\nc: \"true\"\nd: \"a: b\"\ne: 5\nf:\n  - 1\n  - \"y\"\ng:\n  h: null\ni: |\n  l1\n  l2\n"
         );
     }
 }

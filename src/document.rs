@@ -205,6 +205,46 @@ fn value_from_plaintext(tag: TypeTag, text: &str) -> (ValueType, String) {
     }
 }
 
+/// Remembers the IV of every value of an opened file, keyed by a digest of
+/// (AAD, type, plaintext), so that re-encrypting an unchanged value gives
+/// byte-identical ciphertext (minimal git diffs, as `sops edit` does).
+///
+/// SECURITY: an IV is reused only for the identical (key, AAD, type,
+/// plaintext), which reproduces the identical ciphertext and reveals
+/// nothing new; each remembered IV is handed out at most once, so two equal
+/// values that had distinct ciphertexts keep distinct ones. Only digests are
+/// kept, never plaintext.
+#[derive(Default)]
+pub struct IvStash {
+    ivs: std::collections::HashMap<[u8; 32], std::collections::VecDeque<[u8; 32]>>,
+}
+
+impl IvStash {
+    fn digest(aad: &str, tag: TypeTag, plaintext: &[u8]) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update((aad.len() as u64).to_be_bytes());
+        h.update(aad.as_bytes());
+        h.update(tag.as_str().as_bytes());
+        h.update([0]);
+        h.update(plaintext);
+        h.finalize().into()
+    }
+
+    fn remember(&mut self, aad: &str, tag: TypeTag, plaintext: &[u8], iv: [u8; 32]) {
+        self.ivs
+            .entry(Self::digest(aad, tag, plaintext))
+            .or_default()
+            .push_back(iv);
+    }
+
+    fn take(&mut self, aad: &str, tag: TypeTag, plaintext: &[u8]) -> Option<[u8; 32]> {
+        self.ivs
+            .get_mut(&Self::digest(aad, tag, plaintext))?
+            .pop_front()
+    }
+}
+
 /// Encrypts a plaintext file for `opts.recipients`.
 pub fn encrypt(
     text: &str,
@@ -214,7 +254,6 @@ pub fn encrypt(
     if opts.recipients.is_empty() {
         return Err(DocumentError::NoRecipients);
     }
-    let syntax = kind.syntax();
     let expanded;
     let text = if opts.expand_aliases && kind == FormatKind::Yaml {
         expanded = format::yaml::expand_aliases(text)?;
@@ -222,55 +261,11 @@ pub fn encrypt(
     } else {
         text
     };
-    let parsed = syntax.parse(text)?;
+    let parsed = kind.syntax().parse(text)?;
     if !parsed.metadata.is_empty() {
         return Err(DocumentError::AlreadyEncrypted);
     }
     let key = DataKey::generate();
-    let mut splices = Vec::with_capacity(parsed.leaves.len() + 1);
-    let mut encrypted_leaf = vec![false; parsed.leaves.len()];
-    for (i, leaf) in parsed.leaves.iter().enumerate() {
-        if !opts.selection.should_encrypt(&leaf.path) || leaf.value.is_empty() {
-            continue;
-        }
-        let (tag, plain) = match leaf.kind {
-            LeafKind::Null => continue,
-            LeafKind::Comment => (TypeTag::Comment, leaf.value.expose()),
-            LeafKind::Value(ty) => typed_plaintext(ty, leaf.value.expose()),
-        };
-        let enc =
-            EncryptedValue::encrypt(&key, plain.as_bytes(), tag, &leaf.path.aad()).to_string();
-        splices.push(Splice {
-            range: leaf.span.clone(),
-            text: syntax.render(text, leaf, &Replacement::Encrypted(&enc))?,
-        });
-        encrypted_leaf[i] = true;
-    }
-
-    let mac_plain = compute_mac(&parsed, opts.mac_only_encrypted, &opts.selection, |i| {
-        let leaf = &parsed.leaves[i];
-        match leaf.kind {
-            LeafKind::Value(ty) => Some((ty, leaf.value.expose())),
-            _ => None,
-        }
-    });
-    let mut warnings = Vec::new();
-    for alias in &parsed.aliases {
-        let points_at_encrypted = alias.target.clone().any(|j| encrypted_leaf[j]);
-        let would_be_encrypted_here = alias.target.clone().any(|j| {
-            let leaf = &parsed.leaves[j];
-            leaf.kind != LeafKind::Comment
-                && !leaf.value.is_empty()
-                && opts.selection.should_encrypt(&alias.path)
-        });
-        if points_at_encrypted || would_be_encrypted_here {
-            warnings.push(Warning::AliasOfEncryptedValues {
-                alias: alias.path.clone(),
-                anchor: alias.target_path.clone(),
-            });
-        }
-    }
-
     let mut stanzas = Vec::with_capacity(opts.recipients.len());
     for r in opts.recipients {
         stanzas.push(AgeStanza {
@@ -291,20 +286,89 @@ pub fn encrypt(
         version: metadata::FORMAT_VERSION.to_owned(),
         uses_key_groups: false,
     };
-    meta.mac = EncryptedValue::encrypt(
+    let (text, warnings) = seal(
+        text,
+        kind,
+        &parsed,
         &key,
+        &mut meta,
+        &mut IvStash::default(),
+    )?;
+    Ok(Encrypted { text, warnings })
+}
+
+/// The shared core of every write: encrypts each selected leaf of the
+/// plaintext `parsed` with `key` (reusing stashed IVs for unchanged
+/// values), computes the MAC, stores it in `meta` and writes `meta` as the
+/// file's metadata. The output is re-parsed and checked before returning.
+fn seal(
+    text: &str,
+    kind: FormatKind,
+    parsed: &ParsedFile,
+    key: &DataKey,
+    meta: &mut Metadata,
+    stash: &mut IvStash,
+) -> Result<(String, Vec<Warning>), DocumentError> {
+    let syntax = kind.syntax();
+    let selection = meta.selection.clone();
+    let mut splices = Vec::with_capacity(parsed.leaves.len() + 1);
+    let mut encrypted_leaf = vec![false; parsed.leaves.len()];
+    for (i, leaf) in parsed.leaves.iter().enumerate() {
+        if !selection.should_encrypt(&leaf.path) || leaf.value.is_empty() {
+            continue;
+        }
+        let (tag, plain) = match leaf.kind {
+            LeafKind::Null => continue,
+            LeafKind::Comment => (TypeTag::Comment, leaf.value.expose()),
+            LeafKind::Value(ty) => typed_plaintext(ty, leaf.value.expose()),
+        };
+        let aad = leaf.path.aad();
+        let enc = match stash.take(&aad, tag, plain.as_bytes()) {
+            Some(iv) => EncryptedValue::encrypt_with_iv(key, plain.as_bytes(), tag, &aad, iv),
+            None => EncryptedValue::encrypt(key, plain.as_bytes(), tag, &aad),
+        }
+        .to_string();
+        splices.push(Splice {
+            range: leaf.span.clone(),
+            text: syntax.render(text, leaf, &Replacement::Encrypted(&enc))?,
+        });
+        encrypted_leaf[i] = true;
+    }
+
+    let mac_plain = compute_mac(parsed, meta.mac_only_encrypted, &selection, |i| {
+        let leaf = &parsed.leaves[i];
+        match leaf.kind {
+            LeafKind::Value(ty) => Some((ty, leaf.value.expose())),
+            _ => None,
+        }
+    });
+    let mut warnings = Vec::new();
+    for alias in &parsed.aliases {
+        let points_at_encrypted = alias.target.clone().any(|j| encrypted_leaf[j]);
+        let encrypted_at_alias = parsed.values_in_order().iter().any(|(path, j)| {
+            alias.target.contains(j)
+                && path.starts_with(&alias.path)
+                && !parsed.leaves[*j].value.is_empty()
+                && selection.should_encrypt(path)
+        });
+        if points_at_encrypted || encrypted_at_alias {
+            warnings.push(Warning::AliasOfEncryptedValues {
+                alias: alias.path.clone(),
+                anchor: alias.target_path.clone(),
+            });
+        }
+    }
+    meta.mac = EncryptedValue::encrypt(
+        key,
         mac_plain.as_bytes(),
         TypeTag::Str,
         &metadata::mac_aad(&meta.lastmodified),
     )
     .to_string();
-    splices.extend(syntax.metadata_splices(text, &parsed, Some(&meta.to_tree()))?);
+    splices.extend(syntax.metadata_splices(text, parsed, Some(&meta.to_tree()))?);
     let out = apply_splices(text, &mut splices)?;
-    check_encrypted_output(&out, kind, &parsed, &encrypted_leaf)?;
-    Ok(Encrypted {
-        text: out,
-        warnings,
-    })
+    check_encrypted_output(&out, kind, parsed, &encrypted_leaf)?;
+    Ok((out, warnings))
 }
 
 /// Re-parses an encrypted output and checks it holds what was intended.
@@ -382,6 +446,8 @@ pub struct Opened {
     pub plain: Vec<Option<Plain>>,
     /// Warnings (e.g. MAC not verified).
     pub warnings: Vec<Warning>,
+    /// IVs of the values as they were, for minimal-diff re-encryption.
+    stash: IvStash,
 }
 
 /// Recovers the data key from the metadata with `identities`.
@@ -457,6 +523,7 @@ pub fn open(
     let meta = Metadata::from_tree(tree)?;
     let key = unwrap_data_key(&meta, identities)?;
     let mut plain = Vec::with_capacity(parsed.leaves.len());
+    let mut stash = IvStash::default();
     for leaf in &parsed.leaves {
         let raw = leaf.value.expose();
         let line = || format::line_col(text, leaf.span.start).0;
@@ -469,9 +536,9 @@ pub fn open(
             LeafKind::Null => None,
             LeafKind::Comment if is_encrypted(raw) => {
                 let enc = EncryptedValue::parse(raw).map_err(value_error)?;
-                let text = enc
-                    .decrypt_text(&key, &leaf.path.aad())
-                    .map_err(value_error)?;
+                let aad = leaf.path.aad();
+                let text = enc.decrypt_text(&key, &aad).map_err(value_error)?;
+                stash.remember(&aad, enc.type_tag(), text.as_bytes(), enc.iv());
                 Some(Plain {
                     ty: ValueType::Str,
                     text: SecretText::new(text.to_string()),
@@ -485,9 +552,9 @@ pub fn open(
             }),
             LeafKind::Value(ValueType::Str) if is_encrypted(raw) => {
                 let enc = EncryptedValue::parse(raw).map_err(value_error)?;
-                let text = enc
-                    .decrypt_text(&key, &leaf.path.aad())
-                    .map_err(value_error)?;
+                let aad = leaf.path.aad();
+                let text = enc.decrypt_text(&key, &aad).map_err(value_error)?;
+                stash.remember(&aad, enc.type_tag(), text.as_bytes(), enc.iv());
                 let (ty, canonical) = value_from_plaintext(enc.type_tag(), &text);
                 Some(Plain {
                     ty,
@@ -525,6 +592,7 @@ pub fn open(
         key,
         plain,
         warnings,
+        stash,
     })
 }
 
@@ -576,6 +644,36 @@ impl Opened {
         }
         splices.extend(syntax.metadata_splices(text, &self.parsed, None)?);
         Ok(Zeroizing::new(apply_splices(text, &mut splices)?))
+    }
+
+    /// Re-encrypts an edited plaintext of this file with the same data key,
+    /// recipients and rule: values and comments whose (path, type,
+    /// plaintext) did not change keep their exact ciphertext, so the diff of
+    /// a one-value change is that value, `lastmodified` and `mac`.
+    pub fn reencrypt(
+        mut self,
+        new_plaintext: &str,
+        kind: FormatKind,
+        now: &str,
+    ) -> Result<String, DocumentError> {
+        let parsed = kind.syntax().parse(new_plaintext)?;
+        if !parsed.metadata.is_empty() {
+            return Err(DocumentError::AlreadyEncrypted);
+        }
+        let mut meta = self.metadata.clone();
+        meta.lastmodified = now.to_owned();
+        if !meta.version.starts_with("3.") || meta.version.as_str() < metadata::FORMAT_VERSION {
+            meta.version = metadata::FORMAT_VERSION.to_owned();
+        }
+        let (text, _warnings) = seal(
+            new_plaintext,
+            kind,
+            &parsed,
+            &self.key,
+            &mut meta,
+            &mut self.stash,
+        )?;
+        Ok(text)
     }
 
     /// The decrypted values (no comments, no nulls) as `(path, type, text)`,

@@ -121,6 +121,10 @@ pub struct DecryptArgs {
     /// Decrypt even if the MAC is missing or does not match (says so loudly).
     #[arg(long)]
     pub ignore_mac: bool,
+    /// Convert the decrypted data to another format: json or yaml (data
+    /// only: comments and layout are not carried over).
+    #[arg(long, value_name = "TYPE", conflicts_with = "extract")]
+    pub output_type: Option<String>,
 }
 
 /// Which variables `exec` and `export` take.

@@ -2,7 +2,9 @@
 //! plaintext file or one value of it.
 
 use anyhow::{Context, Result};
+use botsecrets::convert;
 use botsecrets::document;
+use botsecrets::format::FormatKind;
 use botsecrets::path::KeyPath;
 use zeroize::Zeroizing;
 
@@ -26,10 +28,27 @@ pub fn run(args: &DecryptArgs) -> Result<()> {
     for w in &opened.warnings {
         eprintln!("botsecrets: WARNING: {name}: {w}");
     }
+    let output_type = args
+        .output_type
+        .as_deref()
+        .map(|t| match FormatKind::from_name(t) {
+            Some(k @ (FormatKind::Json | FormatKind::Yaml)) => Ok(k),
+            _ => Err(UserError::usage(format!(
+                "cannot convert to {t:?}: --output-type takes json or yaml"
+            ))),
+        })
+        .transpose()?;
     let text = match extract {
         Some(path) => {
             let tree = opened.extract(&path).with_context(|| name.clone())?;
             Zeroizing::new(super::render::value_for_print(tree.expose(), input.format))
+        }
+        None if output_type.is_some_and(|k| k != input.format) => {
+            let tree = opened.to_tree();
+            Zeroizing::new(match output_type {
+                Some(FormatKind::Json) => convert::to_json(tree.expose()),
+                _ => convert::to_yaml(tree.expose()),
+            })
         }
         None => opened
             .plaintext(&input.text, input.format)

@@ -47,8 +47,11 @@
 //! # What a program sees
 //! The leaf value is the raw text sops encrypts (`"a b"` with its quotes).
 //! [`loader_value`] gives what a dotenv loader (docker compose,
-//! python-dotenv) sets instead: `"a b"` -> `a b`, `'x\ny'` -> `x\ny`
-//! literally, `abc  # note` -> `abc`. `exec` uses it.
+//! python-dotenv) sets instead: `"a b"` -> `a b`, `"x\"y"` -> `x"y`,
+//! `'lit\t'` -> `lit\t` (no escapes), `abc  # note` -> `abc`. `exec` uses
+//! it. One difference from python-dotenv remains: the literal `\n` of
+//! a single-quoted or unquoted value was already turned into a line break
+//! by the sops rule above, so `'a\nb'` gives a line break here.
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -122,12 +125,12 @@ fn syntax(line: usize, column: usize, reason: &str) -> FormatError {
 }
 
 /// COMPAT(sops): literal `\n` (backslash, `n`) decodes to a line break.
-fn decode_newlines(raw: &str) -> String {
+pub(crate) fn decode_newlines(raw: &str) -> String {
     raw.replace("\\n", "\n")
 }
 
 /// COMPAT(sops): line breaks are written as literal `\n`.
-fn encode_newlines(value: &str) -> String {
+pub(crate) fn encode_newlines(value: &str) -> String {
     value.replace('\n', "\\n")
 }
 
@@ -695,6 +698,35 @@ mod tests {
         )
         .unwrap();
         assert_eq!(mac.len(), 128);
+    }
+
+    #[test]
+    fn sops_crlf_file_decrypts_with_our_paths_and_values() {
+        // testdata/dotenv/crlf.env (CRLF) encrypted by sops 3.11; data key
+        // recovered with age (see testdata/dotenv/README.md).
+        let key = "d9fd3cbd283f2b201d5d314c0d0b8e1f70fe36a3a7ca9d26ecca4e877e3d8b4e";
+        let plain = parse(include_str!("../../testdata/dotenv/crlf.env"));
+        let enc = parse(include_str!("../../testdata/dotenv/crlf.enc.env"));
+        assert_eq!(
+            summary(&plain),
+            vec![
+                (":".into(), LeafKind::Comment, " crlf comment\r".into()),
+                ("A:".into(), LeafKind::Value(ValueType::Str), "val\r".into()),
+                (
+                    "export B:".into(),
+                    LeafKind::Value(ValueType::Str),
+                    "\"q v\"\r".into()
+                ),
+                ("E:".into(), LeafKind::Value(ValueType::Str), "\r".into()),
+            ]
+        );
+        assert_eq!(enc.leaves.len(), plain.leaves.len());
+        for (e, p) in enc.leaves.iter().zip(&plain.leaves) {
+            assert_eq!((&e.path, e.kind), (&p.path, p.kind));
+            let (text, _) = testutil::decrypt(e.value.expose(), key, &e.path.aad())
+                .unwrap_or_else(|| panic!("{} does not decrypt", e.path));
+            assert_eq!(text, p.value.expose(), "{}", e.path);
+        }
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //!
 //! Rules (the invariants tests pin):
 //! - The top level must be an object (else `Unsupported`). Duplicate keys in
-//!   any object are an error (`DuplicateKey`). Strict RFC 8259: no comments,
+//!   any object are an error (`DuplicateKey`; COMPAT(sops): 3.11 keeps both
+//!   members, which makes the AAD of two values equal). Strict RFC 8259: no comments,
 //!   no trailing commas, no leading zeros, no raw control characters in
 //!   strings, only the standard escapes, no unpaired surrogates, nothing but
 //!   whitespace after the top-level object, no byte order mark. Nesting deeper
@@ -761,7 +762,7 @@ impl Syntax for Json {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::format::apply_splices;
     use crate::path::Segment;
@@ -889,7 +890,7 @@ mod tests {
     }
 
     /// Test-only sops value decryption: AES-256-GCM with a 32-byte nonce.
-    fn sops_decrypt(key: &[u8], enc: &str, aad: &str) -> Option<String> {
+    pub(crate) fn sops_decrypt(key: &[u8], enc: &str, aad: &str) -> Option<String> {
         use aes_gcm::aead::consts::U32;
         use aes_gcm::aead::{Aead, KeyInit, Payload};
         use aes_gcm::aes::Aes256;
@@ -926,7 +927,7 @@ mod tests {
         String::from_utf8(pt).ok()
     }
 
-    fn hex(s: &str) -> Vec<u8> {
+    pub(crate) fn hex(s: &str) -> Vec<u8> {
         (0..s.len())
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
@@ -1359,7 +1360,7 @@ mod tests {
         }
 
         #[test]
-        fn arbitrary_input_never_panics(s in "[{}\\[\\]\",:0-9a-z\\\\ \n.eE+-]{0,40}") {
+        fn arbitrary_input_never_panics(s in "[{}\\[\\]\",:0-9a-z\\\\ \n.eE+-é😀\u{1}]{0,40}") {
             let _ = Json.parse(&s);
             let t = format!("{{\"a\":{s}}}");
             let _ = Json.parse(&t);

@@ -1,6 +1,61 @@
-//! The yaml format (stub, being written).
+//! The YAML format: a splice engine over granit-parser events.
+//!
+//! Parsing walks the event stream (byte spans, comments as events, flow or
+//! block style of each collection) into [`Leaf`]s: every scalar and every
+//! comment outside the `sops` metadata, in document order, with its key path,
+//! go-yaml v3 type (as sops resolves it), decoded value and byte span.
+//! Writing replaces spans only; everything else stays byte for byte.
+//!
+//! Invariants and decisions a user may notice:
+//! - Every document's top level must be a mapping; duplicate keys, complex
+//!   (collection) keys, aliases used as keys and aliases into the metadata
+//!   are errors. Scalar keys of any type are taken by their text.
+//! - Types follow go-yaml v3 (sops): `yes`/`no`/`on`/`off` are strings;
+//!   `0x1F`, `0o17` and `017` are ints (canonical decimal in the leaf);
+//!   integers beyond i64 are floats (sops itself refuses them); `1e400` is a
+//!   string; dates and date-times in go-yaml's accepted layouts are times,
+//!   reported as Go `RFC3339Nano`; quoted and block scalars are strings;
+//!   `!!str`/`!!int`/... are honoured; `!!binary` and custom tags are
+//!   strings with their text as written (the tag stays in the file, which
+//!   sops will try to base64-decode on its side).
+//! - Comments: value = text after `#`; path = the mapping or list that
+//!   contains the comment (by position and indentation, as sops assigns
+//!   them: checked against sops-made files). A comment after a flow
+//!   collection on its line belongs to that collection (sops does so).
+//!   sops writes comments inside lists as `- ENC[...,type:comment]` items;
+//!   those are read as comment leaves spanning the whole `- ...` item, so
+//!   they decrypt back to `# ...` lines and do not count as list indices.
+//! - A comment on a block scalar's header line (`key: | # c`) is rejected
+//!   with a clear error: it sits inside the value's span and could be
+//!   neither encrypted nor kept.
+//! - Block scalar spans run from the `|`/`>` header to the end of the last
+//!   content line; the final line break stays outside.
+//! - The metadata tree is typed like data (plain ints/floats -> numbers,
+//!   `true`/`false` -> booleans, `null`/empty -> null, everything else,
+//!   timestamps included, strings), so a written tree reads back equal.
+//! - Canonical rendering: plain when it reads back as the same string,
+//!   else double-quoted; multi-line strings in block context as literal
+//!   blocks `|`/`|-`/`|+`, content indented one indentation step (detected,
+//!   default 2) below the owning key or `-`; every plain or block rendering
+//!   is re-parsed before use and falls back to double quotes.
+//! - The metadata block is laid out as go-yaml v3 lays it out (sops'
+//!   bytes), with the file's indentation step (default 4); CRLF files get
+//!   CRLF lines.
 
-use super::{FormatError, FormatKind, Leaf, ParsedFile, Replacement, Splice, Syntax};
+mod alias;
+mod emit;
+mod parse;
+mod resolve;
+
+pub use alias::expand_aliases;
+
+use super::{
+    FormatError, FormatKind, Leaf, LeafKind, ParsedFile, Replacement, Splice, Syntax, ValueType,
+};
+use emit::{double_quoted, literal_block, plain_safe};
+use resolve::{parse_timestamp, resolve_plain, Resolved};
+
+const FORMAT: &str = "yaml";
 
 /// The yaml syntax.
 pub struct Yaml;
@@ -10,30 +65,258 @@ impl Syntax for Yaml {
         FormatKind::Yaml
     }
 
-    fn parse(&self, _text: &str) -> Result<ParsedFile, FormatError> {
-        Err(FormatError::Internal("not implemented"))
+    fn parse(&self, text: &str) -> Result<ParsedFile, FormatError> {
+        Ok(parse::parse_full(text)?.file)
     }
 
     fn render(
         &self,
-        _text: &str,
-        _leaf: &Leaf,
-        _with: &Replacement<'_>,
+        text: &str,
+        leaf: &Leaf,
+        with: &Replacement<'_>,
     ) -> Result<String, FormatError> {
-        Err(FormatError::Internal("not implemented"))
+        let unrep = |reason: &str| FormatError::Unrepresentable {
+            format: FORMAT,
+            path: leaf.path.clone(),
+            reason: reason.to_owned(),
+        };
+        match (with, leaf.kind) {
+            (Replacement::Encrypted(s), LeafKind::Comment)
+            | (Replacement::Comment(s), LeafKind::Comment) => {
+                if s.contains(['\n', '\r']) {
+                    return Err(unrep("a comment cannot hold a line break"));
+                }
+                Ok(format!("#{s}"))
+            }
+            (Replacement::Comment(_), _) => Err(unrep("a comment at a value's position")),
+            (Replacement::Value(..), LeafKind::Comment) => {
+                Err(unrep("a value at a comment's position"))
+            }
+            (Replacement::Encrypted(s), _) => {
+                // Plain in block context, as sops writes it; flow context
+                // needs quotes (`,` `[` `]` would split the scalar).
+                let body = if !leaf.style.flow && plain_safe(s, false) {
+                    (*s).to_owned()
+                } else {
+                    double_quoted(s)
+                };
+                Ok(format!("{}{body}", null_prefix(text, leaf)))
+            }
+            (Replacement::Value(ty, v), _) => {
+                let body = render_value(text, leaf, *ty, v)
+                    .ok_or_else(|| unrep("the value does not fit its type"))?;
+                Ok(format!("{}{body}", null_prefix(text, leaf)))
+            }
+        }
     }
 
     fn metadata_splices(
         &self,
-        _text: &str,
+        text: &str,
         _parsed: &ParsedFile,
-        _tree: Option<&serde_json::Value>,
+        tree: Option<&serde_json::Value>,
     ) -> Result<Vec<Splice>, FormatError> {
-        Err(FormatError::Internal("not implemented"))
+        // Re-parse: the layout facts (document ends, indentation) are not
+        // part of `ParsedFile`.
+        let full = parse::parse_full(text)?;
+        let mut out = Vec::new();
+        let Some(tree) = tree else {
+            for d in &full.docs {
+                if let Some(r) = &d.meta_span {
+                    out.push(Splice {
+                        range: r.clone(),
+                        text: String::new(),
+                    });
+                }
+            }
+            return Ok(out);
+        };
+        let nl = newline(text);
+        let step = full.step.unwrap_or(4);
+        for d in &full.docs {
+            let block = emit::metadata_block(tree, d.top_indent.unwrap_or(0), step, nl);
+            if let Some(r) = &d.meta_span {
+                out.push(Splice {
+                    range: r.clone(),
+                    text: block,
+                });
+                continue;
+            }
+            let at = if d.content_end == 0 {
+                0
+            } else {
+                parse::after_line(text, d.content_end - 1)
+            };
+            let mut insert = String::new();
+            if at > 0 && !text[..at].ends_with('\n') {
+                insert.push_str(nl);
+            }
+            insert.push_str(&block);
+            out.push(Splice {
+                range: at..at,
+                text: insert,
+            });
+        }
+        Ok(out)
     }
 }
 
-/// Replaces every alias by a flow-style copy of its anchored node (stub).
-pub fn expand_aliases(_text: &str) -> Result<String, FormatError> {
-    Err(FormatError::Internal("not implemented"))
+/// The file's line break.
+fn newline(text: &str) -> &'static str {
+    match text.find('\n') {
+        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+        _ => "\n",
+    }
 }
+
+/// An empty null (`key:`) has an empty span right after the indicator; a
+/// value written there needs a separating space.
+fn null_prefix(text: &str, leaf: &Leaf) -> &'static str {
+    if leaf.span.is_empty()
+        && text[..leaf.span.start.min(text.len())]
+            .chars()
+            .next_back()
+            .is_some_and(|c| !c.is_whitespace())
+    {
+        " "
+    } else {
+        ""
+    }
+}
+
+/// Canonical text for a plaintext value at `leaf`, or `None` if `v` is not
+/// a valid value of type `ty`.
+fn render_value(text: &str, leaf: &Leaf, ty: ValueType, v: &str) -> Option<String> {
+    let flow = leaf.style.flow;
+    let candidate = match ty {
+        ValueType::Str => return Some(render_str(text, leaf, v)),
+        ValueType::Int => match resolve_plain(v.trim()) {
+            Resolved::Int(c) => c,
+            _ => return None,
+        },
+        ValueType::Float => render_float(v)?,
+        ValueType::Bool => match v {
+            "1" | "t" | "T" | "TRUE" | "true" | "True" => "true".to_owned(),
+            "0" | "f" | "F" | "FALSE" | "false" | "False" => "false".to_owned(),
+            _ => return None,
+        },
+        ValueType::Time => {
+            let canon = parse_timestamp(v)?;
+            if resolve_plain(v) == Resolved::Time(canon.clone()) {
+                v.to_owned()
+            } else {
+                canon
+            }
+        }
+    };
+    let (kind, _) = reparse(&candidate, flow)?;
+    (kind == LeafKind::Value(ty)).then_some(candidate)
+}
+
+/// A float as YAML text that reads back as a float of the same value.
+pub(crate) fn render_float(v: &str) -> Option<String> {
+    let f: f64 = v.trim().parse().ok()?;
+    if f.is_nan() {
+        return Some(".nan".to_owned());
+    }
+    if f.is_infinite() {
+        return Some(if f > 0.0 { ".inf" } else { "-.inf" }.to_owned());
+    }
+    match resolve_plain(v) {
+        Resolved::Float(_) => Some(v.to_owned()),
+        Resolved::Int(_) if !v.contains(['x', 'o', 'b', 'X']) => Some(format!("{f:?}")),
+        _ => {
+            let s = format!("{f:?}");
+            matches!(resolve_plain(&s), Resolved::Float(_)).then_some(s)
+        }
+    }
+}
+
+fn render_str(text: &str, leaf: &Leaf, v: &str) -> String {
+    let flow = leaf.style.flow;
+    if plain_safe(v, flow)
+        && reparse(v, flow).is_some_and(|(k, s)| k == LeafKind::Value(ValueType::Str) && s == v)
+    {
+        return v.to_owned();
+    }
+    if !flow && v.contains('\n') {
+        if let Some(b) = block_str(text, leaf, v) {
+            return b;
+        }
+    }
+    double_quoted(v)
+}
+
+/// A literal block for `v` at `leaf`, if the surroundings allow one.
+fn block_str(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
+    let end = leaf.span.end.min(text.len());
+    let rest = &text[end..];
+    let eol = rest.find('\n').unwrap_or(rest.len());
+    // Nothing but spaces may follow on the line (a comment would become
+    // content).
+    if !rest[..eol]
+        .trim_end_matches('\r')
+        .chars()
+        .all(|c| c == ' ' || c == '\t')
+        || !rest[..eol].trim().is_empty()
+    {
+        return None;
+    }
+    let has_break = eol < rest.len();
+    let keep = v.ends_with("\n\n") || v.trim_end_matches('\n').len() + 1 < v.len();
+    if keep && has_break {
+        // `|+` would swallow following blank lines.
+        let next = &rest[eol + 1..];
+        let next_line = &next[..next.find('\n').unwrap_or(next.len())];
+        if next_line.trim().is_empty() && !next.is_empty() {
+            return None;
+        }
+    }
+    let nl = newline(text);
+    let step = parse::parse_full(text)
+        .ok()
+        .and_then(|f| f.step)
+        .unwrap_or(2)
+        .clamp(1, 9);
+    // Prove the block in a neutral context first.
+    let probe = literal_block(v, step, step, "\n")?;
+    let doc = format!("k: {probe}\n");
+    let full = parse::parse_full(&doc).ok()?;
+    let l = full
+        .file
+        .leaves
+        .iter()
+        .find(|l| l.kind != LeafKind::Comment)?;
+    if l.kind != LeafKind::Value(ValueType::Str) || l.value.expose() != v {
+        return None;
+    }
+    let mut out = literal_block(v, leaf.style.indent + step, step, nl)?;
+    if !has_break {
+        out.push_str(nl);
+    }
+    Some(out)
+}
+
+/// Parses `candidate` as a value in a one-key document (in a flow sequence
+/// when `flow`); its kind and decoded text.
+fn reparse(candidate: &str, flow: bool) -> Option<(LeafKind, String)> {
+    let doc = if flow {
+        format!("k: [{candidate}]\n")
+    } else {
+        format!("k: {candidate}\n")
+    };
+    let full = parse::parse_full(&doc).ok()?;
+    let mut values = full
+        .file
+        .leaves
+        .iter()
+        .filter(|l| l.kind != LeafKind::Comment);
+    let l = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    Some((l.kind, l.value.expose().to_owned()))
+}
+
+#[cfg(test)]
+mod tests;

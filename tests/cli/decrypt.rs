@@ -171,3 +171,51 @@ fn ignore_mac_reads_an_altered_file_and_says_so() {
         r.stderr()
     );
 }
+
+#[test]
+fn output_type_converts_for_scripts() {
+    let t = TestDir::new();
+    sample(&t, "basic.enc.yaml");
+    let k = key1();
+    let r = t.run(&[
+        "decrypt",
+        "--identity",
+        k.to_str().unwrap(),
+        "--output-type",
+        "json",
+        "basic.enc.yaml",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&r.ok().stdout()).unwrap();
+    assert_eq!(json["app"]["port"], 8080);
+    assert_eq!(json["app"]["list"][0], "alpha");
+    assert_eq!(json["multi"], "line1\nline2\n");
+    assert_eq!(json["app"]["nothing"], serde_json::Value::Null);
+    sample(&t, "basic.enc.json");
+    let r = t.run(&[
+        "decrypt",
+        "--identity",
+        k.to_str().unwrap(),
+        "--output-type",
+        "yaml",
+        "basic.enc.json",
+    ]);
+    assert!(
+        r.ok().stdout().starts_with("db:\n  user: admin\n"),
+        "{}",
+        r.stdout()
+    );
+    let r = t.run(&[
+        "decrypt",
+        "--identity",
+        k.to_str().unwrap(),
+        "--output-type",
+        "ini",
+        "basic.enc.json",
+    ]);
+    r.fails_with(1);
+    assert!(
+        r.stderr().contains("--output-type takes json or yaml"),
+        "{}",
+        r.stderr()
+    );
+}

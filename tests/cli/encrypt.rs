@@ -20,7 +20,7 @@ bots:
   - name: beta
     token: tok-b
 flow: {a: 1, b: two}
-list: [x, y]
+list: [x, z]
 note_unencrypted: visible
 multi: |
   line one
@@ -68,12 +68,17 @@ multi: ENC
     }
     assert!(enc.contains("type:int]") && enc.contains("type:float]") && enc.contains("type:bool]"));
     assert!(enc.contains("type:time]") && enc.contains("type:comment]"));
+    // The metadata block uses the file's own two-space indentation.
     assert!(
-        enc.contains(&format!("        - recipient: {RECIPIENT1}\n"))
-            || enc.contains(&format!("    - recipient: {RECIPIENT1}\n"))
+        enc.contains(&format!(
+            "\nsops:\n  age:\n    - recipient: {RECIPIENT1}\n      enc: |\n"
+        )),
+        "{enc}"
     );
-    assert!(enc.contains("    unencrypted_suffix: _unencrypted\n"));
-    assert!(enc.contains("    version: 3.11.0\n"));
+    assert!(
+        enc.contains("\n  unencrypted_suffix: _unencrypted\n  version: 3.11.0\n"),
+        "{enc}"
+    );
 }
 
 #[test]
@@ -203,7 +208,7 @@ fn selection_rules() {
         mask_enc(&out).starts_with("db:\n  password: ENC\n  user: u1\napi_key_enc: k1\nname: n1\n"),
         "{out}"
     );
-    assert!(out.contains("    encrypted_regex: ^password$\n"));
+    assert!(out.contains("\n  encrypted_regex: ^password$\n"), "{out}");
     let r = t.run(&[
         "encrypt",
         "--age",

@@ -104,7 +104,8 @@ fn mac_mismatch_missing_and_undecryptable() {
     // MAC itself and the lastmodified it is bound to.
     let r = tampered(|enc| {
         let lm = enc.lines().find(|l| l.contains("lastmodified:")).unwrap();
-        enc.replace(lm, "    lastmodified: \"2001-01-01T00:00:00Z\"")
+        let value = lm.split_once(": ").unwrap().1;
+        enc.replace(lm, &lm.replace(value, "\"2001-01-01T00:00:00Z\""))
     });
     r.fails_with(51);
     assert!(
@@ -114,7 +115,8 @@ fn mac_mismatch_missing_and_undecryptable() {
     );
     let r = tampered(|enc| {
         let mac = enc.lines().find(|l| l.contains("mac: ENC")).unwrap();
-        enc.replace(mac, "    mac: \"\"")
+        let value = mac.split_once(": ").unwrap().1;
+        enc.replace(mac, &mac.replace(value, "\"\""))
     });
     r.fails_with(52);
 }
@@ -205,4 +207,32 @@ fn malformed_yaml_and_json_and_garbage() {
         "{}",
         r.stderr()
     );
+}
+
+#[test]
+fn bad_input_in_every_format_names_file_and_line() {
+    let t = TestDir::new();
+    for (name, text, line) in [
+        ("q.yaml", "a: ok\nb: \"unterminated hunter2-secret\n", 2),
+        (
+            "d.json",
+            "{\n  \"a\": \"x\",\n  \"a\": \"hunter2-secret\"\n}\n",
+            3,
+        ),
+        ("u.json", "{\n  \"a\": \"hunter2-secret\n}\n", 2),
+        ("t.toml", "a = \"x\"\nb = = \"hunter2-secret\"\n", 2),
+        ("d.toml", "a = \"x\"\na = \"hunter2-secret\"\n", 2),
+        ("n.env", "A=1\nhunter2-secret\n", 2),
+        ("d.env", "A=1\nA=hunter2-secret\n", 2),
+        ("s.ini", "[a]\nk = v\nhunter2-secret\n", 3),
+        ("d.ini", "[a]\nk = v\nk = hunter2-secret\n", 3),
+    ] {
+        t.write(name, text);
+        let r = t.run(&["encrypt", "--age", RECIPIENT1, "-i", name]);
+        r.fails_with(2).leaks_none(&SECRETS);
+        let err = r.stderr();
+        assert!(err.starts_with(&format!("botsecrets: {name}: ")), "{err}");
+        assert!(err.contains(&format!("line {line}")), "{name}: {err}");
+        assert_eq!(t.read(name), text, "{name} was changed");
+    }
 }

@@ -5,6 +5,7 @@
 
 mod util;
 
+mod conformance;
 mod decrypt;
 mod encrypt;
 mod errors;

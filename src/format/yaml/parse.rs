@@ -1,0 +1,973 @@
+//! Walks granit-parser events into leaves, metadata blocks, aliases and the
+//! per-document layout facts the writer needs.
+//!
+//! Invariants: leaves come out in document order with non-overlapping
+//! spans (checked; a violation is an internal error, never a bad splice);
+//! nothing under a document's top-level `sops` key becomes a leaf; errors
+//! carry positions and key paths only.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use granit_parser::{Event, Parser, Placement, ScalarStyle, Span, StructureStyle, Tag};
+
+use super::resolve::{parse_timestamp, resolve_plain, Resolved};
+use crate::format::{
+    AliasRef, FormatError, Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile, ValueType,
+};
+use crate::path::KeyPath;
+use crate::secret::SecretText;
+
+const FORMAT: &str = "yaml";
+
+/// Layout facts about one document, for appending metadata.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DocInfo {
+    /// End of the document's last content (metadata excluded).
+    pub content_end: usize,
+    /// Column of the top-level mapping's keys.
+    pub top_indent: Option<usize>,
+    /// The metadata block's span, if any.
+    pub meta_span: Option<Range<usize>>,
+}
+
+/// Everything a parse yields.
+pub(crate) struct Full<'a> {
+    pub file: ParsedFile,
+    pub docs: Vec<DocInfo>,
+    /// Indentation step seen in the data (then in the metadata).
+    pub step: Option<usize>,
+    /// The events, for alias expansion.
+    pub events: Vec<(Event<'a>, Span)>,
+    /// Anchor id -> range of event indices of the anchored node.
+    pub anchor_events: HashMap<usize, Range<usize>>,
+    /// Alias span -> (anchor id).
+    pub alias_tokens: Vec<(Range<usize>, usize)>,
+}
+
+fn parser_options() -> granit_parser::Options {
+    let mut o = granit_parser::Options::default();
+    // COMPAT(sops): go-yaml (a libyaml port) adds no line feed to a block
+    // scalar whose last line ends the input without one.
+    o.block_scalar_eof_without_line_feed = true;
+    o
+}
+
+/// The granit event stream, with errors mapped to [`FormatError::Syntax`].
+pub(crate) fn events(text: &str) -> Result<Vec<(Event<'_>, Span)>, FormatError> {
+    let mut out = Vec::new();
+    for ev in Parser::new_from_str_with_options(text, parser_options()) {
+        match ev {
+            Ok(e) => out.push(e),
+            Err(e) => {
+                let m = e.marker();
+                return Err(FormatError::Syntax {
+                    format: FORMAT,
+                    line: m.line().max(1),
+                    column: m.col() + 1,
+                    reason: generic_reason(e.kind()),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// SECURITY: granit's messages may quote the character found in the source
+/// (a piece of a secret); only the error kind's *name* is kept, as words.
+fn generic_reason(kind: &granit_parser::ErrorKind) -> String {
+    let dbg = format!("{kind:?}");
+    let name: String = dbg
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    if out.is_empty() {
+        out.push_str("syntax error");
+    }
+    out
+}
+
+/// Byte offset -> 0-based column in characters.
+pub(crate) fn col_of(text: &str, off: usize) -> usize {
+    let off = floor_boundary(text, off);
+    let line_start = text[..off].rfind('\n').map_or(0, |i| i + 1);
+    text[line_start..off].chars().count()
+}
+
+fn floor_boundary(text: &str, mut off: usize) -> usize {
+    off = off.min(text.len());
+    while !text.is_char_boundary(off) {
+        off -= 1;
+    }
+    off
+}
+
+fn line_of(text: &str, off: usize) -> usize {
+    crate::format::line_col(text, off).0
+}
+
+/// Start of the line holding `off`.
+pub(crate) fn line_start(text: &str, off: usize) -> usize {
+    let off = floor_boundary(text, off);
+    text[..off].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Offset after the line break ending the line that holds `off` (or the
+/// text's end).
+pub(crate) fn after_line(text: &str, off: usize) -> usize {
+    let off = floor_boundary(text, off);
+    text[off..].find('\n').map_or(text.len(), |i| off + i + 1)
+}
+
+fn range(span: &Span) -> Result<Range<usize>, FormatError> {
+    span.byte_range()
+        .ok_or(FormatError::Internal("parser event without byte offsets"))
+}
+
+struct Frame {
+    path: KeyPath,
+    flow: bool,
+    is_map: bool,
+    /// Key column (maps) or `-` column (sequences).
+    indent: usize,
+    indent_known: bool,
+    /// Column of the key or `-` that owns this collection.
+    owner_col: Option<usize>,
+    pending_key: Option<(String, usize)>,
+    keys: HashSet<String>,
+    next_index: usize,
+    meta: bool,
+    json: Option<serde_json::Value>,
+    anchor: usize,
+    leaf_lo: usize,
+    event_lo: usize,
+}
+
+impl Frame {
+    fn child_path(&self) -> KeyPath {
+        match &self.pending_key {
+            Some((k, _)) if self.is_map => self.path.child_key(k.clone()),
+            _ if self.is_map => self.path.clone(),
+            _ => self.path.child_index(self.next_index),
+        }
+    }
+    /// The column that owns the next value.
+    fn owner(&self) -> usize {
+        match &self.pending_key {
+            Some((_, c)) if self.is_map => *c,
+            _ => self.indent,
+        }
+    }
+}
+
+struct MetaState {
+    start: usize,
+    end: usize,
+    key_col: usize,
+    /// Depth of the root frame's stack when the value started.
+    done: bool,
+    tree: serde_json::Value,
+}
+
+enum Node<'e> {
+    Scalar(&'e str, ScalarStyle, usize, Option<&'e Tag>),
+    Start(bool, StructureStyle, usize),
+    Alias(usize),
+}
+
+/// Parses `text` completely.
+pub(crate) fn parse_full(text: &str) -> Result<Full<'_>, FormatError> {
+    let events = events(text)?;
+    let mut w = Walker {
+        text,
+        leaves: Vec::new(),
+        metadata: Vec::new(),
+        aliases: Vec::new(),
+        docs: Vec::new(),
+        stack: Vec::new(),
+        doc: None,
+        meta: None,
+        last_end: 0,
+        last_flow_end: None,
+        anchors: HashMap::new(),
+        anchor_keys: HashSet::new(),
+        anchor_events: HashMap::new(),
+        alias_tokens: Vec::new(),
+        step_data: None,
+        step_meta: None,
+    };
+    for i in 0..events.len() {
+        w.event(&events, i)?;
+    }
+    if w.docs.is_empty() {
+        // A stream with only comments (or nothing) is one empty document.
+        let end = w.leaves.iter().map(|l| l.span.end).max().unwrap_or(0);
+        w.docs.push(DocInfo {
+            content_end: end,
+            top_indent: None,
+            meta_span: None,
+        });
+    }
+    let ndocs = w.docs.len();
+    for leaf in &mut w.leaves {
+        leaf.document = leaf.document.min(ndocs - 1);
+    }
+    for pair in w.leaves.windows(2) {
+        if pair[1].span.start < pair[0].span.end {
+            return Err(FormatError::Internal("overlapping leaves"));
+        }
+    }
+    let step = w.step_data.or(w.step_meta);
+    Ok(Full {
+        file: ParsedFile {
+            leaves: w.leaves,
+            metadata: w.metadata,
+            aliases: w.aliases,
+            documents: ndocs,
+        },
+        docs: w.docs,
+        step,
+        anchor_events: w.anchor_events,
+        alias_tokens: w.alias_tokens,
+        events,
+    })
+}
+
+struct Walker<'t> {
+    text: &'t str,
+    leaves: Vec<Leaf>,
+    metadata: Vec<MetadataBlock>,
+    aliases: Vec<AliasRef>,
+    docs: Vec<DocInfo>,
+    stack: Vec<Frame>,
+    /// Index of the open document.
+    doc: Option<usize>,
+    meta: Option<MetaState>,
+    /// End of the last non-comment token.
+    last_end: usize,
+    last_flow_end: Option<(KeyPath, usize)>,
+    /// Anchor id -> (leaf range, path), for aliases.
+    anchors: HashMap<usize, (Range<usize>, KeyPath)>,
+    /// Anchor ids defined on keys (or inside metadata).
+    anchor_keys: HashSet<usize>,
+    anchor_events: HashMap<usize, Range<usize>>,
+    alias_tokens: Vec<(Range<usize>, usize)>,
+    step_data: Option<usize>,
+    step_meta: Option<usize>,
+}
+
+impl<'t> Walker<'t> {
+    fn unsupported(&self, off: usize, reason: &str) -> FormatError {
+        FormatError::Unsupported {
+            format: FORMAT,
+            line: line_of(self.text, off),
+            reason: reason.to_owned(),
+        }
+    }
+
+    fn cur_doc(&self) -> usize {
+        self.doc.unwrap_or(self.docs.len())
+    }
+
+    fn touch(&mut self, end: usize) {
+        if self.meta.as_ref().is_some_and(|m| !m.done) {
+            if let Some(m) = &mut self.meta {
+                m.end = m.end.max(end);
+            }
+        } else if let Some(d) = self.doc.and_then(|d| self.docs.get_mut(d)) {
+            d.content_end = d.content_end.max(end);
+        }
+    }
+
+    fn event(&mut self, events: &[(Event<'_>, Span)], i: usize) -> Result<(), FormatError> {
+        let (ev, span) = &events[i];
+        if !matches!(
+            ev,
+            Event::Comment(..) | Event::MappingEnd | Event::SequenceEnd
+        ) {
+            self.last_flow_end = None;
+        }
+        match ev {
+            Event::StreamStart | Event::StreamEnd | Event::Anchor(..) => {}
+            Event::DocumentStart(..) => {
+                let r = range(span)?;
+                self.docs.push(DocInfo::default());
+                self.doc = Some(self.docs.len() - 1);
+                self.touch(r.end);
+                self.stack.clear();
+            }
+            Event::DocumentEnd => {
+                self.doc = None;
+            }
+            Event::Comment(body, placement) => self.comment(events, i, body, *placement, span)?,
+            Event::Scalar(v, style, anchor, tag) => {
+                self.node(i, Node::Scalar(v, *style, *anchor, tag.as_deref()), span)?
+            }
+            Event::MappingStart(style, anchor, _) => {
+                self.node(i, Node::Start(true, *style, *anchor), span)?
+            }
+            Event::SequenceStart(style, anchor, _) => {
+                self.node(i, Node::Start(false, *style, *anchor), span)?
+            }
+            Event::Alias(id) => self.node(i, Node::Alias(*id), span)?,
+            Event::UnresolvedAlias(_) => {
+                let r = range(span)?;
+                return Err(self.unsupported(r.start, "alias to an unknown anchor"));
+            }
+            Event::MappingEnd | Event::SequenceEnd => self.end(i, span)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn comment(
+        &mut self,
+        events: &[(Event<'_>, Span)],
+        i: usize,
+        body: &str,
+        placement: Placement,
+        span: &Span,
+    ) -> Result<(), FormatError> {
+        let r = range(span)?;
+        let col = col_of(self.text, r.start);
+        // Metadata comments are part of the block, never leaves.
+        if let Some(m) = &mut self.meta {
+            if !m.done && (placement == Placement::Right || col > m.key_col || r.start < m.end) {
+                m.end = m.end.max(r.end);
+                return Ok(());
+            }
+        }
+        let next_is_collection = events[i + 1..]
+            .iter()
+            .find(|(e, _)| !matches!(e, Event::Comment(..)))
+            .is_some_and(|(e, _)| matches!(e, Event::MappingStart(..) | Event::SequenceStart(..)));
+        let (path, flow) = if self.stack.is_empty() {
+            (KeyPath::root(), false)
+        } else if placement == Placement::Right {
+            match &self.last_flow_end {
+                // COMPAT(sops): a comment after a flow collection belongs to it.
+                Some((p, end)) if !self.text[*end..r.start].contains('\n') => (p.clone(), false),
+                _ => {
+                    let f = self.stack.last().expect("stack checked non-empty");
+                    (f.path.clone(), f.flow)
+                }
+            }
+        } else {
+            let top = self.stack.last().expect("stack checked non-empty");
+            let pending = if top.is_map {
+                top.pending_key.is_some()
+            } else {
+                true
+            };
+            if !top.flow && pending && next_is_collection && col > top.owner() {
+                // A head comment of the collection that follows.
+                if top.meta || self.meta.as_ref().is_some_and(|m| !m.done) {
+                    if let Some(m) = &mut self.meta {
+                        m.end = m.end.max(r.end);
+                    }
+                    return Ok(());
+                }
+                (top.child_path(), false)
+            } else {
+                let f = self
+                    .stack
+                    .iter()
+                    .rev()
+                    .find(|f| f.flow || f.indent <= col)
+                    .unwrap_or(&self.stack[0]);
+                if f.meta {
+                    if let Some(m) = &mut self.meta {
+                        m.end = m.end.max(r.end);
+                    }
+                    return Ok(());
+                }
+                (f.path.clone(), f.flow)
+            }
+        };
+        let document = self.cur_doc();
+        self.leaves.push(Leaf {
+            path,
+            kind: LeafKind::Comment,
+            value: SecretText::from_str(body),
+            span: r.clone(),
+            style: LeafStyle {
+                flow,
+                indent: col,
+                block: false,
+            },
+            document,
+        });
+        self.touch(r.end);
+        Ok(())
+    }
+
+    fn in_meta_value(&self) -> bool {
+        self.meta.as_ref().is_some_and(|m| !m.done)
+    }
+
+    fn node(&mut self, ev_idx: usize, node: Node<'_>, span: &Span) -> Result<(), FormatError> {
+        let r = range(span)?;
+        let Some(top) = self.stack.last() else {
+            // The document's root node.
+            return match node {
+                Node::Start(true, style, anchor) => {
+                    self.push(
+                        ev_idx,
+                        true,
+                        style,
+                        anchor,
+                        KeyPath::root(),
+                        r.start,
+                        None,
+                        false,
+                    );
+                    Ok(())
+                }
+                Node::Scalar(v, ScalarStyle::Plain, 0, None)
+                    if resolve_plain(v) == Resolved::Null =>
+                {
+                    Ok(())
+                }
+                _ => {
+                    Err(self.unsupported(r.start, "the top level of a document must be a mapping"))
+                }
+            };
+        };
+        // A mapping key?
+        if top.is_map && top.pending_key.is_none() {
+            let key = match node {
+                Node::Scalar(v, _, anchor, _) => {
+                    if anchor != 0 {
+                        self.anchor_keys.insert(anchor);
+                        self.anchors.insert(anchor, (0..0, KeyPath::root()));
+                    }
+                    v.to_owned()
+                }
+                Node::Alias(_) => return Err(self.unsupported(r.start, "alias as a mapping key")),
+                Node::Start(..) => {
+                    return Err(self.unsupported(r.start, "complex (non-scalar) mapping key"))
+                }
+            };
+            let kcol = col_of(self.text, r.start);
+            let top = self.stack.last_mut().expect("non-empty");
+            if !top.indent_known && !top.flow {
+                top.indent = kcol;
+                top.indent_known = true;
+            }
+            if top.keys.contains(&key) {
+                return Err(FormatError::DuplicateKey {
+                    path: top.path.child_key(key),
+                    line: line_of(self.text, r.start),
+                });
+            }
+            top.keys.insert(key.clone());
+            let is_root = self.stack.len() == 1;
+            let root_flow = self.stack[0].flow;
+            if is_root && key == "sops" {
+                if root_flow {
+                    return Err(self.unsupported(r.start, "sops metadata inside a flow mapping"));
+                }
+                self.meta = Some(MetaState {
+                    start: line_start(self.text, r.start),
+                    end: r.end,
+                    key_col: kcol,
+                    done: false,
+                    tree: serde_json::Value::Null,
+                });
+            } else {
+                self.touch(r.end);
+            }
+            if is_root {
+                if let Some(d) = self.doc.and_then(|d| self.docs.get_mut(d)) {
+                    d.top_indent.get_or_insert(kcol);
+                }
+            }
+            self.last_end = r.end;
+            self.stack.last_mut().expect("non-empty").pending_key = Some((key, kcol));
+            return Ok(());
+        }
+        let meta = top.meta || self.in_meta_value() && self.stack.len() == 1;
+        let path = top.child_path();
+        let flow = top.flow;
+        let owner = top.owner();
+        let is_seq_item = !top.is_map;
+        match node {
+            Node::Scalar(v, style, anchor, tag) => {
+                if meta {
+                    let (vr, _) = self.scalar_span(v, style, &r)?;
+                    let value = meta_scalar(v, style, tag);
+                    self.meta_insert(value);
+                    if let Some(m) = &mut self.meta {
+                        m.end = m.end.max(vr.end);
+                    }
+                    if anchor != 0 {
+                        self.anchor_keys.insert(anchor);
+                    }
+                    self.last_end = r.end;
+                    self.advance();
+                    if self.stack.len() == 1 {
+                        self.finish_meta();
+                    }
+                    return Ok(());
+                }
+                // COMPAT(sops): sops writes comments inside a list as list
+                // items `- ENC[...,type:comment]`; read them back as comments.
+                if is_seq_item
+                    && !flow
+                    && style == ScalarStyle::Plain
+                    && tag.is_none()
+                    && anchor == 0
+                    && v.starts_with("ENC[AES256_GCM,")
+                    && v.ends_with(",type:comment]")
+                {
+                    if let Some(dash) = self.dash_before(r.start) {
+                        let document = self.cur_doc();
+                        self.leaves.push(Leaf {
+                            path: self.stack.last().expect("non-empty").path.clone(),
+                            kind: LeafKind::Comment,
+                            value: SecretText::from_str(v),
+                            span: dash..r.end,
+                            style: LeafStyle {
+                                flow: false,
+                                indent: owner,
+                                block: false,
+                            },
+                            document,
+                        });
+                        self.touch(r.end);
+                        self.last_end = r.end;
+                        return Ok(());
+                    }
+                }
+                let (mut vr, block) = self.scalar_span(v, style, &r)?;
+                // A tag that forces a non-string type is part of the value:
+                // `!!int ENC[...]` would not parse. sops drops tags too.
+                if tag.is_some_and(|t| {
+                    t.handle() == "tag:yaml.org,2002:"
+                        && matches!(t.suffix(), "int" | "float" | "bool" | "null" | "timestamp")
+                }) {
+                    if let Some(tr) = span.tag_span().and_then(|t| t.byte_range()) {
+                        if tr.start < vr.start {
+                            vr.start = tr.start;
+                        }
+                    }
+                }
+                let kind = match type_scalar(v, style, tag) {
+                    Ok(k) => k,
+                    Err(reason) => return Err(self.unsupported(r.start, reason)),
+                };
+                let (kind, value) = match kind {
+                    Resolved::Null => (LeafKind::Null, String::new()),
+                    Resolved::Bool(b) => (LeafKind::Value(ValueType::Bool), b.to_string()),
+                    Resolved::Int(s) => (LeafKind::Value(ValueType::Int), s),
+                    Resolved::Float(s) => (LeafKind::Value(ValueType::Float), s),
+                    Resolved::Time(s) => (LeafKind::Value(ValueType::Time), s),
+                    Resolved::Str => (LeafKind::Value(ValueType::Str), v.to_owned()),
+                };
+                let idx = self.leaves.len();
+                let document = self.cur_doc();
+                self.leaves.push(Leaf {
+                    path: path.clone(),
+                    kind,
+                    value: SecretText::new(value),
+                    span: vr.clone(),
+                    style: LeafStyle {
+                        flow,
+                        indent: owner,
+                        block,
+                    },
+                    document,
+                });
+                if anchor != 0 {
+                    self.anchors.insert(anchor, (idx..idx + 1, path));
+                    self.anchor_events.insert(anchor, ev_idx..ev_idx + 1);
+                }
+                self.touch(vr.end.max(r.start));
+                self.last_end = if block { vr.end } else { r.end };
+                self.advance();
+            }
+            Node::Alias(id) => {
+                if meta {
+                    return Err(self.unsupported(r.start, "alias inside the sops metadata"));
+                }
+                if self.anchor_keys.contains(&id) {
+                    return Err(self.unsupported(r.start, "alias to a mapping key or to metadata"));
+                }
+                let Some((target, target_path)) = self.anchors.get(&id).cloned() else {
+                    return Err(self.unsupported(r.start, "alias to an anchor that is still open"));
+                };
+                let document = self.cur_doc();
+                self.aliases.push(AliasRef {
+                    path,
+                    document,
+                    position: self.leaves.len(),
+                    target,
+                    target_path,
+                    span: r.clone(),
+                });
+                self.alias_tokens.push((r.clone(), id));
+                self.touch(r.end);
+                self.last_end = r.end;
+                self.advance();
+            }
+            Node::Start(is_map, style, anchor) => {
+                let owner_col = Some(owner);
+                self.push(
+                    ev_idx, is_map, style, anchor, path, r.start, owner_col, meta,
+                );
+                if style == StructureStyle::Flow {
+                    self.last_end = r.end;
+                }
+                let _ = is_seq_item;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the top frame past the value just read.
+    fn advance(&mut self) {
+        if let Some(top) = self.stack.last_mut() {
+            if top.is_map {
+                top.pending_key = None;
+            } else {
+                top.next_index += 1;
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        ev_idx: usize,
+        is_map: bool,
+        style: StructureStyle,
+        anchor: usize,
+        path: KeyPath,
+        start: usize,
+        owner_col: Option<usize>,
+        meta: bool,
+    ) {
+        let flow = style == StructureStyle::Flow;
+        let mut indent = col_of(self.text, start);
+        let mut indent_known = flow;
+        if !is_map && !flow {
+            if let Some(d) = self
+                .dash_before(start)
+                .or_else(|| self.text[start..].starts_with('-').then_some(start))
+            {
+                indent = col_of(self.text, d);
+                indent_known = true;
+            } else {
+                indent = indent.saturating_sub(1);
+            }
+            if let Some(o) = owner_col {
+                if indent > o {
+                    self.note_step(indent - o, meta);
+                }
+            }
+        }
+        self.stack.push(Frame {
+            path,
+            flow,
+            is_map,
+            indent,
+            indent_known,
+            owner_col,
+            pending_key: None,
+            keys: HashSet::new(),
+            next_index: 0,
+            meta,
+            json: meta.then(|| {
+                if is_map {
+                    serde_json::Value::Object(serde_json::Map::new())
+                } else {
+                    serde_json::Value::Array(Vec::new())
+                }
+            }),
+            anchor,
+            leaf_lo: self.leaves.len(),
+            event_lo: ev_idx,
+        });
+        if meta && anchor != 0 {
+            self.anchor_keys.insert(anchor);
+        }
+    }
+
+    fn note_step(&mut self, d: usize, meta: bool) {
+        let slot = if meta {
+            &mut self.step_meta
+        } else {
+            &mut self.step_data
+        };
+        if slot.is_none() {
+            *slot = Some(d);
+        }
+    }
+
+    fn end(&mut self, ev_idx: usize, span: &Span) -> Result<(), FormatError> {
+        let r = range(span)?;
+        let Some(frame) = self.stack.pop() else {
+            return Err(FormatError::Internal("unbalanced collection end"));
+        };
+        // Step detection from nested block mappings.
+        if frame.is_map && !frame.flow && frame.indent_known {
+            if let Some(o) = frame.owner_col {
+                if frame.indent > o
+                    && !self.stack.is_empty()
+                    && self.stack.last().is_some_and(|p| p.is_map)
+                {
+                    self.note_step(frame.indent - o, frame.meta);
+                }
+            }
+        }
+        if frame.flow {
+            self.touch(r.end);
+            self.last_end = r.end;
+            if !frame.meta {
+                self.last_flow_end = Some((frame.path.clone(), r.end));
+            } else if let Some(m) = &mut self.meta {
+                m.end = m.end.max(r.end);
+            }
+        }
+        if frame.anchor != 0 && !frame.meta {
+            self.anchors.insert(
+                frame.anchor,
+                (frame.leaf_lo..self.leaves.len(), frame.path.clone()),
+            );
+            self.anchor_events
+                .insert(frame.anchor, frame.event_lo..ev_idx + 1);
+        }
+        if frame.meta {
+            if let Some(json) = frame.json {
+                self.meta_insert(json);
+            }
+            self.advance();
+            if self.stack.len() == 1 {
+                self.finish_meta();
+            }
+        } else if !self.stack.is_empty() {
+            self.advance();
+        }
+        Ok(())
+    }
+
+    /// Inserts a metadata value into the open metadata collection, or makes
+    /// it the tree.
+    fn meta_insert(&mut self, value: serde_json::Value) {
+        let in_frame = self.stack.len() > 1 && self.stack.last().is_some_and(|f| f.meta);
+        if !in_frame {
+            if let Some(m) = &mut self.meta {
+                m.tree = value;
+            }
+            return;
+        }
+        let top = self.stack.last_mut().expect("checked");
+        let key = top.pending_key.as_ref().map(|(k, _)| k.clone());
+        match (&mut top.json, key) {
+            (Some(serde_json::Value::Object(o)), Some(k)) => {
+                o.insert(k, value);
+            }
+            (Some(serde_json::Value::Array(a)), _) => a.push(value),
+            _ => {}
+        }
+    }
+
+    fn finish_meta(&mut self) {
+        let Some(mut m) = self.meta.take() else {
+            return;
+        };
+        if m.done {
+            return;
+        }
+        m.done = true;
+        let end = if m.end > m.start {
+            after_line(self.text, m.end - 1)
+        } else {
+            after_line(self.text, m.start)
+        };
+        // A root comment that sat inside the block's lines goes with it.
+        while self
+            .leaves
+            .last()
+            .is_some_and(|l| l.span.start >= m.start && l.span.start < end)
+        {
+            self.leaves.pop();
+        }
+        if let Some(d) = self.doc.and_then(|d| self.docs.get_mut(d)) {
+            d.meta_span = Some(m.start..end);
+        }
+        self.metadata.push(MetadataBlock {
+            span: m.start..end,
+            tree: std::mem::take(&mut m.tree),
+        });
+        self.last_end = end;
+    }
+
+    /// The `-` indicator before `at` on the same line (skipping spaces and
+    /// anchor/tag properties), if any.
+    fn dash_before(&self, at: usize) -> Option<usize> {
+        let b = self.text.as_bytes();
+        let mut i = floor_boundary(self.text, at);
+        loop {
+            while i > 0 && (b[i - 1] == b' ' || b[i - 1] == b'\t') {
+                i -= 1;
+            }
+            if i == 0 || b[i - 1] == b'\n' || b[i - 1] == b'\r' {
+                return None;
+            }
+            let end = i;
+            while i > 0 && !b[i - 1].is_ascii_whitespace() {
+                i -= 1;
+            }
+            let tok = &b[i..end];
+            if tok == b"-" {
+                return Some(i);
+            }
+            if !(tok.first() == Some(&b'&') || tok.first() == Some(&b'!')) {
+                return None;
+            }
+        }
+    }
+
+    /// The leaf span of a scalar: quoted and plain as the parser gives them;
+    /// block scalars from their header to the end of the last content line.
+    fn scalar_span(
+        &self,
+        _v: &str,
+        style: ScalarStyle,
+        r: &Range<usize>,
+    ) -> Result<(Range<usize>, bool), FormatError> {
+        let text = self.text;
+        match style {
+            ScalarStyle::Literal | ScalarStyle::Folded => {
+                let b = text.as_bytes();
+                // The header lies between the previous token and the content.
+                let mut i = self.last_end.min(r.start);
+                let mut header = None;
+                while i < r.start {
+                    match b[i] {
+                        b'|' | b'>' => {
+                            header = Some(i);
+                            break;
+                        }
+                        b'#' => {
+                            while i < r.start && b[i] != b'\n' {
+                                i += 1;
+                            }
+                        }
+                        b'&' | b'!' => {
+                            while i < r.start && !b[i].is_ascii_whitespace() {
+                                i += 1;
+                            }
+                        }
+                        _ => i += 1,
+                    }
+                }
+                let Some(h) = header else {
+                    return Err(FormatError::Internal("block scalar header not found"));
+                };
+                // The header line must end right after its indicators.
+                let hl_end = text[h..].find('\n').map_or(text.len(), |x| h + x);
+                let rest = &text[h..hl_end];
+                if rest.contains('#') {
+                    return Err(self.unsupported(
+                        h,
+                        "a comment on a block scalar header line (move it to its own line)",
+                    ));
+                }
+                // Keep the final line break and the next line's indentation
+                // outside the span, so a one-line replacement stays valid.
+                let mut e = r.end.min(text.len()).max(h);
+                let mut j = e;
+                while j > h && b[j - 1] == b' ' {
+                    j -= 1;
+                }
+                if j > h && b[j - 1] == b'\n' {
+                    e = j - 1;
+                    if e > h && b[e - 1] == b'\r' {
+                        e -= 1;
+                    }
+                }
+                let ind_end = h + rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
+                Ok((h..e.max(ind_end), true))
+            }
+            _ => {
+                let mut vr = r.clone();
+                if vr.is_empty() && text[vr.start..].starts_with(':') {
+                    vr = vr.start + 1..vr.start + 1;
+                }
+                Ok((vr, false))
+            }
+        }
+    }
+}
+
+/// The type of a data scalar, honouring core tags.
+pub(crate) fn type_scalar(
+    v: &str,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+) -> Result<Resolved, &'static str> {
+    if let Some(t) = tag {
+        if t.handle() != "tag:yaml.org,2002:" {
+            // Custom and non-specific tags: the text as a string.
+            return Ok(Resolved::Str);
+        }
+        let r = resolve_plain(v);
+        return match t.suffix() {
+            "str" | "binary" => Ok(Resolved::Str),
+            "null" => Ok(Resolved::Null),
+            "bool" => match r {
+                Resolved::Bool(_) => Ok(r),
+                _ => Err("a !!bool value that is not a boolean"),
+            },
+            "int" => match r {
+                Resolved::Int(_) => Ok(r),
+                _ => Err("an !!int value that is not an integer"),
+            },
+            "float" => match r {
+                Resolved::Float(_) => Ok(r),
+                Resolved::Int(i) => Ok(Resolved::Float(i)),
+                _ => Err("a !!float value that is not a number"),
+            },
+            "timestamp" => parse_timestamp(v)
+                .map(Resolved::Time)
+                .ok_or("a !!timestamp value that is not a timestamp"),
+            "map" | "seq" => Err("a collection tag on a scalar"),
+            _ => Ok(Resolved::Str),
+        };
+    }
+    if style == ScalarStyle::Plain {
+        Ok(resolve_plain(v))
+    } else {
+        Ok(Resolved::Str)
+    }
+}
+
+/// A metadata scalar as JSON: typed like data, timestamps kept as text.
+fn meta_scalar(v: &str, style: ScalarStyle, tag: Option<&Tag>) -> serde_json::Value {
+    use serde_json::Value;
+    match type_scalar(v, style, tag) {
+        Ok(Resolved::Null) => Value::Null,
+        Ok(Resolved::Bool(b)) => Value::Bool(b),
+        Ok(Resolved::Int(i)) => serde_json::from_str::<serde_json::Number>(&i)
+            .map(Value::Number)
+            .unwrap_or_else(|_| Value::String(v.to_owned())),
+        Ok(Resolved::Float(f)) => serde_json::from_str::<serde_json::Number>(&f)
+            .map(Value::Number)
+            .unwrap_or_else(|_| Value::String(v.to_owned())),
+        _ => Value::String(Cow::Borrowed(v).into_owned()),
+    }
+}
