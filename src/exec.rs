@@ -11,7 +11,10 @@
 //! - `--prefix P` is prepended; a name that then starts with a digit gets a
 //!   `_` in front (`0: x` -> `_0`, but with `--prefix APP_` -> `APP_0`);
 //! - dotenv keys written `export NAME=...` are read as `NAME`, as dotenv
-//!   loaders do.
+//!   loaders do;
+//! - YAML merge keys are applied: `worker: {<<: *defaults, token: x}` gives
+//!   `WORKER_REGION` and `WORKER_TOKEN` (a key written in the map wins over
+//!   a merged one). Merged values come after the file's other values.
 //!
 //! Values: strings as they are (multi-line included; for dotenv files, what
 //! a dotenv loader reads, see [`crate::format::dotenv::loader_value`]),
@@ -184,6 +187,59 @@ fn normalize_path(path: KeyPath, format: FormatKind) -> KeyPath {
     }
 }
 
+/// A YAML merge key (`<<: *defaults`, `<<: [*a, *b]`) in a path: the
+/// segment, and the index after it for a list of merges.
+fn strip_merge_keys(path: &KeyPath) -> Option<KeyPath> {
+    let segs = path.segments();
+    if !segs
+        .iter()
+        .any(|s| matches!(s, Segment::Key(k) if k == "<<"))
+    {
+        return None;
+    }
+    let mut out = Vec::with_capacity(segs.len());
+    let mut i = 0;
+    while i < segs.len() {
+        if matches!(&segs[i], Segment::Key(k) if k == "<<") {
+            i += 1;
+            if matches!(segs.get(i), Some(Segment::Index(_))) {
+                i += 1;
+            }
+            continue;
+        }
+        out.push(segs[i].clone());
+        i += 1;
+    }
+    Some(KeyPath::from_segments(out))
+}
+
+/// A file's values with their normalized paths: dotenv `export` dropped,
+/// YAML merge keys applied (a key written in the map wins over a merged
+/// one; among merges, the first wins, as the YAML merge spec says).
+fn leaves<'a>(source: &Source<'a>) -> Vec<(KeyPath, ValueType, &'a SecretText)> {
+    let values = source.opened.values();
+    if source.format != FormatKind::Yaml {
+        return values
+            .into_iter()
+            .map(|(p, ty, t)| (normalize_path(p, source.format), ty, t))
+            .collect();
+    }
+    let mut out: Vec<(KeyPath, ValueType, &SecretText)> = Vec::with_capacity(values.len());
+    let mut merged: Vec<(KeyPath, ValueType, &SecretText)> = Vec::new();
+    for (path, ty, text) in values {
+        match strip_merge_keys(&path) {
+            Some(p) => merged.push((p, ty, text)),
+            None => out.push((path, ty, text)),
+        }
+    }
+    for m in merged {
+        if !out.iter().any(|(p, _, _)| *p == m.0) {
+            out.push(m);
+        }
+    }
+    out
+}
+
 /// The value a program sees for a leaf.
 fn env_value(format: FormatKind, ty: ValueType, text: &SecretText) -> SecretText {
     if format == FormatKind::Dotenv && ty == ValueType::Str {
@@ -200,8 +256,7 @@ pub fn variables(sources: &[Source<'_>], selection: &Selection) -> Result<Vec<Va
     let mut vars: Vec<Var> = Vec::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
     for (index, source) in sources.iter().enumerate() {
-        for (path, ty, text) in source.opened.values() {
-            let path = normalize_path(path, source.format);
+        for (path, ty, text) in leaves(source) {
             let name = env_name(&path, &selection.prefix);
             if name.is_empty() {
                 return Err(ExecError::EmptyName {
@@ -454,6 +509,13 @@ mod tests {
             pairs(&vars),
             [("A", "x y"), ("B", "q"), ("C", "plain")].map(|(a, b)| (a.to_owned(), b.to_owned()))
         );
+    }
+
+    #[test]
+    fn yaml_merge_keys_are_applied() {
+        assert_eq!(strip_merge_keys(&p("w.<<.region")), Some(p("w.region")));
+        assert_eq!(strip_merge_keys(&p("w.<<[1].r")), Some(p("w.r")));
+        assert_eq!(strip_merge_keys(&p("w.r")), None);
     }
 
     #[test]

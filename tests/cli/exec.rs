@@ -558,3 +558,72 @@ fn the_disk_write_detector_detects() {
         r#"123 openat(AT_FDCWD, "s.json", O_RDONLY|O_CLOEXEC) = 3"#
     ));
 }
+
+const YAML_FLEET: &str = "# fleet secrets\nweather:\n  api-key: w-key # inline comment\n  url: https://api.example\ndefaults: &defaults\n  region: eu-west\nworker:\n  <<: *defaults\n  token: tok\nbots:\n  - name: alpha\n    token: a-tok\n  - name: beta\n    token: b-tok\npem: |\n  -----BEGIN-----\n  line2\n  -----END-----\nport: 8080\nenabled: true\nnothing: ~\nempty: \"\"\nquoted: 'it''s $x'\n#old_key: leaked-if-exported\n";
+
+#[test]
+fn yaml_files_nested_lists_block_scalars_and_comments() {
+    let t = TestDir::new();
+    secrets(&t, "secrets.yaml", YAML_FLEET);
+    let r = run(exec_cmd(&t, &["--pristine", "--", "env", "-0"]));
+    let env = child_env(&r);
+    assert_eq!(get(&env, "WEATHER_API_KEY"), Some("w-key"));
+    assert_eq!(get(&env, "WEATHER_URL"), Some("https://api.example"));
+    assert_eq!(get(&env, "BOTS_0_NAME"), Some("alpha"));
+    assert_eq!(get(&env, "BOTS_1_TOKEN"), Some("b-tok"));
+    assert_eq!(
+        get(&env, "PEM"),
+        Some("-----BEGIN-----\nline2\n-----END-----\n")
+    );
+    assert_eq!(get(&env, "PORT"), Some("8080"));
+    assert_eq!(get(&env, "ENABLED"), Some("true"));
+    assert_eq!(get(&env, "EMPTY"), Some(""));
+    assert_eq!(get(&env, "QUOTED"), Some("it's $x"));
+    assert_eq!(get(&env, "NOTHING"), None);
+    assert_eq!(get(&env, "DEFAULTS_REGION"), Some("eu-west"));
+    // The merge key is applied, not turned into `WORKER____REGION`.
+    assert_eq!(get(&env, "WORKER_REGION"), Some("eu-west"));
+    assert_eq!(get(&env, "WORKER_TOKEN"), Some("tok"));
+    assert!(!env.iter().any(|(k, _)| k.contains("__")), "{env:?}");
+    assert!(
+        !env.iter()
+            .any(|(_, v)| v.contains("leaked") || v.contains("comment")),
+        "a comment became a variable: {env:?}"
+    );
+    assert!(!env.iter().any(|(k, _)| k.starts_with("SOPS")));
+}
+
+#[test]
+fn yaml_merge_keys_let_written_keys_win() {
+    let t = TestDir::new();
+    secrets(
+        &t,
+        "s.yaml",
+        "base: &b\n  region: eu\n  token: base-tok\nworker:\n  <<: *b\n  token: own-tok\n",
+    );
+    let r = run(exec_cmd(&t, &["--file", "s.yaml", "--", "env", "-0"]));
+    let env = child_env(&r);
+    assert_eq!(get(&env, "WORKER_TOKEN"), Some("own-tok"));
+    assert_eq!(get(&env, "WORKER_REGION"), Some("eu"));
+    assert_eq!(get(&env, "BASE_TOKEN"), Some("base-tok"));
+}
+
+#[test]
+fn toml_and_ini_files() {
+    let t = TestDir::new();
+    secrets(
+        &t,
+        "s.toml",
+        "[weather]\napi_key = \"w\"\nport = 1\n[[bots]]\ntoken = \"t0\"\n",
+    );
+    secrets(&t, "s.ini", "[db]\npassword = p4ss\n");
+    let r = run(exec_cmd(
+        &t,
+        &["--file", "s.toml", "--file", "s.ini", "--", "env", "-0"],
+    ));
+    let env = child_env(&r);
+    assert_eq!(get(&env, "WEATHER_API_KEY"), Some("w"));
+    assert_eq!(get(&env, "WEATHER_PORT"), Some("1"));
+    assert_eq!(get(&env, "BOTS_0_TOKEN"), Some("t0"));
+    assert_eq!(get(&env, "DB_PASSWORD"), Some("p4ss"));
+}

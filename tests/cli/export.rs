@@ -235,9 +235,11 @@ fn k8s_secret_is_a_valid_manifest() {
         manifest.starts_with("apiVersion: v1\nkind: Secret\n"),
         "{manifest}"
     );
-    // The project's own YAML parser, once the YAML format is in.
+    // The project's own YAML parser.
     let yaml = botsecrets::format::FormatKind::Yaml.syntax();
-    if let Ok(parsed) = yaml.parse(&manifest) {
+    {
+        let parsed = yaml.parse(&manifest).expect("the manifest is valid YAML");
+        assert_eq!(parsed.leaves.len(), 5 + HOSTILE.len(), "{manifest}");
         let mut tree = serde_json::Map::new();
         for leaf in &parsed.leaves {
             tree.insert(leaf.path.to_string(), leaf.value.expose().into());
@@ -409,4 +411,39 @@ fn refuses_a_terminal_unless_forced() {
     let forced = run_tty("--force");
     assert!(forced.contains("export K='tty-secret-value'"), "{forced}");
     assert!(forced.contains("rc=0"), "{forced}");
+}
+
+#[test]
+fn yaml_input_to_every_format() {
+    let t = TestDir::new();
+    let enc = t.encrypt(
+        "p.yaml",
+        "# comment\nweather:\n  api-key: \"w $x 'q'\"\nbots:\n  - token: |\n      multi\n      line\nport: 8080\nnone: null\n",
+    );
+    t.write("secrets.yaml", &enc);
+    let r = export(&t, &["secrets.yaml", "--format", "dotenv"]);
+    r.ok();
+    assert_eq!(
+        r.stdout(),
+        "WEATHER_API_KEY=\"w \\$x 'q'\"\nBOTS_0_TOKEN=\"multi\\nline\\n\"\nPORT=\"8080\"\n"
+    );
+    let r = export(&t, &["secrets.yaml", "--format", "shell"]);
+    assert_eq!(
+        r.stdout(),
+        "export WEATHER_API_KEY='w $x '\\''q'\\'''\nexport BOTS_0_TOKEN='multi\nline\n'\nexport PORT='8080'\n"
+    );
+    let r = export(
+        &t,
+        &[
+            "secrets.yaml",
+            "--format",
+            "k8s-secret",
+            "--name",
+            "weather-bot",
+        ],
+    );
+    assert_eq!(
+        r.stdout(),
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: \"weather-bot\"\ntype: Opaque\ndata:\n  \"WEATHER_API_KEY\": \"dyAkeCAncSc=\"\n  \"BOTS_0_TOKEN\": \"bXVsdGkKbGluZQo=\"\n  \"PORT\": \"ODA4MA==\"\n"
+    );
 }
