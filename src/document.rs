@@ -424,6 +424,14 @@ fn compute_mac<'a>(
     hasher.finish()
 }
 
+/// The result of [`Opened::rekey`].
+pub struct Rekeyed {
+    /// The new encrypted text.
+    pub text: String,
+    /// Foreign key types (pgp, kms, ...) that could not be kept.
+    pub dropped: Vec<String>,
+}
+
 /// A decrypted value or comment.
 pub struct Plain {
     /// Its type as recorded in the ciphertext (or resolved by the format).
@@ -450,20 +458,22 @@ pub struct Opened {
     stash: IvStash,
 }
 
-/// Recovers the data key from the metadata with `identities`.
+/// Recovers the data key from the metadata with `identities`: one group
+/// holds the key itself; several groups each hold a Shamir share, and any
+/// `shamir_threshold` of them (all, when unset) rebuild the key.
 pub fn unwrap_data_key(meta: &Metadata, identities: &[Identity]) -> Result<DataKey, DocumentError> {
-    let mut group_keys: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+    let mut payloads: Vec<Zeroizing<Vec<u8>>> = Vec::new();
     for group in &meta.key_groups {
         for stanza in &group.age {
             match keys::unwrap_bytes(&stanza.enc, identities) {
                 Ok(bytes) => {
-                    group_keys.push(bytes);
+                    payloads.push(bytes);
                     break;
                 }
                 Err(UnwrapFailure::NoMatch) => continue,
+                // A corrupt stanza matters only if it is ours: another
+                // recipient's damaged stanza must not lock us out.
                 Err(UnwrapFailure::Corrupt(reason)) => {
-                    // A corrupt stanza for someone else should not stop us
-                    // if another stanza opens; remember and move on.
                     if identities
                         .iter()
                         .any(|i| i.recipient.as_deref() == Some(stanza.recipient.as_str()))
@@ -476,25 +486,25 @@ pub fn unwrap_data_key(meta: &Metadata, identities: &[Identity]) -> Result<DataK
                 }
             }
         }
-        if meta.key_groups.len() == 1 || meta.shamir_threshold == 0 {
-            if let Some(bytes) = group_keys.pop() {
-                return DataKey::from_slice(&bytes).ok_or_else(|| DocumentError::CorruptKey {
-                    recipient: group
-                        .age
-                        .first()
-                        .map(|s| s.recipient.clone())
-                        .unwrap_or_default(),
-                    reason: "the payload is not a 32-byte key".into(),
-                });
-            }
-        }
     }
-    let threshold = meta.shamir_threshold.max(meta.key_groups.len() as u32) as usize;
-    if meta.key_groups.len() > 1
-        && group_keys.len() >= threshold.min(meta.key_groups.len())
-        && !group_keys.is_empty()
-    {
-        return shamir::combine(&group_keys).map_err(|e| DocumentError::Shamir(e.to_string()));
+    let groups = meta.key_groups.len();
+    if groups <= 1 {
+        if let Some(bytes) = payloads.pop() {
+            return DataKey::from_slice(&bytes).ok_or_else(|| DocumentError::CorruptKey {
+                recipient: meta.recipients().next().unwrap_or_default().to_owned(),
+                reason: "the payload is not a 32-byte key".into(),
+            });
+        }
+    } else {
+        let needed = if meta.shamir_threshold == 0 {
+            groups
+        } else {
+            meta.shamir_threshold as usize
+        };
+        if payloads.len() >= needed.max(2) {
+            return shamir::combine(&payloads[..needed.max(2)])
+                .map_err(|e| DocumentError::Shamir(e.to_string()));
+        }
     }
     Err(DocumentError::NoMatchingIdentity {
         recipients: meta.recipients().map(str::to_owned).collect(),
@@ -662,9 +672,7 @@ impl Opened {
         }
         let mut meta = self.metadata.clone();
         meta.lastmodified = now.to_owned();
-        if !meta.version.starts_with("3.") || meta.version.as_str() < metadata::FORMAT_VERSION {
-            meta.version = metadata::FORMAT_VERSION.to_owned();
-        }
+        meta.version = metadata::newer_version(&meta.version);
         let (text, _warnings) = seal(
             new_plaintext,
             kind,
@@ -674,6 +682,92 @@ impl Opened {
             &mut self.stash,
         )?;
         Ok(text)
+    }
+
+    /// Re-seals the file for a new set of key groups (one group = plain
+    /// recipients; several = Shamir split with `shamir_threshold`).
+    ///
+    /// With `rotate`, a fresh data key is generated and every value and
+    /// comment is re-encrypted with fresh IVs, so nobody who only knew the
+    /// old data key can read what is written from now on. Without it, the
+    /// existing data key is re-wrapped (values keep their ciphertext).
+    /// Key types botsecrets cannot wrap for (pgp, kms, ...) are kept only
+    /// when the data key does not change; [`Rekeyed::dropped`] lists the
+    /// groups' foreign keys that had to go.
+    pub fn rekey(
+        mut self,
+        encrypted_text: &str,
+        kind: FormatKind,
+        groups: &[Vec<Recipient>],
+        shamir_threshold: u32,
+        rotate: bool,
+        now: &str,
+    ) -> Result<Rekeyed, DocumentError> {
+        if groups.iter().all(|g| g.is_empty()) {
+            return Err(DocumentError::NoRecipients);
+        }
+        let plain = self.plaintext(encrypted_text, kind)?;
+        let parsed = kind.syntax().parse(&plain)?;
+        let mut dropped = Vec::new();
+        let (key, mut stash) = if rotate {
+            (DataKey::generate(), IvStash::default())
+        } else {
+            let key = DataKey::from_slice(self.key.expose()).expect("32 bytes");
+            (key, std::mem::take(&mut self.stash))
+        };
+        let old_groups = std::mem::take(&mut self.metadata.key_groups);
+        let mut meta = self.metadata.clone();
+        meta.lastmodified = now.to_owned();
+        meta.version = metadata::newer_version(&meta.version);
+        let groups: Vec<&Vec<Recipient>> = groups.iter().filter(|g| !g.is_empty()).collect();
+        let shares = if groups.len() > 1 {
+            let threshold = if shamir_threshold == 0 {
+                groups.len() as u32
+            } else {
+                shamir_threshold
+            };
+            if threshold as usize > groups.len() || threshold < 2 {
+                return Err(DocumentError::Shamir(format!(
+                    "a threshold of {threshold} needs between 2 and {} key groups",
+                    groups.len()
+                )));
+            }
+            meta.shamir_threshold = threshold;
+            shamir::split(&key, groups.len() as u8, threshold as u8)
+                .map_err(|e| DocumentError::Shamir(e.to_string()))?
+        } else {
+            meta.shamir_threshold = 0;
+            vec![Zeroizing::new(key.expose().to_vec())]
+        };
+        meta.uses_key_groups = groups.len() > 1;
+        meta.key_groups = Vec::with_capacity(groups.len());
+        for (i, (group, share)) in groups.iter().zip(&shares).enumerate() {
+            let mut stanzas = Vec::with_capacity(group.len());
+            for r in group.iter() {
+                let enc = keys::wrap_bytes(r, share).map_err(|reason| keys::KeyError::Wrap {
+                    recipient: r.to_string(),
+                    reason,
+                })?;
+                stanzas.push(AgeStanza {
+                    recipient: r.to_string(),
+                    enc,
+                });
+            }
+            let foreign = match old_groups.get(i) {
+                Some(old) if !rotate && groups.len() == old_groups.len() => old.foreign.clone(),
+                Some(old) => {
+                    dropped.extend(old.foreign.keys().cloned());
+                    Default::default()
+                }
+                None => Default::default(),
+            };
+            meta.key_groups.push(KeyGroup {
+                age: stanzas,
+                foreign,
+            });
+        }
+        let (text, _warnings) = seal(&plain, kind, &parsed, &key, &mut meta, &mut stash)?;
+        Ok(Rekeyed { text, dropped })
     }
 
     /// The decrypted values (no comments, no nulls) as `(path, type, text)`,
@@ -773,4 +867,126 @@ pub fn decrypt(
     let opened = open(text, kind, identities, ignore_mac)?;
     let out = opened.plaintext(text, kind)?;
     Ok((out, opened.warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity() -> (String, Recipient) {
+        use age::secrecy::ExposeSecret;
+        let (secret, recipient) = keys::generate_x25519();
+        (
+            secret.expose_secret().to_owned(),
+            Recipient::parse(&recipient).unwrap(),
+        )
+    }
+
+    fn ids(secrets: &[&String]) -> Vec<Identity> {
+        let text: Vec<&str> = secrets.iter().map(|s| s.as_str()).collect();
+        keys::parse_identities(&text.join("\n"), "test").unwrap()
+    }
+
+    fn encrypt_yaml(text: &str, r: &Recipient) -> String {
+        let opts = EncryptOptions {
+            recipients: std::slice::from_ref(r),
+            selection: Selection::default(),
+            mac_only_encrypted: false,
+            expand_aliases: false,
+            now: "2026-01-01T00:00:00Z".into(),
+        };
+        encrypt(text, FormatKind::Yaml, &opts).unwrap().text
+    }
+
+    fn changed_lines(a: &str, b: &str) -> Vec<String> {
+        a.lines()
+            .zip(b.lines())
+            .filter(|(x, y)| x != y)
+            .map(|(x, _)| x.trim().split(':').next().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn reencrypt_keeps_unchanged_ciphertext() {
+        let (secret, r) = identity();
+        let ids = ids(&[&secret]);
+        let plain = "# note\na: one\nb: two\nlist:\n  - x\n  - x\n";
+        let enc = encrypt_yaml(plain, &r);
+        let opened = open(&enc, FormatKind::Yaml, &ids, false).unwrap();
+        let same = opened
+            .reencrypt(plain, FormatKind::Yaml, "2026-02-02T00:00:00Z")
+            .unwrap();
+        assert_eq!(changed_lines(&enc, &same), ["lastmodified", "mac"]);
+        let opened = open(&enc, FormatKind::Yaml, &ids, false).unwrap();
+        let edited = opened
+            .reencrypt(
+                &plain.replace("two", "TWO"),
+                FormatKind::Yaml,
+                "2026-02-02T00:00:00Z",
+            )
+            .unwrap();
+        assert_eq!(changed_lines(&enc, &edited), ["b", "lastmodified", "mac"]);
+        let (out, _) = decrypt(&edited, FormatKind::Yaml, &ids, false).unwrap();
+        assert_eq!(&*out, &plain.replace("two", "TWO"));
+        // Two equal list items kept their two distinct ciphertexts.
+        let items: Vec<&str> = edited.lines().filter(|l| l.starts_with("  - ")).collect();
+        assert_ne!(items[0], items[1]);
+    }
+
+    #[test]
+    fn rekey_with_rotation_changes_every_value_and_locks_out_old_recipients() {
+        let (sa, a) = identity();
+        let (sb, b) = identity();
+        let (ids_a, ids_b) = (ids(&[&sa]), ids(&[&sb]));
+        let plain = "a: one\nb: two\n";
+        let enc = encrypt_yaml(plain, &a);
+        let opened = open(&enc, FormatKind::Yaml, &ids_a, false).unwrap();
+        let rotated = opened
+            .rekey(
+                &enc,
+                FormatKind::Yaml,
+                &[vec![b.clone()]],
+                0,
+                true,
+                "2026-03-03T00:00:00Z",
+            )
+            .unwrap();
+        for key in ["a", "b"] {
+            let before = enc.lines().find(|l| l.starts_with(key)).unwrap();
+            let after = rotated.text.lines().find(|l| l.starts_with(key)).unwrap();
+            assert_ne!(before, after);
+        }
+        assert!(matches!(
+            open(&rotated.text, FormatKind::Yaml, &ids_a, false),
+            Err(DocumentError::NoMatchingIdentity { .. })
+        ));
+        let (out, _) = decrypt(&rotated.text, FormatKind::Yaml, &ids_b, false).unwrap();
+        assert_eq!(&*out, plain);
+    }
+
+    #[test]
+    fn rekey_into_shamir_groups_needs_the_threshold() {
+        let (sa, a) = identity();
+        let (sb, b) = identity();
+        let (sc, c) = identity();
+        let ids_a = ids(&[&sa]);
+        let enc = encrypt_yaml("a: one\n", &a);
+        let opened = open(&enc, FormatKind::Yaml, &ids_a, false).unwrap();
+        let split = opened
+            .rekey(
+                &enc,
+                FormatKind::Yaml,
+                &[vec![a], vec![b], vec![c]],
+                2,
+                true,
+                "2026-03-03T00:00:00Z",
+            )
+            .unwrap();
+        assert!(split.text.contains("shamir_threshold: 2"));
+        for pair in [[&sa, &sb], [&sb, &sc], [&sa, &sc]] {
+            let (out, _) = decrypt(&split.text, FormatKind::Yaml, &ids(&pair), false).unwrap();
+            assert_eq!(&*out, "a: one\n");
+        }
+        assert!(open(&split.text, FormatKind::Yaml, &ids_a, false).is_err());
+    }
 }

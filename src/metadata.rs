@@ -392,6 +392,17 @@ impl Metadata {
     }
 }
 
+/// The version to record when rewriting a file that had `version`: ours,
+/// unless the file already names a newer 3.x (sops bumps, never lowers).
+pub fn newer_version(version: &str) -> String {
+    let parse = |v: &str| -> Vec<u64> { v.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    if version.starts_with("3.") && parse(version) > parse(FORMAT_VERSION) {
+        version.to_owned()
+    } else {
+        FORMAT_VERSION.to_owned()
+    }
+}
+
 /// The current time as sops writes `lastmodified`: RFC 3339, UTC, seconds.
 pub fn now_rfc3339() -> String {
     let now = time::OffsetDateTime::now_utc();
@@ -507,6 +518,13 @@ mod tests {
         assert!(!r.should_encrypt(&KeyPath::root()));
         let s = Selection::from_field("encrypted_suffix", "_enc").unwrap();
         assert!(s.should_encrypt(&p("x_enc[0].y")));
+    }
+
+    #[test]
+    fn versions_are_bumped_never_lowered() {
+        assert_eq!(newer_version("3.7.3"), "3.11.0");
+        assert_eq!(newer_version("3.9.0"), "3.11.0");
+        assert_eq!(newer_version("3.13.2"), "3.13.2");
     }
 
     #[test]
