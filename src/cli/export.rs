@@ -1,0 +1,63 @@
+//! `botsecrets export`: the variables `exec` would set, printed to stdout as
+//! dotenv, shell, JSON or a Kubernetes Secret; never to a file, and not to
+//! a terminal unless `--force` (secrets in scrollback are a leak).
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::Result;
+use botsecrets::export::{self, ExportError, ExportFormat, SecretMeta};
+
+use super::args::{ExportArgs, ExportFormatArg};
+use super::exec::{exec_error, load, selection};
+use super::inputs;
+use super::report::UserError;
+
+fn format_of(arg: ExportFormatArg) -> ExportFormat {
+    match arg {
+        ExportFormatArg::Dotenv => ExportFormat::Dotenv,
+        ExportFormatArg::Shell => ExportFormat::Shell,
+        ExportFormatArg::Json => ExportFormat::Json,
+        ExportFormatArg::K8sSecret => ExportFormat::K8sSecret,
+    }
+}
+
+fn export_error(e: ExportError) -> anyhow::Error {
+    match e {
+        ExportError::TrailingBackslash { .. } => UserError::parse(e.to_string()).into(),
+        _ => UserError::usage(e.to_string()).into(),
+    }
+}
+
+/// Runs `export`.
+pub fn run(args: &ExportArgs) -> Result<()> {
+    let format = format_of(args.format);
+    let meta = SecretMeta {
+        name: args.name.clone(),
+        namespace: args.namespace.clone(),
+    };
+    // Every flag is checked before anything is decrypted.
+    export::check(format, &meta).map_err(export_error)?;
+    botsecrets::exec::check_prefix(&args.select.prefix).map_err(exec_error)?;
+    if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        return Err(UserError::usage("stdin (-) can be read only once").into());
+    }
+    let mut stdout = std::io::stdout().lock();
+    if stdout.is_terminal() && !args.force {
+        return Err(UserError {
+            hint: Some(
+                "pipe it (`| kubectl apply -f -`, `> /dev/shm/x`), or pass --force to print it here"
+                    .into(),
+            ),
+            ..UserError::usage("refusing to print secrets to a terminal")
+        }
+        .into());
+    }
+    let identities = inputs::identities(&args.identity.identities)?;
+    let loaded = load(&args.files, args.input_type.as_deref(), &identities)?;
+    let vars = botsecrets::exec::variables(&loaded.sources(), &selection(&args.select))
+        .map_err(exec_error)?;
+    let text = export::render(&vars, format, &meta).map_err(export_error)?;
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
