@@ -149,7 +149,6 @@ fn default_files() -> Result<Vec<PathBuf>> {
     }
 }
 
-
 /// Why `execve` failed, as a shell would say it, with its exit code.
 fn exec_failure(program: &Path, e: &std::io::Error) -> UserError {
     let shown = program.display();
