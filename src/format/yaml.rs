@@ -113,24 +113,24 @@ impl Syntax for Yaml {
     fn metadata_splices(
         &self,
         text: &str,
-        _parsed: &ParsedFile,
+        parsed: &ParsedFile,
         tree: Option<&serde_json::Value>,
     ) -> Result<Vec<Splice>, FormatError> {
+        let Some(tree) = tree else {
+            // Removal needs only the blocks' spans, which `parsed` has.
+            return Ok(parsed
+                .metadata
+                .iter()
+                .map(|m| Splice {
+                    range: m.span.clone(),
+                    text: String::new(),
+                })
+                .collect());
+        };
         // Re-parse: the layout facts (document ends, indentation) are not
         // part of `ParsedFile`.
         let full = parse::parse_full(text)?;
         let mut out = Vec::new();
-        let Some(tree) = tree else {
-            for d in &full.docs {
-                if let Some(r) = &d.meta_span {
-                    out.push(Splice {
-                        range: r.clone(),
-                        text: String::new(),
-                    });
-                }
-            }
-            return Ok(out);
-        };
         let nl = newline(text);
         let step = full.step.unwrap_or(4);
         for d in &full.docs {
@@ -209,6 +209,20 @@ fn render_value(text: &str, leaf: &Leaf, ty: ValueType, v: &str) -> Option<Strin
             }
         }
     };
+    // The typing rules decide what a plain scalar reads back as; a
+    // candidate that is not plain-safe is proven by a re-parse instead.
+    if plain_safe(&candidate, flow) {
+        let same = matches!(
+            (ty, resolve_plain(&candidate)),
+            (ValueType::Int, resolve::Resolved::Int(_))
+                | (ValueType::Float, resolve::Resolved::Float(_))
+                | (ValueType::Bool, resolve::Resolved::Bool(_))
+                | (ValueType::Time, resolve::Resolved::Time(_))
+        );
+        if same {
+            return Some(candidate);
+        }
+    }
     let (kind, _) = reparse(&candidate, flow)?;
     (kind == LeafKind::Value(ty)).then_some(candidate)
 }
@@ -234,6 +248,12 @@ pub(crate) fn render_float(v: &str) -> Option<String> {
 
 fn render_str(text: &str, leaf: &Leaf, v: &str) -> String {
     let flow = leaf.style.flow;
+    if plain_safe(v, flow) && simple_plain_string(v) {
+        // Fast path: a word-like string the typing rules read as a string
+        // needs no proof by re-parsing (decrypting 10k values re-parsed 10k
+        // tiny documents).
+        return v.to_owned();
+    }
     if plain_safe(v, flow)
         && reparse(v, flow).is_some_and(|(k, s)| k == LeafKind::Value(ValueType::Str) && s == v)
     {
@@ -245,6 +265,42 @@ fn render_str(text: &str, leaf: &Leaf, v: &str) -> String {
         }
     }
     double_quoted(v)
+}
+
+/// Whether `v` is made only of characters that can never start or end a
+/// YAML indicator, a comment or a flow separator, and resolves to a string.
+fn simple_plain_string(v: &str) -> bool {
+    let mut chars = v.chars();
+    let Some(first) = chars.next() else { return false };
+    (first.is_ascii_alphabetic() || first == '_' || first == '/')
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '+' | '@' | '='))
+        && resolve_plain(v) == resolve::Resolved::Str
+}
+
+/// The file's indent step, computed once per text (rendering a file's many
+/// block scalars must not re-parse the whole file each time).
+fn indent_step(text: &str) -> usize {
+    use std::cell::RefCell;
+    thread_local! {
+        static CACHE: RefCell<Option<(usize, usize, u64, usize)>> = const { RefCell::new(None) };
+    }
+    let key_hash = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut h);
+        h.finish()
+    };
+    let key = (text.as_ptr() as usize, text.len(), key_hash);
+    if let Some(step) = CACHE.with(|c| c.borrow().and_then(|(p, l, h, s)| ((p, l, h) == key).then_some(s))) {
+        return step;
+    }
+    let step = parse::parse_full(text)
+        .ok()
+        .and_then(|f| f.step)
+        .unwrap_or(2)
+        .clamp(1, 9);
+    CACHE.with(|c| *c.borrow_mut() = Some((key.0, key.1, key.2, step)));
+    step
 }
 
 /// A literal block for `v` at `leaf`, if the surroundings allow one.
@@ -273,11 +329,7 @@ fn block_str(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
         }
     }
     let nl = newline(text);
-    let step = parse::parse_full(text)
-        .ok()
-        .and_then(|f| f.step)
-        .unwrap_or(2)
-        .clamp(1, 9);
+    let step = indent_step(text);
     // Prove the block in a neutral context first.
     let probe = literal_block(v, step, step, "\n")?;
     let doc = format!("k: {probe}\n");
