@@ -43,6 +43,7 @@
 //!   CRLF lines.
 
 mod alias;
+mod edit;
 mod emit;
 mod parse;
 mod resolve;
@@ -52,10 +53,11 @@ pub use alias::expand_aliases;
 use super::{
     FormatError, FormatKind, Leaf, LeafKind, ParsedFile, Replacement, Splice, Syntax, ValueType,
 };
+use crate::path::KeyPath;
 use emit::{double_quoted, literal_block, plain_safe};
 use resolve::{parse_timestamp, resolve_plain, Resolved};
 
-const FORMAT: &str = "yaml";
+pub(crate) const FORMAT: &str = "yaml";
 
 /// The yaml syntax.
 pub struct Yaml;
@@ -158,6 +160,25 @@ impl Syntax for Yaml {
             });
         }
         Ok(out)
+    }
+
+    fn insert(
+        &self,
+        text: &str,
+        parsed: &ParsedFile,
+        path: &KeyPath,
+        value: &Replacement<'_>,
+    ) -> Result<Vec<Splice>, FormatError> {
+        edit::insert(self, text, parsed, path, value)
+    }
+
+    fn remove(
+        &self,
+        text: &str,
+        parsed: &ParsedFile,
+        path: &KeyPath,
+    ) -> Result<Vec<Splice>, FormatError> {
+        edit::remove(self, text, parsed, path)
     }
 }
 
