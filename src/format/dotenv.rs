@@ -59,8 +59,8 @@ use std::ops::Range;
 use serde_json::{Map, Value};
 
 use super::{
-    FormatError, FormatKind, Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile, Replacement,
-    Splice, Syntax, ValueType,
+    insert_keys, insert_leaf, line_removal, unrepresentable, FormatError, FormatKind, Leaf,
+    LeafKind, LeafStyle, MetadataBlock, ParsedFile, Replacement, Splice, Syntax, ValueType,
 };
 use crate::path::KeyPath;
 use crate::secret::SecretText;
@@ -315,6 +315,87 @@ impl Syntax for Dotenv {
                 }]
             }
         })
+    }
+
+    fn insert(
+        &self,
+        text: &str,
+        parsed: &ParsedFile,
+        path: &KeyPath,
+        value: &Replacement<'_>,
+    ) -> Result<Vec<Splice>, FormatError> {
+        let keys = insert_keys(FORMAT, path)?;
+        let [key] = keys[..] else {
+            return Err(unrepresentable(
+                FORMAT,
+                path,
+                "dotenv keys cannot be nested",
+            ));
+        };
+        if key.trim().is_empty()
+            || key.contains(['=', '\n', '\r'])
+            || key.trim_start().starts_with('#')
+            || key.starts_with(SOPS_PREFIX)
+        {
+            return Err(unrepresentable(FORMAT, path, "not a valid dotenv key"));
+        }
+        if parsed
+            .leaves
+            .iter()
+            .any(|l| l.kind != LeafKind::Comment && l.path == *path)
+        {
+            return Err(unrepresentable(FORMAT, path, "the key already exists"));
+        }
+        let v = self.render(text, &insert_leaf(path, 0..0, LeafStyle::default()), value)?;
+        let meta = parsed.metadata.first().map(|m| m.span.clone());
+        let in_meta = |at: usize| meta.as_ref().is_some_and(|m| m.contains(&at));
+        // After the last line that is neither blank nor metadata.
+        let at = lines(text)
+            .iter()
+            .rfind(|l| !l.content.trim().is_empty() && !in_meta(l.start))
+            .map(|l| after_line_break(text, l.end()))
+            .or(meta.map(|m| m.start))
+            .unwrap_or(text.len());
+        let mut line = String::new();
+        if at > 0 && !text[..at].ends_with('\n') {
+            // The last line had no line break: it gets one, the new line not.
+            line.push('\n');
+            line.push_str(key);
+            line.push('=');
+            line.push_str(&v);
+        } else {
+            line.push_str(key);
+            line.push('=');
+            line.push_str(&v);
+            line.push('\n');
+        }
+        Ok(vec![Splice {
+            range: at..at,
+            text: line,
+        }])
+    }
+
+    fn remove(
+        &self,
+        text: &str,
+        parsed: &ParsedFile,
+        path: &KeyPath,
+    ) -> Result<Vec<Splice>, FormatError> {
+        let leaf = parsed
+            .leaves
+            .iter()
+            .find(|l| l.kind != LeafKind::Comment && l.path == *path)
+            .ok_or_else(|| FormatError::PathNotFound(path.clone()))?;
+        let mut range = line_removal(text, leaf.span.start, leaf.span.end);
+        // COMPAT(sops): a `\r` before a line break belongs to the previous
+        // line's value; removing the last line must leave it there.
+        if text[range.clone()].starts_with("\r\n") {
+            range.start += 1;
+        }
+        Ok(vec![Splice {
+            range,
+            text: String::new(),
+        }])
     }
 }
 
@@ -1014,6 +1095,107 @@ mod tests {
         #[test]
         fn never_panics(text in "[^\u{0}]{0,64}") {
             let _ = Dotenv.parse(&text);
+        }
+    }
+}
+
+#[cfg(test)]
+mod edit_tests {
+    use super::*;
+    use crate::format::edit_testing::{insert, remove, remove_insert_round_trip, values};
+    use proptest::prelude::*;
+
+    const DOC: &str =
+        "# app\nA=1\nexport B=two words\n\n# tail note\nC=3\nsops_version=3.11.0\nsops_mac=x\n";
+
+    #[test]
+    fn inserts_before_the_metadata() {
+        let out = insert(&Dotenv, DOC, "D", ValueType::Str, "multi\nline");
+        assert_eq!(
+            out,
+            "# app\nA=1\nexport B=two words\n\n# tail note\nC=3\nD=multi\\nline\nsops_version=3.11.0\nsops_mac=x\n"
+        );
+        assert_eq!(insert(&Dotenv, "A=1", "B", ValueType::Str, "x"), "A=1\nB=x");
+        assert_eq!(insert(&Dotenv, "", "B", ValueType::Str, "x"), "B=x\n");
+        assert_eq!(
+            insert(&Dotenv, "A=1\r\n\r\n", "B", ValueType::Str, "x"),
+            "A=1\r\nB=x\n\r\n"
+        );
+        assert_eq!(
+            insert(&Dotenv, "sops_version=1\n", "B", ValueType::Str, "x"),
+            "B=x\nsops_version=1\n"
+        );
+    }
+
+    #[test]
+    fn removes_lines() {
+        assert_eq!(
+            remove(&Dotenv, DOC, "C"),
+            "# app\nA=1\nexport B=two words\n\n# tail note\nsops_version=3.11.0\nsops_mac=x\n"
+        );
+        assert_eq!(remove(&Dotenv, DOC, "export B").lines().count(), 7);
+        assert_eq!(remove(&Dotenv, "A=1\nB=2", "B"), "A=1");
+        assert_eq!(remove(&Dotenv, "A=\nB=2\n", "A"), "B=2\n");
+        // Removing the only entry leaves the comments.
+        let p = Dotenv.parse("# c\nA=1\n").unwrap();
+        assert_eq!(
+            values(&Dotenv.parse(&remove(&Dotenv, "# c\nA=1\n", "A")).unwrap()).len(),
+            0
+        );
+        assert!(p.leaves.len() == 2);
+    }
+
+    #[test]
+    fn errors_name_paths_not_values() {
+        let p = Dotenv.parse(DOC).unwrap();
+        let path = KeyPath::parse("a.b").unwrap();
+        let e = Dotenv
+            .insert(
+                DOC,
+                &p,
+                &path,
+                &Replacement::Value(ValueType::Str, "secretvalue"),
+            )
+            .unwrap_err();
+        assert!(matches!(e, FormatError::Unrepresentable { .. }));
+        assert!(!e.to_string().contains("secretvalue"));
+        let a = KeyPath::parse("A").unwrap();
+        let e = Dotenv
+            .insert(
+                DOC,
+                &p,
+                &a,
+                &Replacement::Value(ValueType::Str, "secretvalue"),
+            )
+            .unwrap_err();
+        assert!(!e.to_string().contains("secretvalue"));
+        for bad in ["sops_x", "Z", "sops"] {
+            let e = Dotenv
+                .remove(DOC, &p, &KeyPath::parse(bad).unwrap())
+                .unwrap_err();
+            assert!(matches!(e, FormatError::PathNotFound(_)), "{bad}");
+        }
+    }
+
+    fn doc_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            "#[^\n]{0,8}".prop_map(|s| s),
+            ("[A-Za-z_][A-Za-z0-9_]{0,6}", "[^\n\\\\]{0,10}").prop_map(|(k, v)| format!("{k}={v}")),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn remove_then_insert_keeps_values(lines in proptest::collection::vec(doc_line(), 0..10), meta in any::<bool>()) {
+            let mut text = lines.join("\n");
+            if meta {
+                text.push_str("\nsops_version=3.11.0\n");
+            }
+            if Dotenv.parse(&text).is_err() { return Ok(()); }
+            if let Err(e) = remove_insert_round_trip(&Dotenv, &text) {
+                prop_assert!(false, "{}", e);
+            }
         }
     }
 }

@@ -76,8 +76,9 @@ use super::dotenv::{
     after_line_break, decode_newlines, encode_newlines, flatten, lines, unflatten, FlatEntry, Line,
 };
 use super::{
-    FormatError, FormatKind, Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile, Replacement,
-    Splice, Syntax, ValueType,
+    after_line_of, insert_keys, insert_leaf, is_blank_line, line_removal, line_start_of,
+    newline_style, unrepresentable, whole_lines, with_blank_lines_before, FormatError, FormatKind,
+    Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile, Replacement, Splice, Syntax, ValueType,
 };
 use crate::path::KeyPath;
 use crate::secret::SecretText;
@@ -577,6 +578,274 @@ impl Syntax for Ini {
                 }]
             }
         })
+    }
+
+    fn insert(
+        &self,
+        text: &str,
+        parsed: &ParsedFile,
+        path: &KeyPath,
+        value: &Replacement<'_>,
+    ) -> Result<Vec<Splice>, FormatError> {
+        self.insert_entry(text, parsed, path, value)
+    }
+
+    fn remove(
+        &self,
+        text: &str,
+        parsed: &ParsedFile,
+        path: &KeyPath,
+    ) -> Result<Vec<Splice>, FormatError> {
+        self.remove_entry(text, parsed, path)
+    }
+}
+
+/// Where the sections of a file are, for structural edits.
+struct Layout {
+    /// Data section headers: name and the header line's bytes.
+    headers: Vec<(String, Range<usize>)>,
+    /// Where the data ends: the metadata block's start, or the text's end.
+    limit: usize,
+    /// Between a key and its value (`" = "` unless the file does otherwise).
+    delimiter: String,
+    newline: &'static str,
+}
+
+fn layout(text: &str, parsed: &ParsedFile) -> Layout {
+    let meta = parsed.metadata.first().map(|m| m.span.clone());
+    let inside_value = |at: usize| {
+        parsed
+            .leaves
+            .iter()
+            .any(|l| l.kind != LeafKind::Comment && l.span.start < at && at < l.span.end)
+    };
+    let mut headers = Vec::new();
+    for line in lines(text) {
+        if meta.as_ref().is_some_and(|m| m.contains(&line.start)) || inside_value(line.start) {
+            continue;
+        }
+        let t = line.content.trim();
+        if let (Some(rest), Some(close)) = (t.strip_prefix('['), t.rfind(']')) {
+            if close > 0 {
+                headers.push((
+                    rest[..close - 1].to_owned(),
+                    line.start..after_line_break(text, line.end()),
+                ));
+            }
+        }
+    }
+    // The file's own `key = value` spacing, from its first value.
+    let delimiter = parsed
+        .leaves
+        .iter()
+        .filter(|l| l.kind != LeafKind::Comment)
+        .find_map(|l| {
+            let key = l.path.keys().last()?;
+            let head = text[line_start_of(text, l.span.start)..l.span.start].trim_start();
+            let d = head.strip_prefix(key)?;
+            ["=", " = ", ":", ": ", " : "]
+                .contains(&d)
+                .then(|| d.to_owned())
+        })
+        .unwrap_or_else(|| " = ".to_owned());
+    Layout {
+        headers,
+        limit: meta.map_or(text.len(), |m| m.start),
+        delimiter,
+        newline: newline_style(text),
+    }
+}
+
+impl Ini {
+    fn insert_entry(
+        &self,
+        text: &str,
+        parsed: &ParsedFile,
+        path: &KeyPath,
+        value: &Replacement<'_>,
+    ) -> Result<Vec<Splice>, FormatError> {
+        let keys = insert_keys(FORMAT, path)?;
+        let [section, key] = keys[..] else {
+            return Err(unrepresentable(
+                FORMAT,
+                path,
+                "an INI path is a section and a key",
+            ));
+        };
+        let bad_key = key.is_empty()
+            || key.trim() != key
+            || key == "-"
+            || key.contains(['=', ':', '\n', '\r'])
+            || key.starts_with(['[', ';', '#', '"', '`']);
+        let bad_section =
+            section.is_empty() || section.trim() != section || section.contains([']', '\n', '\r']);
+        if bad_key || bad_section {
+            return Err(unrepresentable(
+                FORMAT,
+                path,
+                "not a valid INI section or key",
+            ));
+        }
+        if parsed
+            .leaves
+            .iter()
+            .any(|l| l.kind != LeafKind::Comment && l.path == *path)
+        {
+            return Err(unrepresentable(FORMAT, path, "the key already exists"));
+        }
+        let v = self.render(text, &insert_leaf(path, 0..0, LeafStyle::default()), value)?;
+        let lay = layout(text, parsed);
+        let nl = lay.newline;
+        let entry = if v.is_empty() {
+            format!("{key}{}", lay.delimiter.trim_end())
+        } else {
+            format!("{key}{}{v}", lay.delimiter)
+        };
+        let last_key = parsed
+            .leaves
+            .iter()
+            .filter(|l| l.kind != LeafKind::Comment && l.path.keys().next() == Some(section))
+            .map(|l| whole_lines(text, l.span.start, l.span.end).end)
+            .next_back();
+        let header = lay.headers.iter().find(|(n, _)| n == section);
+        let at = match (last_key, header) {
+            (Some(at), _) => Some(at),
+            (None, Some((_, h))) => Some(h.end),
+            (None, None) if section == DEFAULT_SECTION => {
+                // Keys before the first header.
+                let at = lay
+                    .headers
+                    .first()
+                    .map_or(0, |(_, h)| h.start)
+                    .min(lay.limit);
+                let mut t = format!("{entry}{nl}");
+                if at < text.len() && !text[at..].starts_with(['\r', '\n']) {
+                    t.push_str(nl);
+                }
+                return Ok(vec![Splice {
+                    range: at..at,
+                    text: t,
+                }]);
+            }
+            (None, None) => None,
+        };
+        if let Some(at) = at {
+            let t = if at > 0 && !text[..at].ends_with('\n') {
+                format!("{nl}{entry}")
+            } else {
+                format!("{entry}{nl}")
+            };
+            return Ok(vec![Splice {
+                range: at..at,
+                text: t,
+            }]);
+        }
+        // A new section, at the end of the data.
+        let at = lay.limit;
+        let mut t = String::new();
+        let before = &text[..at];
+        if !before.is_empty() && !before.ends_with('\n') {
+            t.push_str(nl);
+        }
+        let last_blank = before.is_empty()
+            || before.trim_end_matches(['\r', '\n']).len() + 2 * nl.len() <= before.len()
+            || before.trim().is_empty();
+        if !last_blank {
+            t.push_str(nl);
+        }
+        t.push('[');
+        t.push_str(section);
+        t.push(']');
+        t.push_str(nl);
+        t.push_str(&entry);
+        t.push_str(nl);
+        Ok(vec![Splice {
+            range: at..at,
+            text: t,
+        }])
+    }
+
+    fn remove_entry(
+        &self,
+        text: &str,
+        parsed: &ParsedFile,
+        path: &KeyPath,
+    ) -> Result<Vec<Splice>, FormatError> {
+        let not_found = || FormatError::PathNotFound(path.clone());
+        let keys: Vec<&str> = path.keys().collect();
+        if keys.len() != path.segments().len() || keys.first() == Some(&SOPS_SECTION) {
+            return Err(not_found());
+        }
+        let in_section = |l: &&Leaf| {
+            l.kind != LeafKind::Comment && l.path.keys().next() == keys.first().copied()
+        };
+        match keys[..] {
+            [_, _] => {
+                let leaf = parsed
+                    .leaves
+                    .iter()
+                    .find(|l| l.kind != LeafKind::Comment && l.path == *path)
+                    .ok_or_else(not_found)?;
+                Ok(vec![Splice {
+                    range: line_removal(text, leaf.span.start, leaf.span.end),
+                    text: String::new(),
+                }])
+            }
+            [section] => {
+                let lay = layout(text, parsed);
+                let Some(i) = lay.headers.iter().position(|(n, _)| n == section) else {
+                    // `DEFAULT` without a header: its key lines.
+                    let out: Vec<Splice> = parsed
+                        .leaves
+                        .iter()
+                        .filter(in_section)
+                        .map(|l| Splice {
+                            range: line_removal(text, l.span.start, l.span.end),
+                            text: String::new(),
+                        })
+                        .collect();
+                    return if out.is_empty() {
+                        Err(not_found())
+                    } else {
+                        Ok(out)
+                    };
+                };
+                let header = lay.headers[i].1.clone();
+                let next = lay
+                    .headers
+                    .get(i + 1)
+                    .map_or(lay.limit, |(_, h)| h.start)
+                    .min(lay.limit.max(header.end));
+                // Through the last key line; the comments before the next
+                // header belong to it and stay; blank lines after go.
+                let mut end = parsed
+                    .leaves
+                    .iter()
+                    .filter(in_section)
+                    .map(|l| whole_lines(text, l.span.start, l.span.end).end)
+                    .filter(|e| *e <= next)
+                    .max()
+                    .unwrap_or(header.end)
+                    .max(header.end);
+                while end < next && is_blank_line(text, end) {
+                    end = after_line_of(text, end);
+                }
+                let limit = if end >= lay.limit {
+                    lay.limit
+                } else {
+                    text.len()
+                };
+                let mut range = with_blank_lines_before(text, header.start..end, limit);
+                if range.end == text.len() && !text.ends_with('\n') && range.start > 0 {
+                    range = line_removal(text, range.start, range.end);
+                }
+                Ok(vec![Splice {
+                    range,
+                    text: String::new(),
+                }])
+            }
+            _ => Err(not_found()),
+        }
     }
 }
 
@@ -1173,6 +1442,131 @@ mod tests {
         #[test]
         fn never_panics(text in "[^\u{0}]{0,64}") {
             let _ = Ini.parse(&text);
+        }
+    }
+}
+
+#[cfg(test)]
+mod edit_tests {
+    use super::*;
+    use crate::format::edit_testing::{insert, remove, remove_insert_round_trip, values};
+    use proptest::prelude::*;
+
+    const DOC: &str = "top = 1\n\n[db]\nuser = admin ; who\n; about pass\npass = `a;b`\n\n; about web\n[web]\nurl = http://x\n\n[sops]\nversion = 3.11.0\n";
+
+    #[test]
+    fn inserts_into_sections() {
+        assert_eq!(
+            insert(&Ini, DOC, "db.port", ValueType::Str, "5432"),
+            "top = 1\n\n[db]\nuser = admin ; who\n; about pass\npass = `a;b`\nport = 5432\n\n; about web\n[web]\nurl = http://x\n\n[sops]\nversion = 3.11.0\n"
+        );
+        assert_eq!(
+            insert(&Ini, DOC, "new.k", ValueType::Str, "v #1"),
+            "top = 1\n\n[db]\nuser = admin ; who\n; about pass\npass = `a;b`\n\n; about web\n[web]\nurl = http://x\n\n[new]\nk = `v #1`\n\n[sops]\nversion = 3.11.0\n"
+        );
+        assert_eq!(
+            insert(&Ini, DOC, "DEFAULT.other", ValueType::Str, ""),
+            "top = 1\nother =\n\n[db]\nuser = admin ; who\n; about pass\npass = `a;b`\n\n; about web\n[web]\nurl = http://x\n\n[sops]\nversion = 3.11.0\n"
+        );
+        assert_eq!(
+            insert(&Ini, "[a]\r\nx=1", "a.y", ValueType::Str, "2"),
+            "[a]\r\nx=1\r\ny=2"
+        );
+        assert_eq!(
+            insert(&Ini, "[a]\n", "a.y", ValueType::Str, "2"),
+            "[a]\ny = 2\n"
+        );
+        assert_eq!(insert(&Ini, "", "a.y", ValueType::Str, "2"), "[a]\ny = 2\n");
+        assert_eq!(
+            insert(&Ini, "[a]\n", "DEFAULT.y", ValueType::Str, "2"),
+            "y = 2\n\n[a]\n"
+        );
+        let out = insert(&Ini, "[a]\nx = 1\n", "b.y", ValueType::Str, "line1\nline2");
+        assert_eq!(out, "[a]\nx = 1\n\n[b]\ny = \"\"\"line1\nline2\"\"\"\n");
+        let p = Ini.parse(&out).unwrap();
+        assert_eq!(p.leaves[1].value.expose(), "line1\nline2");
+    }
+
+    #[test]
+    fn removes_keys_and_sections() {
+        assert_eq!(
+            remove(&Ini, DOC, "db.user"),
+            "top = 1\n\n[db]\n; about pass\npass = `a;b`\n\n; about web\n[web]\nurl = http://x\n\n[sops]\nversion = 3.11.0\n"
+        );
+        // A whole section: its comments before the next header stay.
+        assert_eq!(
+            remove(&Ini, DOC, "db"),
+            "top = 1\n\n; about web\n[web]\nurl = http://x\n\n[sops]\nversion = 3.11.0\n"
+        );
+        assert_eq!(
+            remove(&Ini, DOC, "web"),
+            "top = 1\n\n[db]\nuser = admin ; who\n; about pass\npass = `a;b`\n\n; about web\n\n[sops]\nversion = 3.11.0\n"
+        );
+        assert_eq!(
+            remove(&Ini, "[a]\nx = 1\n\n[b]\ny = 2\n", "b"),
+            "[a]\nx = 1\n"
+        );
+        assert_eq!(remove(&Ini, "[a]\nx = 1\n\n[b]\ny = 2", "b"), "[a]\nx = 1");
+        // The last key of a section leaves the empty section.
+        assert_eq!(remove(&Ini, "[a]\nx = 1\n[b]\n", "a.x"), "[a]\n[b]\n");
+        assert_eq!(remove(&Ini, DOC, "DEFAULT").lines().next(), Some(""));
+        let multi = "[a]\nx = \"\"\"l1\n[l2]\"\"\" ; c\ny = 2\n";
+        assert_eq!(remove(&Ini, multi, "a.x"), "[a]\ny = 2\n");
+        assert_eq!(
+            values(&Ini.parse(&remove(&Ini, multi, "a")).unwrap()).len(),
+            0
+        );
+    }
+
+    #[test]
+    fn errors_name_paths_not_values() {
+        let p = Ini.parse(DOC).unwrap();
+        for (path, want_unrep) in [
+            ("a.b.c", true),
+            ("db.user", true),
+            ("a", true),
+            ("sops.x", true),
+        ] {
+            let e = Ini
+                .insert(
+                    DOC,
+                    &p,
+                    &KeyPath::parse(path).unwrap(),
+                    &Replacement::Value(ValueType::Str, "secretvalue"),
+                )
+                .unwrap_err();
+            assert_eq!(matches!(e, FormatError::Unrepresentable { .. }), want_unrep);
+            assert!(!e.to_string().contains("secretvalue"));
+        }
+        for bad in ["db.none", "nosection", "sops", "sops.version", "a.b.c"] {
+            let e = Ini
+                .remove(DOC, &p, &KeyPath::parse(bad).unwrap())
+                .unwrap_err();
+            assert!(matches!(e, FormatError::PathNotFound(_)), "{bad}");
+        }
+    }
+
+    fn doc_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            "[a-z]{1,3}".prop_map(|s| format!("[{s}]")),
+            "[;#][^\n]{0,8}".prop_map(|s| s),
+            ("[a-z][a-z0-9_]{0,5}", "[ ]{0,1}", "[^\n\\\\`\"]{0,10}")
+                .prop_map(|(k, sp, v)| format!("{k}{sp}={sp}{v}")),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn remove_then_insert_keeps_values(lines in proptest::collection::vec(doc_line(), 0..12), meta in any::<bool>()) {
+            let mut text = lines.join("\n");
+            if meta {
+                text.push_str("\n\n[sops]\nversion = 3.11.0\n");
+            }
+            if Ini.parse(&text).is_err() { return Ok(()); }
+            if let Err(e) = remove_insert_round_trip(&Ini, &text) {
+                prop_assert!(false, "{}", e);
+            }
         }
     }
 }

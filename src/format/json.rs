@@ -481,6 +481,304 @@ fn removal_span(text: &str, scan: &Scan, i: usize) -> Range<usize> {
     }
 }
 
+/// A JSON value's structure, for structural edits.
+enum Node {
+    Scalar(Range<usize>),
+    /// `open`/`close` are the bracket offsets; members are `(key, key
+    /// start, value)`.
+    Object {
+        open: usize,
+        close: usize,
+        members: Vec<(String, usize, Node)>,
+    },
+    Array {
+        open: usize,
+        close: usize,
+        items: Vec<Node>,
+    },
+}
+
+impl Node {
+    fn span(&self) -> Range<usize> {
+        match self {
+            Node::Scalar(r) => r.clone(),
+            Node::Object { open, close, .. } | Node::Array { open, close, .. } => *open..close + 1,
+        }
+    }
+}
+
+/// Reads the structure of the value at `p.pos` (the text is valid JSON).
+fn node(p: &mut Parser<'_>) -> Result<Node, FormatError> {
+    p.skip_ws();
+    let open = p.pos;
+    match p.peek() {
+        Some(b'{') => {
+            p.pos += 1;
+            let mut members = Vec::new();
+            loop {
+                p.skip_ws();
+                match p.peek() {
+                    Some(b'}') => break,
+                    Some(b',') => p.pos += 1,
+                    Some(b'"') => {
+                        let key_start = p.pos;
+                        let key = p.string()?;
+                        p.skip_ws();
+                        p.pos += 1; // `:`
+                        let v = node(p)?;
+                        members.push((key, key_start, v));
+                    }
+                    _ => return Err(FormatError::Internal("json structure")),
+                }
+            }
+            p.pos += 1;
+            Ok(Node::Object {
+                open,
+                close: p.pos - 1,
+                members,
+            })
+        }
+        Some(b'[') => {
+            p.pos += 1;
+            let mut items = Vec::new();
+            loop {
+                p.skip_ws();
+                match p.peek() {
+                    Some(b']') => break,
+                    Some(b',') => p.pos += 1,
+                    Some(_) => items.push(node(p)?),
+                    None => return Err(FormatError::Internal("json structure")),
+                }
+            }
+            p.pos += 1;
+            Ok(Node::Array {
+                open,
+                close: p.pos - 1,
+                items,
+            })
+        }
+        _ => {
+            p.value(&mut KeyPath::root(), 0, false)?;
+            Ok(Node::Scalar(open..p.pos))
+        }
+    }
+}
+
+/// The indentation of the line holding `at` (its leading whitespace).
+fn indent_at(text: &str, at: usize) -> &str {
+    let start = super::line_start_of(text, at);
+    let line = &text[start..];
+    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
+}
+
+/// Writes `{"k": {"k2": value}}` for the missing keys `keys`, at nesting
+/// `indent` (the indentation of the line the object opens on).
+fn nested_object(keys: &[&str], value: &str, indent: &str, layout: &Layout) -> String {
+    let Some((first, rest)) = keys.split_first() else {
+        return value.to_owned();
+    };
+    let inner = match &layout.pretty {
+        Some(p) => format!("{indent}{}", p.unit),
+        None => String::new(),
+    };
+    let body = format!(
+        "{}{}{}",
+        quote(first),
+        layout.colon,
+        nested_object(rest, value, &inner, layout)
+    );
+    match &layout.pretty {
+        Some(p) => format!("{{{nl}{inner}{body}{nl}{indent}}}", nl = p.newline),
+        None => format!("{{{body}}}"),
+    }
+}
+
+impl Json {
+    fn insert_member(
+        &self,
+        text: &str,
+        path: &KeyPath,
+        value: &Replacement<'_>,
+    ) -> Result<Vec<Splice>, FormatError> {
+        let keys = super::insert_keys(FORMAT, path)?;
+        let leaf = super::insert_leaf(
+            path,
+            0..0,
+            LeafStyle {
+                flow: true,
+                indent: 0,
+                block: false,
+            },
+        );
+        let rendered = self.render(text, &leaf, value)?;
+        let scan = scan(text, false)?;
+        let layout = detect_layout(text, &scan);
+        let mut p = Parser::new(text);
+        let mut cur = node(&mut p)?;
+        let mut depth = 0;
+        while depth < keys.len() {
+            let Node::Object { members, .. } = &cur else {
+                unreachable!("only objects are descended into")
+            };
+            match members.iter().position(|(k, _, _)| k == keys[depth]) {
+                None => break,
+                Some(i) => {
+                    if depth + 1 == keys.len() {
+                        return Err(super::unrepresentable(
+                            FORMAT,
+                            path,
+                            "the key already exists",
+                        ));
+                    }
+                    match &members[i].2 {
+                        Node::Object { .. } => {}
+                        Node::Array { .. } => {
+                            return Err(super::unrepresentable(
+                                FORMAT,
+                                path,
+                                "a new entry cannot be added through a list",
+                            ))
+                        }
+                        Node::Scalar(_) => {
+                            return Err(super::unrepresentable(
+                                FORMAT,
+                                path,
+                                "the parent is a scalar",
+                            ))
+                        }
+                    }
+                    let Node::Object { mut members, .. } = cur else {
+                        unreachable!()
+                    };
+                    cur = members.swap_remove(i).2;
+                    depth += 1;
+                }
+            }
+        }
+        let Node::Object {
+            open,
+            close,
+            members,
+        } = &cur
+        else {
+            unreachable!()
+        };
+        let multiline = text[*open..*close].contains('\n');
+        let (member_indent, unit_layout) = if multiline {
+            let pretty = layout.pretty.as_ref().map_or_else(
+                || Pretty {
+                    unit: "\t".into(),
+                    newline: super::newline_style(text),
+                },
+                |p| Pretty {
+                    unit: p.unit.clone(),
+                    newline: p.newline,
+                },
+            );
+            let ind = match members.first() {
+                Some((_, k, _)) => indent_at(text, *k).to_owned(),
+                None => format!("{}{}", indent_at(text, *close), pretty.unit),
+            };
+            (
+                ind,
+                Layout {
+                    pretty: Some(pretty),
+                    colon: layout.colon.clone(),
+                    comma: layout.comma.clone(),
+                },
+            )
+        } else {
+            (
+                String::new(),
+                Layout {
+                    pretty: None,
+                    colon: layout.colon.clone(),
+                    comma: layout.comma.clone(),
+                },
+            )
+        };
+        let rest = &keys[depth + 1..];
+        let member = format!(
+            "{}{}{}",
+            quote(keys[depth]),
+            unit_layout.colon,
+            nested_object(rest, &rendered, &member_indent, &unit_layout)
+        );
+        let (at, t) = match (members.last(), &unit_layout.pretty) {
+            (Some((_, _, v)), Some(pr)) => (
+                v.span().end,
+                format!(",{}{member_indent}{member}", pr.newline),
+            ),
+            (Some((_, _, v)), None) => (v.span().end, format!("{}{member}", layout.comma)),
+            (None, Some(pr)) => (open + 1, format!("{}{member_indent}{member}", pr.newline)),
+            (None, None) => (open + 1, member),
+        };
+        Ok(vec![Splice {
+            range: at..at,
+            text: t,
+        }])
+    }
+
+    fn remove_node(&self, text: &str, path: &KeyPath) -> Result<Vec<Splice>, FormatError> {
+        use crate::path::Segment;
+        let not_found = || FormatError::PathNotFound(path.clone());
+        if path.is_root() || path.segments()[0] == Segment::Key("sops".into()) {
+            return Err(not_found());
+        }
+        let mut p = Parser::new(text);
+        let mut cur = node(&mut p)?;
+        let segs = path.segments();
+        for (depth, seg) in segs.iter().enumerate() {
+            let (items, open, close): (Vec<Range<usize>>, usize, usize);
+            let i;
+            let child;
+            match (cur, seg) {
+                (
+                    Node::Object {
+                        open: o,
+                        close: c,
+                        mut members,
+                    },
+                    Segment::Key(k),
+                ) => {
+                    i = members
+                        .iter()
+                        .position(|(mk, _, _)| mk == k)
+                        .ok_or_else(not_found)?;
+                    items = members.iter().map(|(_, ks, v)| *ks..v.span().end).collect();
+                    (open, close) = (o, c);
+                    child = members.swap_remove(i).2;
+                }
+                (
+                    Node::Array {
+                        open: o,
+                        close: c,
+                        items: mut xs,
+                    },
+                    Segment::Index(ix),
+                ) => {
+                    if *ix >= xs.len() {
+                        return Err(not_found());
+                    }
+                    i = *ix;
+                    items = xs.iter().map(Node::span).collect();
+                    (open, close) = (o, c);
+                    child = xs.swap_remove(i);
+                }
+                _ => return Err(not_found()),
+            }
+            if depth + 1 == segs.len() {
+                return Ok(vec![Splice {
+                    range: super::flow_item_removal(&items, i, open + 1..close),
+                    text: String::new(),
+                }]);
+            }
+            cur = child;
+        }
+        Err(not_found())
+    }
+}
+
 /// How the top-level object is laid out.
 struct Layout {
     /// `None` for a one-line object.
@@ -758,6 +1056,25 @@ impl Syntax for Json {
             range: at..at,
             text: member,
         }])
+    }
+
+    fn insert(
+        &self,
+        text: &str,
+        _parsed: &ParsedFile,
+        path: &KeyPath,
+        value: &Replacement<'_>,
+    ) -> Result<Vec<Splice>, FormatError> {
+        self.insert_member(text, path, value)
+    }
+
+    fn remove(
+        &self,
+        text: &str,
+        _parsed: &ParsedFile,
+        path: &KeyPath,
+    ) -> Result<Vec<Splice>, FormatError> {
+        self.remove_node(text, path)
     }
 }
 
@@ -1220,7 +1537,7 @@ pub(crate) mod tests {
     // ---- proptest: generated documents survive parse -> splice -> parse.
 
     #[derive(Debug, Clone)]
-    enum J {
+    pub(crate) enum J {
         Str(String),
         Num(String),
         Bool(bool),
@@ -1229,7 +1546,7 @@ pub(crate) mod tests {
         Obj(Vec<(String, J)>),
     }
 
-    fn j() -> impl Strategy<Value = J> {
+    pub(crate) fn j() -> impl Strategy<Value = J> {
         let leaf = prop_oneof![
             "[a-zA-Z0-9 \"\\\\\n\t\u{1}é😀/]{0,8}".prop_map(J::Str),
             "-?(0|[1-9][0-9]{0,20})(\\.[0-9]{1,3})?([eE][+-]?[0-9]{1,2})?".prop_map(J::Num),
@@ -1251,7 +1568,7 @@ pub(crate) mod tests {
         })
     }
 
-    fn write(v: &J, ws: &str, out: &mut String) {
+    pub(crate) fn write(v: &J, ws: &str, out: &mut String) {
         match v {
             J::Str(s) => out.push_str(&quote(s)),
             J::Num(n) => out.push_str(n),
@@ -1364,6 +1681,130 @@ pub(crate) mod tests {
             let _ = Json.parse(&s);
             let t = format!("{{\"a\":{s}}}");
             let _ = Json.parse(&t);
+        }
+    }
+}
+
+#[cfg(test)]
+mod edit_tests {
+    use super::*;
+    use crate::format::edit_testing::{insert, remove, remove_insert_round_trip};
+    use proptest::prelude::*;
+
+    const DOC: &str = "{\n  \"db\": {\n    \"user\": \"admin\",\n    \"port\": 5432\n  },\n  \"list\": [1, {\"k\": \"v\"}, 3],\n  \"empty\": {},\n  \"sops\": {\"version\": \"3.11.0\"}\n}\n";
+
+    #[test]
+    fn inserts_members_in_the_file_layout() {
+        let s = ValueType::Str;
+        assert_eq!(
+            insert(&Json, DOC, "db.pass", s, "p\"w"),
+            DOC.replace("5432\n", "5432,\n    \"pass\": \"p\\\"w\"\n")
+        );
+        assert_eq!(
+            insert(&Json, DOC, "top", ValueType::Float, "1.50"),
+            DOC.replace("\"3.11.0\"}\n", "\"3.11.0\"},\n  \"top\": 1.50\n")
+        );
+        assert_eq!(
+            insert(&Json, DOC, "a.b.c", ValueType::Bool, "true"),
+            DOC.replace(
+                "\"3.11.0\"}\n",
+                "\"3.11.0\"},\n  \"a\": {\n    \"b\": {\n      \"c\": true\n    }\n  }\n"
+            )
+        );
+        assert_eq!(
+            insert(&Json, DOC, "empty.x", s, "1"),
+            DOC.replace("\"empty\": {}", "\"empty\": {\"x\": \"1\"}")
+        );
+        assert_eq!(
+            insert(&Json, "{\"a\":1}", "b.c", s, "x"),
+            "{\"a\":1,\"b\":{\"c\":\"x\"}}"
+        );
+        assert_eq!(insert(&Json, "{}", "b", s, "x"), "{\"b\": \"x\"}");
+        assert_eq!(
+            insert(&Json, "{\r\n}\r\n", "b", s, "x"),
+            "{\r\n\t\"b\": \"x\"\r\n}\r\n"
+        );
+        assert_eq!(
+            insert(&Json, "{\r\n\t\"a\": {\r\n\t}\r\n}", "a.b", s, "x"),
+            "{\r\n\t\"a\": {\r\n\t\t\"b\": \"x\"\r\n\t}\r\n}"
+        );
+    }
+
+    #[test]
+    fn removes_members_items_and_subtrees() {
+        assert_eq!(
+            remove(&Json, DOC, "db.port"),
+            DOC.replace(",\n    \"port\": 5432", "")
+        );
+        assert_eq!(
+            remove(&Json, DOC, "db.user"),
+            DOC.replace("\"user\": \"admin\",\n    ", "")
+        );
+        assert_eq!(
+            remove(&Json, DOC, "db"),
+            DOC.replace(
+                "\"db\": {\n    \"user\": \"admin\",\n    \"port\": 5432\n  },\n  ",
+                ""
+            )
+        );
+        assert_eq!(
+            remove(&Json, DOC, "list[1]"),
+            DOC.replace("[1, {\"k\": \"v\"}, 3]", "[1, 3]")
+        );
+        assert_eq!(
+            remove(&Json, DOC, "list[2]"),
+            DOC.replace("[1, {\"k\": \"v\"}, 3]", "[1, {\"k\": \"v\"}]")
+        );
+        assert_eq!(
+            remove(&Json, DOC, "list[1].k"),
+            DOC.replace("{\"k\": \"v\"}", "{}")
+        );
+        let once = remove(&Json, DOC, "db.port");
+        let twice = remove(&Json, &once, "db.user");
+        assert_eq!(
+            twice,
+            DOC.replace("{\n    \"user\": \"admin\",\n    \"port\": 5432\n  }", "{}")
+        );
+        assert_eq!(remove(&Json, "{\"a\": 1}", "a"), "{}");
+    }
+
+    #[test]
+    fn errors_name_paths_not_values() {
+        let p = Json.parse(DOC).unwrap();
+        for path in ["list.x", "db.user.x", "db.user", "sops.x", "list[0].x"] {
+            let e = Json
+                .insert(
+                    DOC,
+                    &p,
+                    &KeyPath::parse(path).unwrap(),
+                    &Replacement::Value(ValueType::Str, "secretvalue"),
+                )
+                .unwrap_err();
+            assert!(matches!(e, FormatError::Unrepresentable { .. }), "{path}");
+            assert!(!e.to_string().contains("secretvalue"));
+        }
+        for bad in ["nope", "list[3]", "db.user.x", "sops", "list.k"] {
+            let e = Json
+                .remove(DOC, &p, &KeyPath::parse(bad).unwrap())
+                .unwrap_err();
+            assert!(matches!(e, FormatError::PathNotFound(_)), "{bad}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn remove_then_insert_keeps_values(
+            members in prop::collection::vec(("[a-z]{1,3}", tests::j()), 0..6),
+            ws in prop_oneof![Just(""), Just(" "), Just("\n\t"), Just("\r\n  ")],
+        ) {
+            let mut seen = HashSet::new();
+            let members: Vec<(String, tests::J)> =
+                members.into_iter().filter(|(k, _)| seen.insert(k.clone())).collect();
+            let mut text = String::new();
+            tests::write(&tests::J::Obj(members), ws, &mut text);
+            if let Err(e) = remove_insert_round_trip(&Json, &text) {
+                prop_assert!(false, "{}", e);
+            }
         }
     }
 }

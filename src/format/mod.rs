@@ -368,8 +368,8 @@ pub enum FormatError {
         /// Why.
         reason: String,
     },
-    /// A key path that is not in the document.
-    #[error("key path {0} not found")]
+    /// No entry at this path (for a structural removal).
+    #[error("no entry at {0}")]
     PathNotFound(KeyPath),
     /// A bug: the format produced an inconsistent splice.
     #[error("internal error in the format layer: {0}")]
@@ -405,26 +405,294 @@ pub trait Syntax: Sync {
         tree: Option<&serde_json::Value>,
     ) -> Result<Vec<Splice>, FormatError>;
 
-    /// Splices that add a new scalar entry at `path` (placeholder until the
-    /// structural edits land).
+    /// Splices that add a new scalar entry: `path` names a key that does not
+    /// exist yet (its last segment is a map key); missing parent maps are
+    /// created. The value is written with [`Syntax::render`]-style canonical
+    /// text for `value` (a [`Replacement::Value`]). Inserted after the last
+    /// existing entry of the parent, with the file's own indentation,
+    /// separators and line breaks. A path through a list, or whose parent is
+    /// a scalar, is [`FormatError::Unrepresentable`] (naming the path); so is
+    /// a path that already exists.
+    ///
+    /// `text` is the plaintext file and `parsed` its parse.
     fn insert(
         &self,
-        _text: &str,
-        _parsed: &ParsedFile,
+        text: &str,
+        parsed: &ParsedFile,
         path: &KeyPath,
-        _value: &Replacement<'_>,
-    ) -> Result<Vec<Splice>, FormatError> {
-        Err(FormatError::PathNotFound(path.clone()))
-    }
+        value: &Replacement<'_>,
+    ) -> Result<Vec<Splice>, FormatError>;
 
-    /// Splices that remove the entry at `path` (placeholder).
+    /// Splices that remove the entry at `path` (a scalar leaf, a whole
+    /// map/list subtree, or a list item) with its line(s) and any separator
+    /// (JSON commas), so the result is laid out as if the entry had never
+    /// been there. Comments on the removed lines go with it; own-line
+    /// comments above stay. Removing the last entry of a map leaves an empty
+    /// map written validly. [`FormatError::PathNotFound`] when there is no
+    /// such entry (the metadata is never an entry).
     fn remove(
         &self,
-        _text: &str,
-        _parsed: &ParsedFile,
+        text: &str,
+        parsed: &ParsedFile,
         path: &KeyPath,
-    ) -> Result<Vec<Splice>, FormatError> {
-        Err(FormatError::PathNotFound(path.clone()))
+    ) -> Result<Vec<Splice>, FormatError>;
+}
+
+// ---- Helpers for structural edits (line-based formats share them).
+
+/// Start of the line that holds byte `at`.
+pub(crate) fn line_start_of(text: &str, at: usize) -> usize {
+    let at = at.min(text.len());
+    text.as_bytes()[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
+/// Offset just past the line break that ends the line holding byte `at`
+/// (the text's end on the last line).
+pub(crate) fn after_line_of(text: &str, at: usize) -> usize {
+    let at = at.min(text.len());
+    text.as_bytes()[at..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(text.len(), |i| at + i + 1)
+}
+
+/// The whole lines holding the bytes `start..end` (`end` exclusive; an
+/// empty range takes the line it sits on).
+pub(crate) fn whole_lines(text: &str, start: usize, end: usize) -> Range<usize> {
+    let last = if end > start { end - 1 } else { end };
+    line_start_of(text, start)..after_line_of(text, last)
+}
+
+/// [`whole_lines`] to remove: a last line without a line break takes the
+/// break before it instead, so the text keeps ending as it did.
+pub(crate) fn line_removal(text: &str, start: usize, end: usize) -> Range<usize> {
+    let mut r = whole_lines(text, start, end);
+    if r.end == text.len() && !text.ends_with('\n') && r.start > 0 {
+        r.start -= 1;
+        if r.start > 0 && text.as_bytes()[r.start - 1] == b'\r' {
+            r.start -= 1;
+        }
+    }
+    r
+}
+
+/// The file's line break: `\r\n` when its first line ends so.
+pub(crate) fn newline_style(text: &str) -> &'static str {
+    match text.find('\n') {
+        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+        _ => "\n",
+    }
+}
+
+/// Whether the line starting at `start` is empty or whitespace only.
+pub(crate) fn is_blank_line(text: &str, start: usize) -> bool {
+    text[start..after_line_of(text, start)].trim().is_empty()
+}
+
+/// A removal of whole lines `block` that ends where the data ends (`limit`:
+/// the text's end or the start of the metadata): the blank lines before it
+/// go too, so no blank line is left dangling at the end.
+pub(crate) fn with_blank_lines_before(
+    text: &str,
+    block: Range<usize>,
+    limit: usize,
+) -> Range<usize> {
+    let mut start = block.start;
+    if block.end >= limit {
+        while start > 0 {
+            let prev = line_start_of(text, start - 1);
+            if !is_blank_line(text, prev) {
+                break;
+            }
+            start = prev;
+        }
+    }
+    start..block.end
+}
+
+/// The bytes to remove to drop item `i` of a flow collection (JSON object
+/// or array, YAML/TOML flow collection) with exactly one separator: items
+/// given as `start..end` (key start to value end), `inside` the bytes
+/// between the brackets. A first or middle item takes everything up to the
+/// next item; the last one everything from the previous item's end; a sole
+/// item everything inside the brackets, so that `{}` / `[]` remains.
+pub(crate) fn flow_item_removal(
+    items: &[Range<usize>],
+    i: usize,
+    inside: Range<usize>,
+) -> Range<usize> {
+    if items.len() == 1 {
+        inside
+    } else if i + 1 < items.len() {
+        items[i].start..items[i + 1].start
+    } else {
+        items[i - 1].end..items[i].end
+    }
+}
+
+/// The error for an edit whose path runs through a list or a scalar.
+pub(crate) fn unrepresentable(format: &'static str, path: &KeyPath, reason: &str) -> FormatError {
+    FormatError::Unrepresentable {
+        format,
+        path: path.clone(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// The map keys of an insertion path, or an error for a path through a
+/// list, an empty path, or one into the metadata.
+pub(crate) fn insert_keys<'p>(
+    format: &'static str,
+    path: &'p KeyPath,
+) -> Result<Vec<&'p str>, FormatError> {
+    let mut keys = Vec::new();
+    for s in path.segments() {
+        match s {
+            crate::path::Segment::Key(k) => keys.push(k.as_str()),
+            crate::path::Segment::Index(_) => {
+                return Err(unrepresentable(
+                    format,
+                    path,
+                    "a new entry cannot be added through a list",
+                ))
+            }
+        }
+    }
+    if keys.is_empty() {
+        return Err(unrepresentable(format, path, "the path is empty"));
+    }
+    if keys[0] == "sops" {
+        return Err(unrepresentable(
+            format,
+            path,
+            "the sops key is reserved for the metadata",
+        ));
+    }
+    Ok(keys)
+}
+
+/// A synthetic leaf at `path`, for rendering an inserted value.
+pub(crate) fn insert_leaf(path: &KeyPath, span: Range<usize>, style: LeafStyle) -> Leaf {
+    Leaf {
+        path: path.clone(),
+        kind: LeafKind::Value(ValueType::Str),
+        value: SecretText::from_str(""),
+        span,
+        style,
+        document: 0,
+    }
+}
+
+/// Test helpers for structural edits.
+#[cfg(test)]
+pub(crate) mod edit_testing {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Every value leaf as `(path, kind, value)`, comments left out.
+    pub(crate) fn values(p: &ParsedFile) -> BTreeSet<(String, String, String)> {
+        p.leaves
+            .iter()
+            .filter(|l| l.kind != LeafKind::Comment)
+            .map(|l| {
+                (
+                    l.path.to_string(),
+                    format!("{:?}", l.kind),
+                    l.value.expose().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// Parses a dotted path (`a.b[0]`).
+    pub(crate) fn path(s: &str) -> KeyPath {
+        KeyPath::parse(s).expect("path")
+    }
+
+    /// `text` with `path` removed.
+    pub(crate) fn remove(syn: &dyn Syntax, text: &str, p: &str) -> String {
+        let parsed = syn.parse(text).expect("input parses");
+        let mut s = syn.remove(text, &parsed, &path(p)).expect("remove");
+        let out = apply_splices(text, &mut s).expect("splices apply");
+        if let Err(e) = syn.parse(&out) {
+            panic!("output of removing {p} does not parse: {e}\n{out}");
+        }
+        out
+    }
+
+    /// `text` with a string `value` inserted at `path`.
+    pub(crate) fn insert(
+        syn: &dyn Syntax,
+        text: &str,
+        p: &str,
+        ty: ValueType,
+        value: &str,
+    ) -> String {
+        let parsed = syn.parse(text).expect("input parses");
+        let mut s = syn
+            .insert(text, &parsed, &path(p), &Replacement::Value(ty, value))
+            .expect("insert");
+        let out = apply_splices(text, &mut s).expect("splices apply");
+        if let Err(e) = syn.parse(&out) {
+            panic!("output of inserting {p} does not parse: {e}\n{out}");
+        }
+        out
+    }
+
+    /// Removing each value leaf outside lists and inserting it back gives
+    /// the same values. Returns an error message on failure.
+    pub(crate) fn remove_insert_round_trip(syn: &dyn Syntax, text: &str) -> Result<(), String> {
+        let p = syn.parse(text).map_err(|e| e.to_string())?;
+        let before = values(&p);
+        for l in &p.leaves {
+            let LeafKind::Value(ty) = l.kind else {
+                continue;
+            };
+            if l.path
+                .segments()
+                .iter()
+                .any(|s| matches!(s, crate::path::Segment::Index(_)))
+            {
+                continue;
+            }
+            let mut s = syn
+                .remove(text, &p, &l.path)
+                .map_err(|e| format!("remove {}: {e}", l.path))?;
+            let removed = apply_splices(text, &mut s).map_err(|e| e.to_string())?;
+            let q = syn
+                .parse(&removed)
+                .map_err(|e| format!("after removing {}: {e}\n{removed}", l.path))?;
+            if values(&q)
+                .iter()
+                .any(|(path, _, _)| path == &l.path.to_string())
+            {
+                return Err(format!("{} still there after removal:\n{removed}", l.path));
+            }
+            let mut s = syn
+                .insert(
+                    &removed,
+                    &q,
+                    &l.path,
+                    &Replacement::Value(ty, l.value.expose()),
+                )
+                .map_err(|e| format!("insert {}: {e}\n{removed}", l.path))?;
+            let back = apply_splices(&removed, &mut s).map_err(|e| e.to_string())?;
+            let r = syn
+                .parse(&back)
+                .map_err(|e| format!("after inserting {}: {e}\n{back}", l.path))?;
+            if values(&r) != before {
+                return Err(format!(
+                    "values differ after removing and inserting {}:\n{text}\n---\n{removed}\n---\n{back}\n{:?}\n{:?}",
+                    l.path,
+                    before,
+                    values(&r)
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -43,6 +43,7 @@
 //!   CRLF lines.
 
 mod alias;
+mod edit;
 mod emit;
 mod parse;
 mod resolve;
@@ -52,10 +53,11 @@ pub use alias::expand_aliases;
 use super::{
     FormatError, FormatKind, Leaf, LeafKind, ParsedFile, Replacement, Splice, Syntax, ValueType,
 };
+use crate::path::KeyPath;
 use emit::{double_quoted, literal_block, plain_safe};
 use resolve::{parse_timestamp, resolve_plain, Resolved};
 
-const FORMAT: &str = "yaml";
+pub(crate) const FORMAT: &str = "yaml";
 
 /// The yaml syntax.
 pub struct Yaml;
@@ -158,6 +160,25 @@ impl Syntax for Yaml {
             });
         }
         Ok(out)
+    }
+
+    fn insert(
+        &self,
+        text: &str,
+        parsed: &ParsedFile,
+        path: &KeyPath,
+        value: &Replacement<'_>,
+    ) -> Result<Vec<Splice>, FormatError> {
+        edit::insert(self, text, parsed, path, value)
+    }
+
+    fn remove(
+        &self,
+        text: &str,
+        parsed: &ParsedFile,
+        path: &KeyPath,
+    ) -> Result<Vec<Splice>, FormatError> {
+        edit::remove(self, text, parsed, path)
     }
 }
 
@@ -271,9 +292,13 @@ fn render_str(text: &str, leaf: &Leaf, v: &str) -> String {
 /// YAML indicator, a comment or a flow separator, and resolves to a string.
 fn simple_plain_string(v: &str) -> bool {
     let mut chars = v.chars();
-    let Some(first) = chars.next() else { return false };
+    let Some(first) = chars.next() else {
+        return false;
+    };
     (first.is_ascii_alphabetic() || first == '_' || first == '/')
-        && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '+' | '@' | '='))
+        && v.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '+' | '@' | '=')
+        })
         && resolve_plain(v) == resolve::Resolved::Str
 }
 
@@ -291,7 +316,10 @@ fn indent_step(text: &str) -> usize {
         h.finish()
     };
     let key = (text.as_ptr() as usize, text.len(), key_hash);
-    if let Some(step) = CACHE.with(|c| c.borrow().and_then(|(p, l, h, s)| ((p, l, h) == key).then_some(s))) {
+    if let Some(step) = CACHE.with(|c| {
+        c.borrow()
+            .and_then(|(p, l, h, s)| ((p, l, h) == key).then_some(s))
+    }) {
         return step;
     }
     let step = parse::parse_full(text)
