@@ -9,7 +9,8 @@
 //! - [`crypto`]: AES-256-GCM values, the data key, the MAC (no I/O);
 //! - [`keys`]: age recipients and identities;
 //! - [`metadata`]: the `sops` block, read tolerantly, written exactly;
-//! - [`document`]: where they meet: encrypt, decrypt, re-encrypt.
+//! - [`document`]: where they meet: encrypt, decrypt, re-encrypt;
+//! - [`rules`]: the rules file (`.botsecrets.yaml` / `.sops.yaml`).
 
 #![forbid(unsafe_code)]
 
@@ -21,4 +22,5 @@ pub mod format;
 pub mod keys;
 pub mod metadata;
 pub mod path;
+pub mod rules;
 pub mod secret;

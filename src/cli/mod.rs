@@ -1,14 +1,19 @@
 //! The command-line front end: parse, gather inputs, call the library,
 //! report. Nothing here decides a rule of the format or the crypto.
 
+mod access;
 mod args;
 mod decrypt;
 mod encrypt;
 mod inputs;
 mod keygen;
 mod output;
+mod recipients;
 mod render;
 mod report;
+mod rotate;
+mod rules;
+mod updatekeys;
 
 use std::process::ExitCode;
 
@@ -35,6 +40,9 @@ pub fn run() -> ExitCode {
         Command::Keygen(a) => keygen::run(a),
         Command::Encrypt(a) => encrypt::run(a),
         Command::Decrypt(a) => decrypt::run(a),
+        Command::Recipients(c) => recipients::run(c),
+        Command::Updatekeys(a) => updatekeys::run(a),
+        Command::Rotate(a) => rotate::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
