@@ -51,7 +51,15 @@ pub fn run(args: &EncryptArgs) -> Result<()> {
                     "no recipients: pass --age age1... (a rules file is looked up from a file's path, and stdin has none)".to_owned(),
                 )
             })?;
-            let rule = rules::for_file(target)?;
+            let rule = rules::for_file(target).map_err(|e| {
+                match e.downcast_ref::<botsecrets::rules::RulesError>() {
+                    Some(botsecrets::rules::RulesError::NotFound { .. }) => UserError::recipients(format!(
+                        "no recipients: pass --age age1... (or set BOTSECRETS_AGE_RECIPIENTS), or create a rules file: {e}"
+                    ))
+                    .into(),
+                    _ => e,
+                }
+            })?;
             if flag_selection.is_none() {
                 if let Some(s) = rule.selection {
                     opts.selection = s;

@@ -11,3 +11,6 @@ mod encrypt;
 mod errors;
 mod interop;
 mod keygen;
+mod keys;
+mod recipients;
+mod rules;
