@@ -696,7 +696,7 @@ mod tests {
         ))
         .unwrap_err()
         .to_string();
-        assert!(err.contains("line 4"), "{err}");
+        assert!(err.contains("a rule may set only one of"), "{err}");
     }
 
     #[test]
