@@ -5,7 +5,7 @@
 //! no environment variables and prints nothing.
 //!
 //! Layers, and which may use which:
-//! - [`format`]: text <-> leaves with byte spans, per file format (no crypto);
+//! - [`format`](mod@format): text <-> leaves with byte spans, per file format (no crypto);
 //! - [`crypto`]: AES-256-GCM values, the data key, the MAC (no I/O);
 //! - [`keys`]: age recipients and identities;
 //! - [`metadata`]: the `sops` block, read tolerantly, written exactly;
