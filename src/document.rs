@@ -251,7 +251,21 @@ pub fn encrypt(
     kind: FormatKind,
     opts: &EncryptOptions<'_>,
 ) -> Result<Encrypted, DocumentError> {
-    if opts.recipients.is_empty() {
+    encrypt_for_groups(text, kind, opts, &[opts.recipients.to_vec()], 0)
+}
+
+/// Encrypts a plaintext file for key groups (a rule's `key_groups`): one
+/// group is plain recipients; several split the data key with Shamir,
+/// `shamir_threshold` of them (all, when 0) needed to open the file.
+/// `opts.recipients` is ignored.
+pub fn encrypt_for_groups(
+    text: &str,
+    kind: FormatKind,
+    opts: &EncryptOptions<'_>,
+    groups: &[Vec<Recipient>],
+    shamir_threshold: u32,
+) -> Result<Encrypted, DocumentError> {
+    if groups.iter().all(|g| g.is_empty()) {
         return Err(DocumentError::NoRecipients);
     }
     let expanded;
@@ -266,25 +280,22 @@ pub fn encrypt(
         return Err(DocumentError::AlreadyEncrypted);
     }
     let key = DataKey::generate();
-    let mut stanzas = Vec::with_capacity(opts.recipients.len());
-    for r in opts.recipients {
-        stanzas.push(AgeStanza {
-            recipient: r.to_string(),
-            enc: r.wrap(&key)?,
-        });
-    }
+    let (wrapped, threshold) = wrap_groups(&key, groups, shamir_threshold)?;
     let mut meta = Metadata {
-        key_groups: vec![KeyGroup {
-            age: stanzas,
-            foreign: Default::default(),
-        }],
-        shamir_threshold: 0,
+        uses_key_groups: wrapped.len() > 1,
+        key_groups: wrapped
+            .into_iter()
+            .map(|age| KeyGroup {
+                age,
+                foreign: Default::default(),
+            })
+            .collect(),
+        shamir_threshold: threshold,
         lastmodified: opts.now.clone(),
         mac: String::new(),
         selection: opts.selection.clone(),
         mac_only_encrypted: opts.mac_only_encrypted,
         version: metadata::FORMAT_VERSION.to_owned(),
-        uses_key_groups: false,
     };
     let (text, warnings) = seal(
         text,
@@ -295,6 +306,52 @@ pub fn encrypt(
         &mut IvStash::default(),
     )?;
     Ok(Encrypted { text, warnings })
+}
+
+/// Wraps `key` for key groups: one non-empty group wraps the key itself;
+/// several split it with Shamir (threshold 0 = all groups) and each group
+/// wraps its share. Empty groups are skipped. Returns the stanzas per group
+/// and the threshold to record (0 when not split).
+fn wrap_groups(
+    key: &DataKey,
+    groups: &[Vec<Recipient>],
+    shamir_threshold: u32,
+) -> Result<(Vec<Vec<AgeStanza>>, u32), DocumentError> {
+    let groups: Vec<&Vec<Recipient>> = groups.iter().filter(|g| !g.is_empty()).collect();
+    let (shares, threshold) = if groups.len() > 1 {
+        let threshold = if shamir_threshold == 0 {
+            groups.len() as u32
+        } else {
+            shamir_threshold
+        };
+        if threshold as usize > groups.len() || threshold < 2 {
+            return Err(DocumentError::Shamir(format!(
+                "a threshold of {threshold} needs between 2 and {} key groups",
+                groups.len()
+            )));
+        }
+        let shares = shamir::split(key, groups.len() as u8, threshold as u8)
+            .map_err(|e| DocumentError::Shamir(e.to_string()))?;
+        (shares, threshold)
+    } else {
+        (vec![Zeroizing::new(key.expose().to_vec())], 0)
+    };
+    let mut out = Vec::with_capacity(groups.len());
+    for (group, share) in groups.iter().zip(&shares) {
+        let mut stanzas = Vec::with_capacity(group.len());
+        for r in group.iter() {
+            let enc = keys::wrap_bytes(r, share).map_err(|reason| keys::KeyError::Wrap {
+                recipient: r.to_string(),
+                reason,
+            })?;
+            stanzas.push(AgeStanza {
+                recipient: r.to_string(),
+                enc,
+            });
+        }
+        out.push(stanzas);
+    }
+    Ok((out, threshold))
 }
 
 /// The shared core of every write: encrypts each selected leaf of the
@@ -313,8 +370,9 @@ fn seal(
     let selection = meta.selection.clone();
     let mut splices = Vec::with_capacity(parsed.leaves.len() + 1);
     let mut encrypted_leaf = vec![false; parsed.leaves.len()];
+    let selected = selected_leaves(text, parsed, &selection);
     for (i, leaf) in parsed.leaves.iter().enumerate() {
-        if !selection.should_encrypt(&leaf.path) || leaf.value.is_empty() {
+        if !selected[i] || leaf.value.is_empty() {
             continue;
         }
         let (tag, plain) = match leaf.kind {
@@ -335,13 +393,19 @@ fn seal(
         encrypted_leaf[i] = true;
     }
 
-    let mac_plain = compute_mac(parsed, meta.mac_only_encrypted, &selection, |i| {
-        let leaf = &parsed.leaves[i];
-        match leaf.kind {
-            LeafKind::Value(ty) => Some((ty, leaf.value.expose())),
-            _ => None,
-        }
-    });
+    let mac_plain = compute_mac(
+        parsed,
+        meta.mac_only_encrypted,
+        &selection,
+        &selected,
+        |i| {
+            let leaf = &parsed.leaves[i];
+            match leaf.kind {
+                LeafKind::Value(ty) => Some((ty, leaf.value.expose())),
+                _ => None,
+            }
+        },
+    );
     let mut warnings = Vec::new();
     for alias in &parsed.aliases {
         let points_at_encrypted = alias.target.clone().any(|j| encrypted_leaf[j]);
@@ -369,6 +433,104 @@ fn seal(
     let out = apply_splices(text, &mut splices)?;
     check_encrypted_output(&out, kind, parsed, &encrypted_leaf)?;
     Ok((out, warnings))
+}
+
+/// Per leaf of `parsed` (the text `text`): whether the selection rule
+/// encrypts it.
+///
+/// COMPAT(sops): the path rules decide from the leaf's key path. The
+/// comment rules decide, as sops' `shouldBeEncrypted` does, from the
+/// comments "in scope": at each nesting level, the run of comments just
+/// before the item being walked (a non-comment item ends the run), a
+/// comment seeing itself. `unencrypted_comment_regex`: clear if any comment
+/// in scope matches (so the matching comment stays clear).
+/// `encrypted_comment_regex`: encrypted only if a comment in scope other
+/// than the leaf itself matches (so the marker comment stays clear). A
+/// comment at the end of a value's line counts as written before that
+/// value, as sops reads it. In an encrypted file, encrypted comments never
+/// match, exactly as for sops, which decides from the file's text too.
+/// Known difference: an empty collection (`a: {}`) yields no leaf, so it
+/// does not end a run of comments here; sops ends it.
+fn selected_leaves(text: &str, parsed: &ParsedFile, selection: &Selection) -> Vec<bool> {
+    use crate::path::Segment;
+    let leaves = &parsed.leaves;
+    let (regex, unencrypted) = match selection {
+        Selection::UnencryptedCommentRegex(r) => (r, true),
+        Selection::EncryptedCommentRegex(r) => (r, false),
+        _ => {
+            return leaves
+                .iter()
+                .map(|l| selection.should_encrypt(&l.path))
+                .collect()
+        }
+    };
+    let mut order: Vec<usize> = (0..leaves.len()).collect();
+    for i in 1..leaves.len() {
+        let (prev, cur) = (&leaves[i - 1], &leaves[i]);
+        let trailing = cur.kind == LeafKind::Comment
+            && prev.kind != LeafKind::Comment
+            && prev.document == cur.document
+            && text
+                .get(prev.span.end..cur.span.start)
+                .is_some_and(|between| !between.contains('\n'));
+        if trailing {
+            order.swap(i - 1, i);
+        }
+    }
+    #[derive(Default)]
+    struct Frame {
+        current: Option<Segment>,
+        comments: Vec<usize>,
+    }
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut document = usize::MAX;
+    let mut out = vec![false; leaves.len()];
+    for &i in &order {
+        let leaf = &leaves[i];
+        if leaf.document != document {
+            frames.clear();
+            document = leaf.document;
+        }
+        let segments = leaf.path.segments();
+        for (depth, segment) in segments.iter().enumerate() {
+            if frames.len() <= depth {
+                frames.push(Frame::default());
+            }
+            if frames[depth].current.as_ref() != Some(segment) {
+                // A new item at this level: the previous item (if any) ended
+                // the run of comments before it.
+                if frames[depth].current.is_some() {
+                    frames[depth].comments.clear();
+                }
+                frames[depth].current = Some(segment.clone());
+                frames.truncate(depth + 1);
+            }
+        }
+        let is_comment = leaf.kind == LeafKind::Comment;
+        let levels = if is_comment {
+            let depth = segments.len();
+            frames.truncate(depth + 1);
+            if frames.len() <= depth {
+                frames.push(Frame::default());
+            }
+            if frames[depth].current.take().is_some() {
+                frames[depth].comments.clear();
+            }
+            frames[depth].comments.push(i);
+            depth + 1
+        } else {
+            frames.truncate(segments.len());
+            segments.len()
+        };
+        let mut in_scope = frames[..levels].iter().flat_map(|f| f.comments.iter());
+        let matches = |c: &&usize| regex.is_match(leaves[**c].value.expose());
+        out[i] = if unencrypted {
+            !in_scope.any(|c| matches(&c))
+        } else {
+            in_scope.any(|c| *c != i && matches(&c))
+        };
+    }
+    out
 }
 
 /// Re-parses an encrypted output and checks it holds what was intended.
@@ -406,6 +568,7 @@ fn compute_mac<'a>(
     parsed: &ParsedFile,
     mac_only_encrypted: bool,
     selection: &Selection,
+    selected: &[bool],
     plain: impl Fn(usize) -> Option<(ValueType, &'a str)>,
 ) -> String {
     let mut hasher = MacHasher::new(mac_only_encrypted);
@@ -413,7 +576,12 @@ fn compute_mac<'a>(
         if parsed.leaves[i].kind == LeafKind::Comment {
             continue;
         }
-        if mac_only_encrypted && !selection.should_encrypt(&path) {
+        let encrypted = if selection.is_comment_based() {
+            selected[i]
+        } else {
+            selection.should_encrypt(&path)
+        };
+        if mac_only_encrypted && !encrypted {
             continue;
         }
         if let Some((ty, text)) = plain(i) {
@@ -461,63 +629,80 @@ pub struct Opened {
 /// Recovers the data key from the metadata with `identities`: one group
 /// holds the key itself; several groups each hold a Shamir share, and any
 /// `shamir_threshold` of them (all, when unset) rebuild the key.
+///
+/// Identities that would ask the user (a passphrase-protected identity
+/// file not unlocked yet) are tried only when the others are not enough.
 pub fn unwrap_data_key(meta: &Metadata, identities: &[Identity]) -> Result<DataKey, DocumentError> {
-    let mut payloads: Vec<Zeroizing<Vec<u8>>> = Vec::new();
-    for group in &meta.key_groups {
-        for stanza in &group.age {
-            match keys::unwrap_bytes(&stanza.enc, identities) {
-                Ok(bytes) => {
-                    payloads.push(bytes);
-                    break;
-                }
-                Err(UnwrapFailure::NoMatch) => continue,
-                // A corrupt stanza matters only if it is ours: another
-                // recipient's damaged stanza must not lock us out.
-                Err(UnwrapFailure::Corrupt(reason)) => {
-                    if identities
-                        .iter()
-                        .any(|i| i.recipient.as_deref() == Some(stanza.recipient.as_str()))
-                    {
-                        return Err(DocumentError::CorruptKey {
-                            recipient: stanza.recipient.clone(),
-                            reason,
-                        });
-                    }
-                }
+    let groups = meta.key_groups.len();
+    let needed = if groups <= 1 {
+        1
+    } else if meta.shamir_threshold == 0 {
+        groups
+    } else {
+        (meta.shamir_threshold as usize).max(2)
+    };
+    let quiet: Vec<&Identity> = identities.iter().filter(|i| !i.would_prompt()).collect();
+    let all: Vec<&Identity> = identities.iter().collect();
+    let mut payloads: Vec<Option<Zeroizing<Vec<u8>>>> = vec![None; groups];
+    for pass in [&quiet, &all] {
+        for (slot, group) in payloads.iter_mut().zip(&meta.key_groups) {
+            if slot.is_none() {
+                *slot = unwrap_group(group, pass)?;
             }
         }
+        if payloads.iter().flatten().count() >= needed || quiet.len() == all.len() {
+            break;
+        }
     }
-    let groups = meta.key_groups.len();
+    let found: Vec<Zeroizing<Vec<u8>>> = payloads.into_iter().flatten().collect();
     if groups <= 1 {
-        if let Some(bytes) = payloads.pop() {
-            return DataKey::from_slice(&bytes).ok_or_else(|| DocumentError::CorruptKey {
+        if let Some(bytes) = found.first() {
+            return DataKey::from_slice(bytes).ok_or_else(|| DocumentError::CorruptKey {
                 recipient: meta.recipients().next().unwrap_or_default().to_owned(),
                 reason: "the payload is not a 32-byte key".into(),
             });
         }
-    } else {
-        let needed = if meta.shamir_threshold == 0 {
-            groups
-        } else {
-            meta.shamir_threshold as usize
-        };
-        if payloads.len() >= needed.max(2) {
-            return shamir::combine(&payloads[..needed.max(2)])
-                .map_err(|e| DocumentError::Shamir(e.to_string()));
-        }
+    } else if found.len() >= needed {
+        return shamir::combine(&found[..needed]).map_err(|e| DocumentError::Shamir(e.to_string()));
     }
     Err(DocumentError::NoMatchingIdentity {
         recipients: meta.recipients().map(str::to_owned).collect(),
         tried: identities
             .iter()
             .map(|i| {
-                (
-                    i.recipient.clone().unwrap_or_else(|| "(unknown)".into()),
-                    i.source.clone(),
-                )
+                let public = match i.failure() {
+                    Some(why) => format!("{} [{why}]", i.public()),
+                    None => i.public(),
+                };
+                (public, i.source.clone())
             })
             .collect(),
     })
+}
+
+/// The payload of one key group, if one of `identities` opens one of its
+/// stanzas.
+fn unwrap_group(
+    group: &KeyGroup,
+    identities: &[&Identity],
+) -> Result<Option<Zeroizing<Vec<u8>>>, DocumentError> {
+    for stanza in &group.age {
+        match keys::unwrap_bytes(&stanza.enc, identities) {
+            Ok(bytes) => return Ok(Some(bytes)),
+            Err(UnwrapFailure::NoMatch) => continue,
+            // A corrupt stanza matters only if it is ours: another
+            // recipient's damaged stanza must not lock us out.
+            Err(UnwrapFailure::Corrupt(reason)) => {
+                if identities.iter().any(|i| i.owns(&stanza.recipient)) {
+                    return Err(DocumentError::CorruptKey {
+                        recipient: stanza.recipient.clone(),
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Opens an encrypted file: unwraps the data key, decrypts every value and
@@ -534,7 +719,8 @@ pub fn open(
     let key = unwrap_data_key(&meta, identities)?;
     let mut plain = Vec::with_capacity(parsed.leaves.len());
     let mut stash = IvStash::default();
-    for leaf in &parsed.leaves {
+    let selected = selected_leaves(text, &parsed, &meta.selection);
+    for (i, leaf) in parsed.leaves.iter().enumerate() {
         let raw = leaf.value.expose();
         let line = || format::line_col(text, leaf.span.start).0;
         let value_error = |source| DocumentError::Value {
@@ -575,7 +761,7 @@ pub fn open(
             LeafKind::Value(ty) => {
                 // COMPAT(sops): a non-empty value the rule says is encrypted
                 // but is not, is an error (sops exits 25 too).
-                if !raw.is_empty() && meta.selection.should_encrypt(&leaf.path) {
+                if !raw.is_empty() && selected[i] {
                     return Err(DocumentError::UnexpectedPlaintext {
                         path: leaf.path.clone(),
                         line: line(),
@@ -594,7 +780,7 @@ pub fn open(
     if ignore_mac {
         warnings.push(Warning::MacNotVerified);
     } else {
-        verify_mac(&parsed, &meta, &key, &plain)?;
+        verify_mac(&parsed, &meta, &key, &plain, &selected)?;
     }
     Ok(Opened {
         parsed,
@@ -611,13 +797,18 @@ fn verify_mac(
     meta: &Metadata,
     key: &DataKey,
     plain: &[Option<Plain>],
+    selected: &[bool],
 ) -> Result<(), DocumentError> {
     if meta.mac.is_empty() {
         return Err(DocumentError::MacMissing);
     }
-    let computed = compute_mac(parsed, meta.mac_only_encrypted, &meta.selection, |i| {
-        plain[i].as_ref().map(|p| (p.ty, p.text.expose()))
-    });
+    let computed = compute_mac(
+        parsed,
+        meta.mac_only_encrypted,
+        &meta.selection,
+        selected,
+        |i| plain[i].as_ref().map(|p| (p.ty, p.text.expose())),
+    );
     let stored = EncryptedValue::parse(&meta.mac)
         .and_then(|v| v.decrypt_text(key, &metadata::mac_aad(&meta.lastmodified)))
         .map_err(|_| DocumentError::MacUndecryptable)?;
@@ -719,42 +910,14 @@ impl Opened {
         let mut meta = self.metadata.clone();
         meta.lastmodified = now.to_owned();
         meta.version = metadata::newer_version(&meta.version);
-        let groups: Vec<&Vec<Recipient>> = groups.iter().filter(|g| !g.is_empty()).collect();
-        let shares = if groups.len() > 1 {
-            let threshold = if shamir_threshold == 0 {
-                groups.len() as u32
-            } else {
-                shamir_threshold
-            };
-            if threshold as usize > groups.len() || threshold < 2 {
-                return Err(DocumentError::Shamir(format!(
-                    "a threshold of {threshold} needs between 2 and {} key groups",
-                    groups.len()
-                )));
-            }
-            meta.shamir_threshold = threshold;
-            shamir::split(&key, groups.len() as u8, threshold as u8)
-                .map_err(|e| DocumentError::Shamir(e.to_string()))?
-        } else {
-            meta.shamir_threshold = 0;
-            vec![Zeroizing::new(key.expose().to_vec())]
-        };
-        meta.uses_key_groups = groups.len() > 1;
-        meta.key_groups = Vec::with_capacity(groups.len());
-        for (i, (group, share)) in groups.iter().zip(&shares).enumerate() {
-            let mut stanzas = Vec::with_capacity(group.len());
-            for r in group.iter() {
-                let enc = keys::wrap_bytes(r, share).map_err(|reason| keys::KeyError::Wrap {
-                    recipient: r.to_string(),
-                    reason,
-                })?;
-                stanzas.push(AgeStanza {
-                    recipient: r.to_string(),
-                    enc,
-                });
-            }
+        let (wrapped, threshold) = wrap_groups(&key, groups, shamir_threshold)?;
+        let count = wrapped.len();
+        meta.shamir_threshold = threshold;
+        meta.uses_key_groups = count > 1 || meta.uses_key_groups;
+        meta.key_groups = Vec::with_capacity(count);
+        for (i, stanzas) in wrapped.into_iter().enumerate() {
             let foreign = match old_groups.get(i) {
-                Some(old) if !rotate && groups.len() == old_groups.len() => old.foreign.clone(),
+                Some(old) if !rotate && count == old_groups.len() => old.foreign.clone(),
                 Some(old) => {
                     dropped.extend(old.foreign.keys().cloned());
                     Default::default()
@@ -782,6 +945,32 @@ impl Opened {
                 (leaf.document == 0).then_some((path, plain.ty, &plain.text))
             })
             .collect()
+    }
+
+    /// The key paths of every value that is encrypted in the file (all
+    /// documents, aliases expanded, each path once), in document order:
+    /// what anyone holding the data key could read.
+    pub fn encrypted_paths(&self) -> Vec<KeyPath> {
+        let mut seen = std::collections::HashSet::new();
+        self.parsed
+            .values_in_order()
+            .into_iter()
+            .filter(|(_, i)| self.plain[*i].as_ref().is_some_and(|p| p.was_encrypted))
+            .map(|(path, _)| path)
+            .filter(|path| seen.insert(path.clone()))
+            .collect()
+    }
+
+    /// How many comments are encrypted in the file.
+    pub fn encrypted_comments(&self) -> usize {
+        self.parsed
+            .leaves
+            .iter()
+            .zip(&self.plain)
+            .filter(|(l, p)| {
+                l.kind == LeafKind::Comment && p.as_ref().is_some_and(|p| p.was_encrypted)
+            })
+            .count()
     }
 
     /// One value or subtree (first document) as a JSON-like tree, for

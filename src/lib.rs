@@ -9,7 +9,8 @@
 //! - [`crypto`]: AES-256-GCM values, the data key, the MAC (no I/O);
 //! - [`keys`]: age recipients and identities;
 //! - [`metadata`]: the `sops` block, read tolerantly, written exactly;
-//! - [`document`]: where they meet: encrypt, decrypt, re-encrypt.
+//! - [`document`]: where they meet: encrypt, decrypt, re-encrypt;
+//! - [`rules`]: the rules file (`.botsecrets.yaml` / `.sops.yaml`).
 
 #![forbid(unsafe_code)]
 
@@ -25,4 +26,5 @@ pub mod hygiene;
 pub mod keys;
 pub mod metadata;
 pub mod path;
+pub mod rules;
 pub mod secret;

@@ -114,6 +114,15 @@ impl Selection {
         "encrypted_comment_regex",
     ];
 
+    /// Whether the rule decides by comments (the caller must then decide
+    /// per leaf; see `document.rs`).
+    pub fn is_comment_based(&self) -> bool {
+        matches!(
+            self,
+            Selection::UnencryptedCommentRegex(_) | Selection::EncryptedCommentRegex(_)
+        )
+    }
+
     /// Whether a value (or a comment, with the path of its container) at
     /// `path` is encrypted under this rule.
     ///

@@ -23,6 +23,16 @@ pub enum Command {
     Encrypt(EncryptArgs),
     /// Decrypt an encrypted file (after verifying its MAC).
     Decrypt(DecryptArgs),
+    /// Who can read a file: list, add or remove recipients.
+    #[command(subcommand)]
+    Recipients(RecipientsCommand),
+    /// Make files' recipients match their rule in .botsecrets.yaml /
+    /// .sops.yaml (shows the change and asks; the data key is rotated when
+    /// anyone loses access).
+    Updatekeys(UpdatekeysArgs),
+    /// Give files a new data key: every value is re-encrypted; the
+    /// recipients stay as they are.
+    Rotate(RotateArgs),
     /// Edit the plaintext in your editor; re-encrypted on save.
     Edit(EditArgs),
     /// Set one value (new keys are added); other values keep their ciphertext.
@@ -120,6 +130,69 @@ pub struct GetArgs {
     pub identity: IdentityArgs,
 }
 
+/// `recipients ...`.
+#[derive(Subcommand, Debug)]
+pub enum RecipientsCommand {
+    /// List the recipients of an encrypted file (needs no key).
+    List(RecipientsListArgs),
+    /// Add recipients (the data key is re-wrapped for them; values keep
+    /// their ciphertext).
+    Add(RecipientsChangeArgs),
+    /// Remove recipients: ALWAYS rotates the data key, then lists the
+    /// secrets they could read, to rotate at their providers.
+    Remove(RecipientsChangeArgs),
+}
+
+/// `recipients list`.
+#[derive(Args, Debug)]
+pub struct RecipientsListArgs {
+    /// The encrypted file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// `recipients add` / `recipients remove`.
+#[derive(Args, Debug)]
+pub struct RecipientsChangeArgs {
+    /// The encrypted file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Recipients (age1..., "ssh-ed25519 AAAA...", age1<plugin>1...);
+    /// commas separate several in one argument.
+    #[arg(value_name = "RECIPIENT", required = true)]
+    pub recipients: Vec<String>,
+    /// For a file with several key groups (Shamir): the group to change
+    /// (1-based). Removing finds the recipient in any group.
+    #[arg(long, value_name = "N")]
+    pub group: Option<usize>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+}
+
+/// `updatekeys`.
+#[derive(Args, Debug)]
+pub struct UpdatekeysArgs {
+    /// The encrypted files.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Apply without asking (for scripts). Without it, botsecrets asks on
+    /// the terminal, and refuses when there is none.
+    #[arg(short, long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+}
+
+/// `rotate`.
+#[derive(Args, Debug)]
+pub struct RotateArgs {
+    /// The encrypted files.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+}
+
 /// `keygen`.
 #[derive(Args, Debug)]
 pub struct KeygenArgs {
@@ -160,7 +233,8 @@ pub struct EncryptArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     /// Recipients, comma-separated (age1..., ssh-ed25519 ...). Also read
-    /// from BOTSECRETS_AGE_RECIPIENTS, then SOPS_AGE_RECIPIENTS.
+    /// from BOTSECRETS_AGE_RECIPIENTS, then SOPS_AGE_RECIPIENTS; without
+    /// any, the matching rule of .botsecrets.yaml / .sops.yaml is used.
     #[arg(short = 'a', long = "age", value_name = "RECIPIENTS")]
     pub age: Vec<String>,
     /// Leave values whose key path has a key ending in SUFFIX in the clear
@@ -176,6 +250,14 @@ pub struct EncryptArgs {
     /// Encrypt only values whose key path has a key matching REGEX.
     #[arg(long, value_name = "REGEX", group = "selection")]
     pub encrypted_regex: Option<String>,
+    /// Leave values after a comment matching REGEX in the clear (and that
+    /// comment); sops' unencrypted_comment_regex.
+    #[arg(long, value_name = "REGEX", group = "selection")]
+    pub unencrypted_comment_regex: Option<String>,
+    /// Encrypt only values after a comment matching REGEX; sops'
+    /// encrypted_comment_regex.
+    #[arg(long, value_name = "REGEX", group = "selection")]
+    pub encrypted_comment_regex: Option<String>,
     /// Compute the MAC over encrypted values only, so clear values can be
     /// edited without a key.
     #[arg(long)]
@@ -189,9 +271,10 @@ pub struct EncryptArgs {
 /// Identity sources for commands that decrypt.
 #[derive(Args, Debug)]
 pub struct IdentityArgs {
-    /// An age identity file (repeatable). When given, only these are used;
-    /// otherwise BOTSECRETS_AGE_KEY, BOTSECRETS_AGE_KEY_FILE, SOPS_AGE_KEY,
-    /// SOPS_AGE_KEY_FILE and the default key files are tried in that order.
+    /// An identity file (repeatable): age keys, an SSH private key, or a
+    /// passphrase-encrypted identity file. When given, only these are used;
+    /// otherwise BOTSECRETS_AGE_KEY(_FILE, _CMD), SOPS_AGE_KEY(_FILE,
+    /// _CMD), the default key files and SSH keys are tried in that order.
     #[arg(long = "identity", value_name = "FILE")]
     pub identities: Vec<PathBuf>,
 }

@@ -126,6 +126,42 @@ fn lock(path: &Path, name: &str) -> Result<File> {
     }
 }
 
+/// Who a new file is encrypted for, and how.
+struct NewFilePlan {
+    groups: Vec<Vec<botsecrets::keys::Recipient>>,
+    threshold: u32,
+    selection: Option<Selection>,
+    mac_only_encrypted: bool,
+}
+
+/// `--age` (or the recipients variables) if given, else the creation rule
+/// that matches the new file's path.
+fn new_file_plan(age: &[String], path: &Path) -> Result<NewFilePlan> {
+    if let Some(recipients) = inputs::recipients_if_given(age)? {
+        return Ok(NewFilePlan {
+            groups: vec![recipients],
+            threshold: 0,
+            selection: None,
+            mac_only_encrypted: false,
+        });
+    }
+    let rule = super::rules::for_file(path).map_err(|e| {
+        match e.downcast_ref::<botsecrets::rules::RulesError>() {
+            Some(botsecrets::rules::RulesError::NotFound { .. }) => UserError::recipients(format!(
+                "no recipients for a new file: pass --age age1... (or set BOTSECRETS_AGE_RECIPIENTS), or create a rules file: {e}"
+            ))
+            .into(),
+            _ => e,
+        }
+    })?;
+    Ok(NewFilePlan {
+        groups: rule.key_groups,
+        threshold: rule.shamir_threshold,
+        selection: rule.selection,
+        mac_only_encrypted: rule.mac_only_encrypted,
+    })
+}
+
 /// Runs `edit`.
 pub fn run(args: &EditArgs) -> Result<()> {
     let path = &args.file;
@@ -152,10 +188,10 @@ pub fn run(args: &EditArgs) -> Result<()> {
         plaintext = o.plaintext(&text, format).with_context(|| name.clone())?;
         opened = Some(o);
         original = Some(text);
-        recipients = Vec::new();
+        recipients = None;
     } else {
         // No recipients is an error before the editor opens.
-        recipients = inputs::recipients(&args.age)?;
+        recipients = Some(new_file_plan(&args.age, path)?);
         plaintext = Zeroizing::new(edit::template(format).to_owned());
         opened = None;
         original = None;
@@ -242,14 +278,15 @@ pub fn run(args: &EditArgs) -> Result<()> {
             .reencrypt(&edited, format, &now)
             .with_context(|| name.clone())?,
         None => {
+            let recipients = recipients.expect("a new file has a plan");
             let opts = EncryptOptions {
-                recipients: &recipients,
-                selection: Selection::default(),
-                mac_only_encrypted: false,
+                recipients: &[],
+                selection: recipients.selection.clone().unwrap_or_default(),
+                mac_only_encrypted: recipients.mac_only_encrypted,
                 expand_aliases: false,
                 now,
             };
-            document::encrypt(&edited, format, &opts)
+            document::encrypt_for_groups(&edited, format, &opts, &recipients.groups, recipients.threshold)
                 .with_context(|| name.clone())?
                 .text
         }

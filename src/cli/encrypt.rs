@@ -1,4 +1,6 @@
-//! `botsecrets encrypt`: value-encrypt a plaintext file for its recipients.
+//! `botsecrets encrypt`: value-encrypt a plaintext file for its recipients:
+//! `--age` (or BOTSECRETS_AGE_RECIPIENTS / SOPS_AGE_RECIPIENTS), else the
+//! matching rule of the rules file found above the file.
 
 use anyhow::{Context, Result};
 use botsecrets::document::{self, EncryptOptions};
@@ -6,40 +8,70 @@ use botsecrets::metadata::{now_rfc3339, Selection};
 
 use super::args::EncryptArgs;
 use super::report::UserError;
-use super::{inputs, output};
+use super::{inputs, output, rules};
 
-/// The selection rule the flags ask for (default: `_unencrypted` suffix).
-fn selection(args: &EncryptArgs) -> Result<Selection> {
+/// The selection rule the flags ask for, if any.
+fn selection(args: &EncryptArgs) -> Result<Option<Selection>> {
     let chosen = [
         ("unencrypted_suffix", &args.unencrypted_suffix),
         ("encrypted_suffix", &args.encrypted_suffix),
         ("unencrypted_regex", &args.unencrypted_regex),
         ("encrypted_regex", &args.encrypted_regex),
+        ("unencrypted_comment_regex", &args.unencrypted_comment_regex),
+        ("encrypted_comment_regex", &args.encrypted_comment_regex),
     ]
     .into_iter()
     .find_map(|(field, v)| v.as_ref().map(|v| (field, v)));
-    match chosen {
-        None => Ok(Selection::default()),
-        Some((field, value)) => {
+    chosen
+        .map(|(field, value)| {
             Selection::from_field(field, value).map_err(|e| UserError::usage(e.to_string()).into())
-        }
-    }
+        })
+        .transpose()
 }
 
 /// Runs `encrypt`.
 pub fn run(args: &EncryptArgs) -> Result<()> {
     let input = inputs::read_input(&args.input)?;
-    let recipients = inputs::recipients(&args.age)?;
-    let opts = EncryptOptions {
-        recipients: &recipients,
-        selection: selection(args)?,
+    let name = input.display_name();
+    let flag_selection = selection(args)?;
+    let mut opts = EncryptOptions {
+        recipients: &[],
+        selection: flag_selection.clone().unwrap_or_default(),
         mac_only_encrypted: args.mac_only_encrypted,
         expand_aliases: args.expand_aliases,
         now: now_rfc3339(),
     };
-    let name = input.display_name();
+    let (groups, threshold) = match inputs::recipients_if_given(&args.age)? {
+        Some(recipients) => (vec![recipients], 0),
+        None => {
+            // The rule is chosen for the file being written: --output if
+            // given, else the input.
+            let target = args.output.output.as_ref().or(input.path.as_ref()).ok_or_else(|| {
+                UserError::recipients(
+                    "no recipients: pass --age age1... (a rules file is looked up from a file's path, and stdin has none)".to_owned(),
+                )
+            })?;
+            let rule = rules::for_file(target).map_err(|e| {
+                match e.downcast_ref::<botsecrets::rules::RulesError>() {
+                    Some(botsecrets::rules::RulesError::NotFound { .. }) => UserError::recipients(format!(
+                        "no recipients: pass --age age1... (or set BOTSECRETS_AGE_RECIPIENTS), or create a rules file: {e}"
+                    ))
+                    .into(),
+                    _ => e,
+                }
+            })?;
+            if flag_selection.is_none() {
+                if let Some(s) = rule.selection {
+                    opts.selection = s;
+                }
+            }
+            opts.mac_only_encrypted |= rule.mac_only_encrypted;
+            (rule.key_groups, rule.shamir_threshold)
+        }
+    };
     let encrypted =
-        document::encrypt(&input.text, input.format, &opts).with_context(|| name.clone())?;
+        document::encrypt_for_groups(&input.text, input.format, &opts, &groups, threshold)
+            .with_context(|| name.clone())?;
     for w in &encrypted.warnings {
         eprintln!("botsecrets: warning: {name}: {w}");
     }

@@ -4,9 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
+use age::secrecy::SecretString;
 use anyhow::{bail, Context, Result};
 use botsecrets::format::FormatKind;
-use botsecrets::keys::{self, Identity, Recipient};
+use botsecrets::keys::{self, Callbacks, Identity, PromptError, Prompter, Recipient};
 
 use super::args::InputArgs;
 use super::report::UserError;
@@ -80,8 +81,9 @@ pub fn read_input(args: &InputArgs) -> Result<Input> {
     })
 }
 
-/// Recipients from `--age` flags, else the environment.
-pub fn recipients(flags: &[String]) -> Result<Vec<Recipient>> {
+/// Recipients from `--age` flags, else the environment; `None` when
+/// neither names any (the caller then uses the rules file).
+pub fn recipients_if_given(flags: &[String]) -> Result<Option<Vec<Recipient>>> {
     let mut list: Vec<String> = flags.to_vec();
     if list.is_empty() {
         for var in ["BOTSECRETS_AGE_RECIPIENTS", "SOPS_AGE_RECIPIENTS"] {
@@ -97,11 +99,18 @@ pub fn recipients(flags: &[String]) -> Result<Vec<Recipient>> {
     for item in &list {
         out.extend(Recipient::parse_list(item).map_err(|e| UserError::recipients(e.to_string()))?);
     }
+    Ok((!out.is_empty()).then_some(out))
+}
+
+/// Recipients given on the command line as arguments (each may hold
+/// several, comma-separated).
+pub fn recipient_args(args: &[String]) -> Result<Vec<Recipient>> {
+    let mut out = Vec::new();
+    for item in args {
+        out.extend(Recipient::parse_list(item).map_err(|e| UserError::recipients(e.to_string()))?);
+    }
     if out.is_empty() {
-        return Err(UserError::recipients(
-            "no recipients: pass --age age1... (or set BOTSECRETS_AGE_RECIPIENTS)".to_owned(),
-        )
-        .into());
+        return Err(UserError::recipients("no recipients given".to_owned()).into());
     }
     Ok(out)
 }
@@ -111,59 +120,199 @@ pub fn recipients(flags: &[String]) -> Result<Vec<Recipient>> {
 fn config_dir() -> Option<PathBuf> {
     match std::env::var_os("XDG_CONFIG_HOME") {
         Some(d) if Path::new(&d).is_absolute() => Some(PathBuf::from(d)),
-        _ => std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")),
+        _ => home().map(|h| h.join(".config")),
     }
 }
 
-fn load_identity_file(path: &Path, source: &str) -> Result<Vec<Identity>> {
-    let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(path)
+fn home() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Asks on the controlling terminal (`/dev/tty`), so prompts work even
+/// when stdin and stdout are redirected, and fail cleanly when there is no
+/// terminal at all (CI, cron, a container without `-t`).
+pub struct TtyPrompter;
+
+fn open_tty() -> Option<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()
+}
+
+/// Whether there is a terminal to ask on.
+pub fn has_tty() -> bool {
+    open_tty().is_some()
+}
+
+impl Prompter for TtyPrompter {
+    fn passphrase(&self, prompt: &str) -> Result<SecretString, PromptError> {
+        if !has_tty() {
+            return Err(PromptError::NoTerminal);
+        }
+        rpassword::prompt_password(prompt)
+            .map(SecretString::from)
+            .map_err(|e| PromptError::Failed(format!("cannot read the passphrase: {e}")))
+    }
+
+    fn message(&self, text: &str) {
+        eprintln!("botsecrets: {text}");
+    }
+
+    fn confirm(&self, message: &str, yes: &str, no: Option<&str>) -> Option<bool> {
+        let no = no.unwrap_or("no");
+        let answer = ask_line(&format!("{message} [{yes}/{no}] "))?;
+        Some(answer.trim().eq_ignore_ascii_case(yes) || answer.trim().eq_ignore_ascii_case("y"))
+    }
+
+    fn public_string(&self, description: &str) -> Option<String> {
+        ask_line(&format!("{description} ")).map(|a| a.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+/// Writes `question` to the terminal and reads one line from it; `None`
+/// without a terminal.
+pub fn ask_line(question: &str) -> Option<String> {
+    use std::io::{BufRead, Write};
+    let mut tty = open_tty()?;
+    tty.write_all(question.as_bytes()).ok()?;
+    tty.flush().ok()?;
+    let mut line = String::new();
+    std::io::BufReader::new(tty).read_line(&mut line).ok()?;
+    Some(line)
+}
+
+/// The callbacks every identity gets: prompts on the terminal.
+pub fn callbacks() -> Callbacks {
+    Callbacks::new(TtyPrompter)
+}
+
+fn load_identity_file(path: &Path, source: &str, cb: &Callbacks) -> Result<Vec<Identity>> {
+    let bytes = zeroize::Zeroizing::new(
+        std::fs::read(path)
             .map_err(|e| UserError::identity(format!("{source}: {}: {e}", path.display())))?,
     );
-    keys::parse_identities(&text, &format!("{source} {}", path.display()))
+    let name = path.display().to_string();
+    keys::load_identities(&bytes, &name, &format!("{source} {name}"), cb)
+        .map_err(|e| UserError::identity(e.to_string()).into())
+}
+
+/// Runs a key command (`BOTSECRETS_AGE_KEY_CMD`, `SOPS_AGE_KEY_CMD`): split
+/// like a shell would (no shell runs), stdin and stderr are the user's, and
+/// stdout is the identity text.
+fn run_key_command(var: &str, cmd: &str, cb: &Callbacks) -> Result<Vec<Identity>> {
+    let argv = shell_words::split(cmd)
+        .map_err(|e| UserError::identity(format!("{var}: cannot split the command: {e}")))?;
+    let Some((program, args)) = argv.split_first() else {
+        return Ok(Vec::new());
+    };
+    let output = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| UserError::identity(format!("{var}: cannot run {program:?}: {e}")))?;
+    let stdout = zeroize::Zeroizing::new(output.stdout);
+    if !output.status.success() {
+        let status = output
+            .status
+            .code()
+            .map_or_else(|| "a signal".to_owned(), |c| format!("status {c}"));
+        bail!(UserError::identity(format!(
+            "{var}: the command {program:?} failed (exit {status})"
+        )));
+    }
+    keys::load_identities(&stdout, var, var, cb)
         .map_err(|e| UserError::identity(e.to_string()).into())
 }
 
 /// Identities: `--identity` files if given; else every available source in
-/// order: BOTSECRETS_AGE_KEY, BOTSECRETS_AGE_KEY_FILE, SOPS_AGE_KEY,
-/// SOPS_AGE_KEY_FILE, then `<config>/botsecrets/keys.txt` and
-/// `<config>/sops/age/keys.txt`.
+/// order: BOTSECRETS_AGE_KEY, BOTSECRETS_AGE_KEY_FILE,
+/// BOTSECRETS_AGE_KEY_CMD, SOPS_AGE_KEY, SOPS_AGE_KEY_FILE,
+/// SOPS_AGE_KEY_CMD, `<config>/botsecrets/keys.txt`,
+/// `<config>/sops/age/keys.txt`, then the SSH key named by
+/// BOTSECRETS_AGE_SSH_PRIVATE_KEY_FILE (else SOPS_AGE_SSH_PRIVATE_KEY_FILE,
+/// else `~/.ssh/id_ed25519` and `~/.ssh/id_rsa` when they exist).
+///
+/// Any source may hold identity text, an SSH private key or a
+/// passphrase-encrypted identity file; passphrases are asked on the
+/// terminal only when that identity is needed.
 pub fn identities(flags: &[PathBuf]) -> Result<Vec<Identity>> {
+    let cb = callbacks();
     let mut out = Vec::new();
     if !flags.is_empty() {
         for f in flags {
-            out.extend(load_identity_file(f, "--identity")?);
+            out.extend(load_identity_file(f, "--identity", &cb)?);
         }
         return Ok(out);
     }
-    for (key_var, file_var) in [
-        ("BOTSECRETS_AGE_KEY", "BOTSECRETS_AGE_KEY_FILE"),
-        ("SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE"),
+    for (key_var, file_var, cmd_var) in [
+        (
+            "BOTSECRETS_AGE_KEY",
+            "BOTSECRETS_AGE_KEY_FILE",
+            "BOTSECRETS_AGE_KEY_CMD",
+        ),
+        ("SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE", "SOPS_AGE_KEY_CMD"),
     ] {
         if let Ok(text) = std::env::var(key_var) {
             let text = zeroize::Zeroizing::new(text);
             if !text.trim().is_empty() {
                 out.extend(
-                    keys::parse_identities(&text, key_var)
+                    keys::load_identities(text.as_bytes(), key_var, key_var, &cb)
                         .map_err(|e| UserError::identity(e.to_string()))?,
                 );
             }
         }
         if let Some(file) = std::env::var_os(file_var).filter(|f| !f.is_empty()) {
-            out.extend(load_identity_file(Path::new(&file), file_var)?);
+            out.extend(load_identity_file(Path::new(&file), file_var, &cb)?);
+        }
+        if let Ok(cmd) = std::env::var(cmd_var) {
+            if !cmd.trim().is_empty() {
+                out.extend(run_key_command(cmd_var, &cmd, &cb)?);
+            }
         }
     }
     if let Some(dir) = config_dir() {
         for rel in ["botsecrets/keys.txt", "sops/age/keys.txt"] {
             let path = dir.join(rel);
             if path.is_file() {
-                out.extend(load_identity_file(&path, "default key file")?);
+                out.extend(load_identity_file(&path, "default key file", &cb)?);
+            }
+        }
+    }
+    let ssh_var = [
+        "BOTSECRETS_AGE_SSH_PRIVATE_KEY_FILE",
+        "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+    ]
+    .into_iter()
+    .find_map(|v| {
+        std::env::var_os(v)
+            .filter(|f| !f.is_empty())
+            .map(|f| (v, f))
+    });
+    match ssh_var {
+        Some((var, file)) => out.extend(load_identity_file(Path::new(&file), var, &cb)?),
+        None => {
+            // COMPAT(sops): the default SSH keys are tried when present; one
+            // that is not a usable age identity (another key type) is skipped.
+            for name in ["id_ed25519", "id_rsa"] {
+                let Some(path) = home().map(|h| h.join(".ssh").join(name)) else {
+                    continue;
+                };
+                if path.is_file() {
+                    if let Ok(ids) = load_identity_file(&path, "default SSH key", &cb) {
+                        out.extend(ids);
+                    }
+                }
             }
         }
     }
     if out.is_empty() {
         bail!(UserError::identity(
-            "no age identity found: pass --identity FILE, or set BOTSECRETS_AGE_KEY_FILE (or SOPS_AGE_KEY_FILE), or put keys in ~/.config/botsecrets/keys.txt".to_owned()
+            "no age identity found: pass --identity FILE, or set BOTSECRETS_AGE_KEY_FILE (or SOPS_AGE_KEY_FILE, BOTSECRETS_AGE_KEY_CMD, BOTSECRETS_AGE_SSH_PRIVATE_KEY_FILE), or put keys in ~/.config/botsecrets/keys.txt".to_owned()
         ));
     }
     Ok(out)

@@ -1,6 +1,7 @@
 //! The command-line front end: parse, gather inputs, call the library,
 //! report. Nothing here decides a rule of the format or the crypto.
 
+mod access;
 mod args;
 mod decrypt;
 mod edit;
@@ -10,9 +11,13 @@ mod export;
 mod inputs;
 mod keygen;
 mod output;
+mod recipients;
 mod render;
 mod report;
 mod set;
+mod rotate;
+mod rules;
+mod updatekeys;
 
 use std::process::ExitCode;
 
@@ -45,6 +50,9 @@ pub fn run() -> ExitCode {
         Command::Get(a) => set::run_get(a),
         Command::Exec(a) => exec::run(a),
         Command::Export(a) => export::run(a),
+        Command::Recipients(c) => recipients::run(c),
+        Command::Updatekeys(a) => updatekeys::run(a),
+        Command::Rotate(a) => rotate::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use botsecrets::document::DocumentError;
 use botsecrets::format::FormatError;
+use botsecrets::rules::RulesError;
 
 /// Exit codes. Where sops has a code for the same failure we use it, so
 /// scripts written for sops keep working.
@@ -20,6 +21,12 @@ pub mod code {
     pub const INPUT: u8 = 2;
     /// The output could not be written.
     pub const OUTPUT: u8 = 3;
+    /// The rules file (.botsecrets.yaml / .sops.yaml) is malformed or
+    /// unreadable (sops: error reading config).
+    pub const RULES: u8 = 5;
+    /// No rules file was found, or no rule matches the file, or the rule
+    /// names no age recipients (sops: config not found).
+    pub const NO_RULE: u8 = 61;
     /// An encrypted value failed to decrypt (altered, moved, wrong key).
     pub const VALUE: u8 = 25;
     /// The MAC does not match, or cannot be decrypted.
@@ -51,6 +58,8 @@ pub mod code {
     pub const BUSY: u8 = 207;
     /// `edit`: the editor exited with an error; nothing was written.
     pub const EDITOR_FAILED: u8 = 208;
+    /// A change needed confirmation and got none (no terminal, no --yes).
+    pub const NOT_CONFIRMED: u8 = 209;
 }
 
 /// An error decided in the CLI, with its exit code and hint.
@@ -176,6 +185,21 @@ fn classify_document(e: &DocumentError) -> (u8, Option<&'static str>) {
     }
 }
 
+/// Exit code and hint for a rules error.
+fn classify_rules(e: &RulesError) -> (u8, Option<&'static str>) {
+    match e {
+        RulesError::NotFound { .. } => (
+            code::NO_RULE,
+            Some("pass --age age1..., or create a .botsecrets.yaml with creation_rules (see docs/rules.md)"),
+        ),
+        RulesError::NoMatch { .. } | RulesError::NoAgeRecipients { .. } => (
+            code::NO_RULE,
+            Some("add a creation rule for this path (a rule without path_regex matches every file), or pass --age"),
+        ),
+        _ => (code::RULES, Some("fix the rules file at the place named (see docs/rules.md)")),
+    }
+}
+
 /// Prints `err` and returns the exit code.
 pub fn report(err: &anyhow::Error) -> ExitCode {
     for cause in err.chain() {
@@ -195,6 +219,12 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
         }
         if let Some(d) = cause.downcast_ref::<DocumentError>() {
             let (c, h) = classify_document(d);
+            code = c;
+            hint = h.map(str::to_owned);
+            break;
+        }
+        if let Some(r) = cause.downcast_ref::<RulesError>() {
+            let (c, h) = classify_rules(r);
             code = c;
             hint = h.map(str::to_owned);
             break;

@@ -3,43 +3,61 @@
 //!
 //! COMPAT(sops): each recipient gets its own armored age file whose payload
 //! is the raw 32-byte data key (never one file for several recipients).
-//! This module opens no files itself; callers hand it text.
+//! This module opens no files and reads no environment: callers hand it
+//! text (or bytes) and a [`Callbacks`] that knows how to ask the user for a
+//! passphrase, if anyone can be asked.
+//!
+//! - [`recipient`]: X25519, SSH and plugin recipients;
+//! - [`identity`]: identities from text, SSH private keys and
+//!   passphrase-encrypted identity files, and where each came from;
+//! - [`ssh`], [`plugin`]: the two kinds that need more than the age crate
+//!   gives (a passphrase asked once, only for a stanza that is the key's own;
+//!   a clean error when a plugin binary is missing).
 
 use std::io::{Read, Write};
-use std::str::FromStr;
+use std::sync::Arc;
 
 use age::armor::{ArmoredReader, ArmoredWriter, Format};
+use age::secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use crate::crypto::DataKey;
+pub mod identity;
+pub mod plugin;
+pub mod recipient;
+pub mod ssh;
 
-/// An age recipient a data key can be wrapped to.
-#[derive(Clone)]
-pub enum Recipient {
-    /// A native X25519 recipient (`age1...`).
-    X25519(age::x25519::Recipient),
-    /// An SSH public key (`ssh-ed25519 ...`, `ssh-rsa ...`).
-    Ssh(Box<age::ssh::Recipient>),
-}
+pub use identity::{load_identities, parse_identities, Identity};
+pub use recipient::{same_recipient, Recipient, ACCEPTED_RECIPIENTS};
 
 /// A recipient or identity string could not be used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
     /// A recipient string parses as none of the accepted forms.
-    #[error("invalid recipient {recipient:?}: expected an age X25519 recipient (age1...) or an SSH public key (ssh-ed25519 ... / ssh-rsa ...)")]
+    #[error("invalid recipient {recipient:?}: {reason}")]
     InvalidRecipient {
         /// The offending recipient (public, safe to show).
         recipient: String,
+        /// Why, with the accepted forms.
+        reason: String,
     },
     /// A line of an identity source is not an identity. The line itself is
     /// not shown: it may be a mistyped secret key.
-    #[error("{source_name}, line {line}: not an age identity (expected AGE-SECRET-KEY-1...)")]
+    #[error("{source_name}, line {line}: not an age identity (expected AGE-SECRET-KEY-1... or AGE-PLUGIN-...)")]
     InvalidIdentity {
         /// Where the identity text came from (a file path or a variable name).
         source_name: String,
         /// 1-based line number.
         line: usize,
+    },
+    /// A key file could not be used as a whole (unsupported SSH key type,
+    /// an age-encrypted file that is not passphrase-encrypted, ...).
+    #[error("{source_name}: {reason}")]
+    UnusableKeyFile {
+        /// Where it came from.
+        source_name: String,
+        /// Why (never key material).
+        reason: String,
     },
     /// Wrapping the data key failed.
     #[error("could not wrap the data key for {recipient}: {reason}")]
@@ -51,67 +69,83 @@ pub enum KeyError {
     },
 }
 
-impl Recipient {
-    /// Parses a recipient string.
-    pub fn parse(s: &str) -> Result<Self, KeyError> {
-        let s = s.trim();
-        if s.starts_with("age1") {
-            if let Ok(r) = age::x25519::Recipient::from_str(s) {
-                return Ok(Recipient::X25519(r));
-            }
-        } else if s.starts_with("ssh-") {
-            if let Ok(r) = age::ssh::Recipient::from_str(s) {
-                return Ok(Recipient::Ssh(Box::new(r)));
-            }
-        }
-        Err(KeyError::InvalidRecipient {
-            recipient: s.to_owned(),
-        })
-    }
+/// Why a prompt could not give an answer.
+#[derive(Debug, Clone)]
+pub enum PromptError {
+    /// There is no terminal to ask on.
+    NoTerminal,
+    /// Asking failed (or the user gave up).
+    Failed(String),
+}
 
-    /// Parses a comma-separated list (as `--age` takes), skipping blanks.
-    pub fn parse_list(s: &str) -> Result<Vec<Self>, KeyError> {
-        s.split(',')
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(Self::parse)
-            .collect()
+/// How the library asks the user something (a passphrase, a plugin's
+/// question). The binary implements it on the terminal; the library itself
+/// never touches a TTY.
+pub trait Prompter: Send + Sync {
+    /// Asks for a secret (a passphrase or PIN), not echoed.
+    fn passphrase(&self, prompt: &str) -> Result<SecretString, PromptError>;
+    /// Shows a message (from a plugin, e.g. "touch your YubiKey").
+    fn message(&self, text: &str);
+    /// Asks a yes/no question; `None` when it cannot be asked.
+    fn confirm(&self, _message: &str, _yes: &str, _no: Option<&str>) -> Option<bool> {
+        None
     }
-
-    /// Wraps `key` to this recipient as an ASCII-armored age file.
-    pub fn wrap(&self, key: &DataKey) -> Result<String, KeyError> {
-        wrap_bytes(self, key.expose()).map_err(|reason| KeyError::Wrap {
-            recipient: self.to_string(),
-            reason,
-        })
-    }
-
-    fn as_dyn(&self) -> &dyn age::Recipient {
-        match self {
-            Recipient::X25519(r) => r,
-            Recipient::Ssh(r) => r.as_ref(),
-        }
+    /// Asks for a public (echoed) string; `None` when it cannot be asked.
+    fn public_string(&self, _description: &str) -> Option<String> {
+        None
     }
 }
 
-impl std::fmt::Display for Recipient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Recipient::X25519(r) => write!(f, "{r}"),
-            Recipient::Ssh(r) => write!(f, "{r}"),
-        }
+struct NoPrompter;
+
+impl Prompter for NoPrompter {
+    fn passphrase(&self, _prompt: &str) -> Result<SecretString, PromptError> {
+        Err(PromptError::NoTerminal)
+    }
+    fn message(&self, _text: &str) {}
+}
+
+/// A cheaply cloned handle to a [`Prompter`], usable as age's callbacks.
+#[derive(Clone)]
+pub struct Callbacks(Arc<dyn Prompter>);
+
+impl Callbacks {
+    /// Callbacks that ask through `prompter`.
+    pub fn new(prompter: impl Prompter + 'static) -> Self {
+        Self(Arc::new(prompter))
+    }
+
+    /// Callbacks that can ask nothing (every passphrase request fails with
+    /// [`PromptError::NoTerminal`]).
+    pub fn none() -> Self {
+        Self(Arc::new(NoPrompter))
+    }
+
+    /// Asks for a passphrase.
+    pub fn passphrase(&self, prompt: &str) -> Result<SecretString, PromptError> {
+        self.0.passphrase(prompt)
     }
 }
 
-impl std::fmt::Debug for Recipient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Recipient({self})")
+impl age::Callbacks for Callbacks {
+    fn display_message(&self, message: &str) {
+        self.0.message(message);
+    }
+    fn confirm(&self, message: &str, yes_string: &str, no_string: Option<&str>) -> Option<bool> {
+        self.0.confirm(message, yes_string, no_string)
+    }
+    fn request_public_string(&self, description: &str) -> Option<String> {
+        self.0.public_string(description)
+    }
+    fn request_passphrase(&self, description: &str) -> Option<SecretString> {
+        self.0.passphrase(description).ok()
     }
 }
 
 /// Wraps raw payload bytes (a data key, or a Shamir share) to a recipient.
 pub fn wrap_bytes(recipient: &Recipient, payload: &[u8]) -> Result<String, String> {
-    let encryptor = age::Encryptor::with_recipients(std::iter::once(recipient.as_dyn()))
+    let age_recipient = recipient.to_age()?;
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(age_recipient.as_ref() as _))
         .map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     let armor =
@@ -123,54 +157,6 @@ pub fn wrap_bytes(recipient: &Recipient, payload: &[u8]) -> Result<String, Strin
         .and_then(|armor| armor.finish())
         .map_err(|e| e.to_string())?;
     String::from_utf8(out).map_err(|_| "armor is not UTF-8".to_owned())
-}
-
-/// An identity that can unwrap data keys, with its public recipient (when
-/// known) and where it came from, for error messages.
-pub struct Identity {
-    inner: Box<dyn age::Identity + Send + Sync>,
-    /// The matching recipient string, e.g. `age1...`.
-    pub recipient: Option<String>,
-    /// Where it was loaded from (`--identity FILE`, `BOTSECRETS_AGE_KEY`, ...).
-    pub source: String,
-}
-
-impl std::fmt::Debug for Identity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Identity({:?} from {})", self.recipient, self.source)
-    }
-}
-
-impl Identity {
-    /// Wraps an X25519 identity.
-    pub fn from_x25519(identity: age::x25519::Identity, source: impl Into<String>) -> Self {
-        Self {
-            recipient: Some(identity.to_public().to_string()),
-            inner: Box::new(identity),
-            source: source.into(),
-        }
-    }
-}
-
-/// Parses identity text: one or more `AGE-SECRET-KEY-1...` keys separated
-/// by line breaks or spaces; blank lines and `#` comments are skipped.
-pub fn parse_identities(text: &str, source: &str) -> Result<Vec<Identity>, KeyError> {
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        for word in line.split_whitespace() {
-            let parsed =
-                age::x25519::Identity::from_str(word).map_err(|_| KeyError::InvalidIdentity {
-                    source_name: source.to_owned(),
-                    line: i + 1,
-                })?;
-            out.push(Identity::from_x25519(parsed, source));
-        }
-    }
-    Ok(out)
 }
 
 /// Why a wrapped data key could not be opened.
@@ -186,16 +172,12 @@ pub enum UnwrapFailure {
 /// payload (a 32-byte key, or a 33-byte Shamir share).
 pub fn unwrap_bytes(
     enc: &str,
-    identities: &[Identity],
+    identities: &[&Identity],
 ) -> Result<Zeroizing<Vec<u8>>, UnwrapFailure> {
     let reader = ArmoredReader::new(enc.as_bytes());
     let decryptor =
         age::Decryptor::new(reader).map_err(|e| UnwrapFailure::Corrupt(e.to_string()))?;
-    let mut stream = match decryptor.decrypt(
-        identities
-            .iter()
-            .map(|i| i.inner.as_ref() as &dyn age::Identity),
-    ) {
+    let mut stream = match decryptor.decrypt(identities.iter().map(|i| *i as &dyn age::Identity)) {
         Ok(s) => s,
         Err(age::DecryptError::NoMatchingKeys) => return Err(UnwrapFailure::NoMatch),
         Err(e) => return Err(UnwrapFailure::Corrupt(e.to_string())),
@@ -217,24 +199,29 @@ pub fn generate_x25519() -> (age::secrecy::SecretString, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::DataKey;
     use age::secrecy::ExposeSecret;
 
     const KEY1: &str = include_str!("../../testdata/sops/age-key.txt");
+
+    fn refs(ids: &[Identity]) -> Vec<&Identity> {
+        ids.iter().collect()
+    }
 
     #[test]
     fn wrap_then_unwrap() {
         let (secret, recipient) = generate_x25519();
         let ids = parse_identities(secret.expose_secret(), "test").unwrap();
-        assert_eq!(ids[0].recipient.as_deref(), Some(recipient.as_str()));
+        assert_eq!(ids[0].public(), recipient);
         let key = DataKey::generate();
         let armored = Recipient::parse(&recipient).unwrap().wrap(&key).unwrap();
         assert!(armored.starts_with("-----BEGIN AGE ENCRYPTED FILE-----\n"));
         assert!(armored.ends_with("-----END AGE ENCRYPTED FILE-----\n"));
-        let back = unwrap_bytes(&armored, &ids).unwrap();
+        let back = unwrap_bytes(&armored, &refs(&ids)).unwrap();
         assert_eq!(back.as_slice(), key.expose());
         let other = parse_identities(KEY1, "key1").unwrap();
         assert!(matches!(
-            unwrap_bytes(&armored, &other),
+            unwrap_bytes(&armored, &refs(&other)),
             Err(UnwrapFailure::NoMatch)
         ));
     }
@@ -251,7 +238,7 @@ mod tests {
         let err = parse_identities("# c\nAGE-SECRET-KEY-1NOPE\n", "keys.txt").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "keys.txt, line 2: not an age identity (expected AGE-SECRET-KEY-1...)"
+            "keys.txt, line 2: not an age identity (expected AGE-SECRET-KEY-1... or AGE-PLUGIN-...)"
         );
     }
 
@@ -262,11 +249,30 @@ mod tests {
                 .is_ok()
         );
         assert!(Recipient::parse("age1nope").is_err());
-        assert!(Recipient::parse("bob").is_err());
+        let err = Recipient::parse("bob").unwrap_err().to_string();
+        assert!(err.contains("ssh-ed25519"), "{err}");
+        assert!(err.contains("age1yubikey1"), "{err}");
         let list = Recipient::parse_list(
             "age10fsp0tdt2rjaj32qn7pxsmrkux6netpdmr4x6q5kf8s7jzz43vqsxyvm9n, age1u4p50cvf23gprufg0lu7d6wmlqm76njluxatc0tuhyrkpa53dfhsk8pnve",
         )
         .unwrap();
         assert_eq!(list.len(), 2);
+    }
+
+    #[test]
+    fn plugin_recipients_parse_and_fail_cleanly_without_the_plugin() {
+        let r = Recipient::parse(plugin::tests::FAKE_RECIPIENT).unwrap();
+        assert!(matches!(r, Recipient::Plugin(_)));
+        let err = r.wrap(&DataKey::generate()).unwrap_err().to_string();
+        assert!(err.contains("age-plugin-xyz not found on PATH"), "{err}");
+    }
+
+    #[test]
+    fn ssh_recipients_compare_without_comment() {
+        assert!(same_recipient(
+            "ssh-ed25519 AAAAC3Nza me@host",
+            "ssh-ed25519 AAAAC3Nza"
+        ));
+        assert!(!same_recipient("age1a", "age1b"));
     }
 }

@@ -15,3 +15,6 @@ mod export;
 mod interop;
 mod keygen;
 mod set;
+mod keys;
+mod recipients;
+mod rules;

@@ -70,6 +70,8 @@ impl TestDir {
             "SOPS_AGE_KEY_CMD",
             "SOPS_AGE_RECIPIENTS",
             "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+            "BOTSECRETS_AGE_KEY_CMD",
+            "BOTSECRETS_AGE_SSH_PRIVATE_KEY_FILE",
             "BOTSECRETS_FILE",
             "BOTSECRETS_EDITOR",
             "VISUAL",
@@ -99,6 +101,26 @@ impl TestDir {
     /// Runs `botsecrets args...`.
     pub fn run(&self, args: &[&str]) -> Run {
         Run(self.cmd().args(args).output().expect("run botsecrets"))
+    }
+
+    /// Runs `botsecrets args...` detached from any controlling terminal
+    /// (through `setsid`), so a prompt cannot reach a developer's TTY.
+    pub fn run_no_tty(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let plain = self.cmd();
+        let mut c = Command::new("setsid");
+        c.arg("--wait").arg(plain.get_program()).args(args);
+        c.current_dir(self.dir.path());
+        for (k, v) in plain.get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.stdin(std::process::Stdio::null());
+        Run(c.output().expect("run setsid botsecrets"))
     }
 
     /// Runs with stdin.
@@ -277,5 +299,31 @@ pub fn values_of(
             };
             (format!("{}#{}", leaf.document, path), ty.to_owned(), v)
         })
+        .collect()
+}
+
+/// Runs `sops` with the given environment (key variables of the caller are
+/// removed first).
+pub fn sops_env(sops: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut c = Command::new(sops);
+    c.args(args)
+        .env_remove("SOPS_AGE_KEY")
+        .env_remove("SOPS_AGE_KEY_FILE")
+        .env_remove("SOPS_AGE_KEY_CMD")
+        .env_remove("SOPS_AGE_SSH_PRIVATE_KEY_FILE")
+        .env("SOPS_DISABLE_VERSION_CHECK", "1");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run sops")
+}
+
+/// The lines holding `ENC[` values of a file, by key (`key: ENC[...]`),
+/// metadata excluded: to compare ciphertexts before and after a change.
+pub fn enc_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .take_while(|l| !l.starts_with("sops:"))
+        .filter(|l| l.contains("ENC["))
+        .map(str::to_owned)
         .collect()
 }

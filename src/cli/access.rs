@@ -1,0 +1,176 @@
+//! What `recipients`, `updatekeys` and `rotate` share: reading an encrypted
+//! file and its recipients, writing it back atomically, and the checklist
+//! of secrets to rotate at their providers after someone lost access.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use botsecrets::document::{self, Opened};
+use botsecrets::format::FormatKind;
+use botsecrets::keys::{same_recipient, Recipient};
+use botsecrets::metadata::{now_rfc3339, Metadata};
+use botsecrets::path::KeyPath;
+
+use super::output::write_file;
+use super::report::UserError;
+
+/// An encrypted file as read from disk.
+pub struct EncryptedFile {
+    /// Its path.
+    pub path: PathBuf,
+    /// Its text (ciphertext and metadata; no plaintext values).
+    pub text: String,
+    /// Its format.
+    pub format: FormatKind,
+    /// Its metadata.
+    pub metadata: Metadata,
+}
+
+impl EncryptedFile {
+    /// Reads and parses `path` (its format from the name).
+    pub fn read(path: &Path) -> Result<Self> {
+        let format = super::inputs::format_for(Some(path), None)?;
+        let bytes = std::fs::read(path).map_err(|e| UserError::io(path, e))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| UserError::parse(format!("{}: not UTF-8 text", path.display())))?;
+        let name = path.display().to_string();
+        let parsed = format
+            .syntax()
+            .parse(&text)
+            .map_err(document::DocumentError::from)
+            .with_context(|| name.clone())?;
+        let tree = parsed
+            .metadata_tree()
+            .ok_or(document::DocumentError::NotEncrypted)
+            .with_context(|| name.clone())?;
+        let metadata = Metadata::from_tree(tree)
+            .map_err(document::DocumentError::from)
+            .with_context(|| name.clone())?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            text,
+            format,
+            metadata,
+        })
+    }
+
+    /// The name for messages.
+    pub fn name(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// The recipients of each key group, as written in the file.
+    pub fn groups(&self) -> Vec<Vec<String>> {
+        self.metadata
+            .key_groups
+            .iter()
+            .map(|g| g.age.iter().map(|s| s.recipient.clone()).collect())
+            .collect()
+    }
+
+    /// The effective Shamir threshold (0 when the key is not split).
+    pub fn threshold(&self) -> u32 {
+        effective_threshold(
+            self.metadata.key_groups.len(),
+            self.metadata.shamir_threshold,
+        )
+    }
+
+    /// Opens the file with `identities` (MAC verified).
+    pub fn open(&self, identities: &[botsecrets::keys::Identity]) -> Result<Opened> {
+        document::open(&self.text, self.format, identities, false).with_context(|| self.name())
+    }
+
+    /// Writes `text` over the file, atomically, keeping its mode.
+    pub fn write(&self, text: &str) -> Result<()> {
+        write_file(&self.path, text, 0o644)
+    }
+}
+
+/// The threshold that applies: 0 for one group, else the threshold or all.
+pub fn effective_threshold(groups: usize, threshold: u32) -> u32 {
+    match (groups, threshold) {
+        (0 | 1, _) => 0,
+        (n, 0) => n as u32,
+        (_, t) => t,
+    }
+}
+
+/// Parses the file's recipient strings into recipients to wrap for.
+pub fn parse_groups(file: &EncryptedFile, groups: &[Vec<String>]) -> Result<Vec<Vec<Recipient>>> {
+    groups
+        .iter()
+        .map(|g| {
+            g.iter()
+                .map(|r| {
+                    Recipient::parse(r).map_err(|e| {
+                        UserError::recipients(format!(
+                            "{}: the file's recipient cannot be wrapped for: {e}",
+                            file.name()
+                        ))
+                        .into()
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Whether `list` names `recipient`.
+pub fn contains(list: &[String], recipient: &str) -> bool {
+    list.iter().any(|r| same_recipient(r, recipient))
+}
+
+/// Re-keys `opened` for `groups` and writes the file; returns nothing but
+/// prints what had to be dropped.
+pub fn rekey_and_write(
+    file: &EncryptedFile,
+    opened: Opened,
+    groups: &[Vec<Recipient>],
+    threshold: u32,
+    rotate: bool,
+) -> Result<()> {
+    let rekeyed = opened
+        .rekey(
+            &file.text,
+            file.format,
+            groups,
+            threshold,
+            rotate,
+            &now_rfc3339(),
+        )
+        .with_context(|| file.name())?;
+    file.write(&rekeyed.text)?;
+    if !rekeyed.dropped.is_empty() {
+        eprintln!(
+            "botsecrets: warning: {}: the file's {} keys were dropped: botsecrets cannot wrap a new data key for them; re-add them with sops if they are still needed",
+            file.name(),
+            rekeyed.dropped.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Prints the checklist of secrets `removed` could read: the header on
+/// stderr, one `- [ ] path` line per secret on stdout.
+pub fn print_checklist(file: &str, removed: &[String], paths: &[KeyPath], comments: usize) {
+    eprintln!(
+        "botsecrets: {file}: removed {} and rotated the data key: every value was re-encrypted",
+        removed.join(", ")
+    );
+    if paths.is_empty() && comments == 0 {
+        eprintln!("botsecrets: {file}: the file has no encrypted values");
+        return;
+    }
+    eprintln!(
+        "botsecrets: {file}: the removed recipients could read these secrets and may have copied them; rotate each one at its provider:"
+    );
+    for p in paths {
+        println!("- [ ] {p}");
+    }
+    if comments > 0 {
+        eprintln!(
+            "botsecrets: {file}: they could also read {comments} encrypted comment(s); check them for old keys"
+        );
+    }
+}

@@ -1,0 +1,717 @@
+//! The rules file: who a new file is encrypted for, and how.
+//!
+//! `.botsecrets.yaml`, else `.sops.yaml` (so existing sops repositories
+//! work unchanged), found by walking up from **the file's** directory, not
+//! the working directory (getsops/sops#242): in each directory,
+//! `.botsecrets.yaml` first, then `.sops.yaml`; the nearest one wins.
+//!
+//! `creation_rules` are tried in order and the first match wins; a rule
+//! without `path_regex` matches every file. `path_regex` is matched
+//! (unanchored, as sops does) against the file's path relative to the
+//! rules file's directory, with `/` separators. A rule names age recipients
+//! (`age`: a comma-separated string or a list) or `key_groups` (each with
+//! an `age` list, optionally `merge`d from other groups) and
+//! `shamir_threshold`; at most one selection option; `mac_only_encrypted`.
+//!
+//! The rules file is parsed with the project's own YAML layer (leaves with
+//! key paths and byte spans), so every error names a line and column.
+//! Keys of other sops key types (`pgp`, `kms`, ...) are accepted and
+//! ignored; in `.sops.yaml` unknown keys are ignored as sops ignores them,
+//! in `.botsecrets.yaml` they are an error (a typo must not widen access).
+//!
+//! This module reads only the files it finds from the path it is handed;
+//! it reads no environment variable.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use crate::format::{self, FormatError, FormatKind, LeafKind, ValueType};
+use crate::keys::Recipient;
+use crate::metadata::Selection;
+use crate::path::{KeyPath, Segment};
+
+/// The rules file names, in order of preference within one directory.
+pub const RULES_FILE_NAMES: [&str; 2] = [".botsecrets.yaml", ".sops.yaml"];
+
+/// How far up the tree the search goes (sops stops at 100 too).
+const MAX_DEPTH: usize = 100;
+
+/// Errors of the rules layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RulesError {
+    /// The rules file is not valid YAML.
+    #[error("{}: {source}", file.display())]
+    Syntax {
+        /// The rules file.
+        file: PathBuf,
+        /// Where and what.
+        source: FormatError,
+    },
+    /// The rules file is valid YAML but not a valid rules file.
+    #[error("{}: line {line}, column {column}: {reason}", file.display())]
+    Invalid {
+        /// The rules file.
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The rules file cannot be read.
+    #[error("{}: {reason}", file.display())]
+    Io {
+        /// The rules file.
+        file: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// No rules file above the file.
+    #[error("no .botsecrets.yaml or .sops.yaml found in {} or any directory above it", dir.display())]
+    NotFound {
+        /// Where the search started.
+        dir: PathBuf,
+    },
+    /// No rule matches the file.
+    #[error("{}: no creation rule matches {target}; tried {}", file.display(), tried.join(", "))]
+    NoMatch {
+        /// The rules file.
+        file: PathBuf,
+        /// The path matched (relative to the rules file's directory).
+        target: String,
+        /// The rules tried, described.
+        tried: Vec<String>,
+    },
+    /// The matching rule names no age recipients.
+    #[error("{}: rule {rule} (line {line}) matches {target} but names no age recipients (botsecrets encrypts only for age keys)", file.display())]
+    NoAgeRecipients {
+        /// The rules file.
+        file: PathBuf,
+        /// 1-based rule number.
+        rule: usize,
+        /// Its line.
+        line: usize,
+        /// The file's relative path.
+        target: String,
+    },
+}
+
+/// One creation rule.
+#[derive(Debug)]
+pub struct CreationRule {
+    /// 1-based position in `creation_rules`.
+    pub number: usize,
+    /// Line of the rule in the rules file.
+    pub line: usize,
+    /// `path_regex`, if any.
+    pub path_regex: Option<Regex>,
+    /// Key groups; one group for a plain `age` list; empty if the rule
+    /// names no age recipients.
+    pub key_groups: Vec<Vec<Recipient>>,
+    /// Shares needed when there are several groups (0 = all).
+    pub shamir_threshold: u32,
+    /// The selection option, if the rule sets one.
+    pub selection: Option<Selection>,
+    /// `mac_only_encrypted`.
+    pub mac_only_encrypted: bool,
+}
+
+impl CreationRule {
+    /// A short description for messages: `rule 2 (line 7, path_regex ^prod/)`.
+    pub fn describe(&self) -> String {
+        match &self.path_regex {
+            Some(r) => format!(
+                "rule {} (line {}, path_regex {})",
+                self.number,
+                self.line,
+                r.as_str()
+            ),
+            None => format!("rule {} (line {}, any file)", self.number, self.line),
+        }
+    }
+
+    /// Every recipient of the rule, across groups.
+    pub fn recipients(&self) -> impl Iterator<Item = &Recipient> {
+        self.key_groups.iter().flatten()
+    }
+}
+
+/// A parsed rules file.
+#[derive(Debug)]
+pub struct RulesFile {
+    /// Its path.
+    pub path: PathBuf,
+    /// Its directory (what `path_regex` is relative to).
+    pub dir: PathBuf,
+    /// The creation rules, in order.
+    pub rules: Vec<CreationRule>,
+}
+
+/// The rule chosen for a file.
+#[derive(Debug)]
+pub struct Matched<'a> {
+    /// The rule.
+    pub rule: &'a CreationRule,
+    /// The file's path relative to the rules file's directory.
+    pub target: String,
+}
+
+/// The absolute, symlink-resolved form of `file` (which need not exist;
+/// its directory must). Relative paths are taken from `cwd`.
+pub fn absolute(file: &Path, cwd: &Path) -> PathBuf {
+    let joined = if file.is_absolute() {
+        file.to_path_buf()
+    } else {
+        cwd.join(file)
+    };
+    match (joined.parent(), joined.file_name()) {
+        (Some(parent), Some(name)) => match std::fs::canonicalize(parent) {
+            Ok(dir) => dir.join(name),
+            Err(_) => joined.clone(),
+        },
+        _ => joined,
+    }
+}
+
+/// Finds the rules file for `file` (an absolute path): the nearest
+/// `.botsecrets.yaml` or `.sops.yaml` in its directory or above.
+pub fn find(file: &Path) -> Result<PathBuf, RulesError> {
+    let start = file.parent().unwrap_or(file);
+    for dir in start.ancestors().take(MAX_DEPTH) {
+        for name in RULES_FILE_NAMES {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err(RulesError::NotFound {
+        dir: start.to_path_buf(),
+    })
+}
+
+/// Finds, reads and parses the rules file for `file` (absolute).
+pub fn load_for(file: &Path) -> Result<RulesFile, RulesError> {
+    let path = find(file)?;
+    let text = std::fs::read_to_string(&path).map_err(|e| RulesError::Io {
+        file: path.clone(),
+        reason: e.to_string(),
+    })?;
+    parse(&text, &path)
+}
+
+impl RulesFile {
+    /// The first rule matching `file` (absolute).
+    pub fn rule_for(&self, file: &Path) -> Result<Matched<'_>, RulesError> {
+        let rel = match file.strip_prefix(&self.dir) {
+            Ok(rel) => rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/"),
+            Err(_) => file.to_string_lossy().into_owned(),
+        };
+        let rule = self
+            .rules
+            .iter()
+            .find(|r| r.path_regex.as_ref().is_none_or(|re| re.is_match(&rel)));
+        match rule {
+            Some(rule) if rule.key_groups.is_empty() => Err(RulesError::NoAgeRecipients {
+                file: self.path.clone(),
+                rule: rule.number,
+                line: rule.line,
+                target: rel,
+            }),
+            Some(rule) => Ok(Matched { rule, target: rel }),
+            None => Err(RulesError::NoMatch {
+                file: self.path.clone(),
+                target: rel,
+                tried: self.rules.iter().map(CreationRule::describe).collect(),
+            }),
+        }
+    }
+}
+
+/// Keys a creation rule may have that botsecrets reads.
+const RULE_KEYS: [&str; 11] = [
+    "path_regex",
+    "age",
+    "key_groups",
+    "shamir_threshold",
+    "unencrypted_suffix",
+    "encrypted_suffix",
+    "unencrypted_regex",
+    "encrypted_regex",
+    "unencrypted_comment_regex",
+    "encrypted_comment_regex",
+    "mac_only_encrypted",
+];
+
+/// sops key types botsecrets accepts in a rule or group and ignores.
+const FOREIGN_KEYS: [&str; 9] = [
+    "pgp",
+    "kms",
+    "gcp_kms",
+    "azure_keyvault",
+    "hc_vault_transit_uri",
+    "hc_vault",
+    "aws_profile",
+    "hckms",
+    "huaweicloud_kms",
+];
+
+/// The rules file as a tree, with the position of every node.
+struct Tree {
+    root: Value,
+    positions: HashMap<KeyPath, (usize, usize)>,
+}
+
+fn build_tree(text: &str, file: &Path) -> Result<Tree, RulesError> {
+    let parsed = FormatKind::Yaml
+        .syntax()
+        .parse(text)
+        .map_err(|source| RulesError::Syntax {
+            file: file.to_path_buf(),
+            source,
+        })?;
+    let mut root = Value::Object(Map::new());
+    let mut positions = HashMap::new();
+    for (path, i) in parsed.values_in_order() {
+        let leaf = &parsed.leaves[i];
+        if leaf.document != 0 {
+            continue;
+        }
+        let text_of = leaf.value.expose();
+        let value = match leaf.kind {
+            LeafKind::Comment => continue,
+            LeafKind::Null => Value::Null,
+            LeafKind::Value(ValueType::Bool) => Value::Bool(text_of == "true"),
+            LeafKind::Value(ValueType::Int) => text_of
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::String(text_of.to_owned())),
+            LeafKind::Value(_) => Value::String(text_of.to_owned()),
+        };
+        let at = format::line_col(text, leaf.span.start);
+        let mut prefix = KeyPath::root();
+        positions.entry(prefix.clone()).or_insert(at);
+        for seg in path.segments() {
+            match seg {
+                Segment::Key(k) => prefix.push_key(k.clone()),
+                Segment::Index(n) => prefix.push_index(*n),
+            }
+            positions.entry(prefix.clone()).or_insert(at);
+        }
+        insert(&mut root, path.segments(), value);
+    }
+    Ok(Tree { root, positions })
+}
+
+fn insert(node: &mut Value, path: &[Segment], value: Value) {
+    let Some((first, rest)) = path.split_first() else {
+        *node = value;
+        return;
+    };
+    let child = match first {
+        Segment::Key(k) => {
+            if !node.is_object() {
+                *node = Value::Object(Map::new());
+            }
+            node.as_object_mut()
+                .expect("object")
+                .entry(k.clone())
+                .or_insert(Value::Null)
+        }
+        Segment::Index(i) => {
+            if !node.is_array() {
+                *node = Value::Array(Vec::new());
+            }
+            let arr = node.as_array_mut().expect("array");
+            while arr.len() <= *i {
+                arr.push(Value::Null);
+            }
+            &mut arr[*i]
+        }
+    };
+    insert(child, rest, value);
+}
+
+struct Reader<'a> {
+    file: &'a Path,
+    tree: &'a Tree,
+    strict: bool,
+}
+
+impl Reader<'_> {
+    fn err(&self, at: &KeyPath, reason: impl Into<String>) -> RulesError {
+        let (line, column) = self.tree.positions.get(at).copied().unwrap_or((1, 1));
+        RulesError::Invalid {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            reason: reason.into(),
+        }
+    }
+
+    fn line(&self, at: &KeyPath) -> usize {
+        self.tree.positions.get(at).map_or(1, |p| p.0)
+    }
+
+    fn string(&self, v: &Value, at: &KeyPath) -> Result<String, RulesError> {
+        match v {
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            _ => Err(self.err(at, format!("{at} must be a string"))),
+        }
+    }
+
+    /// `age`: a comma-separated string or a list of strings.
+    fn recipients(&self, v: &Value, at: &KeyPath) -> Result<Vec<Recipient>, RulesError> {
+        let mut texts = Vec::new();
+        match v {
+            Value::Null => {}
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let at = at.child_index(i);
+                    let s = self.string(item, &at)?;
+                    texts.extend(split_list(&s).into_iter().map(|r| (r, at.clone())));
+                }
+            }
+            other => {
+                let s = self.string(other, at)?;
+                texts.extend(split_list(&s).into_iter().map(|r| (r, at.clone())));
+            }
+        }
+        let mut out: Vec<Recipient> = Vec::new();
+        for (text, at) in texts {
+            let r = Recipient::parse(&text).map_err(|e| self.err(&at, e.to_string()))?;
+            // COMPAT(sops): keys in a group are de-duplicated.
+            if !out.iter().any(|o| o.same_as(&r.to_string())) {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    fn check_keys(
+        &self,
+        obj: &Map<String, Value>,
+        at: &KeyPath,
+        allowed: &[&str],
+        what: &str,
+    ) -> Result<(), RulesError> {
+        if !self.strict {
+            return Ok(());
+        }
+        for key in obj.keys() {
+            if !allowed.contains(&key.as_str()) && !FOREIGN_KEYS.contains(&key.as_str()) {
+                return Err(self.err(
+                    &at.child_key(key.clone()),
+                    format!(
+                        "unknown key {key:?} in {what}; expected one of: {}",
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn group(&self, v: &Value, at: &KeyPath, depth: usize) -> Result<Vec<Recipient>, RulesError> {
+        let obj = v
+            .as_object()
+            .ok_or_else(|| self.err(at, format!("{at} must be a mapping (a key group)")))?;
+        self.check_keys(obj, at, &["age", "merge"], "a key group")?;
+        let mut out = match obj.get("age") {
+            Some(v) => self.recipients(v, &at.child_key("age"))?,
+            None => Vec::new(),
+        };
+        if let Some(merge) = obj.get("merge") {
+            let merge_at = at.child_key("merge");
+            if depth > 10 {
+                return Err(self.err(&merge_at, "merge nests too deeply"));
+            }
+            let items = merge
+                .as_array()
+                .ok_or_else(|| self.err(&merge_at, "merge must be a list of key groups"))?;
+            for (i, item) in items.iter().enumerate() {
+                for r in self.group(item, &merge_at.child_index(i), depth + 1)? {
+                    if !out.iter().any(|o| o.same_as(&r.to_string())) {
+                        out.push(r);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn rule(&self, v: &Value, at: &KeyPath, number: usize) -> Result<CreationRule, RulesError> {
+        let obj = v
+            .as_object()
+            .ok_or_else(|| self.err(at, format!("creation rule {number} must be a mapping")))?;
+        self.check_keys(obj, at, &RULE_KEYS, "a creation rule")?;
+        let path_regex = match obj.get("path_regex") {
+            None | Some(Value::Null) => None,
+            Some(v) => {
+                let rat = at.child_key("path_regex");
+                let s = self.string(v, &rat)?;
+                if s.is_empty() {
+                    None
+                } else {
+                    Some(Regex::new(&s).map_err(|e| {
+                        self.err(
+                            &rat,
+                            format!("path_regex is not a valid regular expression: {e}"),
+                        )
+                    })?)
+                }
+            }
+        };
+        let mut selection = None;
+        let mut seen = Vec::new();
+        for field in Selection::FIELDS {
+            if let Some(v) = obj.get(field) {
+                let fat = at.child_key(field);
+                let s = self.string(v, &fat)?;
+                if s.is_empty() {
+                    continue;
+                }
+                seen.push(field);
+                if seen.len() > 1 {
+                    return Err(self.err(
+                        &fat,
+                        format!("a rule may set only one of {}", seen.join(", ")),
+                    ));
+                }
+                selection = Some(
+                    Selection::from_field(field, &s).map_err(|e| self.err(&fat, e.to_string()))?,
+                );
+            }
+        }
+        let mac_only_encrypted = match obj.get("mac_only_encrypted") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(self.err(
+                    &at.child_key("mac_only_encrypted"),
+                    "mac_only_encrypted must be true or false",
+                ))
+            }
+        };
+        let shamir_threshold = match obj.get("shamir_threshold") {
+            None | Some(Value::Null) => 0,
+            Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n <= 255) => {
+                n.as_u64().unwrap_or(0) as u32
+            }
+            Some(_) => {
+                return Err(self.err(
+                    &at.child_key("shamir_threshold"),
+                    "shamir_threshold must be a whole number",
+                ))
+            }
+        };
+        // COMPAT(sops): with key_groups, the rule's top-level keys are ignored.
+        let key_groups = match obj.get("key_groups") {
+            Some(Value::Array(groups)) if !groups.is_empty() => {
+                let gat = at.child_key("key_groups");
+                let mut out = Vec::new();
+                for (i, g) in groups.iter().enumerate() {
+                    let this = gat.child_index(i);
+                    let recipients = self.group(g, &this, 0)?;
+                    if recipients.is_empty() {
+                        return Err(self.err(
+                            &this,
+                            format!(
+                                "key group {} of rule {number} has no age recipients (botsecrets wraps only for age keys)",
+                                i + 1
+                            ),
+                        ));
+                    }
+                    out.push(recipients);
+                }
+                out
+            }
+            Some(Value::Array(_)) | None | Some(Value::Null) => match obj.get("age") {
+                Some(v) => {
+                    let r = self.recipients(v, &at.child_key("age"))?;
+                    if r.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![r]
+                    }
+                }
+                None => Vec::new(),
+            },
+            Some(_) => {
+                return Err(self.err(
+                    &at.child_key("key_groups"),
+                    "key_groups must be a list of key groups",
+                ))
+            }
+        };
+        if key_groups.len() > 1 && shamir_threshold as usize > key_groups.len() {
+            return Err(self.err(
+                &at.child_key("shamir_threshold"),
+                format!(
+                    "shamir_threshold {shamir_threshold} is more than the {} key groups",
+                    key_groups.len()
+                ),
+            ));
+        }
+        Ok(CreationRule {
+            number,
+            line: self.line(at),
+            path_regex,
+            key_groups,
+            shamir_threshold,
+            selection,
+            mac_only_encrypted,
+        })
+    }
+}
+
+/// Splits `age1a, age1b` (sops' comma-separated form).
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Parses the text of the rules file at `path`.
+pub fn parse(text: &str, path: &Path) -> Result<RulesFile, RulesError> {
+    let tree = build_tree(text, path)?;
+    let strict = path.file_name().is_some_and(|n| n == ".botsecrets.yaml");
+    let reader = Reader {
+        file: path,
+        tree: &tree,
+        strict,
+    };
+    let root = KeyPath::root();
+    let top = tree
+        .root
+        .as_object()
+        .ok_or_else(|| reader.err(&root, "the rules file must be a mapping"))?;
+    reader.check_keys(
+        top,
+        &root,
+        &["creation_rules", "destination_rules", "stores"],
+        "the rules file",
+    )?;
+    let rules_at = root.child_key("creation_rules");
+    let rules = match top.get("creation_rules") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| reader.rule(v, &rules_at.child_index(i), i + 1))
+            .collect::<Result<Vec<_>, _>>()?,
+        None | Some(Value::Null) => Vec::new(),
+        Some(_) => return Err(reader.err(&rules_at, "creation_rules must be a list of rules")),
+    };
+    Ok(RulesFile {
+        path: path.to_path_buf(),
+        dir: path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(".")),
+        rules,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const R1: &str = "age10fsp0tdt2rjaj32qn7pxsmrkux6netpdmr4x6q5kf8s7jzz43vqsxyvm9n";
+    const R2: &str = "age1u4p50cvf23gprufg0lu7d6wmlqm76njluxatc0tuhyrkpa53dfhsk8pnve";
+
+    fn rules(text: &str) -> Result<RulesFile, RulesError> {
+        parse(text, Path::new("/repo/.botsecrets.yaml"))
+    }
+
+    #[test]
+    fn first_match_wins_and_paths_are_relative() {
+        let f = rules(&format!(
+            "creation_rules:\n  - path_regex: ^prod/\n    age: {R1}\n  - age: [{R1}, {R2}]\n    encrypted_regex: ^pass\n"
+        ))
+        .unwrap();
+        let m = f.rule_for(Path::new("/repo/prod/a.yaml")).unwrap();
+        assert_eq!(m.rule.number, 1);
+        assert_eq!(m.target, "prod/a.yaml");
+        let m = f.rule_for(Path::new("/repo/dev/prod/a.yaml")).unwrap();
+        assert_eq!(m.rule.number, 2);
+        assert_eq!(m.rule.recipients().count(), 2);
+        assert!(matches!(
+            m.rule.selection,
+            Some(Selection::EncryptedRegex(_))
+        ));
+    }
+
+    #[test]
+    fn no_match_lists_the_rules() {
+        let f = rules(&format!(
+            "creation_rules:\n  - path_regex: ^prod/\n    age: {R1}\n"
+        ))
+        .unwrap();
+        let err = f
+            .rule_for(Path::new("/repo/x.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "/repo/.botsecrets.yaml: no creation rule matches x.yaml; tried rule 1 (line 2, path_regex ^prod/)"
+        );
+    }
+
+    #[test]
+    fn errors_have_line_and_column() {
+        let err = rules("creation_rules:\n  - path_regex: [\n").unwrap_err();
+        assert!(err.to_string().contains("line"), "{err}");
+        let err = rules("creation_rules:\n  - age: bob\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("/repo/.botsecrets.yaml: line 2, column 10: invalid recipient \"bob\""),
+            "{err}"
+        );
+        let err = rules("creation_rules:\n  - path_regexp: x\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown key \"path_regexp\""), "{err}");
+        // sops ignores unknown keys; so does the .sops.yaml reader.
+        assert!(parse(
+            "creation_rules:\n  - path_regexp: x\n",
+            Path::new("/repo/.sops.yaml")
+        )
+        .is_ok());
+        let err = rules(&format!(
+            "creation_rules:\n  - age: {R1}\n    encrypted_regex: a\n    unencrypted_suffix: b\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("a rule may set only one of"), "{err}");
+    }
+
+    #[test]
+    fn key_groups_and_threshold() {
+        let f = rules(&format!(
+            "creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      - age:\n          - {R1}\n      - age: [{R2}]\n        pgp: [ABC]\n"
+        ))
+        .unwrap();
+        let r = &f.rules[0];
+        assert_eq!(r.key_groups.len(), 2);
+        assert_eq!(r.shamir_threshold, 2);
+        let f = rules("creation_rules:\n  - pgp: ABC\n").unwrap();
+        assert!(matches!(
+            f.rule_for(Path::new("/repo/a.yaml")),
+            Err(RulesError::NoAgeRecipients { .. })
+        ));
+    }
+}
