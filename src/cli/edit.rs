@@ -286,9 +286,15 @@ pub fn run(args: &EditArgs) -> Result<()> {
                 expand_aliases: false,
                 now,
             };
-            document::encrypt_for_groups(&edited, format, &opts, &recipients.groups, recipients.threshold)
-                .with_context(|| name.clone())?
-                .text
+            document::encrypt_for_groups(
+                &edited,
+                format,
+                &opts,
+                &recipients.groups,
+                recipients.threshold,
+            )
+            .with_context(|| name.clone())?
+            .text
         }
     };
     drop(edited);

@@ -14,9 +14,9 @@ mod output;
 mod recipients;
 mod render;
 mod report;
-mod set;
 mod rotate;
 mod rules;
+mod set;
 mod updatekeys;
 
 use std::process::ExitCode;

@@ -14,7 +14,7 @@ mod exec;
 mod export;
 mod interop;
 mod keygen;
-mod set;
 mod keys;
 mod recipients;
 mod rules;
+mod set;
