@@ -359,3 +359,39 @@ fn a_real_vim_under_a_terminal() {
     );
     assert!(t.workspace_leftovers().is_empty());
 }
+
+#[test]
+fn renaming_a_key_re_encrypts_only_that_value() {
+    let t = TestDir::new();
+    let before = encrypted(&t);
+    std::thread::sleep(Duration::from_millis(1100));
+    let out = edit(&t, "replace.sh")
+        .env("EDIT_FROM", "^port:")
+        .env("EDIT_TO", "listen_port:")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = t.read("s.yaml");
+    assert_eq!(
+        changed_keys(&before, &after),
+        ["port", "lastmodified", "mac"]
+    );
+    let new_line = after
+        .lines()
+        .find(|l| l.starts_with("listen_port:"))
+        .unwrap();
+    let old_line = before.lines().find(|l| l.starts_with("port:")).unwrap();
+    assert_ne!(
+        new_line.split_once(": ").unwrap().1,
+        old_line.split_once(": ").unwrap().1,
+        "new AAD, new ciphertext"
+    );
+    assert_eq!(
+        t.decrypt("s.yaml").ok().stdout(),
+        PLAIN.replace("port:", "listen_port:")
+    );
+}
