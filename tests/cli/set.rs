@@ -178,10 +178,21 @@ fn line_changes(before: &str, after: &str) -> (Vec<String>, Vec<String>) {
     (removed, added)
 }
 
+/// (file, plaintext, new path, its key, path to remove, its key, metadata keys)
+type StructuralCase = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    [&'static str; 2],
+);
+
 #[test]
 fn adding_and_removing_keys_touches_only_those_lines() {
     // (file, plaintext, new path, its key, path to remove, its key, metadata keys)
-    let cases: &[(&str, &str, &str, &str, &str, &str, [&str; 2])] = &[
+    let cases: &[StructuralCase] = &[
         (
             "s.yaml",
             "a: one\nb:\n  c: two\ne: three\n",
