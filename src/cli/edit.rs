@@ -9,7 +9,6 @@
 //! encrypted file is locked against a second botsecrets and checked for
 //! outside changes before the atomic write.
 
-use std::fs::File;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -109,23 +108,6 @@ fn ask_reopen() -> bool {
     !matches!(answer.trim().to_ascii_lowercase().as_str(), "n" | "no")
 }
 
-/// Takes an exclusive, non-blocking lock on the encrypted file.
-fn lock(path: &Path, name: &str) -> Result<File> {
-    let f = File::open(path).map_err(|e| UserError::io(path, e))?;
-    match rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-        Ok(()) => Ok(f),
-        Err(rustix::io::Errno::WOULDBLOCK) => Err(UserError::with_code(
-            code::BUSY,
-            format!("{name}: another botsecrets process is changing this file"),
-            Some("wait for it to finish, then run the command again"),
-        )
-        .into()),
-        // Filesystems without flock: the outside-change check below still
-        // guards the write.
-        Err(_) => Ok(f),
-    }
-}
-
 /// Who a new file is encrypted for, and how.
 struct NewFilePlan {
     groups: Vec<Vec<botsecrets::keys::Recipient>>,
@@ -180,7 +162,7 @@ pub fn run(args: &EditArgs) -> Result<()> {
     let plaintext: Zeroizing<String>;
     let recipients;
     if exists {
-        _lock = Some(lock(path, &name)?);
+        _lock = Some(output::lock(path, &name)?);
         let text =
             Zeroizing::new(std::fs::read_to_string(path).map_err(|e| UserError::io(path, e))?);
         let identities = inputs::identities(&args.identity.identities)?;

@@ -20,6 +20,8 @@ use super::{inputs, output};
 
 /// An encrypted file opened for a change.
 struct Target {
+    /// Held until the write: an `edit` in progress refuses us, and we it.
+    _lock: Option<std::fs::File>,
     path: std::path::PathBuf,
     name: String,
     format: FormatKind,
@@ -28,16 +30,23 @@ struct Target {
 }
 
 fn open_target(
+    lock: bool,
     file: &std::path::Path,
     input_type: Option<&str>,
     identity: &IdentityArgs,
 ) -> Result<Target> {
     let name = file.display().to_string();
     let format = inputs::format_for(Some(file), input_type)?;
+    let lock = if lock {
+        Some(output::lock(file, &name)?)
+    } else {
+        None
+    };
     let text = Zeroizing::new(std::fs::read_to_string(file).map_err(|e| UserError::io(file, e))?);
     let identities = inputs::identities(&identity.identities)?;
     let opened = document::open(&text, format, &identities, false).with_context(|| name.clone())?;
     Ok(Target {
+        _lock: lock,
         path: file.to_path_buf(),
         name,
         format,
@@ -111,7 +120,7 @@ fn write_back(target: Target, new_plain: &str) -> Result<()> {
 pub fn run_set(args: &SetArgs) -> Result<()> {
     let path = parse_path(&args.path)?;
     let (ty, value) = read_value(args)?;
-    let target = open_target(&args.file, args.input_type.as_deref(), &args.identity)?;
+    let target = open_target(true, &args.file, args.input_type.as_deref(), &args.identity)?;
     let plain = target
         .opened
         .plaintext(&target.text, target.format)
@@ -142,7 +151,7 @@ pub fn run_set(args: &SetArgs) -> Result<()> {
 /// Runs `unset`.
 pub fn run_unset(args: &UnsetArgs) -> Result<()> {
     let path = parse_path(&args.path)?;
-    let target = open_target(&args.file, args.input_type.as_deref(), &args.identity)?;
+    let target = open_target(true, &args.file, args.input_type.as_deref(), &args.identity)?;
     let plain = target
         .opened
         .plaintext(&target.text, target.format)
@@ -171,7 +180,12 @@ pub fn run_unset(args: &UnsetArgs) -> Result<()> {
 /// Runs `get`.
 pub fn run_get(args: &GetArgs) -> Result<()> {
     let path = parse_path(&args.path)?;
-    let target = open_target(&args.file, args.input_type.as_deref(), &args.identity)?;
+    let target = open_target(
+        false,
+        &args.file,
+        args.input_type.as_deref(),
+        &args.identity,
+    )?;
     let tree = target
         .opened
         .extract(&path)

@@ -395,3 +395,25 @@ fn renaming_a_key_re_encrypts_only_that_value() {
         PLAIN.replace("port:", "listen_port:")
     );
 }
+
+#[test]
+fn set_during_an_edit_is_refused_but_get_works() {
+    let t = TestDir::new();
+    let before = encrypted(&t);
+    let (mut first, _) = start_sleeping(&t);
+    let k = key1();
+    let r = t.run(&[
+        "set",
+        "--identity",
+        k.to_str().unwrap(),
+        "s.yaml",
+        "port",
+        "1",
+    ]);
+    r.fails_with(207);
+    let r = t.run(&["get", "--identity", k.to_str().unwrap(), "s.yaml", "port"]);
+    assert_eq!(r.ok().stdout(), "8080");
+    kill("-TERM", &first.id().to_string());
+    assert_eq!(first.wait().unwrap().code(), Some(143));
+    assert_eq!(t.read("s.yaml"), before);
+}
