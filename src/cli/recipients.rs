@@ -184,5 +184,28 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
         true,
     )?;
     access::print_checklist(&file.name(), &removed, &paths, comments);
+    warn_if_still_in_rules(&args.file, &file.name(), &removed);
     Ok(())
+}
+
+/// A removed recipient still listed in the file's creation rule would come
+/// back with the next `updatekeys`: say so. A missing or unmatched rules
+/// file is not an error here.
+fn warn_if_still_in_rules(path: &std::path::Path, name: &str, removed: &[String]) {
+    let Ok(rule) = super::rules::for_file(path) else {
+        return;
+    };
+    for r in removed {
+        let listed = rule
+            .key_groups
+            .iter()
+            .flatten()
+            .any(|x| botsecrets::keys::same_recipient(&x.to_string(), r));
+        if listed {
+            eprintln!(
+                "botsecrets: warning: {name}: {r} is still a recipient in its creation rule ({}); remove it there too, or the next `botsecrets updatekeys` adds it back",
+                rule.description
+            );
+        }
+    }
 }

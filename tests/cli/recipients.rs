@@ -346,3 +346,31 @@ fn shamir_files_keep_their_groups_on_remove() {
         "{list}"
     );
 }
+
+#[test]
+fn removing_a_recipient_the_rules_still_list_warns() {
+    let t = TestDir::new();
+    t.write(
+        ".botsecrets.yaml",
+        &format!("creation_rules:\n  - path_regex: \\.yaml$\n    age: {RECIPIENT1},{RECIPIENT2}\n"),
+    );
+    t.write("s.yaml", "token: t1\n");
+    t.run(&["encrypt", "-i", "s.yaml"]).ok();
+    let r = t.run(&[
+        "recipients",
+        "remove",
+        "--identity",
+        key1().to_str().unwrap(),
+        "s.yaml",
+        RECIPIENT2,
+    ]);
+    r.ok();
+    assert!(
+        r.stderr().contains(&format!(
+            "{RECIPIENT2} is still a recipient in its creation rule"
+        )),
+        "{}",
+        r.stderr()
+    );
+    assert!(r.stderr().contains("updatekeys"));
+}
