@@ -417,3 +417,36 @@ fn set_during_an_edit_is_refused_but_get_works() {
     assert_eq!(first.wait().unwrap().code(), Some(143));
     assert_eq!(t.read("s.yaml"), before);
 }
+
+#[test]
+fn a_new_file_without_age_uses_the_creation_rule() {
+    let t = TestDir::new();
+    t.write(
+        "bots/.botsecrets.yaml",
+        &format!("creation_rules:\n  - path_regex: \\.yaml$\n    age: {RECIPIENT2}\n    encrypted_regex: ^example_api_key$\n"),
+    );
+    let out = t
+        .cmd()
+        .args(["edit", "bots/new.yaml"])
+        .env("EDITOR", editor("replace.sh"))
+        .env("EDIT_FROM", "replace-me")
+        .env("EDIT_TO", "sk-from-rule")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let enc = t.read("bots/new.yaml");
+    assert!(enc.contains(RECIPIENT2) && !enc.contains(RECIPIENT1));
+    assert!(enc.contains("encrypted_regex: ^example_api_key$"));
+    let r = t.run(&[
+        "get",
+        "--identity",
+        key2().to_str().unwrap(),
+        "bots/new.yaml",
+        "example_api_key",
+    ]);
+    assert_eq!(r.ok().stdout(), "sk-from-rule");
+}

@@ -55,6 +55,60 @@ fn sops_json_sample_decrypts_like_sops() {
 }
 
 #[test]
+fn sops_dotenv_and_ini_samples_decrypt_like_sops() {
+    same_as_sops("basic.enc.env", FormatKind::Dotenv);
+    same_as_sops("basic.enc.ini", FormatKind::Ini);
+}
+
+/// Quotes in dotenv values are part of the value, in both tools, both
+/// ways; what a program sees (exec) is what a dotenv loader reads.
+#[test]
+fn dotenv_quotes_are_kept_like_sops_and_unquoted_for_programs() {
+    let plain = "A=\"a b\"\nB='x'\nC=plain\n";
+    let t = TestDir::new();
+    t.write("q.env", plain);
+    t.run(&["encrypt", "--age", RECIPIENT1, "-i", "q.env"]).ok();
+    assert_eq!(t.decrypt("q.env").ok().stdout(), plain);
+    let out = t
+        .cmd()
+        .args([
+            "exec",
+            "--identity",
+            key1().to_str().unwrap(),
+            "--file",
+            "q.env",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s|%s|%s' \"$A\" \"$B\" \"$C\"",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "a b|x|plain");
+    let Some(sops_bin) = tool("sops") else { return };
+    let theirs = sops(
+        &sops_bin,
+        &key1(),
+        &["decrypt", t.path("q.env").to_str().unwrap()],
+    );
+    assert!(theirs.status.success());
+    assert_eq!(
+        String::from_utf8(theirs.stdout).unwrap(),
+        plain,
+        "sops keeps the quotes too"
+    );
+    // And the other way: sops encrypts the quotes as part of the value.
+    let src = t.write("s.env", plain);
+    let enc = sops(
+        &sops_bin,
+        &key1(),
+        &["encrypt", "--age", RECIPIENT1, src.to_str().unwrap()],
+    );
+    t.write("from-sops.env", &String::from_utf8(enc.stdout).unwrap());
+    assert_eq!(t.decrypt("from-sops.env").ok().stdout(), plain);
+}
+
+#[test]
 fn sops_shamir_sample_needs_both_keys() {
     let t = TestDir::new();
     let text = std::fs::read_to_string(sops_sample("shamir.enc.yaml")).unwrap();
