@@ -38,6 +38,11 @@ fn compiled() -> &'static Vec<(&'static Pattern, Regex)> {
     })
 }
 
+fn enc_token() -> &'static Regex {
+    static CELL: OnceLock<Regex> = OnceLock::new();
+    CELL.get_or_init(|| Regex::new(r"ENC\[AES256_GCM,[^\]]*\]").expect("pattern compiles"))
+}
+
 /// A plaintext secret found in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
@@ -68,12 +73,29 @@ pub fn is_dotenv_name(name: &str) -> bool {
 /// `botsecrets:allow` are skipped (a reviewed false positive), and so are
 /// `ENC[...]` values.
 pub fn scan(file_name: &str, text: &str) -> Vec<Hit> {
+    scan_with(text, is_dotenv_name(file_name))
+}
+
+/// Scans with the key patterns only (no dotenv rule): for the clear values
+/// of an encrypted file, whose encrypted ones are `ENC[...]`.
+pub fn scan_patterns(text: &str) -> Vec<Hit> {
+    scan_with(text, false)
+}
+
+fn scan_with(text: &str, dotenv: bool) -> Vec<Hit> {
     let mut hits = Vec::new();
-    let dotenv = is_dotenv_name(file_name);
     for (i, line) in text.lines().enumerate() {
         if line.contains("botsecrets:allow") {
             continue;
         }
+        // Random base64 inside a value's ciphertext must not look like a key.
+        let masked;
+        let line = if line.contains("ENC[AES256_GCM,") {
+            masked = enc_token().replace_all(line, "ENC[]");
+            masked.as_ref()
+        } else {
+            line
+        };
         for (p, re) in compiled() {
             if re.is_match(line) {
                 hits.push(Hit { line: i + 1, rule: p.id, what: p.what });
@@ -86,7 +108,7 @@ pub fn scan(file_name: &str, text: &str) -> Vec<Hit> {
             }
             if let Some((_, value)) = trimmed.split_once('=') {
                 let value = value.trim().trim_matches(['"', '\'']);
-                if !value.is_empty() && !value.starts_with("ENC[AES256_GCM,") {
+                if !value.is_empty() && !value.starts_with("ENC[") {
                     hits.push(Hit { line: i + 1, rule: "dotenv-value", what: "a value in a dotenv file" });
                 }
             }
