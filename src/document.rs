@@ -1094,9 +1094,7 @@ pub fn check_structure(text: &str, kind: FormatKind) -> Vec<DocumentError> {
         Err(e) => return vec![e.into()],
     };
     let mut problems = Vec::new();
-    if meta.recipients().next().is_none()
-        && meta.key_groups.iter().all(|g| g.foreign.is_empty())
-    {
+    if meta.recipients().next().is_none() && meta.key_groups.iter().all(|g| g.foreign.is_empty()) {
         problems.push(DocumentError::Metadata(MetadataError::Missing("age")));
     }
     for stanza in meta.key_groups.iter().flat_map(|g| &g.age) {

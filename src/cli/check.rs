@@ -106,13 +106,7 @@ pub fn run(args: &CheckArgs) -> Result<()> {
         };
         let text = zeroize::Zeroizing::new(text);
         let mut found = check_file(
-            &c.display,
-            &c.abs,
-            &text,
-            args,
-            &mut cache,
-            &mut ids,
-            &mut notes,
+            &c.display, &c.abs, &text, args, &mut cache, &mut ids, &mut notes,
         )?;
         found.retain(|f| {
             !allow
@@ -165,7 +159,8 @@ pub fn run(args: &CheckArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let files: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.file.as_str()).collect();
+    let files: std::collections::BTreeSet<&str> =
+        findings.iter().map(|f| f.file.as_str()).collect();
     Err(UserError::with_code(
         code::CHECK_FAILED,
         format!(
@@ -223,10 +218,7 @@ fn check_file(
     };
     let kind = FormatKind::from_path(abs);
     let parsed_encrypted = kind.is_some_and(|k| {
-        text.contains("sops")
-            && k.syntax()
-                .parse(text)
-                .is_ok_and(|p| !p.metadata.is_empty())
+        text.contains("sops") && k.syntax().parse(text).is_ok_and(|p| !p.metadata.is_empty())
     });
     let restore = format!(
         "restore it from version control (`git checkout -- {display}`), or write it again with `botsecrets edit {display}`"
@@ -252,12 +244,22 @@ fn check_file(
                     Err(DocumentError::NoMatchingIdentity { .. }) => notes.push(format!(
                         "{display}: MAC not checked: none of your identities is a recipient"
                     )),
-                    Err(e @ (DocumentError::MacMismatch
-                    | DocumentError::MacUndecryptable
-                    | DocumentError::MacMissing)) => {
-                        out.push(finding(None, "mac-mismatch", e.to_string(), restore.clone()))
-                    }
-                    Err(e) => out.push(finding(e.line(), "bad-value", e.to_string(), restore.clone())),
+                    Err(
+                        e @ (DocumentError::MacMismatch
+                        | DocumentError::MacUndecryptable
+                        | DocumentError::MacMissing),
+                    ) => out.push(finding(
+                        None,
+                        "mac-mismatch",
+                        e.to_string(),
+                        restore.clone(),
+                    )),
+                    Err(e) => out.push(finding(
+                        e.line(),
+                        "bad-value",
+                        e.to_string(),
+                        restore.clone(),
+                    )),
                 }
             }
         }
@@ -273,7 +275,11 @@ fn check_file(
     }
     if kind.is_some() && !is_rules_file(abs) {
         if let Some(rule) = cache.covering_rule(abs)? {
-            let what = if args.staged { "the staged version" } else { "it" };
+            let what = if args.staged {
+                "the staged version"
+            } else {
+                "it"
+            };
             out.push(finding(
                 None,
                 "not-encrypted",
@@ -283,10 +289,7 @@ fn check_file(
             return Ok(out);
         }
     }
-    let name = abs
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
+    let name = abs.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     for hit in scan::scan(name, text) {
         let fix = if hit.rule == "dotenv-value" {
             format!("encrypt the file: `botsecrets encrypt --in-place {display}` (or keep only placeholder values in a `.env.example`)")
@@ -300,17 +303,19 @@ fn check_file(
 
 /// The files to check.
 fn gather(args: &CheckArgs, cwd: &Path) -> Result<Vec<Candidate>> {
-    let wanted: Vec<PathBuf> = args
-        .paths
-        .iter()
-        .map(|p| rules::absolute(p, cwd))
-        .collect();
+    let wanted: Vec<PathBuf> = args.paths.iter().map(|p| rules::absolute(p, cwd)).collect();
     let mut out = Vec::new();
     if args.staged {
         let top = toplevel()?;
         let names = nul_list(&git(
             &top,
-            &["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR"],
+            &[
+                "diff",
+                "--cached",
+                "--name-only",
+                "-z",
+                "--diff-filter=ACMR",
+            ],
         )?);
         for name in names {
             let abs = rules::absolute(&top.join(&name), cwd);
@@ -388,7 +393,9 @@ fn parse_allow(items: &[String], cwd: &Path) -> Result<Vec<(PathBuf, Option<usiz
     let mut out = Vec::new();
     for item in items {
         let (path, line) = match item.rsplit_once(':') {
-            Some((p, l)) if !p.is_empty() && !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) => {
+            Some((p, l))
+                if !p.is_empty() && !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) =>
+            {
                 let line = l
                     .parse::<usize>()
                     .map_err(|_| UserError::usage(format!("--allow {item}: bad line number")))?;

@@ -67,7 +67,9 @@ pub fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
 
 fn git_line(dir: &Path, args: &[&str]) -> Result<String> {
     let out = git(dir, args)?;
-    Ok(String::from_utf8_lossy(&out).trim_end_matches('\n').to_owned())
+    Ok(String::from_utf8_lossy(&out)
+        .trim_end_matches('\n')
+        .to_owned())
 }
 
 /// The top of the working tree that holds the current directory.
@@ -114,15 +116,21 @@ fn secrets_files(top: &Path) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for name in nul_list(&git(
         top,
-        &["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        &[
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ],
     )?) {
         let abs = top.join(&name);
         if FormatKind::from_path(&abs).is_none() || super::check::is_rules_file(&abs) {
             continue;
         }
         let covered = cache.covering_rule(&abs)?.is_some();
-        let encrypted = !covered
-            && std::fs::read_to_string(&abs).is_ok_and(|t| is_encrypted_file(&abs, &t));
+        let encrypted =
+            !covered && std::fs::read_to_string(&abs).is_ok_and(|t| is_encrypted_file(&abs, &t));
         if covered || encrypted {
             out.push(name);
         }
@@ -131,9 +139,8 @@ fn secrets_files(top: &Path) -> Result<Vec<String>> {
 }
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|d| d.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
 }
 
 fn install(args: &GitInstallArgs) -> Result<()> {
@@ -289,10 +296,7 @@ fn textconv(args: &TextconvArgs) -> Result<()> {
     let bytes = match std::fs::read(&args.file) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!(
-                "botsecrets: textconv: {}: {e}",
-                args.file.display()
-            );
+            eprintln!("botsecrets: textconv: {}: {e}", args.file.display());
             return Ok(());
         }
     };
@@ -345,21 +349,25 @@ fn merge_driver(args: &MergeArgs) -> Result<()> {
         return fallback(args, &name, "the format cannot be told from the file name");
     };
     let mut texts = Vec::new();
-    for (path, what) in [(&args.base, "the base"), (&args.ours, "our"), (&args.theirs, "their")] {
+    for (path, what) in [
+        (&args.base, "the base"),
+        (&args.ours, "our"),
+        (&args.theirs, "their"),
+    ] {
         match read_side(path, what)? {
             Read::Text(t) => texts.push(t),
             Read::Fallback(why) => return fallback(args, &name, &why),
         }
     }
-    let encrypted = |t: &str| {
-        kind.syntax()
-            .parse(t)
-            .is_ok_and(|p| !p.metadata.is_empty())
-    };
+    let encrypted = |t: &str| kind.syntax().parse(t).is_ok_and(|p| !p.metadata.is_empty());
     let base_present = !texts[0].trim().is_empty();
     for (i, what) in [(0, "the base"), (1, "our"), (2, "their")] {
         if (i > 0 || base_present) && !encrypted(&texts[i]) {
-            return fallback(args, &name, &format!("{what} version is not an encrypted file"));
+            return fallback(
+                args,
+                &name,
+                &format!("{what} version is not an encrypted file"),
+            );
         }
     }
     let Some(ids) = inputs::identities(&[]).ok() else {

@@ -147,7 +147,10 @@ mod tests {
         assert_eq!(with_block(&once, &paths), once);
         assert_eq!(
             once,
-            format!("{user}{}", block(&["bots/prod.env".into(), "secrets.yaml".into()]))
+            format!(
+                "{user}{}",
+                block(&["bots/prod.env".into(), "secrets.yaml".into()])
+            )
         );
         assert!(once.contains("/secrets.yaml diff=botsecrets merge=botsecrets\n"));
         assert_eq!(without_block(&once), user);
@@ -173,7 +176,9 @@ mod tests {
         assert!(runs_check(&hook_script()));
         let foreign = "#!/bin/sh\nmake lint\n";
         assert!(!is_our_hook(foreign) && !runs_check(foreign));
-        assert!(runs_check("#!/bin/sh\nmake lint\nbotsecrets check --staged || exit 1\n"));
+        assert!(runs_check(
+            "#!/bin/sh\nmake lint\nbotsecrets check --staged || exit 1\n"
+        ));
         assert!(!runs_check("#!/bin/sh\n# botsecrets check --staged\n"));
     }
 }

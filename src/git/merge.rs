@@ -83,10 +83,11 @@ impl fmt::Display for Conflict {
             }
             ConflictReason::BothAdded => "added on both sides with different values".to_owned(),
             ConflictReason::ListChanged => {
-                "the list was changed differently on both sides (lists merge as a whole)"
-                    .to_owned()
+                "the list was changed differently on both sides (lists merge as a whole)".to_owned()
             }
-            ConflictReason::Comments => "comments were changed differently on both sides".to_owned(),
+            ConflictReason::Comments => {
+                "comments were changed differently on both sides".to_owned()
+            }
             ConflictReason::Recipients => {
                 "the recipients, selection rule or data key were changed differently on both sides"
                     .to_owned()
@@ -342,7 +343,10 @@ fn apply_changes(
         .collect();
     for loc in removals.iter().rev() {
         if loc.0 != 0 {
-            return Err(unmergeable(loc, "a key was removed in a later YAML document".into()));
+            return Err(unmergeable(
+                loc,
+                "a key was removed in a later YAML document".into(),
+            ));
         }
         let now = syntax.parse(&text)?;
         let mut s = syntax
@@ -359,11 +363,19 @@ fn apply_changes(
         .map(|l| (l.document, l.path.clone()))
         .collect();
     let mut inserts: Vec<&Loc> = target.keys().filter(|k| !have.contains_key(*k)).collect();
-    inserts.sort_by_key(|k| other_order.iter().position(|o| o == *k).unwrap_or(usize::MAX));
+    inserts.sort_by_key(|k| {
+        other_order
+            .iter()
+            .position(|o| o == *k)
+            .unwrap_or(usize::MAX)
+    });
     for loc in inserts {
         let want = target[loc];
         if loc.0 != 0 {
-            return Err(unmergeable(loc, "a key was added in a later YAML document".into()));
+            return Err(unmergeable(
+                loc,
+                "a key was added in a later YAML document".into(),
+            ));
         }
         let LeafKind::Value(ty) = want.0 else {
             return Err(unmergeable(loc, "a null was added".into()));
@@ -513,25 +525,44 @@ mod tests {
         );
         // Theirs removes a whole map: it goes entirely.
         let theirs = "# fleet\ntelegram: t1\n";
-        assert_eq!(m(BASE, &BASE.replace("t1", "t9"), theirs).unwrap(), "# fleet\ntelegram: t9\n");
+        assert_eq!(
+            m(BASE, &BASE.replace("t1", "t9"), theirs).unwrap(),
+            "# fleet\ntelegram: t9\n"
+        );
         // Changed on one side, removed on the other.
-        let err = m(BASE, &BASE.replace("t1", "t9"), "# fleet\nweather:\n  api_key: w1\n  region: eu\n")
-            .unwrap_err();
-        assert_eq!(err, ["telegram: changed on one side and removed on the other"]);
+        let err = m(
+            BASE,
+            &BASE.replace("t1", "t9"),
+            "# fleet\nweather:\n  api_key: w1\n  region: eu\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            ["telegram: changed on one side and removed on the other"]
+        );
         // Both add the same key: equal is fine, different conflicts.
         let add = |v: &str| format!("{BASE}slack: {v}\n");
         assert_eq!(m(BASE, &add("s"), &add("s")).unwrap(), add("s"));
-        assert_eq!(m(BASE, &add("s"), &add("z")).unwrap_err(), ["slack: added on both sides with different values"]);
+        assert_eq!(
+            m(BASE, &add("s"), &add("z")).unwrap_err(),
+            ["slack: added on both sides with different values"]
+        );
     }
 
     #[test]
     fn lists_merge_as_a_whole_when_both_sides_change_them() {
         let base = "bots:\n  - a\n  - b\nx: 1\n";
         // One side only: fine, even with index shifts.
-        assert_eq!(m(base, "bots:\n  - b\nx: 1\n", "bots:\n  - a\n  - b\nx: 2\n").unwrap(), "bots:\n  - b\nx: 2\n");
+        assert_eq!(
+            m(base, "bots:\n  - b\nx: 1\n", "bots:\n  - a\n  - b\nx: 2\n").unwrap(),
+            "bots:\n  - b\nx: 2\n"
+        );
         // Both sides: conflict on the list.
         let err = m(base, "bots:\n  - b\nx: 1\n", "bots:\n  - a\n  - B\nx: 1\n").unwrap_err();
-        assert_eq!(err, ["bots: the list was changed differently on both sides (lists merge as a whole)"]);
+        assert_eq!(
+            err,
+            ["bots: the list was changed differently on both sides (lists merge as a whole)"]
+        );
     }
 
     #[test]
@@ -540,10 +571,20 @@ mod tests {
         let ours = BASE.replace("w1", "w2");
         assert_eq!(
             m(BASE, &ours, &theirs).unwrap(),
-            BASE.replace("# fleet", "# the fleet").replace("t1", "t2").replace("w1", "w2")
+            BASE.replace("# fleet", "# the fleet")
+                .replace("t1", "t2")
+                .replace("w1", "w2")
         );
-        let err = m(BASE, &BASE.replace("fleet", "a"), &BASE.replace("fleet", "b")).unwrap_err();
-        assert_eq!(err, ["(comments): comments were changed differently on both sides"]);
+        let err = m(
+            BASE,
+            &BASE.replace("fleet", "a"),
+            &BASE.replace("fleet", "b"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            ["(comments): comments were changed differently on both sides"]
+        );
     }
 
     #[test]
@@ -557,7 +598,13 @@ mod tests {
         );
         let env = "A=1\nB=2\n";
         assert_eq!(
-            m_kind(FormatKind::Dotenv, Some(env), "A=1\nB=3\n", "A=0\nB=2\nC=4\n").unwrap(),
+            m_kind(
+                FormatKind::Dotenv,
+                Some(env),
+                "A=1\nB=3\n",
+                "A=0\nB=2\nC=4\n"
+            )
+            .unwrap(),
             "A=0\nB=3\nC=4\n"
         );
         // Added on both sides (no base): equal keys are fine.

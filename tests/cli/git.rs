@@ -28,7 +28,9 @@ impl Repo {
         r.git(&["config", "user.email", "test@example.com"]).ok();
         r.t.write(
             ".sops.yaml",
-            &format!("creation_rules:\n  - path_regex: secrets\\.(yaml|env)$\n    age: {RECIPIENT1}\n"),
+            &format!(
+                "creation_rules:\n  - path_regex: secrets\\.(yaml|env)$\n    age: {RECIPIENT1}\n"
+            ),
         );
         r
     }
@@ -138,13 +140,19 @@ fn hook_blocks_plaintext_secrets_and_lets_encrypted_files_through() {
     assert_ne!(c.code(), 0, "the commit went through: {}", out_of(&c.0));
     let said = out_of(&c.0);
     assert!(said.contains("secrets.yaml: not-encrypted"), "{said}");
-    assert!(said.contains("botsecrets encrypt --in-place secrets.yaml"), "{said}");
+    assert!(
+        said.contains("botsecrets encrypt --in-place secrets.yaml"),
+        "{said}"
+    );
     c.leaks_none(&["sk_live_0123456789abcdefghijkl"]);
     assert!(r.git(&["rev-parse", "--verify", "-q", "HEAD"]).code() != 0);
 
     // An API key in an ordinary file, and a .env with values.
     r.bs(&["encrypt", "--in-place", "secrets.yaml"]).ok();
-    r.t.write("bot.py", "TOKEN = 'ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ'\n");
+    r.t.write(
+        "bot.py",
+        "TOKEN = 'ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ'\n",
+    );
     r.t.write("config/.env", "DB_PASSWORD=hunter2hunter2\n");
     r.git(&["add", "-A"]).ok();
     let c = r.git(&["commit", "-q", "-m", "oops"]);
@@ -156,7 +164,8 @@ fn hook_blocks_plaintext_secrets_and_lets_encrypted_files_through() {
     c.leaks_none(&["ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ", "hunter2hunter2"]);
 
     // The encrypted file (and the fixed files) go through.
-    r.git(&["rm", "-q", "--cached", "bot.py", "config/.env"]).ok();
+    r.git(&["rm", "-q", "--cached", "bot.py", "config/.env"])
+        .ok();
     std::fs::remove_file(r.t.path("bot.py")).unwrap();
     std::fs::remove_file(r.t.path("config/.env")).unwrap();
     let c = r.git(&["commit", "-q", "-m", "encrypted"]);
@@ -176,7 +185,11 @@ fn hook_blocks_plaintext_secrets_and_lets_encrypted_files_through() {
 fn check_reports_json_allows_reviewed_lines_and_skips_binary_files() {
     let r = Repo::new();
     r.t.write("notes.md", "ok\nkey AKIAIOSFODNN7EXAMPLE\n");
-    std::fs::write(r.t.path("blob.bin"), [0xff, 0xfe, b'A', b'K', b'I', b'A', 0]).unwrap();
+    std::fs::write(
+        r.t.path("blob.bin"),
+        [0xff, 0xfe, b'A', b'K', b'I', b'A', 0],
+    )
+    .unwrap();
     r.t.write("secrets.env", "TOKEN=xoxb-1234567890-abcdefghij\n");
     r.bs(&["encrypt", "--in-place", "secrets.env"]).ok();
     r.git(&["add", "-A"]).ok();
@@ -188,7 +201,10 @@ fn check_reports_json_allows_reviewed_lines_and_skips_binary_files() {
     assert_eq!(findings[0]["file"], "notes.md");
     assert_eq!(findings[0]["line"], 2);
     assert_eq!(findings[0]["rule"], "aws-access-key");
-    assert!(findings[0]["fix"].as_str().unwrap().contains("encrypted file"));
+    assert!(findings[0]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("encrypted file"));
     assert_eq!(v["skipped"], serde_json::json!(["blob.bin"]));
     c.leaks_none(&["AKIAIOSFODNN7EXAMPLE", "xoxb-1234567890-abcdefghij"]);
     r.bs(&["check", "--allow", "notes.md:2"]).ok();
@@ -204,7 +220,11 @@ fn check_reports_json_allows_reviewed_lines_and_skips_binary_files() {
     r.t.write("secrets.env", &broken);
     let c = r.bs_with(false, &["check", "secrets.env"]);
     c.fails_with(210);
-    assert!(c.stdout().contains("secrets.env:1: bad-value"), "{}", c.stdout());
+    assert!(
+        c.stdout().contains("secrets.env:1: bad-value"),
+        "{}",
+        c.stdout()
+    );
     let tampered = {
         let start = enc.find("data:").unwrap() + 5;
         let mut b = enc.clone().into_bytes();
@@ -234,7 +254,10 @@ fn textconv_shows_values_to_key_holders_and_ciphertext_to_others() {
     let d = r.git(&["diff"]);
     d.ok();
     assert!(d.stdout().contains("+slack: SLACK-TWO"), "{}", d.stdout());
-    assert!(r.git(&["log", "-p"]).stdout().contains("+telegram: TELEGRAM-TWO"));
+    assert!(r
+        .git(&["log", "-p"])
+        .stdout()
+        .contains("+telegram: TELEGRAM-TWO"));
     // Without a key: the ciphertext, and no error.
     let no_key = r.git_with(false, &["show", "HEAD", "--", "secrets.yaml"]);
     no_key.ok();
@@ -248,7 +271,10 @@ fn textconv_shows_values_to_key_holders_and_ciphertext_to_others() {
     c.ok();
     assert_eq!(c.stdout(), raw);
     r.t.write("plain.txt", "hello\n");
-    assert_eq!(r.bs(&["git", "textconv", "plain.txt"]).ok().stdout(), "hello\n");
+    assert_eq!(
+        r.bs(&["git", "textconv", "plain.txt"]).ok().stdout(),
+        "hello\n"
+    );
     r.bs(&["git", "textconv", "missing.yaml"]).ok();
 }
 
@@ -282,10 +308,19 @@ fn branches_changing_different_keys_merge_cleanly() {
     // The merge commit is there, with the merged file.
     assert!(r.git(&["log", "--oneline"]).stdout().lines().count() == 4);
     if let Some(sops) = tool("sops") {
-        let o = crate::util::sops(&sops, &key1(), &["decrypt", r.t.path("secrets.yaml").to_str().unwrap()]);
+        let o = crate::util::sops(
+            &sops,
+            &key1(),
+            &["decrypt", r.t.path("secrets.yaml").to_str().unwrap()],
+        );
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let text = String::from_utf8(o.stdout).unwrap();
-        assert!(text.contains("WEATHER-TWO") && text.contains("TELEGRAM-TWO") && text.contains("DISCORD-NEW"), "{text}");
+        assert!(
+            text.contains("WEATHER-TWO")
+                && text.contains("TELEGRAM-TWO")
+                && text.contains("DISCORD-NEW"),
+            "{text}"
+        );
     }
 }
 
@@ -293,7 +328,8 @@ fn branches_changing_different_keys_merge_cleanly() {
 fn a_merge_keeps_their_new_recipients() {
     let r = Repo::with_secrets();
     r.git(&["checkout", "-q", "-b", "feature"]).ok();
-    r.bs(&["recipients", "add", "secrets.yaml", RECIPIENT2]).ok();
+    r.bs(&["recipients", "add", "secrets.yaml", RECIPIENT2])
+        .ok();
     r.commit_all("add a bot").ok();
     r.git(&["checkout", "-q", "main"]).ok();
     r.set("slack", "SLACK-TWO");
@@ -301,7 +337,12 @@ fn a_merge_keeps_their_new_recipients() {
     r.git(&["merge", "-q", "--no-edit", "feature"]).ok();
     let list = r.bs(&["recipients", "list", "secrets.yaml"]);
     assert!(list.ok().stdout().contains(RECIPIENT2), "{}", list.stdout());
-    let d = r.bs(&["decrypt", "--identity", key2().to_str().unwrap(), "secrets.yaml"]);
+    let d = r.bs(&[
+        "decrypt",
+        "--identity",
+        key2().to_str().unwrap(),
+        "secrets.yaml",
+    ]);
     assert!(d.ok().stdout().contains("slack: SLACK-TWO"));
 }
 
@@ -319,7 +360,10 @@ fn a_true_conflict_writes_no_plaintext_and_explains_itself() {
     let m = r.git(&["merge", "--no-edit", "feature"]);
     assert_ne!(m.code(), 0);
     let said = out_of(&m.0);
-    assert!(said.contains("telegram: changed differently on both sides"), "{said}");
+    assert!(
+        said.contains("telegram: changed differently on both sides"),
+        "{said}"
+    );
     assert!(said.contains("botsecrets edit secrets.yaml"), "{said}");
     assert!(!said.contains("weather.api_key:"), "{said}");
     let secrets = [
@@ -352,7 +396,10 @@ fn a_true_conflict_writes_no_plaintext_and_explains_itself() {
     for s in secrets {
         assert!(!all.contains(s), "a git object holds {s}");
     }
-    assert!(r.git(&["status", "--porcelain"]).stdout().contains("UU secrets.yaml"));
+    assert!(r
+        .git(&["status", "--porcelain"])
+        .stdout()
+        .contains("UU secrets.yaml"));
 }
 
 #[test]
@@ -367,9 +414,15 @@ fn without_a_key_the_merge_falls_back_to_a_line_merge_of_the_ciphertext() {
     let m = r.git_with(false, &["merge", "--no-edit", "feature"]);
     assert_ne!(m.code(), 0);
     let said = out_of(&m.0);
-    assert!(said.contains("no identity found to decrypt it; falling back to git's line merge"), "{said}");
+    assert!(
+        said.contains("no identity found to decrypt it; falling back to git's line merge"),
+        "{said}"
+    );
     let text = r.t.read("secrets.yaml");
-    assert!(text.contains("<<<<<<< ours") && text.contains("ENC[AES256_GCM,"), "{text}");
+    assert!(
+        text.contains("<<<<<<< ours") && text.contains("ENC[AES256_GCM,"),
+        "{text}"
+    );
     m.leaks_none(&["TELEGRAM-THEIRS", "SLACK-OURS"]);
 }
 
@@ -380,9 +433,17 @@ fn install_and_uninstall_are_idempotent_and_remove_only_their_own_lines() {
     r.t.write("secrets.yaml", "a: b\n");
     r.bs(&["encrypt", "--in-place", "secrets.yaml"]).ok();
     r.t.write("other.enc.json", "{\"k\": \"v\"}\n");
-    r.bs(&["encrypt", "--age", RECIPIENT1, "--in-place", "other.enc.json"]).ok();
+    r.bs(&[
+        "encrypt",
+        "--age",
+        RECIPIENT1,
+        "--in-place",
+        "other.enc.json",
+    ])
+    .ok();
     r.t.write("config.yaml", "plain: true\n");
-    r.git(&["config", "--local", "diff.other.textconv", "cat"]).ok();
+    r.git(&["config", "--local", "diff.other.textconv", "cat"])
+        .ok();
     r.commit_all("init").ok();
     let config_before = r.git(&["config", "--local", "--list"]).stdout();
 
@@ -396,13 +457,35 @@ fn install_and_uninstall_are_idempotent_and_remove_only_their_own_lines() {
     );
     assert!(hook.contains("botsecrets check --staged"));
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(r.t.path(".git/hooks/pre-commit")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(r.t.path(".git/hooks/pre-commit"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o111, 0o111);
-    assert!(config.contains("diff.botsecrets.textconv=botsecrets git textconv\n"), "{config}");
-    assert!(config.contains("merge.botsecrets.driver=botsecrets git merge %O %A %B %P\n"), "{config}");
+    assert!(
+        config.contains("diff.botsecrets.textconv=botsecrets git textconv\n"),
+        "{config}"
+    );
+    assert!(
+        config.contains("merge.botsecrets.driver=botsecrets git merge %O %A %B %P\n"),
+        "{config}"
+    );
     // Attributes as git sees them.
-    let a = r.git(&["check-attr", "diff", "merge", "--", "secrets.yaml", "config.yaml"]).stdout();
-    assert!(a.contains("secrets.yaml: diff: botsecrets") && a.contains("config.yaml: diff: unspecified"), "{a}");
+    let a = r
+        .git(&[
+            "check-attr",
+            "diff",
+            "merge",
+            "--",
+            "secrets.yaml",
+            "config.yaml",
+        ])
+        .stdout();
+    assert!(
+        a.contains("secrets.yaml: diff: botsecrets")
+            && a.contains("config.yaml: diff: unspecified"),
+        "{a}"
+    );
 
     // Twice: the same bytes.
     r.bs(&["git", "install"]).ok();
@@ -415,7 +498,10 @@ fn install_and_uninstall_are_idempotent_and_remove_only_their_own_lines() {
     r.bs(&["git", "install", "--uninstall"]).ok();
     assert_eq!(r.t.read(".gitattributes"), "*.png binary\n");
     assert!(!r.t.path(".git/hooks/pre-commit").exists());
-    assert_eq!(r.git(&["config", "--local", "--list"]).stdout(), config_before);
+    assert_eq!(
+        r.git(&["config", "--local", "--list"]).stdout(),
+        config_before
+    );
     assert!(r.t.read(".git/config").find("botsecrets").is_none());
 }
 
@@ -426,11 +512,24 @@ fn a_foreign_hook_is_never_overwritten() {
     r.t.write(".git/hooks/pre-commit", foreign);
     let c = r.bs(&["git", "install"]);
     c.fails_with(211);
-    assert!(c.stderr().contains("was not written by botsecrets; nothing was changed"), "{}", c.stderr());
-    assert!(c.stderr().contains("botsecrets check --staged || exit 1"), "{}", c.stderr());
+    assert!(
+        c.stderr()
+            .contains("was not written by botsecrets; nothing was changed"),
+        "{}",
+        c.stderr()
+    );
+    assert!(
+        c.stderr().contains("botsecrets check --staged || exit 1"),
+        "{}",
+        c.stderr()
+    );
     assert_eq!(r.t.read(".git/hooks/pre-commit"), foreign);
     assert!(!r.t.path(".gitattributes").exists());
-    assert!(r.git(&["config", "--local", "--get", "diff.botsecrets.textconv"]).code() != 0);
+    assert!(
+        r.git(&["config", "--local", "--get", "diff.botsecrets.textconv"])
+            .code()
+            != 0
+    );
     // With the line added by hand, install goes ahead and keeps the hook.
     let chained = format!("{foreign}botsecrets check --staged || exit 1\n");
     r.t.write(".git/hooks/pre-commit", &chained);
@@ -445,7 +544,10 @@ fn install_respects_core_hooks_path() {
     let r = Repo::new();
     r.git(&["config", "core.hooksPath", "githooks"]).ok();
     r.bs(&["git", "install"]).ok();
-    assert!(r.t.read("githooks/pre-commit").contains("botsecrets check --staged"));
+    assert!(r
+        .t
+        .read("githooks/pre-commit")
+        .contains("botsecrets check --staged"));
     assert!(!r.t.path(".git/hooks/pre-commit").exists());
     r.t.write("secrets.yaml", "a: plain\n");
     r.git(&["add", "-A"]).ok();
@@ -459,5 +561,9 @@ fn outside_a_repository_install_says_so() {
     let t = TestDir::new();
     let c = t.run(&["git", "install"]);
     c.fails_with(1);
-    assert!(c.stderr().contains("not inside a git repository"), "{}", c.stderr());
+    assert!(
+        c.stderr().contains("not inside a git repository"),
+        "{}",
+        c.stderr()
+    );
 }
