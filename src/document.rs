@@ -933,6 +933,32 @@ impl Opened {
         Ok(Rekeyed { text, dropped })
     }
 
+    /// Whether `other` was opened with the same data key.
+    pub fn same_key(&self, other: &Opened) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.key.expose().ct_eq(other.key.expose()))
+    }
+
+    /// Takes over the remembered IVs of `other` when it has the same data
+    /// key, so that [`Opened::reencrypt`] also keeps `other`'s ciphertext
+    /// for values that come from it (a merge: their unchanged values stay
+    /// byte-identical to theirs). Does nothing for another data key.
+    pub fn adopt_ivs(&mut self, other: &mut Opened) {
+        if !self.same_key(other) {
+            return;
+        }
+        // SECURITY: an IV already remembered for the same digest is not
+        // added twice, so it is still handed out at most once.
+        for (digest, ivs) in std::mem::take(&mut other.stash.ivs) {
+            let mine = self.stash.ivs.entry(digest).or_default();
+            for iv in ivs {
+                if !mine.contains(&iv) {
+                    mine.push_back(iv);
+                }
+            }
+        }
+    }
+
     /// The decrypted values (no comments, no nulls) as `(path, type, text)`,
     /// in document order with aliases expanded, first document only.
     pub fn values(&self) -> Vec<(KeyPath, ValueType, &SecretText)> {
@@ -1044,6 +1070,90 @@ fn insert_at(node: &mut Value, path: &[crate::path::Segment], value: Value) {
         }
     };
     insert_at(child, rest, value);
+}
+
+/// Checks an encrypted file's structure without any key: the text parses,
+/// the `sops` metadata is present and valid, the MAC is present and is a
+/// well-formed `ENC[...]`, every `ENC[...]` value and comment is
+/// well-formed, and no value the selection rule wants encrypted is in the
+/// clear. Returns every problem found (empty: the structure is sound);
+/// whether the values decrypt and the MAC matches needs the data key
+/// ([`open`]).
+///
+/// A file without metadata gives [`DocumentError::NotEncrypted`] alone.
+pub fn check_structure(text: &str, kind: FormatKind) -> Vec<DocumentError> {
+    let parsed = match kind.syntax().parse(text) {
+        Ok(p) => p,
+        Err(e) => return vec![e.into()],
+    };
+    let Some(tree) = parsed.metadata_tree() else {
+        return vec![DocumentError::NotEncrypted];
+    };
+    let meta = match Metadata::from_tree(tree) {
+        Ok(m) => m,
+        Err(e) => return vec![e.into()],
+    };
+    let mut problems = Vec::new();
+    if meta.recipients().next().is_none() && meta.key_groups.iter().all(|g| g.foreign.is_empty()) {
+        problems.push(DocumentError::Metadata(MetadataError::Missing("age")));
+    }
+    for stanza in meta.key_groups.iter().flat_map(|g| &g.age) {
+        let enc = stanza.enc.trim();
+        if !enc.starts_with("-----BEGIN AGE ENCRYPTED FILE-----")
+            || !enc.ends_with("-----END AGE ENCRYPTED FILE-----")
+        {
+            problems.push(DocumentError::CorruptKey {
+                recipient: stanza.recipient.clone(),
+                reason: "not an armored age file".into(),
+            });
+        }
+    }
+    if meta.mac.is_empty() {
+        problems.push(DocumentError::MacMissing);
+    } else if EncryptedValue::parse(&meta.mac).is_err() {
+        problems.push(DocumentError::MacUndecryptable);
+    }
+    let selected = selected_leaves(text, &parsed, &meta.selection);
+    for (i, leaf) in parsed.leaves.iter().enumerate() {
+        let raw = leaf.value.expose();
+        let line = || format::line_col(text, leaf.span.start).0;
+        match leaf.kind {
+            LeafKind::Comment | LeafKind::Value(ValueType::Str) if is_encrypted(raw) => {
+                if let Err(source) = EncryptedValue::parse(raw) {
+                    problems.push(DocumentError::Value {
+                        path: leaf.path.clone(),
+                        line: line(),
+                        source,
+                    });
+                }
+            }
+            LeafKind::Value(_) if !raw.is_empty() && selected[i] => {
+                problems.push(DocumentError::UnexpectedPlaintext {
+                    path: leaf.path.clone(),
+                    line: line(),
+                });
+            }
+            _ => {}
+        }
+    }
+    problems
+}
+
+impl DocumentError {
+    /// The 1-based line the error is about, when it is about one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            DocumentError::Value { line, .. } | DocumentError::UnexpectedPlaintext { line, .. } => {
+                Some(*line)
+            }
+            DocumentError::Format(
+                FormatError::Syntax { line, .. }
+                | FormatError::DuplicateKey { line, .. }
+                | FormatError::Unsupported { line, .. },
+            ) => Some(*line),
+            _ => None,
+        }
+    }
 }
 
 /// Decrypts a whole file to its plaintext text (the `decrypt` command).

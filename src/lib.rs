@@ -10,7 +10,8 @@
 //! - [`keys`]: age recipients and identities;
 //! - [`metadata`]: the `sops` block, read tolerantly, written exactly;
 //! - [`document`]: where they meet: encrypt, decrypt, re-encrypt;
-//! - [`rules`]: the rules file (`.botsecrets.yaml` / `.sops.yaml`).
+//! - [`rules`]: the rules file (`.botsecrets.yaml` / `.sops.yaml`);
+//! - [`git`]: the plaintext-secret scanner and the three-way merge of values.
 
 #![forbid(unsafe_code)]
 
@@ -22,6 +23,7 @@ pub mod edit;
 pub mod exec;
 pub mod export;
 pub mod format;
+pub mod git;
 pub mod hygiene;
 pub mod keys;
 pub mod metadata;

@@ -46,6 +46,82 @@ pub enum Command {
     Exec(ExecArgs),
     /// Print the secrets as dotenv, shell, JSON or a Kubernetes Secret.
     Export(ExportArgs),
+    /// Check that files are encrypted and intact, and that no plaintext API
+    /// key is about to be committed (the pre-commit hook, and CI).
+    Check(CheckArgs),
+    /// Git integration: pre-commit hook, diff driver and merge driver.
+    #[command(subcommand)]
+    Git(GitCommand),
+}
+
+/// `check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Check what is staged for commit (the index), not the working tree:
+    /// the files `git diff --cached` lists (added, copied, modified,
+    /// renamed), as they are in the index.
+    #[arg(long)]
+    pub staged: bool,
+    /// Print the findings as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Accept a reviewed false positive: a whole file (PATH) or one line
+    /// (PATH:LINE). Repeatable.
+    #[arg(long, value_name = "PATH[:LINE]")]
+    pub allow: Vec<String>,
+    /// Files or directories to check. Default: with --staged, every staged
+    /// file; otherwise every file git tracks under the working directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+}
+
+/// `git ...`.
+#[derive(Subcommand, Debug)]
+pub enum GitCommand {
+    /// Set up this repository: pre-commit hook, diff and merge drivers in
+    /// .git/config, and .gitattributes lines for the secrets files.
+    Install(GitInstallArgs),
+    /// Diff driver (git runs it): print FILE decrypted for a key holder, or
+    /// unchanged (ciphertext) for anyone else. Always exits 0.
+    Textconv(TextconvArgs),
+    /// Merge driver (git runs it): three-way merge of the decrypted values;
+    /// the result is written re-encrypted into OURS.
+    Merge(MergeArgs),
+}
+
+/// `git install`.
+#[derive(Args, Debug)]
+pub struct GitInstallArgs {
+    /// Remove what `git install` wrote (and only that).
+    #[arg(long)]
+    pub uninstall: bool,
+}
+
+/// `git textconv`.
+#[derive(Args, Debug)]
+pub struct TextconvArgs {
+    /// The file git hands over.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// `git merge`.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The common ancestor's version (%O).
+    #[arg(value_name = "BASE")]
+    pub base: PathBuf,
+    /// Our version (%A); the result is written here.
+    #[arg(value_name = "OURS")]
+    pub ours: PathBuf,
+    /// Their version (%B).
+    #[arg(value_name = "THEIRS")]
+    pub theirs: PathBuf,
+    /// The file's path in the repository (%P): its name gives the format.
+    #[arg(value_name = "PATHNAME")]
+    pub pathname: Option<String>,
 }
 
 /// `edit`.

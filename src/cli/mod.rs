@@ -3,11 +3,13 @@
 
 mod access;
 mod args;
+mod check;
 mod decrypt;
 mod edit;
 mod encrypt;
 mod exec;
 mod export;
+mod git;
 mod inputs;
 mod keygen;
 mod output;
@@ -53,6 +55,8 @@ pub fn run() -> ExitCode {
         Command::Recipients(c) => recipients::run(c),
         Command::Updatekeys(a) => updatekeys::run(a),
         Command::Rotate(a) => rotate::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Git(c) => git::run(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

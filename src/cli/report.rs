@@ -60,6 +60,11 @@ pub mod code {
     pub const EDITOR_FAILED: u8 = 208;
     /// A change needed confirmation and got none (no terminal, no --yes).
     pub const NOT_CONFIRMED: u8 = 209;
+    /// `check` found problems (unencrypted or damaged files, plaintext
+    /// secrets).
+    pub const CHECK_FAILED: u8 = 210;
+    /// `git install` found a pre-commit hook it did not write.
+    pub const FOREIGN_HOOK: u8 = 211;
 }
 
 /// An error decided in the CLI, with its exit code and hint.

@@ -18,14 +18,46 @@ struct Pattern {
 
 /// The patterns, each specific enough that a match is very likely real.
 const PATTERNS: &[Pattern] = &[
-    Pattern { id: "aws-access-key", what: "an AWS access key id", regex: r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b" },
-    Pattern { id: "github-token", what: "a GitHub token", regex: r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b" },
-    Pattern { id: "slack-token", what: "a Slack token", regex: r"\bxox[abposr]-[A-Za-z0-9-]{10,}" },
-    Pattern { id: "slack-webhook", what: "a Slack webhook URL", regex: r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+" },
-    Pattern { id: "stripe-key", what: "a Stripe live key", regex: r"\b(?:sk|rk)_live_[A-Za-z0-9]{16,}" },
-    Pattern { id: "openai-key", what: "an OpenAI-style API key", regex: r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}" },
-    Pattern { id: "private-key", what: "a private key block", regex: r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----" },
-    Pattern { id: "age-secret-key", what: "an age secret key", regex: r"AGE-SECRET-KEY-1[0-9A-Z]{58}" },
+    Pattern {
+        id: "aws-access-key",
+        what: "an AWS access key id",
+        regex: r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+    },
+    Pattern {
+        id: "github-token",
+        what: "a GitHub token",
+        regex: r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b",
+    },
+    Pattern {
+        id: "slack-token",
+        what: "a Slack token",
+        regex: r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
+    },
+    Pattern {
+        id: "slack-webhook",
+        what: "a Slack webhook URL",
+        regex: r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+",
+    },
+    Pattern {
+        id: "stripe-key",
+        what: "a Stripe live key",
+        regex: r"\b(?:sk|rk)_live_[A-Za-z0-9]{16,}",
+    },
+    Pattern {
+        id: "openai-key",
+        what: "an OpenAI-style API key",
+        regex: r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}",
+    },
+    Pattern {
+        id: "private-key",
+        what: "a private key block",
+        regex: r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
+    },
+    Pattern {
+        id: "age-secret-key",
+        what: "an age secret key",
+        regex: r"AGE-SECRET-KEY-1[0-9A-Z]{58}",
+    },
 ];
 
 fn compiled() -> &'static Vec<(&'static Pattern, Regex)> {
@@ -36,6 +68,11 @@ fn compiled() -> &'static Vec<(&'static Pattern, Regex)> {
             .map(|p| (p, Regex::new(p.regex).expect("built-in pattern compiles")))
             .collect()
     })
+}
+
+fn enc_token() -> &'static Regex {
+    static CELL: OnceLock<Regex> = OnceLock::new();
+    CELL.get_or_init(|| Regex::new(r"ENC\[AES256_GCM,[^\]]*\]").expect("pattern compiles"))
 }
 
 /// A plaintext secret found in a file.
@@ -51,7 +88,13 @@ pub struct Hit {
 
 /// The id and description of every pattern, for docs and `--help`.
 pub fn rules() -> impl Iterator<Item = (&'static str, &'static str)> {
-    PATTERNS.iter().map(|p| (p.id, p.what)).chain(std::iter::once(("dotenv-value", "a value in a dotenv file")))
+    PATTERNS
+        .iter()
+        .map(|p| (p.id, p.what))
+        .chain(std::iter::once((
+            "dotenv-value",
+            "a value in a dotenv file",
+        )))
 }
 
 /// Whether a name is a dotenv file with real values (not an example).
@@ -68,15 +111,36 @@ pub fn is_dotenv_name(name: &str) -> bool {
 /// `botsecrets:allow` are skipped (a reviewed false positive), and so are
 /// `ENC[...]` values.
 pub fn scan(file_name: &str, text: &str) -> Vec<Hit> {
+    scan_with(text, is_dotenv_name(file_name))
+}
+
+/// Scans with the key patterns only (no dotenv rule): for the clear values
+/// of an encrypted file, whose encrypted ones are `ENC[...]`.
+pub fn scan_patterns(text: &str) -> Vec<Hit> {
+    scan_with(text, false)
+}
+
+fn scan_with(text: &str, dotenv: bool) -> Vec<Hit> {
     let mut hits = Vec::new();
-    let dotenv = is_dotenv_name(file_name);
     for (i, line) in text.lines().enumerate() {
         if line.contains("botsecrets:allow") {
             continue;
         }
+        // Random base64 inside a value's ciphertext must not look like a key.
+        let masked;
+        let line = if line.contains("ENC[AES256_GCM,") {
+            masked = enc_token().replace_all(line, "ENC[]");
+            masked.as_ref()
+        } else {
+            line
+        };
         for (p, re) in compiled() {
             if re.is_match(line) {
-                hits.push(Hit { line: i + 1, rule: p.id, what: p.what });
+                hits.push(Hit {
+                    line: i + 1,
+                    rule: p.id,
+                    what: p.what,
+                });
             }
         }
         if dotenv {
@@ -86,8 +150,12 @@ pub fn scan(file_name: &str, text: &str) -> Vec<Hit> {
             }
             if let Some((_, value)) = trimmed.split_once('=') {
                 let value = value.trim().trim_matches(['"', '\'']);
-                if !value.is_empty() && !value.starts_with("ENC[AES256_GCM,") {
-                    hits.push(Hit { line: i + 1, rule: "dotenv-value", what: "a value in a dotenv file" });
+                if !value.is_empty() && !value.starts_with("ENC[") {
+                    hits.push(Hit {
+                        line: i + 1,
+                        rule: "dotenv-value",
+                        what: "a value in a dotenv file",
+                    });
                 }
             }
         }
@@ -119,16 +187,34 @@ mod tests {
         let rules: Vec<&str> = hits.iter().map(|h| h.rule).collect();
         assert_eq!(
             rules,
-            ["aws-access-key", "github-token", "slack-token", "slack-webhook", "stripe-key", "openai-key", "private-key", "age-secret-key"]
+            [
+                "aws-access-key",
+                "github-token",
+                "slack-token",
+                "slack-webhook",
+                "stripe-key",
+                "openai-key",
+                "private-key",
+                "age-secret-key"
+            ]
         );
-        assert_eq!(hits.iter().map(|h| h.line).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(
+            hits.iter().map(|h| h.line).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5, 6, 7, 8]
+        );
         assert!(format!("{hits:?}").find("AKIA").is_none());
     }
 
     #[test]
     fn dotenv_values_count_unless_example_or_encrypted() {
         let text = "# comment\nA=\nB=\"\"\nC=real\nD=ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\nsops_version=3.11.0\n";
-        assert_eq!(scan(".env", text).iter().map(|h| h.line).collect::<Vec<_>>(), [4]);
+        assert_eq!(
+            scan(".env", text)
+                .iter()
+                .map(|h| h.line)
+                .collect::<Vec<_>>(),
+            [4]
+        );
         assert_eq!(scan("prod.env", text).len(), 1);
         assert!(scan(".env.example", text).is_empty());
         assert!(scan("notes.txt", text).is_empty());

@@ -12,6 +12,7 @@ mod encrypt;
 mod errors;
 mod exec;
 mod export;
+mod git;
 mod interop;
 mod keygen;
 mod keys;

@@ -1,0 +1,480 @@
+//! `botsecrets git install | textconv | merge`: the git plumbing around the
+//! library's merge and install text. Runs the `git` found on PATH.
+//!
+//! The hook and the drivers call `botsecrets` by name (PATH lookup), not by
+//! the absolute path of the binary that ran `install`: the same repository
+//! config then works after an upgrade, on another machine, in CI and in a
+//! container, wherever botsecrets is installed. `install` warns when
+//! `botsecrets` is not on PATH.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+use botsecrets::atomic::write_atomic;
+use botsecrets::document::{self, DocumentError};
+use botsecrets::format::FormatKind;
+use botsecrets::git::install as text;
+use botsecrets::git::merge::{self, MergeError, Version};
+use botsecrets::keys::Identity;
+use botsecrets::metadata::now_rfc3339;
+use zeroize::Zeroizing;
+
+use super::args::{GitCommand, GitInstallArgs, MergeArgs, TextconvArgs};
+use super::inputs;
+use super::report::{code, UserError};
+
+/// The config entries `install` writes: (key, value).
+const CONFIG: [(&str, &str); 3] = [
+    ("diff.botsecrets.textconv", "botsecrets git textconv"),
+    (
+        "merge.botsecrets.name",
+        "botsecrets: three-way merge of decrypted values",
+    ),
+    (
+        "merge.botsecrets.driver",
+        "botsecrets git merge %O %A %B %P",
+    ),
+];
+
+/// Runs `git ...`.
+pub fn run(cmd: &GitCommand) -> Result<()> {
+    match cmd {
+        GitCommand::Install(a) => install(a),
+        GitCommand::Textconv(a) => textconv(a),
+        GitCommand::Merge(a) => merge_driver(a),
+    }
+}
+
+/// Runs git with `args` in `dir`; its stdout on success.
+pub fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| UserError::usage(format!("cannot run git: {e}")))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(UserError::usage(format!(
+            "git {} failed: {}",
+            args.first().unwrap_or(&""),
+            err.trim()
+        ))
+        .into());
+    }
+    Ok(out.stdout)
+}
+
+fn git_line(dir: &Path, args: &[&str]) -> Result<String> {
+    let out = git(dir, args)?;
+    Ok(String::from_utf8_lossy(&out)
+        .trim_end_matches('\n')
+        .to_owned())
+}
+
+/// The top of the working tree that holds the current directory.
+pub fn toplevel() -> Result<PathBuf> {
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    git_line(&cwd, &["rev-parse", "--show-toplevel"])
+        .map(PathBuf::from)
+        .map_err(|_| {
+            UserError::usage("not inside a git repository (run it in a git working tree)").into()
+        })
+}
+
+/// Splits NUL-separated git output.
+pub fn nul_list(bytes: &[u8]) -> Vec<String> {
+    bytes
+        .split(|b| *b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
+}
+
+/// The hooks directory (honours core.hooksPath).
+fn hooks_dir(top: &Path) -> Result<PathBuf> {
+    let p = PathBuf::from(git_line(top, &["rev-parse", "--git-path", "hooks"])?);
+    Ok(if p.is_absolute() { p } else { top.join(p) })
+}
+
+/// Whether `file` (text) is an encrypted file of a known format.
+fn is_encrypted_file(path: &Path, text: &str) -> bool {
+    FormatKind::from_path(path).is_some_and(|kind| {
+        text.contains("sops")
+            && kind
+                .syntax()
+                .parse(text)
+                .is_ok_and(|p| !p.metadata.is_empty())
+    })
+}
+
+/// Tracked and untracked, not ignored files (repository-relative) to give
+/// our attributes: those a
+/// creation rule with a `path_regex` covers, and those encrypted now.
+fn secrets_files(top: &Path) -> Result<Vec<String>> {
+    let mut cache = super::check::RulesCache::default();
+    let mut out = Vec::new();
+    for name in nul_list(&git(
+        top,
+        &[
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ],
+    )?) {
+        let abs = top.join(&name);
+        if FormatKind::from_path(&abs).is_none() || super::check::is_rules_file(&abs) {
+            continue;
+        }
+        let covered = cache.covering_rule(&abs)?.is_some();
+        let encrypted =
+            !covered && std::fs::read_to_string(&abs).is_ok_and(|t| is_encrypted_file(&abs, &t));
+        if covered || encrypted {
+            out.push(name);
+        }
+    }
+    Ok(out)
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+}
+
+fn install(args: &GitInstallArgs) -> Result<()> {
+    let top = toplevel()?;
+    if args.uninstall {
+        return uninstall(&top);
+    }
+    // 1. The hook first: a foreign hook stops everything before any change.
+    let hooks = hooks_dir(&top)?;
+    let hook = hooks.join("pre-commit");
+    let mut notes = Vec::new();
+    match std::fs::read_to_string(&hook) {
+        Ok(existing) if text::is_our_hook(&existing) => {
+            if existing != text::hook_script() {
+                write_hook(&hook)?;
+            }
+        }
+        Ok(existing) if text::runs_check(&existing) => {
+            notes.push(format!(
+                "{} already runs `{}`; left as it is",
+                hook.display(),
+                text::HOOK_COMMAND
+            ));
+        }
+        Ok(_) => {
+            return Err(UserError::with_code(
+                code::FOREIGN_HOOK,
+                format!(
+                    "{} exists and was not written by botsecrets; nothing was changed",
+                    hook.display()
+                ),
+                Some(&format!(
+                    "add this line to that hook, then run `botsecrets git install` again:\n    {} || exit 1",
+                    text::HOOK_COMMAND
+                )),
+            )
+            .into());
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(&hooks).map_err(|e| UserError::write(&hooks, e))?;
+            write_hook(&hook)?;
+        }
+        Err(e) => return Err(UserError::io(&hook, e).into()),
+    }
+    // 2. Config, local to this repository.
+    for (key, value) in CONFIG {
+        git(&top, &["config", "--local", key, value])?;
+    }
+    // 3. .gitattributes.
+    let files = secrets_files(&top)?;
+    let attrs = top.join(".gitattributes");
+    let existing = match std::fs::read_to_string(&attrs) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(UserError::io(&attrs, e).into()),
+    };
+    let new = text::with_block(&existing, &files);
+    if new != existing {
+        write_atomic(&attrs, new.as_bytes(), 0o644).map_err(|e| UserError::write(&attrs, e))?;
+    }
+    println!("pre-commit hook: {}", hook.display());
+    println!("diff and merge drivers: .git/config (diff.botsecrets, merge.botsecrets)");
+    println!(
+        ".gitattributes: {} file(s): {}",
+        files.len(),
+        if files.is_empty() {
+            "none yet (re-run after adding a secrets file)".to_owned()
+        } else {
+            files.join(", ")
+        }
+    );
+    for n in notes {
+        eprintln!("botsecrets: note: {n}");
+    }
+    if !on_path("botsecrets") {
+        eprintln!("botsecrets: warning: `botsecrets` is not on PATH; the hook and the drivers call it by name, so put it on PATH (e.g. in ~/.local/bin)");
+    }
+    Ok(())
+}
+
+fn write_hook(hook: &Path) -> Result<()> {
+    write_atomic(hook, text::hook_script().as_bytes(), 0o755)
+        .map_err(|e| UserError::write(hook, e))?;
+    // An existing file keeps its mode through write_atomic: make it
+    // executable anyway.
+    use std::os::unix::fs::PermissionsExt;
+    let mut perm = std::fs::metadata(hook)
+        .map_err(|e| UserError::io(hook, e))?
+        .permissions();
+    perm.set_mode(perm.mode() | 0o755);
+    std::fs::set_permissions(hook, perm).map_err(|e| UserError::write(hook, e))?;
+    Ok(())
+}
+
+fn uninstall(top: &Path) -> Result<()> {
+    let hook = hooks_dir(top)?.join("pre-commit");
+    match std::fs::read_to_string(&hook) {
+        Ok(t) if text::is_our_hook(&t) => {
+            std::fs::remove_file(&hook).map_err(|e| UserError::write(&hook, e))?;
+            println!("removed {}", hook.display());
+        }
+        Ok(_) => eprintln!(
+            "botsecrets: note: {} was not written by botsecrets; left as it is",
+            hook.display()
+        ),
+        Err(_) => {}
+    }
+    for (key, value) in CONFIG {
+        let current = git_line(top, &["config", "--local", "--get", key]).ok();
+        if current.as_deref() == Some(value) {
+            git(top, &["config", "--local", "--unset", key])?;
+        }
+    }
+    for section in ["diff.botsecrets", "merge.botsecrets"] {
+        let regex = format!("^{}\\.", section.replace('.', "\\."));
+        let left = git(top, &["config", "--local", "--get-regexp", &regex]).ok();
+        if left.is_none_or(|l| l.is_empty()) {
+            // The now empty section header; fails harmlessly if absent.
+            let _ = git(top, &["config", "--local", "--remove-section", section]);
+        }
+    }
+    let attrs = top.join(".gitattributes");
+    if let Ok(existing) = std::fs::read_to_string(&attrs) {
+        let new = text::without_block(&existing);
+        if new != existing {
+            if new.is_empty() {
+                std::fs::remove_file(&attrs).map_err(|e| UserError::write(&attrs, e))?;
+            } else {
+                write_atomic(&attrs, new.as_bytes(), 0o644)
+                    .map_err(|e| UserError::write(&attrs, e))?;
+            }
+            println!("removed the botsecrets block from {}", attrs.display());
+        }
+    }
+    Ok(())
+}
+
+/// Identities that can be used without asking anyone (git runs textconv
+/// and the hook non-interactively, often under a pager); `None` if there
+/// are none.
+pub fn quiet_identities(flags: &[PathBuf]) -> Option<Vec<Identity>> {
+    let ids: Vec<Identity> = inputs::identities(flags)
+        .ok()?
+        .into_iter()
+        .filter(|i| !i.would_prompt())
+        .collect();
+    (!ids.is_empty()).then_some(ids)
+}
+
+/// textconv: never fails, so `git diff` never breaks.
+fn textconv(args: &TextconvArgs) -> Result<()> {
+    use std::io::Write;
+    let bytes = match std::fs::read(&args.file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("botsecrets: textconv: {}: {e}", args.file.display());
+            return Ok(());
+        }
+    };
+    let decrypted = (|| {
+        let text = std::str::from_utf8(&bytes).ok()?;
+        // git names its temporary copy `XXXXXX_<name>`: the extension stays.
+        let kind = FormatKind::from_path(&args.file)?;
+        if !text.contains("sops") {
+            return None;
+        }
+        let ids = quiet_identities(&[])?;
+        match document::decrypt(text, kind, &ids, false) {
+            Ok((plain, _)) => Some(plain),
+            Err(e @ (DocumentError::MacMismatch | DocumentError::MacUndecryptable)) => {
+                eprintln!("botsecrets: textconv: {e}; showing the ciphertext");
+                None
+            }
+            Err(_) => None,
+        }
+    })();
+    let mut out = std::io::stdout().lock();
+    let written = match &decrypted {
+        Some(plain) => out.write_all(plain.as_bytes()),
+        None => out.write_all(&bytes),
+    };
+    let _ = written.and_then(|_| out.flush());
+    Ok(())
+}
+
+/// How a side of the merge was read.
+enum Read {
+    Text(Zeroizing<String>),
+    Fallback(String),
+}
+
+fn read_side(path: &Path, what: &str) -> Result<Read> {
+    let bytes = std::fs::read(path).map_err(|e| UserError::io(path, e))?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(t) => Read::Text(Zeroizing::new(t)),
+        Err(_) => Read::Fallback(format!("{what} version is not UTF-8 text")),
+    })
+}
+
+fn merge_driver(args: &MergeArgs) -> Result<()> {
+    let name = args
+        .pathname
+        .clone()
+        .unwrap_or_else(|| args.ours.display().to_string());
+    let Some(kind) = FormatKind::from_path(Path::new(&name)) else {
+        return fallback(args, &name, "the format cannot be told from the file name");
+    };
+    let mut texts = Vec::new();
+    for (path, what) in [
+        (&args.base, "the base"),
+        (&args.ours, "our"),
+        (&args.theirs, "their"),
+    ] {
+        match read_side(path, what)? {
+            Read::Text(t) => texts.push(t),
+            Read::Fallback(why) => return fallback(args, &name, &why),
+        }
+    }
+    let encrypted = |t: &str| kind.syntax().parse(t).is_ok_and(|p| !p.metadata.is_empty());
+    let base_present = !texts[0].trim().is_empty();
+    for (i, what) in [(0, "the base"), (1, "our"), (2, "their")] {
+        if (i > 0 || base_present) && !encrypted(&texts[i]) {
+            return fallback(
+                args,
+                &name,
+                &format!("{what} version is not an encrypted file"),
+            );
+        }
+    }
+    let Some(ids) = inputs::identities(&[]).ok() else {
+        return fallback(args, &name, "no identity found to decrypt it");
+    };
+    let mut opened = Vec::new();
+    for (i, what) in [(0, "base"), (1, "our"), (2, "their")] {
+        if i == 0 && !base_present {
+            opened.push(None);
+            continue;
+        }
+        match document::open(&texts[i], kind, &ids, false) {
+            Ok(o) => opened.push(Some(o)),
+            Err(DocumentError::NoMatchingIdentity { .. }) => {
+                return fallback(
+                    args,
+                    &name,
+                    &format!("none of your identities opens the {what} version"),
+                )
+            }
+            Err(e) => {
+                return Err(UserError::with_code(
+                    code::GENERIC,
+                    format!("{name}: the {what} version: {e}; nothing was merged"),
+                    Some("the file was altered outside botsecrets/sops; resolve by hand (your version is in the working tree)"),
+                )
+                .into())
+            }
+        }
+    }
+    let mut opened = opened.into_iter();
+    let (b, o, t) = (
+        opened.next().flatten(),
+        opened.next().flatten(),
+        opened.next().flatten(),
+    );
+    let (Some(o), Some(t)) = (o, t) else {
+        return Err(UserError::usage("internal error: a side was not opened").into());
+    };
+    fn version(text: &Zeroizing<String>, opened: document::Opened) -> Version<'_> {
+        Version {
+            text: text.as_str(),
+            opened,
+        }
+    }
+    let base = b.map(|b| version(&texts[0], b));
+    match merge::merge(
+        kind,
+        base,
+        version(&texts[1], o),
+        version(&texts[2], t),
+        &now_rfc3339(),
+    ) {
+        Ok(merged) => {
+            write_atomic(&args.ours, merged.as_bytes(), 0o644)
+                .map_err(|e| UserError::write(&args.ours, e))?;
+            eprintln!("botsecrets: merged {name} (values merged per key path, re-encrypted)");
+            Ok(())
+        }
+        Err(MergeError::Conflicts(conflicts)) => {
+            eprintln!(
+                "botsecrets: {name}: merge conflict in {} key path(s) (no plaintext was written; the file holds our encrypted version):",
+                conflicts.len()
+            );
+            for c in &conflicts {
+                eprintln!("    {c}");
+            }
+            Err(UserError::with_code(
+                code::GENERIC,
+                format!("{name}: not merged"),
+                Some(&format!(
+                    "resolve with `botsecrets edit {name}` (see their version with `git show :3:{name} | botsecrets decrypt --input-type {} -`), then `git add {name}`",
+                    kind.name()
+                )),
+            )
+            .into())
+        }
+        Err(MergeError::Document(e)) => Err(anyhow::Error::new(e)
+            .context(format!("{name}: cannot merge; the file holds our version"))),
+        Err(e) => Err(anyhow::Error::new(e).context(name)),
+    }
+}
+
+/// Without a key (or for a file that is not encrypted): git's own line
+/// merge (`git merge-file`) on the files as they are.
+fn fallback(args: &MergeArgs, name: &str, why: &str) -> Result<()> {
+    eprintln!(
+        "botsecrets: {name}: {why}; falling back to git's line merge of the file as it is (for an encrypted file sops.mac and sops.lastmodified will conflict)"
+    );
+    let status = Command::new("git")
+        .arg("merge-file")
+        .args(["-L", "ours", "-L", "base", "-L", "theirs"])
+        .arg(&args.ours)
+        .arg(&args.base)
+        .arg(&args.theirs)
+        .status()
+        .map_err(|e| UserError::usage(format!("cannot run git merge-file: {e}")))?;
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(n) => Err(UserError::with_code(
+            n.clamp(1, 127) as u8,
+            format!("{name}: conflicts left in the file"),
+            Some(&format!(
+                "someone holding a key can merge it cleanly; or pick one side with `git checkout --ours {name}` (or --theirs) and re-apply the other side's changes with `botsecrets edit {name}`"
+            )),
+        )
+        .into()),
+        None => Err(UserError::usage("git merge-file was killed".to_owned()).into()),
+    }
+}
