@@ -609,60 +609,6 @@ pub(crate) fn flatten(
 }
 
 #[cfg(test)]
-pub(crate) mod testutil {
-    //! Test-only sops value decryption, to prove AAD paths on real files.
-
-    use aes_gcm::aead::{Aead, KeyInit, Payload};
-    use aes_gcm::aes::Aes256;
-    use aes_gcm::{AesGcm, Nonce};
-    use base64::Engine;
-
-    type SopsGcm = AesGcm<Aes256, aes_gcm::aead::consts::U32>;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
-    /// Decrypts `ENC[AES256_GCM,data:..,iv:..,tag:..,type:..]` with the
-    /// hex data key and `aad`; returns (plaintext, type).
-    pub(crate) fn decrypt(enc: &str, key_hex: &str, aad: &str) -> Option<(String, String)> {
-        let inner = enc.strip_prefix("ENC[AES256_GCM,")?.strip_suffix(']')?;
-        let mut data = None;
-        let mut iv = None;
-        let mut tag = None;
-        let mut ty = None;
-        for part in inner.split(',') {
-            let (k, v) = part.split_once(':')?;
-            let b64 = || base64::engine::general_purpose::STANDARD.decode(v).ok();
-            match k {
-                "data" => data = b64(),
-                "iv" => iv = b64(),
-                "tag" => tag = b64(),
-                "type" => ty = Some(v.to_owned()),
-                _ => return None,
-            }
-        }
-        let mut ct = data?;
-        ct.extend_from_slice(&tag?);
-        let iv = iv?;
-        let cipher = SopsGcm::new_from_slice(&hex(key_hex)).ok()?;
-        let plain = cipher
-            .decrypt(
-                Nonce::<aes_gcm::aead::consts::U32>::from_slice(&iv),
-                Payload {
-                    msg: &ct,
-                    aad: aad.as_bytes(),
-                },
-            )
-            .ok()?;
-        Some((String::from_utf8(plain).ok()?, ty?))
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
     use crate::format::apply_splices;
@@ -677,12 +623,7 @@ mod tests {
         Dotenv.parse(text).expect("parses")
     }
 
-    fn summary(p: &ParsedFile) -> Vec<(String, LeafKind, String)> {
-        p.leaves
-            .iter()
-            .map(|l| (l.path.aad(), l.kind, l.value.expose().to_owned()))
-            .collect()
-    }
+    use crate::format::testutil::summary;
 
     /// Replaces every leaf with `with(leaf)`.
     fn splice_all(text: &str, p: &ParsedFile, enc: &str) -> String {
@@ -754,7 +695,7 @@ mod tests {
                 got.push(String::new());
                 continue;
             }
-            let (plain, ty) = testutil::decrypt(v, KEY, &leaf.path.aad())
+            let (plain, ty) = crate::format::testutil::sops_decrypt(v, KEY, &leaf.path.aad())
                 .unwrap_or_else(|| panic!("{} does not decrypt", leaf.path));
             let expected_ty = if leaf.kind == LeafKind::Comment {
                 "comment"
@@ -772,7 +713,7 @@ mod tests {
         let plain = parse(PLAIN);
         let values: Vec<_> = plain.leaves.iter().map(|l| l.value.expose()).collect();
         assert_eq!(values, got);
-        let (mac, _) = testutil::decrypt(
+        let (mac, _) = crate::format::testutil::sops_decrypt(
             p.metadata_tree().unwrap()["mac"].as_str().unwrap(),
             KEY,
             "2026-11-29T16:35:47Z",
@@ -804,8 +745,9 @@ mod tests {
         assert_eq!(enc.leaves.len(), plain.leaves.len());
         for (e, p) in enc.leaves.iter().zip(&plain.leaves) {
             assert_eq!((&e.path, e.kind), (&p.path, p.kind));
-            let (text, _) = testutil::decrypt(e.value.expose(), key, &e.path.aad())
-                .unwrap_or_else(|| panic!("{} does not decrypt", e.path));
+            let (text, _) =
+                crate::format::testutil::sops_decrypt(e.value.expose(), key, &e.path.aad())
+                    .unwrap_or_else(|| panic!("{} does not decrypt", e.path));
             assert_eq!(text, p.value.expose(), "{}", e.path);
         }
     }

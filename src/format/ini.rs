@@ -988,7 +988,6 @@ fn render_value(t: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::format::apply_splices;
-    use crate::format::dotenv::testutil;
     use proptest::prelude::*;
 
     const SAMPLE: &str = include_str!("../../testdata/sops/basic.enc.ini");
@@ -1000,12 +999,7 @@ mod tests {
         Ini.parse(text).expect("parses")
     }
 
-    fn summary(p: &ParsedFile) -> Vec<(String, LeafKind, String)> {
-        p.leaves
-            .iter()
-            .map(|l| (l.path.aad(), l.kind, l.value.expose().to_owned()))
-            .collect()
-    }
+    use crate::format::testutil::summary;
 
     fn splice_all(text: &str, p: &ParsedFile, enc: &str) -> String {
         let mut splices: Vec<Splice> = p
@@ -1049,8 +1043,9 @@ mod tests {
         let p = parse(SAMPLE);
         let mut got = Vec::new();
         for leaf in &p.leaves {
-            let (plain, ty) = testutil::decrypt(leaf.value.expose(), KEY, &leaf.path.aad())
-                .unwrap_or_else(|| panic!("{} does not decrypt", leaf.path));
+            let (plain, ty) =
+                crate::format::testutil::sops_decrypt(leaf.value.expose(), KEY, &leaf.path.aad())
+                    .unwrap_or_else(|| panic!("{} does not decrypt", leaf.path));
             assert_eq!(ty, if leaf.kind == COM { "comment" } else { "str" });
             got.push((leaf.path.aad(), leaf.kind, plain));
         }
@@ -1076,8 +1071,12 @@ mod tests {
         assert_eq!(tree["lastmodified"], "2026-11-29T16:35:47Z");
         assert_eq!(tree["version"], "3.11.0");
         assert_eq!(tree["unencrypted_suffix"], "_unencrypted");
-        let (mac, _) =
-            testutil::decrypt(tree["mac"].as_str().unwrap(), KEY, "2026-11-29T16:35:47Z").unwrap();
+        let (mac, _) = crate::format::testutil::sops_decrypt(
+            tree["mac"].as_str().unwrap(),
+            KEY,
+            "2026-11-29T16:35:47Z",
+        )
+        .unwrap();
         assert_eq!(mac.len(), 128);
         // The block: the blank line before [sops] through the end.
         let span = p.metadata[0].span.clone();
@@ -1101,7 +1100,7 @@ mod tests {
             let text = if v.is_empty() {
                 String::new()
             } else {
-                testutil::decrypt(v, key, &leaf.path.aad())
+                crate::format::testutil::sops_decrypt(v, key, &leaf.path.aad())
                     .unwrap_or_else(|| panic!("{} does not decrypt", leaf.path))
                     .0
             };

@@ -1206,61 +1206,17 @@ pub(crate) mod tests {
         assert_eq!(&text[span.end..], "\n}\n");
     }
 
-    /// Test-only sops value decryption: AES-256-GCM with a 32-byte nonce.
-    pub(crate) fn sops_decrypt(key: &[u8], enc: &str, aad: &str) -> Option<String> {
-        use aes_gcm::aead::consts::U32;
-        use aes_gcm::aead::{Aead, KeyInit, Payload};
-        use aes_gcm::aes::Aes256;
-        use aes_gcm::AesGcm;
-        use base64::Engine;
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let inner = enc.strip_prefix("ENC[AES256_GCM,")?.strip_suffix(']')?;
-        let mut data = None;
-        let mut iv = None;
-        let mut tag = None;
-        for part in inner.split(',') {
-            let (k, v) = part.split_once(':')?;
-            match k {
-                "data" => data = Some(b64.decode(v).ok()?),
-                "iv" => iv = Some(b64.decode(v).ok()?),
-                "tag" => tag = Some(b64.decode(v).ok()?),
-                _ => {}
-            }
-        }
-        let mut ct = data?;
-        ct.extend(tag?);
-        let iv = iv?;
-        let cipher = AesGcm::<Aes256, U32>::new_from_slice(key).ok()?;
-        let nonce = aes_gcm::aead::generic_array::GenericArray::from_slice(&iv);
-        let pt = cipher
-            .decrypt(
-                nonce,
-                Payload {
-                    msg: &ct,
-                    aad: aad.as_bytes(),
-                },
-            )
-            .ok()?;
-        String::from_utf8(pt).ok()
-    }
-
-    pub(crate) fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
     #[test]
     fn sops_sample_values_decrypt_with_our_paths() {
-        let key = hex("951a93422fed3fa3d8f7b8c42d2ff3c716bfd6ed36dc04a43ec2a46933b27909");
+        let key = "951a93422fed3fa3d8f7b8c42d2ff3c716bfd6ed36dc04a43ec2a46933b27909";
         let text = sample("sops/basic.enc.json");
         let p = parse(&text);
         let mut got = Vec::new();
         for l in &p.leaves {
             let v = l.value.expose();
             if v.starts_with("ENC[") {
-                let plain = sops_decrypt(&key, v, &l.path.aad())
+                let plain = crate::format::testutil::sops_decrypt(v, key, &l.path.aad())
+                    .map(|(p, _)| p)
                     .unwrap_or_else(|| panic!("{} does not decrypt", l.path));
                 got.push((l.path.aad(), plain));
             }

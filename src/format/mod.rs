@@ -22,6 +22,8 @@
 pub mod dotenv;
 pub mod ini;
 pub mod json;
+#[cfg(test)]
+pub(crate) mod testutil;
 pub mod toml;
 pub mod yaml;
 
