@@ -231,8 +231,10 @@ fn render_value(text: &str, leaf: &Leaf, ty: ValueType, v: &str) -> Option<Strin
         }
     };
     // The typing rules decide what a plain scalar reads back as; a
-    // candidate that is not plain-safe is proven by a re-parse instead.
-    if plain_safe(&candidate, flow) {
+    // candidate that is not a simple token is proven by a re-parse instead.
+    // (`plain_safe` cannot serve here: it accepts only what reads back as a
+    // string, so every typed value used to be re-parsed.)
+    if simple_typed_token(&candidate, flow) {
         let same = matches!(
             (ty, resolve_plain(&candidate)),
             (ValueType::Int, resolve::Resolved::Int(_))
@@ -240,12 +242,31 @@ fn render_value(text: &str, leaf: &Leaf, ty: ValueType, v: &str) -> Option<Strin
                 | (ValueType::Bool, resolve::Resolved::Bool(_))
                 | (ValueType::Time, resolve::Resolved::Time(_))
         );
-        if same {
-            return Some(candidate);
-        }
+        return same.then_some(candidate);
     }
     let (kind, _) = reparse(&candidate, flow)?;
     (kind == LeafKind::Value(ty)).then_some(candidate)
+}
+
+/// Whether `v` is one plain-scalar token in `k: v` (or `k: [v]` when
+/// `flow`): made only of ASCII letters, digits and `.+-_:`, so the parser
+/// reads it back as exactly `v` and its type is `resolve_plain(v)` -- what a
+/// re-parse would find. No space, so no `: ` or ` #`; no leading `:` or
+/// trailing `:`; a leading `-`, `+` or `.` needs a following character;
+/// document markers and, in flow context, `:` are left to the re-parse.
+fn simple_typed_token(v: &str, flow: bool) -> bool {
+    let b = v.as_bytes();
+    let Some(&first) = b.first() else {
+        return false;
+    };
+    b.iter()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'+' | b'-' | b'_' | b':'))
+        && first != b':'
+        && (b.len() >= 2 || !matches!(first, b'-' | b'+' | b'.'))
+        && !v.ends_with(':')
+        && !v.starts_with("---")
+        && !v.starts_with("...")
+        && (!flow || !v.contains(':'))
 }
 
 /// A float as YAML text that reads back as a float of the same value.

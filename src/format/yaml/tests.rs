@@ -925,3 +925,71 @@ mod props {
             .prop_filter("valid yaml", |d| Yaml.parse(d).is_ok())
     }
 }
+
+#[test]
+fn simple_typed_tokens_read_back_as_a_reparse_says() {
+    // The render fast path must agree with the re-parse it skips.
+    for v in [
+        "0",
+        "31",
+        "-5",
+        "+7",
+        "1_000",
+        "0x1F",
+        "0o17",
+        "017",
+        "0.25",
+        "-0.5",
+        "1e3",
+        "1.5e-3",
+        ".5",
+        ".inf",
+        "-.inf",
+        ".nan",
+        "+.inf",
+        "true",
+        "false",
+        "True",
+        "FALSE",
+        "null",
+        "~",
+        "2024-01-02",
+        "2024-01-02T03:04:05Z",
+        "2024-01-02T03:04:05.5+01:00",
+        "12:30",
+        "1:2:3",
+        "abc",
+        "a-b",
+        "_1",
+        "1.2.3",
+        "1e400",
+        "9223372036854775808",
+        "0b101",
+        "-",
+        ".",
+        "+",
+    ] {
+        for flow in [false, true] {
+            if !simple_typed_token(v, flow) {
+                continue;
+            }
+            let (kind, text) = reparse(v, flow).unwrap_or_else(|| panic!("{v}"));
+            let expected = match resolve_plain(v) {
+                Resolved::Null => LeafKind::Null,
+                Resolved::Bool(_) => LeafKind::Value(ValueType::Bool),
+                Resolved::Int(_) => LeafKind::Value(ValueType::Int),
+                Resolved::Float(_) => LeafKind::Value(ValueType::Float),
+                Resolved::Time(_) => LeafKind::Value(ValueType::Time),
+                Resolved::Str => LeafKind::Value(ValueType::Str),
+            };
+            assert_eq!(kind, expected, "{v} flow={flow}");
+            if kind == LeafKind::Value(ValueType::Str) {
+                assert_eq!(text, v);
+            }
+        }
+    }
+    for v in ["", "-", ":a", "a:", "--- ", "...", "a b", "a#b", "[1]"] {
+        assert!(!simple_typed_token(v, false), "{v}");
+    }
+    assert!(!simple_typed_token("12:30", true));
+}
