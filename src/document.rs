@@ -622,8 +622,6 @@ pub struct Opened {
     pub plain: Vec<Option<Plain>>,
     /// Warnings (e.g. MAC not verified).
     pub warnings: Vec<Warning>,
-    /// IVs of the values as they were, for minimal-diff re-encryption.
-    stash: IvStash,
 }
 
 /// Recovers the data key from the metadata with `identities`: one group
@@ -718,7 +716,6 @@ pub fn open(
     let meta = Metadata::from_tree(tree)?;
     let key = unwrap_data_key(&meta, identities)?;
     let mut plain = Vec::with_capacity(parsed.leaves.len());
-    let mut stash = IvStash::default();
     let selected = selected_leaves(text, &parsed, &meta.selection);
     for (i, leaf) in parsed.leaves.iter().enumerate() {
         let raw = leaf.value.expose();
@@ -734,7 +731,6 @@ pub fn open(
                 let enc = EncryptedValue::parse(raw).map_err(value_error)?;
                 let aad = leaf.path.aad();
                 let text = enc.decrypt_text(&key, &aad).map_err(value_error)?;
-                stash.remember(&aad, enc.type_tag(), text.as_bytes(), enc.iv());
                 Some(Plain {
                     ty: ValueType::Str,
                     text: SecretText::new(text.to_string()),
@@ -750,7 +746,6 @@ pub fn open(
                 let enc = EncryptedValue::parse(raw).map_err(value_error)?;
                 let aad = leaf.path.aad();
                 let text = enc.decrypt_text(&key, &aad).map_err(value_error)?;
-                stash.remember(&aad, enc.type_tag(), text.as_bytes(), enc.iv());
                 let (ty, canonical) = value_from_plaintext(enc.type_tag(), &text);
                 Some(Plain {
                     ty,
@@ -788,7 +783,6 @@ pub fn open(
         key,
         plain,
         warnings,
-        stash,
     })
 }
 
@@ -819,6 +813,39 @@ fn verify_mac(
 }
 
 impl Opened {
+    /// The IVs of the values as they were, for minimal-diff re-encryption.
+    /// Built on demand (only writes need it, and hashing every value cost a
+    /// plain `decrypt` ~7%): each encrypted leaf's `ENC[...]` is parsed
+    /// again for its IV and type. A bool's canonical text may differ from
+    /// the bytes that were encrypted (`True` vs `true`), so bools are
+    /// decrypted again; for every other type the plaintext is the bytes.
+    fn iv_stash(&self) -> IvStash {
+        let mut stash = IvStash::default();
+        for (leaf, plain) in self.parsed.leaves.iter().zip(&self.plain) {
+            let Some(plain) = plain.as_ref().filter(|p| p.was_encrypted) else {
+                continue;
+            };
+            // Parsed and decrypted once already in `open`.
+            let Ok(enc) = EncryptedValue::parse(leaf.value.expose()) else {
+                continue;
+            };
+            let aad = leaf.path.aad();
+            if enc.type_tag() == TypeTag::Bool {
+                if let Ok(text) = enc.decrypt_text(&self.key, &aad) {
+                    stash.remember(&aad, enc.type_tag(), text.as_bytes(), enc.iv());
+                }
+            } else {
+                stash.remember(
+                    &aad,
+                    enc.type_tag(),
+                    plain.text.expose().as_bytes(),
+                    enc.iv(),
+                );
+            }
+        }
+        stash
+    }
+
     /// The plaintext file: every encrypted value and comment written back in
     /// canonical style, the metadata removed, everything else as it was.
     pub fn plaintext(
@@ -852,7 +879,7 @@ impl Opened {
     /// plaintext) did not change keep their exact ciphertext, so the diff of
     /// a one-value change is that value, `lastmodified` and `mac`.
     pub fn reencrypt(
-        mut self,
+        self,
         new_plaintext: &str,
         kind: FormatKind,
         now: &str,
@@ -870,7 +897,7 @@ impl Opened {
             &parsed,
             &self.key,
             &mut meta,
-            &mut self.stash,
+            &mut self.iv_stash(),
         )?;
         Ok(text)
     }
@@ -904,7 +931,7 @@ impl Opened {
             (DataKey::generate(), IvStash::default())
         } else {
             let key = DataKey::from_slice(self.key.expose()).expect("32 bytes");
-            (key, std::mem::take(&mut self.stash))
+            (key, self.iv_stash())
         };
         let old_groups = std::mem::take(&mut self.metadata.key_groups);
         let mut meta = self.metadata.clone();
