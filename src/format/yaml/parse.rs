@@ -56,22 +56,93 @@ fn parser_options() -> granit_parser::Options {
 
 /// The granit event stream, with errors mapped to [`FormatError::Syntax`].
 pub(crate) fn events(text: &str) -> Result<Vec<(Event<'_>, Span)>, FormatError> {
-    let mut out = Vec::new();
-    for ev in Parser::new_from_str_with_options(text, parser_options()) {
-        match ev {
-            Ok(e) => out.push(e),
-            Err(e) => {
-                let m = e.marker();
-                return Err(FormatError::Syntax {
-                    format: FORMAT,
-                    line: m.line().max(1),
-                    column: m.col() + 1,
-                    reason: generic_reason(e.kind()),
-                });
-            }
+    Parser::new_from_str_with_options(text, parser_options())
+        .map(|ev| ev.map_err(|e| syntax_error(&e)))
+        .collect()
+}
+
+fn syntax_error(e: &granit_parser::ScanError) -> FormatError {
+    let m = e.marker();
+    FormatError::Syntax {
+        format: FORMAT,
+        line: m.line().max(1),
+        column: m.col() + 1,
+        reason: generic_reason(e.kind()),
+    }
+}
+
+/// What the walker may ask about the events after the current one.
+trait Lookahead {
+    /// Whether the next event that is not a comment starts a collection.
+    fn next_is_collection(&mut self) -> Result<bool, FormatError>;
+}
+
+fn starts_collection(ev: &Event<'_>) -> bool {
+    matches!(ev, Event::MappingStart(..) | Event::SequenceStart(..))
+}
+
+/// Lookahead into a collected event list, after index `at`.
+struct SliceLookahead<'e, 'a> {
+    events: &'e [(Event<'a>, Span)],
+    at: usize,
+}
+
+impl Lookahead for SliceLookahead<'_, '_> {
+    fn next_is_collection(&mut self) -> Result<bool, FormatError> {
+        Ok(self.events[self.at + 1..]
+            .iter()
+            .find(|(e, _)| !matches!(e, Event::Comment(..)))
+            .is_some_and(|(e, _)| starts_collection(e)))
+    }
+}
+
+/// The events straight from the parser, buffering only what a lookahead
+/// needed: a large file's events never all sit in memory (collecting them
+/// cost more than the rest of a 100k-key decrypt's memory, and the copying
+/// and page faults of the growing list a third of its parse time).
+struct Stream<'a> {
+    parser: Parser<'a, granit_parser::StrInput<'a>>,
+    ahead: std::collections::VecDeque<(Event<'a>, Span)>,
+}
+
+impl<'a> Stream<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            parser: Parser::new_from_str_with_options(text, parser_options()),
+            ahead: std::collections::VecDeque::new(),
         }
     }
-    Ok(out)
+
+    fn pull(&mut self) -> Result<Option<(Event<'a>, Span)>, FormatError> {
+        self.parser.next().transpose().map_err(|e| syntax_error(&e))
+    }
+
+    fn next(&mut self) -> Result<Option<(Event<'a>, Span)>, FormatError> {
+        match self.ahead.pop_front() {
+            Some(e) => Ok(Some(e)),
+            None => self.pull(),
+        }
+    }
+}
+
+impl Lookahead for Stream<'_> {
+    fn next_is_collection(&mut self) -> Result<bool, FormatError> {
+        if let Some((e, _)) = self
+            .ahead
+            .iter()
+            .find(|(e, _)| !matches!(e, Event::Comment(..)))
+        {
+            return Ok(starts_collection(e));
+        }
+        while let Some(ev) = self.pull()? {
+            let found = (!matches!(ev.0, Event::Comment(..))).then(|| starts_collection(&ev.0));
+            self.ahead.push_back(ev);
+            if let Some(found) = found {
+                return Ok(found);
+            }
+        }
+        Ok(false)
+    }
 }
 
 /// SECURITY: granit's messages may quote the character found in the source
@@ -187,62 +258,101 @@ enum Node<'e> {
     Alias(usize),
 }
 
-/// Parses `text` completely.
+/// Parses `text` completely; [`Full::events`] is left empty (see
+/// [`parse_full_with_events`]).
 pub(crate) fn parse_full(text: &str) -> Result<Full<'_>, FormatError> {
+    let mut stream = Stream::new(text);
+    let mut w = Walker::new(text);
+    let mut i = 0;
+    while let Some((ev, span)) = stream.next()? {
+        if let Err(e) = w.event(&ev, &span, i, &mut stream) {
+            // A syntax error anywhere wins over what the walker found, as
+            // when the whole stream was read first.
+            while stream.next()?.is_some() {}
+            return Err(e);
+        }
+        i += 1;
+    }
+    w.finish(Vec::new())
+}
+
+/// Parses `text` completely, keeping the event stream (alias expansion
+/// walks it).
+pub(crate) fn parse_full_with_events(text: &str) -> Result<Full<'_>, FormatError> {
     let events = events(text)?;
-    let mut w = Walker {
-        text,
-        leaves: Vec::new(),
-        metadata: Vec::new(),
-        aliases: Vec::new(),
-        docs: Vec::new(),
-        stack: Vec::new(),
-        doc: None,
-        meta: None,
-        last_end: 0,
-        last_flow_end: None,
-        anchors: HashMap::new(),
-        anchor_keys: HashSet::new(),
-        anchor_events: HashMap::new(),
-        alias_tokens: Vec::new(),
-        step_data: None,
-        step_meta: None,
-    };
-    for i in 0..events.len() {
-        w.event(&events, i)?;
+    let mut w = Walker::new(text);
+    for (i, (ev, span)) in events.iter().enumerate() {
+        w.event(
+            ev,
+            span,
+            i,
+            &mut SliceLookahead {
+                events: &events,
+                at: i,
+            },
+        )?;
     }
-    if w.docs.is_empty() {
-        // A stream with only comments (or nothing) is one empty document.
-        let end = w.leaves.iter().map(|l| l.span.end).max().unwrap_or(0);
-        w.docs.push(DocInfo {
-            content_end: end,
-            top_indent: None,
-            meta_span: None,
-        });
-    }
-    let ndocs = w.docs.len();
-    for leaf in &mut w.leaves {
-        leaf.document = leaf.document.min(ndocs - 1);
-    }
-    for pair in w.leaves.windows(2) {
-        if pair[1].span.start < pair[0].span.end {
-            return Err(FormatError::Internal("overlapping leaves"));
+    w.finish(events)
+}
+
+impl<'t> Walker<'t> {
+    fn new(text: &'t str) -> Self {
+        Walker {
+            text,
+            leaves: Vec::new(),
+            metadata: Vec::new(),
+            aliases: Vec::new(),
+            docs: Vec::new(),
+            stack: Vec::new(),
+            doc: None,
+            meta: None,
+            last_end: 0,
+            last_flow_end: None,
+            anchors: HashMap::new(),
+            anchor_keys: HashSet::new(),
+            anchor_events: HashMap::new(),
+            alias_tokens: Vec::new(),
+            step_data: None,
+            step_meta: None,
         }
     }
-    let step = w.step_data.or(w.step_meta);
-    Ok(Full {
-        file: ParsedFile {
-            leaves: w.leaves,
-            metadata: w.metadata,
-            aliases: w.aliases,
-            documents: ndocs,
-        },
-        docs: w.docs,
-        step,
-        anchor_events: w.anchor_events,
-        alias_tokens: w.alias_tokens,
-        events,
-    })
+
+    /// The result of walking every event.
+    fn finish<'a>(mut self, events: Vec<(Event<'a>, Span)>) -> Result<Full<'a>, FormatError> {
+        let w = &mut self;
+        if w.docs.is_empty() {
+            // A stream with only comments (or nothing) is one empty document.
+            let end = w.leaves.iter().map(|l| l.span.end).max().unwrap_or(0);
+            w.docs.push(DocInfo {
+                content_end: end,
+                top_indent: None,
+                meta_span: None,
+            });
+        }
+        let ndocs = w.docs.len();
+        for leaf in &mut w.leaves {
+            leaf.document = leaf.document.min(ndocs - 1);
+        }
+        for pair in w.leaves.windows(2) {
+            if pair[1].span.start < pair[0].span.end {
+                return Err(FormatError::Internal("overlapping leaves"));
+            }
+        }
+        let step = w.step_data.or(w.step_meta);
+        Ok(Full {
+            file: ParsedFile {
+                leaves: self.leaves,
+                metadata: self.metadata,
+                aliases: self.aliases,
+                documents: ndocs,
+            },
+            docs: self.docs,
+            step,
+            anchor_events: self.anchor_events,
+            alias_tokens: self.alias_tokens,
+            events,
+        })
+    }
 }
 
 struct Walker<'t> {
@@ -291,8 +401,13 @@ impl<'t> Walker<'t> {
         }
     }
 
-    fn event(&mut self, events: &[(Event<'_>, Span)], i: usize) -> Result<(), FormatError> {
-        let (ev, span) = &events[i];
+    fn event(
+        &mut self,
+        ev: &Event<'_>,
+        span: &Span,
+        i: usize,
+        look: &mut dyn Lookahead,
+    ) -> Result<(), FormatError> {
         if !matches!(
             ev,
             Event::Comment(..) | Event::MappingEnd | Event::SequenceEnd
@@ -311,7 +426,7 @@ impl<'t> Walker<'t> {
             Event::DocumentEnd => {
                 self.doc = None;
             }
-            Event::Comment(body, placement) => self.comment(events, i, body, *placement, span)?,
+            Event::Comment(body, placement) => self.comment(look, body, *placement, span)?,
             Event::Scalar(v, style, anchor, tag) => {
                 self.node(i, Node::Scalar(v, *style, *anchor, tag.as_deref()), span)?
             }
@@ -334,8 +449,7 @@ impl<'t> Walker<'t> {
 
     fn comment(
         &mut self,
-        events: &[(Event<'_>, Span)],
-        i: usize,
+        look: &mut dyn Lookahead,
         body: &str,
         placement: Placement,
         span: &Span,
@@ -349,10 +463,6 @@ impl<'t> Walker<'t> {
                 return Ok(());
             }
         }
-        let next_is_collection = events[i + 1..]
-            .iter()
-            .find(|(e, _)| !matches!(e, Event::Comment(..)))
-            .is_some_and(|(e, _)| matches!(e, Event::MappingStart(..) | Event::SequenceStart(..)));
         let (path, flow) = if self.stack.is_empty() {
             (KeyPath::root(), false)
         } else if placement == Placement::Right {
@@ -371,7 +481,7 @@ impl<'t> Walker<'t> {
             } else {
                 true
             };
-            if !top.flow && pending && next_is_collection && col > top.owner() {
+            if !top.flow && pending && col > top.owner() && look.next_is_collection()? {
                 // A head comment of the collection that follows.
                 if top.meta || self.meta.as_ref().is_some_and(|m| !m.done) {
                     if let Some(m) = &mut self.meta {
