@@ -207,7 +207,7 @@ fn range(span: &Span) -> Result<Range<usize>, FormatError> {
         .ok_or(FormatError::Internal("parser event without byte offsets"))
 }
 
-struct Frame {
+struct Frame<'t> {
     path: KeyPath,
     flow: bool,
     is_map: bool,
@@ -216,8 +216,10 @@ struct Frame {
     indent_known: bool,
     /// Column of the key or `-` that owns this collection.
     owner_col: Option<usize>,
-    pending_key: Option<(String, usize)>,
-    keys: HashSet<String>,
+    /// Keys borrow the text unless they had escapes to decode (no
+    /// allocation per key).
+    pending_key: Option<(Cow<'t, str>, usize)>,
+    keys: HashSet<Cow<'t, str>>,
     next_index: usize,
     meta: bool,
     json: Option<serde_json::Value>,
@@ -226,10 +228,10 @@ struct Frame {
     event_lo: usize,
 }
 
-impl Frame {
+impl Frame<'_> {
     fn child_path(&self) -> KeyPath {
         match &self.pending_key {
-            Some((k, _)) if self.is_map => self.path.child_key(k.clone()),
+            Some((k, _)) if self.is_map => self.path.child_key(k.as_ref()),
             _ if self.is_map => self.path.clone(),
             _ => self.path.child_index(self.next_index),
         }
@@ -252,8 +254,8 @@ struct MetaState {
     tree: serde_json::Value,
 }
 
-enum Node<'e> {
-    Scalar(&'e str, ScalarStyle, usize, Option<&'e Tag>),
+enum Node<'e, 't> {
+    Scalar(&'e Cow<'t, str>, ScalarStyle, usize, Option<&'e Tag>),
     Start(bool, StructureStyle, usize),
     Alias(usize),
 }
@@ -361,7 +363,7 @@ struct Walker<'t> {
     metadata: Vec<MetadataBlock>,
     aliases: Vec<AliasRef>,
     docs: Vec<DocInfo>,
-    stack: Vec<Frame>,
+    stack: Vec<Frame<'t>>,
     /// Index of the open document.
     doc: Option<usize>,
     meta: Option<MetaState>,
@@ -403,7 +405,7 @@ impl<'t> Walker<'t> {
 
     fn event(
         &mut self,
-        ev: &Event<'_>,
+        ev: &Event<'t>,
         span: &Span,
         i: usize,
         look: &mut dyn Lookahead,
@@ -527,7 +529,7 @@ impl<'t> Walker<'t> {
         self.meta.as_ref().is_some_and(|m| !m.done)
     }
 
-    fn node(&mut self, ev_idx: usize, node: Node<'_>, span: &Span) -> Result<(), FormatError> {
+    fn node(&mut self, ev_idx: usize, node: Node<'_, 't>, span: &Span) -> Result<(), FormatError> {
         let r = range(span)?;
         let Some(top) = self.stack.last() else {
             // The document's root node.
@@ -563,7 +565,10 @@ impl<'t> Walker<'t> {
                         self.anchor_keys.insert(anchor);
                         self.anchors.insert(anchor, (0..0, KeyPath::root()));
                     }
-                    v.to_owned()
+                    match v {
+                        Cow::Borrowed(s) => Cow::Borrowed(*s),
+                        Cow::Owned(s) => Cow::Owned(s.clone()),
+                    }
                 }
                 Node::Alias(_) => return Err(self.unsupported(r.start, "alias as a mapping key")),
                 Node::Start(..) => {
@@ -615,6 +620,7 @@ impl<'t> Walker<'t> {
         let is_seq_item = !top.is_map;
         match node {
             Node::Scalar(v, style, anchor, tag) => {
+                let v: &str = v;
                 if meta {
                     let (vr, _) = self.scalar_span(v, style, &r)?;
                     let value = meta_scalar(v, style, tag);
@@ -884,7 +890,7 @@ impl<'t> Walker<'t> {
             return;
         }
         let top = self.stack.last_mut().expect("checked");
-        let key = top.pending_key.as_ref().map(|(k, _)| k.clone());
+        let key = top.pending_key.as_ref().map(|(k, _)| k.to_string());
         match (&mut top.json, key) {
             (Some(serde_json::Value::Object(o)), Some(k)) => {
                 o.insert(k, value);
