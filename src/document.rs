@@ -14,7 +14,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use crate::crypto::mac::{self, MacHasher};
-use crate::crypto::value::is_encrypted;
+use crate::crypto::value::{is_encrypted, ValueCipher};
 use crate::crypto::{shamir, DataKey, EncryptedValue, TypeTag, ValueError};
 use crate::format::{
     self, apply_splices, FormatError, FormatKind, LeafKind, ParsedFile, Replacement, Splice,
@@ -186,23 +186,24 @@ fn typed_plaintext(ty: ValueType, value: &str) -> (TypeTag, &str) {
     }
 }
 
-/// The value type and canonical text of a decrypted value.
-fn value_from_plaintext(tag: TypeTag, text: &str) -> (ValueType, String) {
-    match tag {
-        TypeTag::Int => (ValueType::Int, text.to_owned()),
-        TypeTag::Float => (ValueType::Float, text.to_owned()),
-        TypeTag::Bool => (
-            ValueType::Bool,
-            if mac::parse_go_bool(text).unwrap_or(false) {
+/// The value type and canonical text of a decrypted value (the text itself
+/// except for bools).
+fn value_from_plaintext(tag: TypeTag, text: Zeroizing<String>) -> (ValueType, SecretText) {
+    let ty = match tag {
+        TypeTag::Int => ValueType::Int,
+        TypeTag::Float => ValueType::Float,
+        TypeTag::Bool => {
+            let canonical = if mac::parse_go_bool(&text).unwrap_or(false) {
                 "true"
             } else {
                 "false"
-            }
-            .to_owned(),
-        ),
-        TypeTag::Time => (ValueType::Time, text.to_owned()),
-        TypeTag::Str | TypeTag::Comment | TypeTag::Bytes => (ValueType::Str, text.to_owned()),
-    }
+            };
+            return (ValueType::Bool, SecretText::from_str(canonical));
+        }
+        TypeTag::Time => ValueType::Time,
+        TypeTag::Str | TypeTag::Comment | TypeTag::Bytes => ValueType::Str,
+    };
+    (ty, SecretText::from_zeroizing(text))
 }
 
 /// Remembers the IV of every value of an opened file, keyed by a digest of
@@ -717,6 +718,8 @@ pub fn open(
     let key = unwrap_data_key(&meta, identities)?;
     let mut plain = Vec::with_capacity(parsed.leaves.len());
     let selected = selected_leaves(text, &parsed, &meta.selection);
+    let cipher = ValueCipher::new(&key);
+    let mut aad = String::new();
     for (i, leaf) in parsed.leaves.iter().enumerate() {
         let raw = leaf.value.expose();
         let line = || format::line_col(text, leaf.span.start).0;
@@ -729,11 +732,11 @@ pub fn open(
             LeafKind::Null => None,
             LeafKind::Comment if is_encrypted(raw) => {
                 let enc = EncryptedValue::parse(raw).map_err(value_error)?;
-                let aad = leaf.path.aad();
-                let text = enc.decrypt_text(&key, &aad).map_err(value_error)?;
+                leaf.path.write_aad(&mut aad);
+                let text = enc.into_text(&cipher, &aad).map_err(value_error)?;
                 Some(Plain {
                     ty: ValueType::Str,
-                    text: SecretText::new(text.to_string()),
+                    text: SecretText::from_zeroizing(text),
                     was_encrypted: true,
                 })
             }
@@ -744,12 +747,13 @@ pub fn open(
             }),
             LeafKind::Value(ValueType::Str) if is_encrypted(raw) => {
                 let enc = EncryptedValue::parse(raw).map_err(value_error)?;
-                let aad = leaf.path.aad();
-                let text = enc.decrypt_text(&key, &aad).map_err(value_error)?;
-                let (ty, canonical) = value_from_plaintext(enc.type_tag(), &text);
+                leaf.path.write_aad(&mut aad);
+                let tag = enc.type_tag();
+                let text = enc.into_text(&cipher, &aad).map_err(value_error)?;
+                let (ty, text) = value_from_plaintext(tag, text);
                 Some(Plain {
                     ty,
-                    text: SecretText::new(canonical),
+                    text,
                     was_encrypted: true,
                 })
             }

@@ -101,9 +101,50 @@ pub enum ValueError {
 #[derive(Clone, PartialEq, Eq)]
 pub struct EncryptedValue {
     data: Vec<u8>,
-    iv: Vec<u8>,
+    iv: [u8; IV_LEN],
     tag: [u8; TAG_LEN],
     ty: TypeTag,
+}
+
+/// A data key made ready for AES-GCM, to open many values with one key
+/// schedule (opening a file used to expand the key once per value).
+/// The key schedule is wiped on drop (aes-gcm's `zeroize` feature).
+pub struct ValueCipher(SopsGcm);
+
+impl ValueCipher {
+    /// Prepares `key`.
+    pub fn new(key: &DataKey) -> Self {
+        Self(SopsGcm::new(key.expose().into()))
+    }
+}
+
+/// Decodes one fixed-size base64 field of an `ENC[...]` value: the same
+/// errors as decoding to a `Vec` and checking its length, without the
+/// allocation.
+fn decode_fixed<const N: usize>(
+    field: &str,
+    not_base64: &'static str,
+    wrong_len: &'static str,
+) -> Result<[u8; N], ValueError> {
+    // 64 base64 characters decode to at most 48 bytes; longer fields are
+    // never N <= 32 bytes but must still report invalid base64 first.
+    let mut buf = [0u8; 48];
+    let len = if field.len() <= 64 {
+        LENIENT
+            .decode_slice(field, &mut buf)
+            .map_err(|_| ValueError::Malformed(not_base64))?
+    } else {
+        LENIENT
+            .decode(field)
+            .map_err(|_| ValueError::Malformed(not_base64))?
+            .len()
+    };
+    if len != N {
+        return Err(ValueError::Malformed(wrong_len));
+    }
+    let mut out = [0u8; N];
+    out.copy_from_slice(&buf[..N]);
+    Ok(out)
 }
 
 impl std::fmt::Debug for EncryptedValue {
@@ -148,7 +189,7 @@ impl EncryptedValue {
             .expect("AES-GCM input within limits");
         Self {
             data: buf,
-            iv: iv.to_vec(),
+            iv,
             tag: tag.into(),
             ty,
         }
@@ -178,14 +219,8 @@ impl EncryptedValue {
                 .map_err(|_| ValueError::Malformed(what))
         };
         let data = decode(data, "data is not base64")?;
-        let iv = decode(iv, "iv is not base64")?;
-        let tag = decode(tag, "tag is not base64")?;
-        if iv.len() != IV_LEN {
-            return Err(ValueError::Malformed("iv is not 32 bytes"));
-        }
-        let tag: [u8; TAG_LEN] = tag
-            .try_into()
-            .map_err(|_| ValueError::Malformed("tag is not 16 bytes"))?;
+        let iv = decode_fixed::<IV_LEN>(iv, "iv is not base64", "iv is not 32 bytes")?;
+        let tag = decode_fixed::<TAG_LEN>(tag, "tag is not base64", "tag is not 16 bytes")?;
         Ok(Self { data, iv, tag, ty })
     }
 
@@ -196,16 +231,26 @@ impl EncryptedValue {
 
     /// The IV, for re-encrypting an unchanged value to the same bytes.
     pub fn iv(&self) -> [u8; IV_LEN] {
-        let mut iv = [0u8; IV_LEN];
-        iv.copy_from_slice(&self.iv);
-        iv
+        self.iv
     }
 
     /// Decrypts and authenticates against `aad`.
     pub fn decrypt(&self, key: &DataKey, aad: &str) -> Result<Zeroizing<Vec<u8>>, ValueError> {
-        let cipher = SopsGcm::new(key.expose().into());
-        let mut buf = Zeroizing::new(self.data.clone());
+        self.clone().into_plaintext(&ValueCipher::new(key), aad)
+    }
+
+    /// Decrypts in place (the ciphertext buffer becomes the plaintext)
+    /// and authenticates against `aad`.
+    pub fn into_plaintext(
+        self,
+        cipher: &ValueCipher,
+        aad: &str,
+    ) -> Result<Zeroizing<Vec<u8>>, ValueError> {
+        // SECURITY: wrapped before decryption, so whatever the buffer holds
+        // is wiped on every path.
+        let mut buf = Zeroizing::new(self.data);
         cipher
+            .0
             .decrypt_in_place_detached(
                 Nonce::<U32>::from_slice(&self.iv),
                 aad.as_bytes(),
@@ -218,10 +263,23 @@ impl EncryptedValue {
 
     /// Decrypts to UTF-8 text.
     pub fn decrypt_text(&self, key: &DataKey, aad: &str) -> Result<Zeroizing<String>, ValueError> {
-        let bytes = self.decrypt(key, aad)?;
-        match std::str::from_utf8(&bytes) {
-            Ok(s) => Ok(Zeroizing::new(s.to_owned())),
-            Err(_) => Err(ValueError::Malformed("plaintext is not UTF-8")),
+        self.clone().into_text(&ValueCipher::new(key), aad)
+    }
+
+    /// Decrypts in place to UTF-8 text (no copy of the plaintext).
+    pub fn into_text(
+        self,
+        cipher: &ValueCipher,
+        aad: &str,
+    ) -> Result<Zeroizing<String>, ValueError> {
+        let mut bytes = self.into_plaintext(cipher, aad)?;
+        match String::from_utf8(std::mem::take(&mut *bytes)) {
+            Ok(s) => Ok(Zeroizing::new(s)),
+            Err(e) => {
+                // SECURITY: the rejected bytes are plaintext too.
+                drop(Zeroizing::new(e.into_bytes()));
+                Err(ValueError::Malformed("plaintext is not UTF-8"))
+            }
         }
     }
 }
@@ -233,7 +291,7 @@ impl std::fmt::Display for EncryptedValue {
             f,
             "{PREFIX}{},iv:{},tag:{},type:{}]",
             STANDARD.encode(&self.data),
-            STANDARD.encode(&self.iv),
+            STANDARD.encode(self.iv),
             STANDARD.encode(self.tag),
             self.ty.as_str()
         )
@@ -302,6 +360,42 @@ mod tests {
         ] {
             assert!(EncryptedValue::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn fixed_fields_report_as_before() {
+        use base64::Engine;
+        let with_iv = |iv: &str| KAT.replace("MyIDYbT718JRr11QtBkcj3Dwm4k1aCGZBVeZf0EyV8o=", iv);
+        for (len, _) in [(31, ()), (33, ()), (48, ()), (49, ()), (90, ())] {
+            let iv = STANDARD.encode(vec![7u8; len]);
+            assert_eq!(
+                EncryptedValue::parse(&with_iv(&iv)).unwrap_err(),
+                ValueError::Malformed("iv is not 32 bytes"),
+                "{len}"
+            );
+        }
+        for bad in [
+            "!".repeat(10),
+            "!".repeat(70),
+            format!("{}!", "A".repeat(70)),
+        ] {
+            assert_eq!(
+                EncryptedValue::parse(&with_iv(&bad)).unwrap_err(),
+                ValueError::Malformed("iv is not base64")
+            );
+        }
+        let tag = KAT.replace("t5z2Z023Up0kxwCgw1gNxg==", &STANDARD.encode([1u8; 17]));
+        assert_eq!(
+            EncryptedValue::parse(&tag).unwrap_err(),
+            ValueError::Malformed("tag is not 16 bytes")
+        );
+        let v = EncryptedValue::parse(KAT).unwrap();
+        let cipher = ValueCipher::new(&key_f());
+        assert_eq!(&*v.clone().into_text(&cipher, "bar:").unwrap(), "foo");
+        assert_eq!(
+            v.into_text(&cipher, "baz:").unwrap_err(),
+            ValueError::Authentication
+        );
     }
 
     proptest! {
