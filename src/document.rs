@@ -408,9 +408,14 @@ fn seal(
         },
     );
     let mut warnings = Vec::new();
+    let in_order = if parsed.aliases.is_empty() {
+        Vec::new()
+    } else {
+        parsed.values_in_order()
+    };
     for alias in &parsed.aliases {
         let points_at_encrypted = alias.target.clone().any(|j| encrypted_leaf[j]);
-        let encrypted_at_alias = parsed.values_in_order().iter().any(|(path, j)| {
+        let encrypted_at_alias = in_order.iter().any(|(path, j)| {
             alias.target.contains(j)
                 && path.starts_with(&alias.path)
                 && !parsed.leaves[*j].value.is_empty()
@@ -973,7 +978,7 @@ impl Opened {
             .filter_map(|(path, i)| {
                 let leaf = &self.parsed.leaves[i];
                 let plain = self.plain[i].as_ref()?;
-                (leaf.document == 0).then_some((path, plain.ty, &plain.text))
+                (leaf.document == 0).then_some((path.into_owned(), plain.ty, &plain.text))
             })
             .collect()
     }
@@ -987,7 +992,7 @@ impl Opened {
             .values_in_order()
             .into_iter()
             .filter(|(_, i)| self.plain[*i].as_ref().is_some_and(|p| p.was_encrypted))
-            .map(|(path, _)| path)
+            .map(|(path, _)| path.into_owned())
             .filter(|path| seen.insert(path.clone()))
             .collect()
     }

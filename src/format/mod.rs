@@ -25,6 +25,7 @@ pub mod json;
 pub mod toml;
 pub mod yaml;
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::path::Path;
 
@@ -236,8 +237,10 @@ impl ParsedFile {
 
     /// Every non-comment leaf as sops sees it, in document order: aliases
     /// are expanded in place, with the expanded leaves' paths rewritten to
-    /// the alias position. Yields `(path, leaf index)`.
-    pub fn values_in_order(&self) -> Vec<(KeyPath, usize)> {
+    /// the alias position. Yields `(path, leaf index)`; a leaf's own path is
+    /// borrowed (only alias copies own theirs: cloning every path cost ~4%
+    /// of a decrypt).
+    pub fn values_in_order(&self) -> Vec<(Cow<'_, KeyPath>, usize)> {
         let mut out = Vec::with_capacity(self.leaves.len());
         let mut aliases = self.aliases.iter().peekable();
         for (i, leaf) in self.leaves.iter().enumerate() {
@@ -245,7 +248,7 @@ impl ParsedFile {
                 self.push_alias(alias, &mut out);
             }
             if leaf.kind != LeafKind::Comment {
-                out.push((leaf.path.clone(), i));
+                out.push((Cow::Borrowed(&leaf.path), i));
             }
         }
         for alias in aliases {
@@ -254,7 +257,7 @@ impl ParsedFile {
         out
     }
 
-    fn push_alias(&self, alias: &AliasRef, out: &mut Vec<(KeyPath, usize)>) {
+    fn push_alias(&self, alias: &AliasRef, out: &mut Vec<(Cow<'_, KeyPath>, usize)>) {
         for j in alias.target.clone() {
             let leaf = &self.leaves[j];
             if leaf.kind == LeafKind::Comment {
@@ -263,7 +266,7 @@ impl ParsedFile {
             let rest = &leaf.path.segments()[alias.target_path.segments().len()..];
             let mut segments = alias.path.segments().to_vec();
             segments.extend_from_slice(rest);
-            out.push((KeyPath::from_segments(segments), j));
+            out.push((Cow::Owned(KeyPath::from_segments(segments)), j));
         }
     }
 }

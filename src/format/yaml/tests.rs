@@ -722,12 +722,24 @@ fn same_values(a: &str, b: &str) {
     let va: Vec<(KeyPath, LeafKind, String)> = pa
         .values_in_order()
         .into_iter()
-        .map(|(p, i)| (p, pa.leaves[i].kind, pa.leaves[i].value.expose().to_owned()))
+        .map(|(p, i)| {
+            (
+                p.into_owned(),
+                pa.leaves[i].kind,
+                pa.leaves[i].value.expose().to_owned(),
+            )
+        })
         .collect();
     let vb: Vec<(KeyPath, LeafKind, String)> = pb
         .values_in_order()
         .into_iter()
-        .map(|(p, i)| (p, pb.leaves[i].kind, pb.leaves[i].value.expose().to_owned()))
+        .map(|(p, i)| {
+            (
+                p.into_owned(),
+                pb.leaves[i].kind,
+                pb.leaves[i].value.expose().to_owned(),
+            )
+        })
         .collect();
     assert_eq!(va, vb, "\n{b}");
 }
