@@ -219,13 +219,45 @@ struct Frame<'t> {
     /// Keys borrow the text unless they had escapes to decode (no
     /// allocation per key).
     pending_key: Option<(Cow<'t, str>, usize)>,
-    keys: HashSet<Cow<'t, str>>,
+    keys: KeySet<'t>,
     next_index: usize,
     meta: bool,
     json: Option<serde_json::Value>,
     anchor: usize,
     leaf_lo: usize,
     event_lo: usize,
+}
+
+/// The keys of one mapping, for the duplicate check: a short list scanned
+/// in order (most mappings have a handful of keys; hashing each one cost
+/// more than comparing), a hash set once it grows.
+#[derive(Default)]
+struct KeySet<'t> {
+    few: Vec<Cow<'t, str>>,
+    many: Option<HashSet<Cow<'t, str>>>,
+}
+
+impl<'t> KeySet<'t> {
+    const FEW: usize = 16;
+
+    fn contains(&self, key: &str) -> bool {
+        match &self.many {
+            Some(set) => set.contains(key),
+            None => self.few.iter().any(|k| k == key),
+        }
+    }
+
+    fn insert(&mut self, key: Cow<'t, str>) {
+        if let Some(set) = &mut self.many {
+            set.insert(key);
+        } else if self.few.len() < Self::FEW {
+            self.few.push(key);
+        } else {
+            let mut set: HashSet<Cow<'t, str>> = self.few.drain(..).collect();
+            set.insert(key);
+            self.many = Some(set);
+        }
+    }
 }
 
 impl Frame<'_> {
@@ -802,7 +834,7 @@ impl<'t> Walker<'t> {
             indent_known,
             owner_col,
             pending_key: None,
-            keys: HashSet::new(),
+            keys: KeySet::default(),
             next_index: 0,
             meta,
             json: meta.then(|| {
