@@ -227,6 +227,9 @@ pub struct ParsedFile {
     pub aliases: Vec<AliasRef>,
     /// Number of documents (1 except for YAML streams).
     pub documents: usize,
+    /// YAML: the layout facts the parse found (document ends, indentation),
+    /// so that writing metadata for this same text needs no second parse.
+    pub(crate) yaml_layout: Option<Box<yaml::Layout>>,
 }
 
 impl ParsedFile {

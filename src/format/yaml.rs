@@ -59,6 +59,15 @@ use resolve::{parse_timestamp, resolve_plain, Resolved};
 
 pub(crate) const FORMAT: &str = "yaml";
 
+/// What [`Syntax::metadata_splices`] needs to know of a parsed text's
+/// layout besides its leaves.
+#[derive(Debug)]
+pub struct Layout {
+    text_len: usize,
+    docs: Vec<parse::DocInfo>,
+    step: Option<usize>,
+}
+
 /// The yaml syntax.
 pub struct Yaml;
 
@@ -68,7 +77,14 @@ impl Syntax for Yaml {
     }
 
     fn parse(&self, text: &str) -> Result<ParsedFile, FormatError> {
-        Ok(parse::parse_full(text)?.file)
+        let full = parse::parse_full(text)?;
+        let mut file = full.file;
+        file.yaml_layout = Some(Box::new(Layout {
+            text_len: text.len(),
+            docs: full.docs,
+            step: full.step,
+        }));
+        Ok(file)
     }
 
     fn render(
@@ -129,13 +145,26 @@ impl Syntax for Yaml {
                 })
                 .collect());
         };
-        // Re-parse: the layout facts (document ends, indentation) are not
-        // part of `ParsedFile`.
-        let full = parse::parse_full(text)?;
+        // The layout facts (document ends, indentation) of `parsed`, which
+        // is the parse of `text` (as for every format); re-parsed only when
+        // `parsed` did not come from `Yaml::parse` of a text this long.
+        let reparsed;
+        let layout = match &parsed.yaml_layout {
+            Some(l) if l.text_len == text.len() => &**l,
+            _ => {
+                let full = parse::parse_full(text)?;
+                reparsed = Layout {
+                    text_len: text.len(),
+                    docs: full.docs,
+                    step: full.step,
+                };
+                &reparsed
+            }
+        };
         let mut out = Vec::new();
         let nl = newline(text);
-        let step = full.step.unwrap_or(4);
-        for d in &full.docs {
+        let step = layout.step.unwrap_or(4);
+        for d in &layout.docs {
             let block = emit::metadata_block(tree, d.top_indent.unwrap_or(0), step, nl);
             if let Some(r) = &d.meta_span {
                 out.push(Splice {

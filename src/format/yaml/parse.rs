@@ -379,6 +379,7 @@ impl<'t> Walker<'t> {
                 metadata: self.metadata,
                 aliases: self.aliases,
                 documents: ndocs,
+                yaml_layout: None,
             },
             docs: self.docs,
             step,
