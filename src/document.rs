@@ -14,7 +14,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use crate::crypto::mac::{self, MacHasher};
-use crate::crypto::value::{is_encrypted, ValueCipher};
+use crate::crypto::value::{is_encrypted, IvSource, ValueCipher};
 use crate::crypto::{shamir, DataKey, EncryptedValue, TypeTag, ValueError};
 use crate::format::{
     self, apply_splices, FormatError, FormatKind, LeafKind, ParsedFile, Replacement, Splice,
@@ -240,6 +240,10 @@ impl IvStash {
     }
 
     fn take(&mut self, aad: &str, tag: TypeTag, plaintext: &[u8]) -> Option<[u8; 32]> {
+        if self.ivs.is_empty() {
+            // A new file: nothing to reuse, no digest to compute.
+            return None;
+        }
         self.ivs
             .get_mut(&Self::digest(aad, tag, plaintext))?
             .pop_front()
@@ -372,6 +376,9 @@ fn seal(
     let mut splices = Vec::with_capacity(parsed.leaves.len() + 1);
     let mut encrypted_leaf = vec![false; parsed.leaves.len()];
     let selected = selected_leaves(text, parsed, &selection);
+    let cipher = ValueCipher::new(key);
+    let mut ivs = IvSource::default();
+    let mut aad = String::new();
     for (i, leaf) in parsed.leaves.iter().enumerate() {
         if !selected[i] || leaf.value.is_empty() {
             continue;
@@ -381,12 +388,12 @@ fn seal(
             LeafKind::Comment => (TypeTag::Comment, leaf.value.expose()),
             LeafKind::Value(ty) => typed_plaintext(ty, leaf.value.expose()),
         };
-        let aad = leaf.path.aad();
-        let enc = match stash.take(&aad, tag, plain.as_bytes()) {
-            Some(iv) => EncryptedValue::encrypt_with_iv(key, plain.as_bytes(), tag, &aad, iv),
-            None => EncryptedValue::encrypt(key, plain.as_bytes(), tag, &aad),
-        }
-        .to_string();
+        leaf.path.write_aad(&mut aad);
+        let iv = stash
+            .take(&aad, tag, plain.as_bytes())
+            .unwrap_or_else(|| ivs.next_iv());
+        let enc =
+            EncryptedValue::encrypt_with(&cipher, plain.as_bytes(), tag, &aad, iv).to_string();
         splices.push(Splice {
             range: leaf.span.clone(),
             text: syntax.render(text, leaf, &Replacement::Encrypted(&enc))?,

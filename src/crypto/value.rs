@@ -118,6 +118,40 @@ impl ValueCipher {
     }
 }
 
+/// Fresh random IVs from the operating system's CSPRNG, fetched 64 at a
+/// time: one system call per 64 values instead of one per value (IVs are
+/// public; each one is handed out once).
+pub struct IvSource {
+    buf: [u8; IV_LEN * IV_BATCH],
+    next: usize,
+}
+
+const IV_BATCH: usize = 64;
+
+impl Default for IvSource {
+    fn default() -> Self {
+        Self {
+            buf: [0; IV_LEN * IV_BATCH],
+            next: IV_BATCH,
+        }
+    }
+}
+
+impl IvSource {
+    /// The next unused random IV.
+    pub fn next_iv(&mut self) -> [u8; IV_LEN] {
+        if self.next == IV_BATCH {
+            getrandom::fill(&mut self.buf)
+                .expect("the operating system's random number generator failed");
+            self.next = 0;
+        }
+        let mut iv = [0u8; IV_LEN];
+        iv.copy_from_slice(&self.buf[self.next * IV_LEN..][..IV_LEN]);
+        self.next += 1;
+        iv
+    }
+}
+
 /// Decodes one fixed-size base64 field of an `ENC[...]` value: the same
 /// errors as decoding to a `Vec` and checking its length, without the
 /// allocation.
@@ -181,9 +215,21 @@ impl EncryptedValue {
         aad: &str,
         iv: [u8; IV_LEN],
     ) -> Self {
-        let cipher = SopsGcm::new(key.expose().into());
+        Self::encrypt_with(&ValueCipher::new(key), plaintext, ty, aad, iv)
+    }
+
+    /// [`EncryptedValue::encrypt_with_iv`] with a prepared key (a file's
+    /// values share one key schedule).
+    pub fn encrypt_with(
+        cipher: &ValueCipher,
+        plaintext: &[u8],
+        ty: TypeTag,
+        aad: &str,
+        iv: [u8; IV_LEN],
+    ) -> Self {
         let mut buf = plaintext.to_vec();
         let tag = cipher
+            .0
             .encrypt_in_place_detached(Nonce::<U32>::from_slice(&iv), aad.as_bytes(), &mut buf)
             // Only fails for inputs beyond GCM's 64 GiB limit.
             .expect("AES-GCM input within limits");
@@ -287,12 +333,13 @@ impl EncryptedValue {
 impl std::fmt::Display for EncryptedValue {
     /// The canonical `ENC[...]` text (ciphertext only; no secret).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use base64::display::Base64Display;
         write!(
             f,
             "{PREFIX}{},iv:{},tag:{},type:{}]",
-            STANDARD.encode(&self.data),
-            STANDARD.encode(self.iv),
-            STANDARD.encode(self.tag),
+            Base64Display::new(&self.data, &STANDARD),
+            Base64Display::new(&self.iv, &STANDARD),
+            Base64Display::new(&self.tag, &STANDARD),
             self.ty.as_str()
         )
     }
@@ -360,6 +407,14 @@ mod tests {
         ] {
             assert!(EncryptedValue::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn iv_source_never_repeats_across_batches() {
+        let mut ivs = IvSource::default();
+        let seen: std::collections::HashSet<[u8; IV_LEN]> =
+            (0..3 * IV_BATCH + 1).map(|_| ivs.next_iv()).collect();
+        assert_eq!(seen.len(), 3 * IV_BATCH + 1);
     }
 
     #[test]
