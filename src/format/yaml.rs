@@ -113,7 +113,7 @@ impl Syntax for Yaml {
             (Replacement::Encrypted(s), _) => {
                 // Plain in block context, as sops writes it; flow context
                 // needs quotes (`,` `[` `]` would split the scalar).
-                let body = if !leaf.style.flow && plain_safe(s, false) {
+                let body = if !leaf.style.flow && (canonical_enc(s) || plain_safe(s, false)) {
                     (*s).to_owned()
                 } else {
                     double_quoted(s)
@@ -275,6 +275,20 @@ fn render_value(text: &str, leaf: &Leaf, ty: ValueType, v: &str) -> Option<Strin
     }
     let (kind, _) = reparse(&candidate, flow)?;
     (kind == LeafKind::Value(ty)).then_some(candidate)
+}
+
+/// Whether `s` is an `ENC[...]` value as botsecrets and sops write it
+/// (base64 fields, a lowercase type): such a value is always plain-safe in
+/// block context -- it starts with a letter, has no space, `#` or `: `,
+/// does not end with `:` and reads back as a string -- and checking that
+/// is cheaper than `plain_safe`, for every value encrypted.
+fn canonical_enc(s: &str) -> bool {
+    s.starts_with("ENC[AES256_GCM,data:")
+        && s.ends_with(']')
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'+' | b'/' | b'=' | b'[' | b']' | b',' | b':' | b'_')
+        })
 }
 
 /// Whether `v` is one plain-scalar token in `k: v` (or `k: [v]` when

@@ -1005,3 +1005,21 @@ fn simple_typed_tokens_read_back_as_a_reparse_says() {
     }
     assert!(!simple_typed_token("12:30", true));
 }
+
+#[test]
+fn canonical_enc_values_are_plain_safe() {
+    for s in [
+        "ENC[AES256_GCM,data:oYyi,iv:MyIDYbT718JRr11QtBkcj3Dwm4k1aCGZBVeZf0EyV8o=,tag:t5z2Z023Up0kxwCgw1gNxg==,type:str]",
+        "ENC[AES256_GCM,data:,iv:AAAA,tag:AA==,type:comment]",
+        "ENC[AES256_GCM,data:a/b+c=,iv:x,tag:y,type:int]",
+    ] {
+        assert!(canonical_enc(s) && plain_safe(s, false), "{s}");
+    }
+    for s in [
+        "ENC[AES256_GCM,data: x]",
+        "ENC[AES256_GCM,data:x",
+        "ENC[AES256_GCM,data:#]",
+    ] {
+        assert!(!canonical_enc(s), "{s}");
+    }
+}
