@@ -118,12 +118,12 @@ impl Syntax for Yaml {
                 } else {
                     double_quoted(s)
                 };
-                Ok(format!("{}{body}", null_prefix(text, leaf)))
+                Ok(with_null_prefix(text, leaf, body))
             }
             (Replacement::Value(ty, v), _) => {
                 let body = render_value(text, leaf, *ty, v)
                     .ok_or_else(|| unrep("the value does not fit its type"))?;
-                Ok(format!("{}{body}", null_prefix(text, leaf)))
+                Ok(with_null_prefix(text, leaf, body))
             }
         }
     }
@@ -216,6 +216,15 @@ fn newline(text: &str) -> &'static str {
     match text.find('\n') {
         Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
         _ => "\n",
+    }
+}
+
+/// `body` behind its [`null_prefix`] (no copy when there is none, as for
+/// nearly every value).
+fn with_null_prefix(text: &str, leaf: &Leaf, body: String) -> String {
+    match null_prefix(text, leaf) {
+        "" => body,
+        prefix => format!("{prefix}{body}"),
     }
 }
 
