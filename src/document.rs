@@ -14,7 +14,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use crate::crypto::mac::{self, MacHasher};
-use crate::crypto::value::is_encrypted;
+use crate::crypto::value::{is_encrypted, IvSource, ValueCipher};
 use crate::crypto::{shamir, DataKey, EncryptedValue, TypeTag, ValueError};
 use crate::format::{
     self, apply_splices, FormatError, FormatKind, LeafKind, ParsedFile, Replacement, Splice,
@@ -186,23 +186,24 @@ fn typed_plaintext(ty: ValueType, value: &str) -> (TypeTag, &str) {
     }
 }
 
-/// The value type and canonical text of a decrypted value.
-fn value_from_plaintext(tag: TypeTag, text: &str) -> (ValueType, String) {
-    match tag {
-        TypeTag::Int => (ValueType::Int, text.to_owned()),
-        TypeTag::Float => (ValueType::Float, text.to_owned()),
-        TypeTag::Bool => (
-            ValueType::Bool,
-            if mac::parse_go_bool(text).unwrap_or(false) {
+/// The value type and canonical text of a decrypted value (the text itself
+/// except for bools).
+fn value_from_plaintext(tag: TypeTag, text: Zeroizing<String>) -> (ValueType, SecretText) {
+    let ty = match tag {
+        TypeTag::Int => ValueType::Int,
+        TypeTag::Float => ValueType::Float,
+        TypeTag::Bool => {
+            let canonical = if mac::parse_go_bool(&text).unwrap_or(false) {
                 "true"
             } else {
                 "false"
-            }
-            .to_owned(),
-        ),
-        TypeTag::Time => (ValueType::Time, text.to_owned()),
-        TypeTag::Str | TypeTag::Comment | TypeTag::Bytes => (ValueType::Str, text.to_owned()),
-    }
+            };
+            return (ValueType::Bool, SecretText::from_str(canonical));
+        }
+        TypeTag::Time => ValueType::Time,
+        TypeTag::Str | TypeTag::Comment | TypeTag::Bytes => ValueType::Str,
+    };
+    (ty, SecretText::from_zeroizing(text))
 }
 
 /// Remembers the IV of every value of an opened file, keyed by a digest of
@@ -239,6 +240,10 @@ impl IvStash {
     }
 
     fn take(&mut self, aad: &str, tag: TypeTag, plaintext: &[u8]) -> Option<[u8; 32]> {
+        if self.ivs.is_empty() {
+            // A new file: nothing to reuse, no digest to compute.
+            return None;
+        }
         self.ivs
             .get_mut(&Self::digest(aad, tag, plaintext))?
             .pop_front()
@@ -371,6 +376,9 @@ fn seal(
     let mut splices = Vec::with_capacity(parsed.leaves.len() + 1);
     let mut encrypted_leaf = vec![false; parsed.leaves.len()];
     let selected = selected_leaves(text, parsed, &selection);
+    let cipher = ValueCipher::new(key);
+    let mut ivs = IvSource::default();
+    let mut aad = String::new();
     for (i, leaf) in parsed.leaves.iter().enumerate() {
         if !selected[i] || leaf.value.is_empty() {
             continue;
@@ -380,12 +388,12 @@ fn seal(
             LeafKind::Comment => (TypeTag::Comment, leaf.value.expose()),
             LeafKind::Value(ty) => typed_plaintext(ty, leaf.value.expose()),
         };
-        let aad = leaf.path.aad();
-        let enc = match stash.take(&aad, tag, plain.as_bytes()) {
-            Some(iv) => EncryptedValue::encrypt_with_iv(key, plain.as_bytes(), tag, &aad, iv),
-            None => EncryptedValue::encrypt(key, plain.as_bytes(), tag, &aad),
-        }
-        .to_string();
+        leaf.path.write_aad(&mut aad);
+        let iv = stash
+            .take(&aad, tag, plain.as_bytes())
+            .unwrap_or_else(|| ivs.next_iv());
+        let enc =
+            EncryptedValue::encrypt_with(&cipher, plain.as_bytes(), tag, &aad, iv).to_string();
         splices.push(Splice {
             range: leaf.span.clone(),
             text: syntax.render(text, leaf, &Replacement::Encrypted(&enc))?,
@@ -407,9 +415,14 @@ fn seal(
         },
     );
     let mut warnings = Vec::new();
+    let in_order = if parsed.aliases.is_empty() {
+        Vec::new()
+    } else {
+        parsed.values_in_order()
+    };
     for alias in &parsed.aliases {
         let points_at_encrypted = alias.target.clone().any(|j| encrypted_leaf[j]);
-        let encrypted_at_alias = parsed.values_in_order().iter().any(|(path, j)| {
+        let encrypted_at_alias = in_order.iter().any(|(path, j)| {
             alias.target.contains(j)
                 && path.starts_with(&alias.path)
                 && !parsed.leaves[*j].value.is_empty()
@@ -622,8 +635,6 @@ pub struct Opened {
     pub plain: Vec<Option<Plain>>,
     /// Warnings (e.g. MAC not verified).
     pub warnings: Vec<Warning>,
-    /// IVs of the values as they were, for minimal-diff re-encryption.
-    stash: IvStash,
 }
 
 /// Recovers the data key from the metadata with `identities`: one group
@@ -718,8 +729,9 @@ pub fn open(
     let meta = Metadata::from_tree(tree)?;
     let key = unwrap_data_key(&meta, identities)?;
     let mut plain = Vec::with_capacity(parsed.leaves.len());
-    let mut stash = IvStash::default();
     let selected = selected_leaves(text, &parsed, &meta.selection);
+    let cipher = ValueCipher::new(&key);
+    let mut aad = String::new();
     for (i, leaf) in parsed.leaves.iter().enumerate() {
         let raw = leaf.value.expose();
         let line = || format::line_col(text, leaf.span.start).0;
@@ -732,12 +744,11 @@ pub fn open(
             LeafKind::Null => None,
             LeafKind::Comment if is_encrypted(raw) => {
                 let enc = EncryptedValue::parse(raw).map_err(value_error)?;
-                let aad = leaf.path.aad();
-                let text = enc.decrypt_text(&key, &aad).map_err(value_error)?;
-                stash.remember(&aad, enc.type_tag(), text.as_bytes(), enc.iv());
+                leaf.path.write_aad(&mut aad);
+                let text = enc.into_text(&cipher, &aad).map_err(value_error)?;
                 Some(Plain {
                     ty: ValueType::Str,
-                    text: SecretText::new(text.to_string()),
+                    text: SecretText::from_zeroizing(text),
                     was_encrypted: true,
                 })
             }
@@ -748,13 +759,13 @@ pub fn open(
             }),
             LeafKind::Value(ValueType::Str) if is_encrypted(raw) => {
                 let enc = EncryptedValue::parse(raw).map_err(value_error)?;
-                let aad = leaf.path.aad();
-                let text = enc.decrypt_text(&key, &aad).map_err(value_error)?;
-                stash.remember(&aad, enc.type_tag(), text.as_bytes(), enc.iv());
-                let (ty, canonical) = value_from_plaintext(enc.type_tag(), &text);
+                leaf.path.write_aad(&mut aad);
+                let tag = enc.type_tag();
+                let text = enc.into_text(&cipher, &aad).map_err(value_error)?;
+                let (ty, text) = value_from_plaintext(tag, text);
                 Some(Plain {
                     ty,
-                    text: SecretText::new(canonical),
+                    text,
                     was_encrypted: true,
                 })
             }
@@ -788,7 +799,6 @@ pub fn open(
         key,
         plain,
         warnings,
-        stash,
     })
 }
 
@@ -819,6 +829,39 @@ fn verify_mac(
 }
 
 impl Opened {
+    /// The IVs of the values as they were, for minimal-diff re-encryption.
+    /// Built on demand (only writes need it, and hashing every value cost a
+    /// plain `decrypt` ~7%): each encrypted leaf's `ENC[...]` is parsed
+    /// again for its IV and type. A bool's canonical text may differ from
+    /// the bytes that were encrypted (`True` vs `true`), so bools are
+    /// decrypted again; for every other type the plaintext is the bytes.
+    fn iv_stash(&self) -> IvStash {
+        let mut stash = IvStash::default();
+        for (leaf, plain) in self.parsed.leaves.iter().zip(&self.plain) {
+            let Some(plain) = plain.as_ref().filter(|p| p.was_encrypted) else {
+                continue;
+            };
+            // Parsed and decrypted once already in `open`.
+            let Ok(enc) = EncryptedValue::parse(leaf.value.expose()) else {
+                continue;
+            };
+            let aad = leaf.path.aad();
+            if enc.type_tag() == TypeTag::Bool {
+                if let Ok(text) = enc.decrypt_text(&self.key, &aad) {
+                    stash.remember(&aad, enc.type_tag(), text.as_bytes(), enc.iv());
+                }
+            } else {
+                stash.remember(
+                    &aad,
+                    enc.type_tag(),
+                    plain.text.expose().as_bytes(),
+                    enc.iv(),
+                );
+            }
+        }
+        stash
+    }
+
     /// The plaintext file: every encrypted value and comment written back in
     /// canonical style, the metadata removed, everything else as it was.
     pub fn plaintext(
@@ -826,25 +869,80 @@ impl Opened {
         text: &str,
         kind: FormatKind,
     ) -> Result<Zeroizing<String>, DocumentError> {
+        // Leaves come in document order with disjoint spans (every format's
+        // invariant), so the output is written in one pass, each rendered
+        // value wiped as soon as it is copied, instead of holding a splice
+        // per value (100k values: 100k Strings alive at once). Anything
+        // unexpected takes the general path, which also orders the errors.
+        let syntax = kind.syntax();
+        let in_order = self
+            .parsed
+            .leaves
+            .windows(2)
+            .all(|w| (w[0].span.start, w[0].span.end) <= (w[1].span.start, w[1].span.end));
+        let meta = match syntax.metadata_splices(text, &self.parsed, None) {
+            Ok(meta) if in_order => meta,
+            _ => return self.plaintext_by_splices(text, kind),
+        };
+        let mut meta = {
+            let mut meta = meta;
+            meta.sort_by_key(|s| (s.range.start, s.range.end));
+            meta.into_iter().peekable()
+        };
+        let mut out = Zeroizing::new(String::with_capacity(text.len()));
+        let mut at = 0;
+        for (leaf, with) in self.replacements() {
+            let piece = Zeroizing::new(syntax.render(text, leaf, &with)?);
+            let key = (leaf.span.start, leaf.span.end);
+            while let Some(m) = meta.next_if(|m| (m.range.start, m.range.end) < key) {
+                splice_into(&mut out, &mut at, text, &m.range, &m.text)?;
+            }
+            splice_into(&mut out, &mut at, text, &leaf.span, &piece)?;
+        }
+        for m in meta {
+            splice_into(&mut out, &mut at, text, &m.range, &m.text)?;
+        }
+        out.push_str(&text[at..]);
+        Ok(out)
+    }
+
+    /// Each leaf to write back in plaintext, with what to write.
+    fn replacements(&self) -> impl Iterator<Item = (&format::Leaf, Replacement<'_>)> {
+        self.parsed
+            .leaves
+            .iter()
+            .zip(&self.plain)
+            .filter_map(|(leaf, plain)| {
+                let plain = plain.as_ref().filter(|p| p.was_encrypted)?;
+                let with = if leaf.kind == LeafKind::Comment {
+                    Replacement::Comment(plain.text.expose())
+                } else {
+                    Replacement::Value(plain.ty, plain.text.expose())
+                };
+                Some((leaf, with))
+            })
+    }
+
+    /// [`Opened::plaintext`] by collecting every splice first.
+    fn plaintext_by_splices(
+        &self,
+        text: &str,
+        kind: FormatKind,
+    ) -> Result<Zeroizing<String>, DocumentError> {
         let syntax = kind.syntax();
         let mut splices = Vec::new();
-        for (leaf, plain) in self.parsed.leaves.iter().zip(&self.plain) {
-            let Some(plain) = plain else { continue };
-            if !plain.was_encrypted {
-                continue;
-            }
-            let with = if leaf.kind == LeafKind::Comment {
-                Replacement::Comment(plain.text.expose())
-            } else {
-                Replacement::Value(plain.ty, plain.text.expose())
-            };
+        for (leaf, with) in self.replacements() {
             splices.push(Splice {
                 range: leaf.span.clone(),
                 text: syntax.render(text, leaf, &with)?,
             });
         }
         splices.extend(syntax.metadata_splices(text, &self.parsed, None)?);
-        Ok(Zeroizing::new(apply_splices(text, &mut splices)?))
+        let out = Zeroizing::new(apply_splices(text, &mut splices)?);
+        for s in &mut splices {
+            zeroize::Zeroize::zeroize(&mut s.text);
+        }
+        Ok(out)
     }
 
     /// Re-encrypts an edited plaintext of this file with the same data key,
@@ -852,7 +950,7 @@ impl Opened {
     /// plaintext) did not change keep their exact ciphertext, so the diff of
     /// a one-value change is that value, `lastmodified` and `mac`.
     pub fn reencrypt(
-        mut self,
+        self,
         new_plaintext: &str,
         kind: FormatKind,
         now: &str,
@@ -870,7 +968,7 @@ impl Opened {
             &parsed,
             &self.key,
             &mut meta,
-            &mut self.stash,
+            &mut self.iv_stash(),
         )?;
         Ok(text)
     }
@@ -904,7 +1002,7 @@ impl Opened {
             (DataKey::generate(), IvStash::default())
         } else {
             let key = DataKey::from_slice(self.key.expose()).expect("32 bytes");
-            (key, std::mem::take(&mut self.stash))
+            (key, self.iv_stash())
         };
         let old_groups = std::mem::take(&mut self.metadata.key_groups);
         let mut meta = self.metadata.clone();
@@ -968,7 +1066,7 @@ impl Opened {
             .filter_map(|(path, i)| {
                 let leaf = &self.parsed.leaves[i];
                 let plain = self.plain[i].as_ref()?;
-                (leaf.document == 0).then_some((path, plain.ty, &plain.text))
+                (leaf.document == 0).then_some((path.into_owned(), plain.ty, &plain.text))
             })
             .collect()
     }
@@ -982,7 +1080,7 @@ impl Opened {
             .values_in_order()
             .into_iter()
             .filter(|(_, i)| self.plain[*i].as_ref().is_some_and(|p| p.was_encrypted))
-            .map(|(path, _)| path)
+            .map(|(path, _)| path.into_owned())
             .filter(|path| seen.insert(path.clone()))
             .collect()
     }
@@ -1031,6 +1129,24 @@ impl Opened {
         }
         SecretTree(root)
     }
+}
+
+/// Appends `text[*at..range.start]` and `with` to `out` and moves `at` to
+/// the range's end; the checks (and error) of [`apply_splices`].
+fn splice_into(
+    out: &mut String,
+    at: &mut usize,
+    text: &str,
+    range: &std::ops::Range<usize>,
+    with: &str,
+) -> Result<(), FormatError> {
+    if range.start < *at || range.end > text.len() || range.start > range.end {
+        return Err(FormatError::Internal("overlapping or out-of-range splice"));
+    }
+    out.push_str(&text[*at..range.start]);
+    out.push_str(with);
+    *at = range.end;
+    Ok(())
 }
 
 /// A typed scalar as a JSON value.

@@ -99,6 +99,13 @@ impl KeyPath {
     /// map keys joined by `:`, plus a trailing `:`.
     pub fn aad(&self) -> String {
         let mut out = String::new();
+        self.write_aad(&mut out);
+        out
+    }
+
+    /// [`KeyPath::aad`] into `out` (cleared first), to reuse one buffer.
+    pub fn write_aad(&self, out: &mut String) {
+        out.clear();
         for key in self.keys() {
             out.push_str(key);
             out.push(':');
@@ -107,7 +114,6 @@ impl KeyPath {
             // COMPAT(sops): the root path (top-level comments) has AAD ":".
             out.push(':');
         }
-        out
     }
 
     /// The sops `--extract` form: `["a"]["b"][0]`.

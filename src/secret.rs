@@ -18,6 +18,11 @@ impl SecretText {
         Self(Zeroizing::new(text))
     }
 
+    /// Takes over an already wiped-on-drop string (no copy).
+    pub fn from_zeroizing(mut text: Zeroizing<String>) -> Self {
+        Self::new(std::mem::take(&mut *text))
+    }
+
     /// Copies `text` into a new secret buffer.
     #[allow(clippy::should_implement_trait)] // infallible, unlike FromStr
     pub fn from_str(text: &str) -> Self {

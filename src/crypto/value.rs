@@ -101,9 +101,102 @@ pub enum ValueError {
 #[derive(Clone, PartialEq, Eq)]
 pub struct EncryptedValue {
     data: Vec<u8>,
-    iv: Vec<u8>,
+    iv: [u8; IV_LEN],
     tag: [u8; TAG_LEN],
     ty: TypeTag,
+}
+
+/// A data key made ready for AES-GCM, to open many values with one key
+/// schedule (opening a file used to expand the key once per value).
+/// The key schedule is wiped on drop (aes-gcm's `zeroize` feature).
+pub struct ValueCipher(SopsGcm);
+
+impl ValueCipher {
+    /// Prepares `key`.
+    pub fn new(key: &DataKey) -> Self {
+        Self(SopsGcm::new(key.expose().into()))
+    }
+}
+
+/// Fresh random IVs from the operating system's CSPRNG, fetched 64 at a
+/// time: one system call per 64 values instead of one per value (IVs are
+/// public; each one is handed out once).
+pub struct IvSource {
+    buf: [u8; IV_LEN * IV_BATCH],
+    next: usize,
+}
+
+const IV_BATCH: usize = 64;
+
+impl Default for IvSource {
+    fn default() -> Self {
+        Self {
+            buf: [0; IV_LEN * IV_BATCH],
+            next: IV_BATCH,
+        }
+    }
+}
+
+impl IvSource {
+    /// The next unused random IV.
+    pub fn next_iv(&mut self) -> [u8; IV_LEN] {
+        if self.next == IV_BATCH {
+            getrandom::fill(&mut self.buf)
+                .expect("the operating system's random number generator failed");
+            self.next = 0;
+        }
+        let mut iv = [0u8; IV_LEN];
+        iv.copy_from_slice(&self.buf[self.next * IV_LEN..][..IV_LEN]);
+        self.next += 1;
+        iv
+    }
+}
+
+/// `s.split_once(sep)` for a separator starting with `,`: the same first
+/// occurrence, found by scanning for the comma (the generic substring
+/// search was most of the cost of reading a value).
+fn split_field<'a>(s: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
+    debug_assert!(sep.starts_with(','));
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(i) = b[from..].iter().position(|&c| c == b',') {
+        let at = from + i;
+        if b[at..].starts_with(sep.as_bytes()) {
+            // `,` is ASCII, so both ends are character boundaries.
+            return Some((&s[..at], &s[at + sep.len()..]));
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Decodes one fixed-size base64 field of an `ENC[...]` value: the same
+/// errors as decoding to a `Vec` and checking its length, without the
+/// allocation.
+fn decode_fixed<const N: usize>(
+    field: &str,
+    not_base64: &'static str,
+    wrong_len: &'static str,
+) -> Result<[u8; N], ValueError> {
+    // 64 base64 characters decode to at most 48 bytes; longer fields are
+    // never N <= 32 bytes but must still report invalid base64 first.
+    let mut buf = [0u8; 48];
+    let len = if field.len() <= 64 {
+        LENIENT
+            .decode_slice(field, &mut buf)
+            .map_err(|_| ValueError::Malformed(not_base64))?
+    } else {
+        LENIENT
+            .decode(field)
+            .map_err(|_| ValueError::Malformed(not_base64))?
+            .len()
+    };
+    if len != N {
+        return Err(ValueError::Malformed(wrong_len));
+    }
+    let mut out = [0u8; N];
+    out.copy_from_slice(&buf[..N]);
+    Ok(out)
 }
 
 impl std::fmt::Debug for EncryptedValue {
@@ -140,15 +233,27 @@ impl EncryptedValue {
         aad: &str,
         iv: [u8; IV_LEN],
     ) -> Self {
-        let cipher = SopsGcm::new(key.expose().into());
+        Self::encrypt_with(&ValueCipher::new(key), plaintext, ty, aad, iv)
+    }
+
+    /// [`EncryptedValue::encrypt_with_iv`] with a prepared key (a file's
+    /// values share one key schedule).
+    pub fn encrypt_with(
+        cipher: &ValueCipher,
+        plaintext: &[u8],
+        ty: TypeTag,
+        aad: &str,
+        iv: [u8; IV_LEN],
+    ) -> Self {
         let mut buf = plaintext.to_vec();
         let tag = cipher
+            .0
             .encrypt_in_place_detached(Nonce::<U32>::from_slice(&iv), aad.as_bytes(), &mut buf)
             // Only fails for inputs beyond GCM's 64 GiB limit.
             .expect("AES-GCM input within limits");
         Self {
             data: buf,
-            iv: iv.to_vec(),
+            iv,
             tag: tag.into(),
             ty,
         }
@@ -162,15 +267,9 @@ impl EncryptedValue {
         let body = body
             .strip_suffix(']')
             .ok_or(ValueError::Malformed("missing closing ]"))?;
-        let (data, rest) = body
-            .split_once(",iv:")
-            .ok_or(ValueError::Malformed("missing iv"))?;
-        let (iv, rest) = rest
-            .split_once(",tag:")
-            .ok_or(ValueError::Malformed("missing tag"))?;
-        let (tag, ty) = rest
-            .split_once(",type:")
-            .ok_or(ValueError::Malformed("missing type"))?;
+        let (data, rest) = split_field(body, ",iv:").ok_or(ValueError::Malformed("missing iv"))?;
+        let (iv, rest) = split_field(rest, ",tag:").ok_or(ValueError::Malformed("missing tag"))?;
+        let (tag, ty) = split_field(rest, ",type:").ok_or(ValueError::Malformed("missing type"))?;
         let ty = TypeTag::parse(ty).ok_or(ValueError::UnknownType)?;
         let decode = |field: &str, what| {
             LENIENT
@@ -178,14 +277,8 @@ impl EncryptedValue {
                 .map_err(|_| ValueError::Malformed(what))
         };
         let data = decode(data, "data is not base64")?;
-        let iv = decode(iv, "iv is not base64")?;
-        let tag = decode(tag, "tag is not base64")?;
-        if iv.len() != IV_LEN {
-            return Err(ValueError::Malformed("iv is not 32 bytes"));
-        }
-        let tag: [u8; TAG_LEN] = tag
-            .try_into()
-            .map_err(|_| ValueError::Malformed("tag is not 16 bytes"))?;
+        let iv = decode_fixed::<IV_LEN>(iv, "iv is not base64", "iv is not 32 bytes")?;
+        let tag = decode_fixed::<TAG_LEN>(tag, "tag is not base64", "tag is not 16 bytes")?;
         Ok(Self { data, iv, tag, ty })
     }
 
@@ -196,16 +289,26 @@ impl EncryptedValue {
 
     /// The IV, for re-encrypting an unchanged value to the same bytes.
     pub fn iv(&self) -> [u8; IV_LEN] {
-        let mut iv = [0u8; IV_LEN];
-        iv.copy_from_slice(&self.iv);
-        iv
+        self.iv
     }
 
     /// Decrypts and authenticates against `aad`.
     pub fn decrypt(&self, key: &DataKey, aad: &str) -> Result<Zeroizing<Vec<u8>>, ValueError> {
-        let cipher = SopsGcm::new(key.expose().into());
-        let mut buf = Zeroizing::new(self.data.clone());
+        self.clone().into_plaintext(&ValueCipher::new(key), aad)
+    }
+
+    /// Decrypts in place (the ciphertext buffer becomes the plaintext)
+    /// and authenticates against `aad`.
+    pub fn into_plaintext(
+        self,
+        cipher: &ValueCipher,
+        aad: &str,
+    ) -> Result<Zeroizing<Vec<u8>>, ValueError> {
+        // SECURITY: wrapped before decryption, so whatever the buffer holds
+        // is wiped on every path.
+        let mut buf = Zeroizing::new(self.data);
         cipher
+            .0
             .decrypt_in_place_detached(
                 Nonce::<U32>::from_slice(&self.iv),
                 aad.as_bytes(),
@@ -218,10 +321,23 @@ impl EncryptedValue {
 
     /// Decrypts to UTF-8 text.
     pub fn decrypt_text(&self, key: &DataKey, aad: &str) -> Result<Zeroizing<String>, ValueError> {
-        let bytes = self.decrypt(key, aad)?;
-        match std::str::from_utf8(&bytes) {
-            Ok(s) => Ok(Zeroizing::new(s.to_owned())),
-            Err(_) => Err(ValueError::Malformed("plaintext is not UTF-8")),
+        self.clone().into_text(&ValueCipher::new(key), aad)
+    }
+
+    /// Decrypts in place to UTF-8 text (no copy of the plaintext).
+    pub fn into_text(
+        self,
+        cipher: &ValueCipher,
+        aad: &str,
+    ) -> Result<Zeroizing<String>, ValueError> {
+        let mut bytes = self.into_plaintext(cipher, aad)?;
+        match String::from_utf8(std::mem::take(&mut *bytes)) {
+            Ok(s) => Ok(Zeroizing::new(s)),
+            Err(e) => {
+                // SECURITY: the rejected bytes are plaintext too.
+                drop(Zeroizing::new(e.into_bytes()));
+                Err(ValueError::Malformed("plaintext is not UTF-8"))
+            }
         }
     }
 }
@@ -229,12 +345,13 @@ impl EncryptedValue {
 impl std::fmt::Display for EncryptedValue {
     /// The canonical `ENC[...]` text (ciphertext only; no secret).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use base64::display::Base64Display;
         write!(
             f,
             "{PREFIX}{},iv:{},tag:{},type:{}]",
-            STANDARD.encode(&self.data),
-            STANDARD.encode(&self.iv),
-            STANDARD.encode(self.tag),
+            Base64Display::new(&self.data, &STANDARD),
+            Base64Display::new(&self.iv, &STANDARD),
+            Base64Display::new(&self.tag, &STANDARD),
             self.ty.as_str()
         )
     }
@@ -302,6 +419,66 @@ mod tests {
         ] {
             assert!(EncryptedValue::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn split_field_is_split_once() {
+        for s in [
+            "",
+            ",",
+            "a,iv:b",
+            ",iv:",
+            "x,i,iv:y,iv:z",
+            "é,iv:ü",
+            "a,iv",
+            ",,iv:,",
+        ] {
+            assert_eq!(split_field(s, ",iv:"), s.split_once(",iv:"), "{s}");
+        }
+    }
+
+    #[test]
+    fn iv_source_never_repeats_across_batches() {
+        let mut ivs = IvSource::default();
+        let seen: std::collections::HashSet<[u8; IV_LEN]> =
+            (0..3 * IV_BATCH + 1).map(|_| ivs.next_iv()).collect();
+        assert_eq!(seen.len(), 3 * IV_BATCH + 1);
+    }
+
+    #[test]
+    fn fixed_fields_report_as_before() {
+        use base64::Engine;
+        let with_iv = |iv: &str| KAT.replace("MyIDYbT718JRr11QtBkcj3Dwm4k1aCGZBVeZf0EyV8o=", iv);
+        for (len, _) in [(31, ()), (33, ()), (48, ()), (49, ()), (90, ())] {
+            let iv = STANDARD.encode(vec![7u8; len]);
+            assert_eq!(
+                EncryptedValue::parse(&with_iv(&iv)).unwrap_err(),
+                ValueError::Malformed("iv is not 32 bytes"),
+                "{len}"
+            );
+        }
+        for bad in [
+            "!".repeat(10),
+            "!".repeat(70),
+            format!("{}!", "A".repeat(70)),
+        ] {
+            assert_eq!(
+                EncryptedValue::parse(&with_iv(&bad)).unwrap_err(),
+                ValueError::Malformed("iv is not base64")
+            );
+        }
+        let tag = KAT.replace("t5z2Z023Up0kxwCgw1gNxg==", &STANDARD.encode([1u8; 17]));
+        assert_eq!(
+            EncryptedValue::parse(&tag).unwrap_err(),
+            ValueError::Malformed("tag is not 16 bytes")
+        );
+        let v = EncryptedValue::parse(KAT).unwrap();
+        let cipher = ValueCipher::new(&key_f());
+        assert_eq!(&*v.clone().into_text(&cipher, "bar:").unwrap(), "foo");
+        assert_eq!(
+            v.into_text(&cipher, "baz:").unwrap_err(),
+            ValueError::Authentication
+        );
     }
 
     proptest! {

@@ -966,6 +966,7 @@ impl Syntax for Json {
             metadata,
             aliases: Vec::new(),
             documents: 1,
+            yaml_layout: None,
         })
     }
 

@@ -27,6 +27,7 @@ pub(crate) mod testutil;
 pub mod toml;
 pub mod yaml;
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::path::Path;
 
@@ -228,6 +229,9 @@ pub struct ParsedFile {
     pub aliases: Vec<AliasRef>,
     /// Number of documents (1 except for YAML streams).
     pub documents: usize,
+    /// YAML: the layout facts the parse found (document ends, indentation),
+    /// so that writing metadata for this same text needs no second parse.
+    pub(crate) yaml_layout: Option<Box<yaml::Layout>>,
 }
 
 impl ParsedFile {
@@ -238,8 +242,10 @@ impl ParsedFile {
 
     /// Every non-comment leaf as sops sees it, in document order: aliases
     /// are expanded in place, with the expanded leaves' paths rewritten to
-    /// the alias position. Yields `(path, leaf index)`.
-    pub fn values_in_order(&self) -> Vec<(KeyPath, usize)> {
+    /// the alias position. Yields `(path, leaf index)`; a leaf's own path is
+    /// borrowed (only alias copies own theirs: cloning every path cost ~4%
+    /// of a decrypt).
+    pub fn values_in_order(&self) -> Vec<(Cow<'_, KeyPath>, usize)> {
         let mut out = Vec::with_capacity(self.leaves.len());
         let mut aliases = self.aliases.iter().peekable();
         for (i, leaf) in self.leaves.iter().enumerate() {
@@ -247,7 +253,7 @@ impl ParsedFile {
                 self.push_alias(alias, &mut out);
             }
             if leaf.kind != LeafKind::Comment {
-                out.push((leaf.path.clone(), i));
+                out.push((Cow::Borrowed(&leaf.path), i));
             }
         }
         for alias in aliases {
@@ -256,7 +262,7 @@ impl ParsedFile {
         out
     }
 
-    fn push_alias(&self, alias: &AliasRef, out: &mut Vec<(KeyPath, usize)>) {
+    fn push_alias(&self, alias: &AliasRef, out: &mut Vec<(Cow<'_, KeyPath>, usize)>) {
         for j in alias.target.clone() {
             let leaf = &self.leaves[j];
             if leaf.kind == LeafKind::Comment {
@@ -265,7 +271,7 @@ impl ParsedFile {
             let rest = &leaf.path.segments()[alias.target_path.segments().len()..];
             let mut segments = alias.path.segments().to_vec();
             segments.extend_from_slice(rest);
-            out.push((KeyPath::from_segments(segments), j));
+            out.push((Cow::Owned(KeyPath::from_segments(segments)), j));
         }
     }
 }

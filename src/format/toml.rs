@@ -815,6 +815,7 @@ impl Syntax for Toml {
             metadata,
             aliases: Vec::new(),
             documents: 1,
+            yaml_layout: None,
         })
     }
 

@@ -59,6 +59,15 @@ use resolve::{parse_timestamp, resolve_plain, Resolved};
 
 pub(crate) const FORMAT: &str = "yaml";
 
+/// What [`Syntax::metadata_splices`] needs to know of a parsed text's
+/// layout besides its leaves.
+#[derive(Debug)]
+pub struct Layout {
+    text_len: usize,
+    docs: Vec<parse::DocInfo>,
+    step: Option<usize>,
+}
+
 /// The yaml syntax.
 pub struct Yaml;
 
@@ -68,7 +77,14 @@ impl Syntax for Yaml {
     }
 
     fn parse(&self, text: &str) -> Result<ParsedFile, FormatError> {
-        Ok(parse::parse_full(text)?.file)
+        let full = parse::parse_full(text)?;
+        let mut file = full.file;
+        file.yaml_layout = Some(Box::new(Layout {
+            text_len: text.len(),
+            docs: full.docs,
+            step: full.step,
+        }));
+        Ok(file)
     }
 
     fn render(
@@ -97,17 +113,17 @@ impl Syntax for Yaml {
             (Replacement::Encrypted(s), _) => {
                 // Plain in block context, as sops writes it; flow context
                 // needs quotes (`,` `[` `]` would split the scalar).
-                let body = if !leaf.style.flow && plain_safe(s, false) {
+                let body = if !leaf.style.flow && (canonical_enc(s) || plain_safe(s, false)) {
                     (*s).to_owned()
                 } else {
                     double_quoted(s)
                 };
-                Ok(format!("{}{body}", null_prefix(text, leaf)))
+                Ok(with_null_prefix(text, leaf, body))
             }
             (Replacement::Value(ty, v), _) => {
                 let body = render_value(text, leaf, *ty, v)
                     .ok_or_else(|| unrep("the value does not fit its type"))?;
-                Ok(format!("{}{body}", null_prefix(text, leaf)))
+                Ok(with_null_prefix(text, leaf, body))
             }
         }
     }
@@ -129,13 +145,26 @@ impl Syntax for Yaml {
                 })
                 .collect());
         };
-        // Re-parse: the layout facts (document ends, indentation) are not
-        // part of `ParsedFile`.
-        let full = parse::parse_full(text)?;
+        // The layout facts (document ends, indentation) of `parsed`, which
+        // is the parse of `text` (as for every format); re-parsed only when
+        // `parsed` did not come from `Yaml::parse` of a text this long.
+        let reparsed;
+        let layout = match &parsed.yaml_layout {
+            Some(l) if l.text_len == text.len() => &**l,
+            _ => {
+                let full = parse::parse_full(text)?;
+                reparsed = Layout {
+                    text_len: text.len(),
+                    docs: full.docs,
+                    step: full.step,
+                };
+                &reparsed
+            }
+        };
         let mut out = Vec::new();
         let nl = newline(text);
-        let step = full.step.unwrap_or(4);
-        for d in &full.docs {
+        let step = layout.step.unwrap_or(4);
+        for d in &layout.docs {
             let block = emit::metadata_block(tree, d.top_indent.unwrap_or(0), step, nl);
             if let Some(r) = &d.meta_span {
                 out.push(Splice {
@@ -190,6 +219,15 @@ fn newline(text: &str) -> &'static str {
     }
 }
 
+/// `body` behind its [`null_prefix`] (no copy when there is none, as for
+/// nearly every value).
+fn with_null_prefix(text: &str, leaf: &Leaf, body: String) -> String {
+    match null_prefix(text, leaf) {
+        "" => body,
+        prefix => format!("{prefix}{body}"),
+    }
+}
+
 /// An empty null (`key:`) has an empty span right after the indicator; a
 /// value written there needs a separating space.
 fn null_prefix(text: &str, leaf: &Leaf) -> &'static str {
@@ -231,8 +269,10 @@ fn render_value(text: &str, leaf: &Leaf, ty: ValueType, v: &str) -> Option<Strin
         }
     };
     // The typing rules decide what a plain scalar reads back as; a
-    // candidate that is not plain-safe is proven by a re-parse instead.
-    if plain_safe(&candidate, flow) {
+    // candidate that is not a simple token is proven by a re-parse instead.
+    // (`plain_safe` cannot serve here: it accepts only what reads back as a
+    // string, so every typed value used to be re-parsed.)
+    if simple_typed_token(&candidate, flow) {
         let same = matches!(
             (ty, resolve_plain(&candidate)),
             (ValueType::Int, resolve::Resolved::Int(_))
@@ -240,12 +280,45 @@ fn render_value(text: &str, leaf: &Leaf, ty: ValueType, v: &str) -> Option<Strin
                 | (ValueType::Bool, resolve::Resolved::Bool(_))
                 | (ValueType::Time, resolve::Resolved::Time(_))
         );
-        if same {
-            return Some(candidate);
-        }
+        return same.then_some(candidate);
     }
     let (kind, _) = reparse(&candidate, flow)?;
     (kind == LeafKind::Value(ty)).then_some(candidate)
+}
+
+/// Whether `s` is an `ENC[...]` value as botsecrets and sops write it
+/// (base64 fields, a lowercase type): such a value is always plain-safe in
+/// block context -- it starts with a letter, has no space, `#` or `: `,
+/// does not end with `:` and reads back as a string -- and checking that
+/// is cheaper than `plain_safe`, for every value encrypted.
+fn canonical_enc(s: &str) -> bool {
+    s.starts_with("ENC[AES256_GCM,data:")
+        && s.ends_with(']')
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'+' | b'/' | b'=' | b'[' | b']' | b',' | b':' | b'_')
+        })
+}
+
+/// Whether `v` is one plain-scalar token in `k: v` (or `k: [v]` when
+/// `flow`): made only of ASCII letters, digits and `.+-_:`, so the parser
+/// reads it back as exactly `v` and its type is `resolve_plain(v)` -- what a
+/// re-parse would find. No space, so no `: ` or ` #`; no leading `:` or
+/// trailing `:`; a leading `-`, `+` or `.` needs a following character;
+/// document markers and, in flow context, `:` are left to the re-parse.
+fn simple_typed_token(v: &str, flow: bool) -> bool {
+    let b = v.as_bytes();
+    let Some(&first) = b.first() else {
+        return false;
+    };
+    b.iter()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'+' | b'-' | b'_' | b':'))
+        && first != b':'
+        && (b.len() >= 2 || !matches!(first, b'-' | b'+' | b'.'))
+        && !v.ends_with(':')
+        && !v.starts_with("---")
+        && !v.starts_with("...")
+        && (!flow || !v.contains(':'))
 }
 
 /// A float as YAML text that reads back as a float of the same value.

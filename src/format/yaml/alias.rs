@@ -11,7 +11,7 @@ use std::ops::Range;
 use granit_parser::Event;
 
 use super::emit::{double_quoted, plain_safe};
-use super::parse::{parse_full, type_scalar, Full};
+use super::parse::{parse_full_with_events, type_scalar, Full};
 use super::render_float;
 use super::resolve::Resolved;
 use crate::format::{apply_splices, FormatError, Splice};
@@ -21,7 +21,7 @@ const MAX_DEPTH: usize = 64;
 /// Replaces every alias (`*name`, merge keys included) with a one-line
 /// flow-style copy of the anchored node's plaintext.
 pub fn expand_aliases(text: &str) -> Result<String, FormatError> {
-    let full = parse_full(text)?;
+    let full = parse_full_with_events(text)?;
     let budget = 4 * text.len() + (1 << 20);
     let mut splices = Vec::new();
     let mut total = 0usize;

@@ -56,22 +56,93 @@ fn parser_options() -> granit_parser::Options {
 
 /// The granit event stream, with errors mapped to [`FormatError::Syntax`].
 pub(crate) fn events(text: &str) -> Result<Vec<(Event<'_>, Span)>, FormatError> {
-    let mut out = Vec::new();
-    for ev in Parser::new_from_str_with_options(text, parser_options()) {
-        match ev {
-            Ok(e) => out.push(e),
-            Err(e) => {
-                let m = e.marker();
-                return Err(FormatError::Syntax {
-                    format: FORMAT,
-                    line: m.line().max(1),
-                    column: m.col() + 1,
-                    reason: generic_reason(e.kind()),
-                });
-            }
+    Parser::new_from_str_with_options(text, parser_options())
+        .map(|ev| ev.map_err(|e| syntax_error(&e)))
+        .collect()
+}
+
+fn syntax_error(e: &granit_parser::ScanError) -> FormatError {
+    let m = e.marker();
+    FormatError::Syntax {
+        format: FORMAT,
+        line: m.line().max(1),
+        column: m.col() + 1,
+        reason: generic_reason(e.kind()),
+    }
+}
+
+/// What the walker may ask about the events after the current one.
+trait Lookahead {
+    /// Whether the next event that is not a comment starts a collection.
+    fn next_is_collection(&mut self) -> Result<bool, FormatError>;
+}
+
+fn starts_collection(ev: &Event<'_>) -> bool {
+    matches!(ev, Event::MappingStart(..) | Event::SequenceStart(..))
+}
+
+/// Lookahead into a collected event list, after index `at`.
+struct SliceLookahead<'e, 'a> {
+    events: &'e [(Event<'a>, Span)],
+    at: usize,
+}
+
+impl Lookahead for SliceLookahead<'_, '_> {
+    fn next_is_collection(&mut self) -> Result<bool, FormatError> {
+        Ok(self.events[self.at + 1..]
+            .iter()
+            .find(|(e, _)| !matches!(e, Event::Comment(..)))
+            .is_some_and(|(e, _)| starts_collection(e)))
+    }
+}
+
+/// The events straight from the parser, buffering only what a lookahead
+/// needed: a large file's events never all sit in memory (collecting them
+/// cost more than the rest of a 100k-key decrypt's memory, and the copying
+/// and page faults of the growing list a third of its parse time).
+struct Stream<'a> {
+    parser: Parser<'a, granit_parser::StrInput<'a>>,
+    ahead: std::collections::VecDeque<(Event<'a>, Span)>,
+}
+
+impl<'a> Stream<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            parser: Parser::new_from_str_with_options(text, parser_options()),
+            ahead: std::collections::VecDeque::new(),
         }
     }
-    Ok(out)
+
+    fn pull(&mut self) -> Result<Option<(Event<'a>, Span)>, FormatError> {
+        self.parser.next().transpose().map_err(|e| syntax_error(&e))
+    }
+
+    fn next(&mut self) -> Result<Option<(Event<'a>, Span)>, FormatError> {
+        match self.ahead.pop_front() {
+            Some(e) => Ok(Some(e)),
+            None => self.pull(),
+        }
+    }
+}
+
+impl Lookahead for Stream<'_> {
+    fn next_is_collection(&mut self) -> Result<bool, FormatError> {
+        if let Some((e, _)) = self
+            .ahead
+            .iter()
+            .find(|(e, _)| !matches!(e, Event::Comment(..)))
+        {
+            return Ok(starts_collection(e));
+        }
+        while let Some(ev) = self.pull()? {
+            let found = (!matches!(ev.0, Event::Comment(..))).then(|| starts_collection(&ev.0));
+            self.ahead.push_back(ev);
+            if let Some(found) = found {
+                return Ok(found);
+            }
+        }
+        Ok(false)
+    }
 }
 
 /// SECURITY: granit's messages may quote the character found in the source
@@ -136,7 +207,7 @@ fn range(span: &Span) -> Result<Range<usize>, FormatError> {
         .ok_or(FormatError::Internal("parser event without byte offsets"))
 }
 
-struct Frame {
+struct Frame<'t> {
     path: KeyPath,
     flow: bool,
     is_map: bool,
@@ -145,8 +216,10 @@ struct Frame {
     indent_known: bool,
     /// Column of the key or `-` that owns this collection.
     owner_col: Option<usize>,
-    pending_key: Option<(String, usize)>,
-    keys: HashSet<String>,
+    /// Keys borrow the text unless they had escapes to decode (no
+    /// allocation per key).
+    pending_key: Option<(Cow<'t, str>, usize)>,
+    keys: KeySet<'t>,
     next_index: usize,
     meta: bool,
     json: Option<serde_json::Value>,
@@ -155,10 +228,42 @@ struct Frame {
     event_lo: usize,
 }
 
-impl Frame {
+/// The keys of one mapping, for the duplicate check: a short list scanned
+/// in order (most mappings have a handful of keys; hashing each one cost
+/// more than comparing), a hash set once it grows.
+#[derive(Default)]
+struct KeySet<'t> {
+    few: Vec<Cow<'t, str>>,
+    many: Option<HashSet<Cow<'t, str>>>,
+}
+
+impl<'t> KeySet<'t> {
+    const FEW: usize = 16;
+
+    fn contains(&self, key: &str) -> bool {
+        match &self.many {
+            Some(set) => set.contains(key),
+            None => self.few.iter().any(|k| k == key),
+        }
+    }
+
+    fn insert(&mut self, key: Cow<'t, str>) {
+        if let Some(set) = &mut self.many {
+            set.insert(key);
+        } else if self.few.len() < Self::FEW {
+            self.few.push(key);
+        } else {
+            let mut set: HashSet<Cow<'t, str>> = self.few.drain(..).collect();
+            set.insert(key);
+            self.many = Some(set);
+        }
+    }
+}
+
+impl Frame<'_> {
     fn child_path(&self) -> KeyPath {
         match &self.pending_key {
-            Some((k, _)) if self.is_map => self.path.child_key(k.clone()),
+            Some((k, _)) if self.is_map => self.path.child_key(k.as_ref()),
             _ if self.is_map => self.path.clone(),
             _ => self.path.child_index(self.next_index),
         }
@@ -181,68 +286,108 @@ struct MetaState {
     tree: serde_json::Value,
 }
 
-enum Node<'e> {
-    Scalar(&'e str, ScalarStyle, usize, Option<&'e Tag>),
+enum Node<'e, 't> {
+    Scalar(&'e Cow<'t, str>, ScalarStyle, usize, Option<&'e Tag>),
     Start(bool, StructureStyle, usize),
     Alias(usize),
 }
 
-/// Parses `text` completely.
+/// Parses `text` completely; [`Full::events`] is left empty (see
+/// [`parse_full_with_events`]).
 pub(crate) fn parse_full(text: &str) -> Result<Full<'_>, FormatError> {
+    let mut stream = Stream::new(text);
+    let mut w = Walker::new(text);
+    let mut i = 0;
+    while let Some((ev, span)) = stream.next()? {
+        if let Err(e) = w.event(&ev, &span, i, &mut stream) {
+            // A syntax error anywhere wins over what the walker found, as
+            // when the whole stream was read first.
+            while stream.next()?.is_some() {}
+            return Err(e);
+        }
+        i += 1;
+    }
+    w.finish(Vec::new())
+}
+
+/// Parses `text` completely, keeping the event stream (alias expansion
+/// walks it).
+pub(crate) fn parse_full_with_events(text: &str) -> Result<Full<'_>, FormatError> {
     let events = events(text)?;
-    let mut w = Walker {
-        text,
-        leaves: Vec::new(),
-        metadata: Vec::new(),
-        aliases: Vec::new(),
-        docs: Vec::new(),
-        stack: Vec::new(),
-        doc: None,
-        meta: None,
-        last_end: 0,
-        last_flow_end: None,
-        anchors: HashMap::new(),
-        anchor_keys: HashSet::new(),
-        anchor_events: HashMap::new(),
-        alias_tokens: Vec::new(),
-        step_data: None,
-        step_meta: None,
-    };
-    for i in 0..events.len() {
-        w.event(&events, i)?;
+    let mut w = Walker::new(text);
+    for (i, (ev, span)) in events.iter().enumerate() {
+        w.event(
+            ev,
+            span,
+            i,
+            &mut SliceLookahead {
+                events: &events,
+                at: i,
+            },
+        )?;
     }
-    if w.docs.is_empty() {
-        // A stream with only comments (or nothing) is one empty document.
-        let end = w.leaves.iter().map(|l| l.span.end).max().unwrap_or(0);
-        w.docs.push(DocInfo {
-            content_end: end,
-            top_indent: None,
-            meta_span: None,
-        });
-    }
-    let ndocs = w.docs.len();
-    for leaf in &mut w.leaves {
-        leaf.document = leaf.document.min(ndocs - 1);
-    }
-    for pair in w.leaves.windows(2) {
-        if pair[1].span.start < pair[0].span.end {
-            return Err(FormatError::Internal("overlapping leaves"));
+    w.finish(events)
+}
+
+impl<'t> Walker<'t> {
+    fn new(text: &'t str) -> Self {
+        Walker {
+            text,
+            leaves: Vec::new(),
+            metadata: Vec::new(),
+            aliases: Vec::new(),
+            docs: Vec::new(),
+            stack: Vec::new(),
+            doc: None,
+            meta: None,
+            last_end: 0,
+            last_flow_end: None,
+            anchors: HashMap::new(),
+            anchor_keys: HashSet::new(),
+            anchor_events: HashMap::new(),
+            alias_tokens: Vec::new(),
+            step_data: None,
+            step_meta: None,
         }
     }
-    let step = w.step_data.or(w.step_meta);
-    Ok(Full {
-        file: ParsedFile {
-            leaves: w.leaves,
-            metadata: w.metadata,
-            aliases: w.aliases,
-            documents: ndocs,
-        },
-        docs: w.docs,
-        step,
-        anchor_events: w.anchor_events,
-        alias_tokens: w.alias_tokens,
-        events,
-    })
+
+    /// The result of walking every event.
+    fn finish<'a>(mut self, events: Vec<(Event<'a>, Span)>) -> Result<Full<'a>, FormatError> {
+        let w = &mut self;
+        if w.docs.is_empty() {
+            // A stream with only comments (or nothing) is one empty document.
+            let end = w.leaves.iter().map(|l| l.span.end).max().unwrap_or(0);
+            w.docs.push(DocInfo {
+                content_end: end,
+                top_indent: None,
+                meta_span: None,
+            });
+        }
+        let ndocs = w.docs.len();
+        for leaf in &mut w.leaves {
+            leaf.document = leaf.document.min(ndocs - 1);
+        }
+        for pair in w.leaves.windows(2) {
+            if pair[1].span.start < pair[0].span.end {
+                return Err(FormatError::Internal("overlapping leaves"));
+            }
+        }
+        let step = w.step_data.or(w.step_meta);
+        Ok(Full {
+            file: ParsedFile {
+                leaves: self.leaves,
+                metadata: self.metadata,
+                aliases: self.aliases,
+                documents: ndocs,
+                yaml_layout: None,
+            },
+            docs: self.docs,
+            step,
+            anchor_events: self.anchor_events,
+            alias_tokens: self.alias_tokens,
+            events,
+        })
+    }
 }
 
 struct Walker<'t> {
@@ -251,7 +396,7 @@ struct Walker<'t> {
     metadata: Vec<MetadataBlock>,
     aliases: Vec<AliasRef>,
     docs: Vec<DocInfo>,
-    stack: Vec<Frame>,
+    stack: Vec<Frame<'t>>,
     /// Index of the open document.
     doc: Option<usize>,
     meta: Option<MetaState>,
@@ -291,8 +436,13 @@ impl<'t> Walker<'t> {
         }
     }
 
-    fn event(&mut self, events: &[(Event<'_>, Span)], i: usize) -> Result<(), FormatError> {
-        let (ev, span) = &events[i];
+    fn event(
+        &mut self,
+        ev: &Event<'t>,
+        span: &Span,
+        i: usize,
+        look: &mut dyn Lookahead,
+    ) -> Result<(), FormatError> {
         if !matches!(
             ev,
             Event::Comment(..) | Event::MappingEnd | Event::SequenceEnd
@@ -311,7 +461,7 @@ impl<'t> Walker<'t> {
             Event::DocumentEnd => {
                 self.doc = None;
             }
-            Event::Comment(body, placement) => self.comment(events, i, body, *placement, span)?,
+            Event::Comment(body, placement) => self.comment(look, body, *placement, span)?,
             Event::Scalar(v, style, anchor, tag) => {
                 self.node(i, Node::Scalar(v, *style, *anchor, tag.as_deref()), span)?
             }
@@ -334,8 +484,7 @@ impl<'t> Walker<'t> {
 
     fn comment(
         &mut self,
-        events: &[(Event<'_>, Span)],
-        i: usize,
+        look: &mut dyn Lookahead,
         body: &str,
         placement: Placement,
         span: &Span,
@@ -349,10 +498,6 @@ impl<'t> Walker<'t> {
                 return Ok(());
             }
         }
-        let next_is_collection = events[i + 1..]
-            .iter()
-            .find(|(e, _)| !matches!(e, Event::Comment(..)))
-            .is_some_and(|(e, _)| matches!(e, Event::MappingStart(..) | Event::SequenceStart(..)));
         let (path, flow) = if self.stack.is_empty() {
             (KeyPath::root(), false)
         } else if placement == Placement::Right {
@@ -371,7 +516,7 @@ impl<'t> Walker<'t> {
             } else {
                 true
             };
-            if !top.flow && pending && next_is_collection && col > top.owner() {
+            if !top.flow && pending && col > top.owner() && look.next_is_collection()? {
                 // A head comment of the collection that follows.
                 if top.meta || self.meta.as_ref().is_some_and(|m| !m.done) {
                     if let Some(m) = &mut self.meta {
@@ -417,7 +562,7 @@ impl<'t> Walker<'t> {
         self.meta.as_ref().is_some_and(|m| !m.done)
     }
 
-    fn node(&mut self, ev_idx: usize, node: Node<'_>, span: &Span) -> Result<(), FormatError> {
+    fn node(&mut self, ev_idx: usize, node: Node<'_, 't>, span: &Span) -> Result<(), FormatError> {
         let r = range(span)?;
         let Some(top) = self.stack.last() else {
             // The document's root node.
@@ -453,7 +598,10 @@ impl<'t> Walker<'t> {
                         self.anchor_keys.insert(anchor);
                         self.anchors.insert(anchor, (0..0, KeyPath::root()));
                     }
-                    v.to_owned()
+                    match v {
+                        Cow::Borrowed(s) => Cow::Borrowed(*s),
+                        Cow::Owned(s) => Cow::Owned(s.clone()),
+                    }
                 }
                 Node::Alias(_) => return Err(self.unsupported(r.start, "alias as a mapping key")),
                 Node::Start(..) => {
@@ -505,6 +653,7 @@ impl<'t> Walker<'t> {
         let is_seq_item = !top.is_map;
         match node {
             Node::Scalar(v, style, anchor, tag) => {
+                let v: &str = v;
                 if meta {
                     let (vr, _) = self.scalar_span(v, style, &r)?;
                     let value = meta_scalar(v, style, tag);
@@ -686,7 +835,7 @@ impl<'t> Walker<'t> {
             indent_known,
             owner_col,
             pending_key: None,
-            keys: HashSet::new(),
+            keys: KeySet::default(),
             next_index: 0,
             meta,
             json: meta.then(|| {
@@ -774,7 +923,7 @@ impl<'t> Walker<'t> {
             return;
         }
         let top = self.stack.last_mut().expect("checked");
-        let key = top.pending_key.as_ref().map(|(k, _)| k.clone());
+        let key = top.pending_key.as_ref().map(|(k, _)| k.to_string());
         match (&mut top.json, key) {
             (Some(serde_json::Value::Object(o)), Some(k)) => {
                 o.insert(k, value);

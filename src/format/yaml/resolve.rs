@@ -331,15 +331,37 @@ fn days_in_month(y: i32, m: u32) -> u32 {
 /// Whether YAML 1.1 readers would take this plain text as a non-string
 /// (`yes`, `off`, ...); we quote those too, so older tools agree.
 pub(crate) fn is_yaml11_special(s: &str) -> bool {
-    matches!(
-        s.to_ascii_lowercase().as_str(),
-        "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null" | "~" | "<<" | "="
-    )
+    // Compared without lowering a copy: this runs for every value written.
+    const WORDS: [&str; 12] = [
+        "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "<<", "=",
+    ];
+    s.len() <= 5 && WORDS.iter().any(|w| s.eq_ignore_ascii_case(w))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yaml11_special_words_in_any_case() {
+        for s in [
+            "Yes", "NO", "oN", "OFF", "True", "NULL", "~", "<<", "=", "y", "N",
+        ] {
+            assert!(is_yaml11_special(s), "{s}");
+        }
+        for s in [
+            "yess",
+            "",
+            "nope",
+            "offf",
+            "tru",
+            "\u{e9}",
+            "YES ",
+            "nul\u{130}",
+        ] {
+            assert!(!is_yaml11_special(s), "{s}");
+        }
+    }
 
     #[test]
     fn resolves_like_go_yaml() {

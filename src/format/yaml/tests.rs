@@ -722,12 +722,24 @@ fn same_values(a: &str, b: &str) {
     let va: Vec<(KeyPath, LeafKind, String)> = pa
         .values_in_order()
         .into_iter()
-        .map(|(p, i)| (p, pa.leaves[i].kind, pa.leaves[i].value.expose().to_owned()))
+        .map(|(p, i)| {
+            (
+                p.into_owned(),
+                pa.leaves[i].kind,
+                pa.leaves[i].value.expose().to_owned(),
+            )
+        })
         .collect();
     let vb: Vec<(KeyPath, LeafKind, String)> = pb
         .values_in_order()
         .into_iter()
-        .map(|(p, i)| (p, pb.leaves[i].kind, pb.leaves[i].value.expose().to_owned()))
+        .map(|(p, i)| {
+            (
+                p.into_owned(),
+                pb.leaves[i].kind,
+                pb.leaves[i].value.expose().to_owned(),
+            )
+        })
         .collect();
     assert_eq!(va, vb, "\n{b}");
 }
@@ -923,5 +935,91 @@ mod props {
                 out
             })
             .prop_filter("valid yaml", |d| Yaml.parse(d).is_ok())
+    }
+}
+
+#[test]
+fn simple_typed_tokens_read_back_as_a_reparse_says() {
+    // The render fast path must agree with the re-parse it skips.
+    for v in [
+        "0",
+        "31",
+        "-5",
+        "+7",
+        "1_000",
+        "0x1F",
+        "0o17",
+        "017",
+        "0.25",
+        "-0.5",
+        "1e3",
+        "1.5e-3",
+        ".5",
+        ".inf",
+        "-.inf",
+        ".nan",
+        "+.inf",
+        "true",
+        "false",
+        "True",
+        "FALSE",
+        "null",
+        "~",
+        "2024-01-02",
+        "2024-01-02T03:04:05Z",
+        "2024-01-02T03:04:05.5+01:00",
+        "12:30",
+        "1:2:3",
+        "abc",
+        "a-b",
+        "_1",
+        "1.2.3",
+        "1e400",
+        "9223372036854775808",
+        "0b101",
+        "-",
+        ".",
+        "+",
+    ] {
+        for flow in [false, true] {
+            if !simple_typed_token(v, flow) {
+                continue;
+            }
+            let (kind, text) = reparse(v, flow).unwrap_or_else(|| panic!("{v}"));
+            let expected = match resolve_plain(v) {
+                Resolved::Null => LeafKind::Null,
+                Resolved::Bool(_) => LeafKind::Value(ValueType::Bool),
+                Resolved::Int(_) => LeafKind::Value(ValueType::Int),
+                Resolved::Float(_) => LeafKind::Value(ValueType::Float),
+                Resolved::Time(_) => LeafKind::Value(ValueType::Time),
+                Resolved::Str => LeafKind::Value(ValueType::Str),
+            };
+            assert_eq!(kind, expected, "{v} flow={flow}");
+            if kind == LeafKind::Value(ValueType::Str) {
+                assert_eq!(text, v);
+            }
+        }
+    }
+    for v in ["", "-", ":a", "a:", "--- ", "...", "a b", "a#b", "[1]"] {
+        assert!(!simple_typed_token(v, false), "{v}");
+    }
+    assert!(!simple_typed_token("12:30", true));
+}
+
+#[test]
+fn canonical_enc_values_are_plain_safe() {
+    for s in [
+        "ENC[AES256_GCM,data:oYyi,iv:MyIDYbT718JRr11QtBkcj3Dwm4k1aCGZBVeZf0EyV8o=,tag:t5z2Z023Up0kxwCgw1gNxg==,type:str]",
+        "ENC[AES256_GCM,data:,iv:AAAA,tag:AA==,type:comment]",
+        "ENC[AES256_GCM,data:a/b+c=,iv:x,tag:y,type:int]",
+    ] {
+        assert!(canonical_enc(s) && plain_safe(s, false), "{s}");
+    }
+    for s in [
+        "ENC[AES256_GCM,data: x]",
+        "ENC[AES256_GCM,data:x",
+        "ENC[AES256_GCM,data:#]",
+    ] {
+        assert!(!canonical_enc(s), "{s}");
     }
 }
