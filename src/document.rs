@@ -239,6 +239,19 @@ impl IvStash {
             .push_back(iv);
     }
 
+    /// Adds `other`'s IVs. SECURITY: an IV already remembered for the same
+    /// digest is not added twice, so each is still handed out at most once.
+    fn absorb(&mut self, other: IvStash) {
+        for (digest, ivs) in other.ivs {
+            let mine = self.ivs.entry(digest).or_default();
+            for iv in ivs {
+                if !mine.contains(&iv) {
+                    mine.push_back(iv);
+                }
+            }
+        }
+    }
+
     fn take(&mut self, aad: &str, tag: TypeTag, plaintext: &[u8]) -> Option<[u8; 32]> {
         if self.ivs.is_empty() {
             // A new file: nothing to reuse, no digest to compute.
@@ -635,6 +648,9 @@ pub struct Opened {
     pub plain: Vec<Option<Plain>>,
     /// Warnings (e.g. MAC not verified).
     pub warnings: Vec<Warning>,
+    /// IVs taken over from another version of the file with the same data
+    /// key ([`Opened::adopt_ivs`]); empty unless a merge asked for them.
+    adopted: IvStash,
 }
 
 /// Recovers the data key from the metadata with `identities`: one group
@@ -799,6 +815,7 @@ pub fn open(
         key,
         plain,
         warnings,
+        adopted: IvStash::default(),
     })
 }
 
@@ -950,7 +967,7 @@ impl Opened {
     /// plaintext) did not change keep their exact ciphertext, so the diff of
     /// a one-value change is that value, `lastmodified` and `mac`.
     pub fn reencrypt(
-        self,
+        mut self,
         new_plaintext: &str,
         kind: FormatKind,
         now: &str,
@@ -962,13 +979,15 @@ impl Opened {
         let mut meta = self.metadata.clone();
         meta.lastmodified = now.to_owned();
         meta.version = metadata::newer_version(&meta.version);
+        let mut stash = self.iv_stash();
+        stash.absorb(std::mem::take(&mut self.adopted));
         let (text, _warnings) = seal(
             new_plaintext,
             kind,
             &parsed,
             &self.key,
             &mut meta,
-            &mut self.iv_stash(),
+            &mut stash,
         )?;
         Ok(text)
     }
@@ -1045,16 +1064,8 @@ impl Opened {
         if !self.same_key(other) {
             return;
         }
-        // SECURITY: an IV already remembered for the same digest is not
-        // added twice, so it is still handed out at most once.
-        for (digest, ivs) in std::mem::take(&mut other.stash.ivs) {
-            let mine = self.stash.ivs.entry(digest).or_default();
-            for iv in ivs {
-                if !mine.contains(&iv) {
-                    mine.push_back(iv);
-                }
-            }
-        }
+        let theirs = other.iv_stash();
+        self.adopted.absorb(theirs);
     }
 
     /// The decrypted values (no comments, no nulls) as `(path, type, text)`,
