@@ -158,38 +158,10 @@ fn parses_the_sops_encrypted_sample_and_its_metadata() {
     assert!(enc.ends_with("-----END AGE ENCRYPTED FILE-----\n"));
 }
 
-/// Test-only sops value decryption (AES-256-GCM, 32-byte nonce).
+/// Opens a sops value with a hex data key (the shared test helper, built
+/// on the crypto layer).
 fn sops_decrypt(key_hex: &str, enc: &str, aad: &str) -> Option<String> {
-    use aes_gcm::aead::consts::U32;
-    use aes_gcm::aead::{Aead, KeyInit, Payload};
-    use aes_gcm::aes::Aes256;
-    use aes_gcm::AesGcm;
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let key: Vec<u8> = (0..32)
-        .map(|i| u8::from_str_radix(&key_hex[2 * i..2 * i + 2], 16).unwrap())
-        .collect();
-    let inner = enc.strip_prefix("ENC[AES256_GCM,")?.strip_suffix(']')?;
-    let mut fields = std::collections::HashMap::new();
-    for part in inner.split(',') {
-        let (k, v) = part.split_once(':')?;
-        fields.insert(k, v);
-    }
-    let mut ct = b64.decode(fields["data"]).ok()?;
-    ct.extend(b64.decode(fields["tag"]).ok()?);
-    let iv = b64.decode(fields["iv"]).ok()?;
-    let cipher = AesGcm::<Aes256, U32>::new_from_slice(&key).ok()?;
-    let nonce = aes_gcm::aead::generic_array::GenericArray::from_slice(&iv);
-    let plain = cipher
-        .decrypt(
-            nonce,
-            Payload {
-                msg: &ct,
-                aad: aad.as_bytes(),
-            },
-        )
-        .ok()?;
-    String::from_utf8(plain).ok()
+    crate::format::testutil::sops_decrypt(enc, key_hex, aad).map(|(plain, _)| plain)
 }
 
 fn check_all_decrypt(file: &str, key: &str) -> usize {
