@@ -134,12 +134,11 @@ impl TestDir {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
+        // A command that refuses before reading stdin closes the pipe
+        // first: that broken pipe is the command's answer, not a failure.
+        if let Err(e) = child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+        }
         Run(child.wait_with_output().unwrap())
     }
 
