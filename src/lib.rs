@@ -23,6 +23,7 @@ pub mod edit;
 pub mod exec;
 pub mod export;
 pub mod format;
+pub mod fsio;
 pub mod git;
 pub mod hygiene;
 pub mod keys;

@@ -198,11 +198,21 @@ pub fn find(file: &Path) -> Result<PathBuf, RulesError> {
 /// Finds, reads and parses the rules file for `file` (absolute).
 pub fn load_for(file: &Path) -> Result<RulesFile, RulesError> {
     let path = find(file)?;
-    let text = std::fs::read_to_string(&path).map_err(|e| RulesError::Io {
-        file: path.clone(),
-        reason: e.to_string(),
-    })?;
+    let text = read(&path)?;
     parse(&text, &path)
+}
+
+/// The largest rules file read: far more than any real one.
+const MAX_RULES_FILE: u64 = 16 * 1024 * 1024;
+
+/// Reads a rules file's text: a regular file of bounded size only.
+pub fn read(path: &Path) -> Result<String, RulesError> {
+    let io = |reason: String| RulesError::Io {
+        file: path.to_path_buf(),
+        reason,
+    };
+    let bytes = crate::fsio::read_file(path, MAX_RULES_FILE).map_err(|e| io(e.reason()))?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| io("not UTF-8 text".to_owned()))
 }
 
 impl RulesFile {

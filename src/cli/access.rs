@@ -11,7 +11,6 @@ use botsecrets::keys::{same_recipient, Recipient};
 use botsecrets::metadata::{now_rfc3339, Metadata};
 use botsecrets::path::KeyPath;
 
-use super::output::write_file;
 use super::report::UserError;
 
 /// An encrypted file as read from disk.
@@ -24,16 +23,39 @@ pub struct EncryptedFile {
     pub format: FormatKind,
     /// Its metadata.
     pub metadata: Metadata,
+    /// The writers' lock, when read for a change ([`EncryptedFile::lock`]).
+    lock: Option<botsecrets::fsio::LockedFile>,
 }
 
 impl EncryptedFile {
-    /// Reads and parses `path` (its format from the name).
+    /// Reads and parses `path` (its format from the name), without the
+    /// lock: to look at it. [`EncryptedFile::write`] then takes the lock and
+    /// refuses if the file changed since; a command that changes the file
+    /// should read it with [`EncryptedFile::lock`] instead.
     pub fn read(path: &Path) -> Result<Self> {
         let format = super::inputs::format_for(Some(path), None)?;
-        let bytes = std::fs::read(path).map_err(|e| UserError::io(path, e))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| UserError::parse(format!("{}: not UTF-8 text", path.display())))?;
+        let bytes = super::inputs::read_file(path)?;
+        Self::parse(path, format, bytes, None)
+    }
+
+    /// Locks `path` for a change (waiting briefly for another writer),
+    /// then reads and parses it through the lock, which is held until this
+    /// is dropped.
+    pub fn lock(path: &Path) -> Result<Self> {
+        let format = super::inputs::format_for(Some(path), None)?;
+        let lock = super::inputs::lock_file(path)?;
+        let bytes = zeroize::Zeroizing::new(lock.contents().to_vec());
+        Self::parse(path, format, bytes, Some(lock))
+    }
+
+    fn parse(
+        path: &Path,
+        format: FormatKind,
+        bytes: zeroize::Zeroizing<Vec<u8>>,
+        lock: Option<botsecrets::fsio::LockedFile>,
+    ) -> Result<Self> {
         let name = path.display().to_string();
+        let text = super::inputs::utf8(bytes, &name)?.to_string();
         let parsed = format
             .syntax()
             .parse(&text)
@@ -51,6 +73,7 @@ impl EncryptedFile {
             text,
             format,
             metadata,
+            lock,
         })
     }
 
@@ -81,9 +104,23 @@ impl EncryptedFile {
         document::open(&self.text, self.format, identities, false).with_context(|| self.name())
     }
 
-    /// Writes `text` over the file, atomically, keeping its mode.
+    /// Writes `text` over the file, atomically, keeping its owner, group,
+    /// mode and xattrs, under the writers' lock: the one it was read with,
+    /// else taken now. Refused (exit 207) if the file is no longer what was
+    /// read.
     pub fn write(&self, text: &str) -> Result<()> {
-        write_file(&self.path, text, 0o644)
+        let mode = super::output::write_mode(false);
+        if let Some(lock) = &self.lock {
+            return Ok(lock.replace(text.as_bytes(), mode)?);
+        }
+        let lock = super::inputs::lock_file(&self.path)?;
+        if lock.contents() != self.text.as_bytes() {
+            return Err(botsecrets::fsio::FsError::Changed {
+                path: self.path.clone(),
+            }
+            .into());
+        }
+        Ok(lock.replace(text.as_bytes(), mode)?)
     }
 }
 

@@ -67,10 +67,7 @@ impl RulesCache {
             Err(e) => return Err(e.into()),
         };
         if !self.files.contains_key(&found) {
-            let text = std::fs::read_to_string(&found).map_err(|e| RulesError::Io {
-                file: found.clone(),
-                reason: e.to_string(),
-            })?;
+            let text = rules::read(&found)?;
             self.files
                 .insert(found.clone(), rules::parse(&text, &found)?);
         }
@@ -351,15 +348,22 @@ fn gather(args: &CheckArgs, cwd: &Path) -> Result<Vec<Candidate>> {
         }
     }
     for (display, abs) in files {
-        match std::fs::read(&abs) {
-            Ok(bytes) => out.push(Candidate {
+        // Bounded, and only regular files: a FIFO or a device given (or
+        // reached through a tracked symlink) is refused at once.
+        match super::inputs::read_file(&abs) {
+            Ok(mut bytes) => out.push(Candidate {
                 display,
                 abs,
-                bytes,
+                bytes: std::mem::take(&mut *bytes),
             }),
             // A tracked file deleted in the working tree.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.paths.is_empty() => {}
-            Err(e) => return Err(UserError::io(&abs, e).into()),
+            Err(e)
+                if args.paths.is_empty()
+                    && matches!(
+                        e.downcast_ref::<botsecrets::fsio::FsError>(),
+                        Some(botsecrets::fsio::FsError::NotFound { .. })
+                    ) => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(out)

@@ -14,7 +14,12 @@ use super::{inputs, output};
 
 /// Runs `decrypt`.
 pub fn run(args: &DecryptArgs) -> Result<()> {
-    let input = inputs::read_input(&args.input)?;
+    // --in-place replaces the input: it is read under the writers' lock.
+    let input = if args.output.in_place {
+        inputs::read_input_locked(&args.input)?
+    } else {
+        inputs::read_input(&args.input)?
+    };
     let identities = inputs::identities(&args.identity.identities)?;
     let name = input.display_name();
     let extract = args

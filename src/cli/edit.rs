@@ -153,30 +153,29 @@ pub fn run(args: &EditArgs) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| format!("secrets.{}", format.name()));
-    let exists = path.exists();
+    // A dangling symlink or a FIFO "exists" too: it is refused below,
+    // never replaced by a new file.
+    let exists = std::fs::symlink_metadata(path).is_ok();
 
     let _core = hygiene::disable_core_dumps();
-    let mut _lock = None;
-    let original: Option<Zeroizing<String>>;
+    let mut lock = None;
     let opened;
     let plaintext: Zeroizing<String>;
     let recipients;
     if exists {
-        _lock = Some(output::lock(path, &name)?);
-        let text =
-            Zeroizing::new(std::fs::read_to_string(path).map_err(|e| UserError::io(path, e))?);
+        let locked = inputs::lock_file(path)?;
+        let text = inputs::utf8(Zeroizing::new(locked.contents().to_vec()), &name)?;
+        lock = Some(locked);
         let identities = inputs::identities(&args.identity.identities)?;
         let o = document::open(&text, format, &identities, false).with_context(|| name.clone())?;
         plaintext = o.plaintext(&text, format).with_context(|| name.clone())?;
         opened = Some(o);
-        original = Some(text);
         recipients = None;
     } else {
         // No recipients is an error before the editor opens.
         recipients = Some(new_file_plan(&args.age, path)?);
         plaintext = Zeroizing::new(edit::template(format).to_owned());
         opened = None;
-        original = None;
     }
 
     let editor = edit::editor_argv(&[
@@ -282,17 +281,28 @@ pub fn run(args: &EditArgs) -> Result<()> {
     drop(edited);
 
     let _writing = guard.writing.lock();
-    // Concurrency: refuse to overwrite a change made on disk meanwhile.
-    let current = std::fs::read_to_string(path).ok();
-    if current.as_deref() != original.as_deref().map(|s| s.as_str()) {
-        return Err(UserError::with_code(
-            code::BUSY,
-            format!("{name}: the file changed on disk while you were editing; your edit was not written"),
-            Some("run `botsecrets edit` again to edit the new version"),
-        )
-        .into());
+    // Concurrency: we held the lock since the read, but a tool that does
+    // not lock (another editor, `git checkout`) may have changed the file:
+    // then nothing is written. A new file must still not exist.
+    let mode = output::write_mode(false);
+    let written = match &lock {
+        Some(lock) => lock.replace(new_text.as_bytes(), mode),
+        None => botsecrets::fsio::create_file(path, new_text.as_bytes(), mode),
+    };
+    match written {
+        Ok(()) => {}
+        Err(
+            botsecrets::fsio::FsError::Changed { .. } | botsecrets::fsio::FsError::Exists { .. },
+        ) => {
+            return Err(UserError::with_code(
+                code::BUSY,
+                format!("{name}: the file changed on disk while you were editing; your edit was not written"),
+                Some("run `botsecrets edit` again to edit the new version"),
+            )
+            .into());
+        }
+        Err(e) => return Err(e.into()),
     }
-    output::write_file(path, &new_text, 0o644)?;
     drop(ws);
     Ok(())
 }

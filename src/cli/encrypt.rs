@@ -31,7 +31,12 @@ fn selection(args: &EncryptArgs) -> Result<Option<Selection>> {
 
 /// Runs `encrypt`.
 pub fn run(args: &EncryptArgs) -> Result<()> {
-    let input = inputs::read_input(&args.input)?;
+    // --in-place replaces the input: it is read under the writers' lock.
+    let input = if args.output.in_place {
+        inputs::read_input_locked(&args.input)?
+    } else {
+        inputs::read_input(&args.input)?
+    };
     let name = input.display_name();
     let flag_selection = selection(args)?;
     let mut opts = EncryptOptions {

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result};
-use botsecrets::atomic::write_atomic;
 use botsecrets::document::{self, DocumentError};
 use botsecrets::format::FormatKind;
+use botsecrets::fsio::{self, WriteMode};
 use botsecrets::git::install as text;
 use botsecrets::git::merge::{self, MergeError, Version};
 use botsecrets::keys::Identity;
@@ -129,8 +129,11 @@ fn secrets_files(top: &Path) -> Result<Vec<String>> {
             continue;
         }
         let covered = cache.covering_rule(&abs)?.is_some();
-        let encrypted =
-            !covered && std::fs::read_to_string(&abs).is_ok_and(|t| is_encrypted_file(&abs, &t));
+        let encrypted = !covered
+            && inputs::read_file(&abs)
+                .ok()
+                .and_then(|b| String::from_utf8(b.to_vec()).ok())
+                .is_some_and(|t| is_encrypted_file(&abs, &t));
         if covered || encrypted {
             out.push(name);
         }
@@ -199,7 +202,7 @@ fn install(args: &GitInstallArgs) -> Result<()> {
     };
     let new = text::with_block(&existing, &files);
     if new != existing {
-        write_atomic(&attrs, new.as_bytes(), 0o644).map_err(|e| UserError::write(&attrs, e))?;
+        fsio::write_file(&attrs, new.as_bytes(), WriteMode::Keep(0o644))?;
     }
     println!("pre-commit hook: {}", hook.display());
     println!("diff and merge drivers: .git/config (diff.botsecrets, merge.botsecrets)");
@@ -222,9 +225,8 @@ fn install(args: &GitInstallArgs) -> Result<()> {
 }
 
 fn write_hook(hook: &Path) -> Result<()> {
-    write_atomic(hook, text::hook_script().as_bytes(), 0o755)
-        .map_err(|e| UserError::write(hook, e))?;
-    // An existing file keeps its mode through write_atomic: make it
+    fsio::write_file(hook, text::hook_script().as_bytes(), WriteMode::Keep(0o755))?;
+    // An existing file keeps its mode through the write: make it
     // executable anyway.
     use std::os::unix::fs::PermissionsExt;
     let mut perm = std::fs::metadata(hook)
@@ -269,8 +271,7 @@ fn uninstall(top: &Path) -> Result<()> {
             if new.is_empty() {
                 std::fs::remove_file(&attrs).map_err(|e| UserError::write(&attrs, e))?;
             } else {
-                write_atomic(&attrs, new.as_bytes(), 0o644)
-                    .map_err(|e| UserError::write(&attrs, e))?;
+                fsio::write_file(&attrs, new.as_bytes(), WriteMode::Keep(0o644))?;
             }
             println!("removed the botsecrets block from {}", attrs.display());
         }
@@ -293,10 +294,11 @@ pub fn quiet_identities(flags: &[PathBuf]) -> Option<Vec<Identity>> {
 /// textconv: never fails, so `git diff` never breaks.
 fn textconv(args: &TextconvArgs) -> Result<()> {
     use std::io::Write;
-    let bytes = match std::fs::read(&args.file) {
+    // Bounded, and never a FIFO or a device: git must not hang.
+    let bytes = match inputs::read_file(&args.file) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("botsecrets: textconv: {}: {e}", args.file.display());
+            eprintln!("botsecrets: textconv: {e:#}");
             return Ok(());
         }
     };
@@ -332,12 +334,14 @@ enum Read {
     Fallback(String),
 }
 
-fn read_side(path: &Path, what: &str) -> Result<Read> {
-    let bytes = std::fs::read(path).map_err(|e| UserError::io(path, e))?;
-    Ok(match String::from_utf8(bytes) {
+fn read_side(mut bytes: Zeroizing<Vec<u8>>, what: &str) -> Read {
+    match String::from_utf8(std::mem::take(&mut *bytes)) {
         Ok(t) => Read::Text(Zeroizing::new(t)),
-        Err(_) => Read::Fallback(format!("{what} version is not UTF-8 text")),
-    })
+        Err(e) => {
+            drop(Zeroizing::new(e.into_bytes()));
+            Read::Fallback(format!("{what} version is not UTF-8 text"))
+        }
+    }
 }
 
 fn merge_driver(args: &MergeArgs) -> Result<()> {
@@ -348,13 +352,21 @@ fn merge_driver(args: &MergeArgs) -> Result<()> {
     let Some(kind) = FormatKind::from_path(Path::new(&name)) else {
         return fallback(args, &name, "the format cannot be told from the file name");
     };
+    // Our version is replaced by the result: it is read, and written, under
+    // the lock every writer takes.
+    let ours = inputs::lock_file(&args.ours)?;
     let mut texts = Vec::new();
     for (path, what) in [
         (&args.base, "the base"),
         (&args.ours, "our"),
         (&args.theirs, "their"),
     ] {
-        match read_side(path, what)? {
+        let bytes = if path == &args.ours {
+            Zeroizing::new(ours.contents().to_vec())
+        } else {
+            inputs::read_file(path)?
+        };
+        match read_side(bytes, what) {
             Read::Text(t) => texts.push(t),
             Read::Fallback(why) => return fallback(args, &name, &why),
         }
@@ -422,8 +434,7 @@ fn merge_driver(args: &MergeArgs) -> Result<()> {
         &now_rfc3339(),
     ) {
         Ok(merged) => {
-            write_atomic(&args.ours, merged.as_bytes(), 0o644)
-                .map_err(|e| UserError::write(&args.ours, e))?;
+            ours.replace(merged.as_bytes(), WriteMode::Keep(0o644))?;
             eprintln!("botsecrets: merged {name} (values merged per key path, re-encrypted)");
             Ok(())
         }

@@ -5,12 +5,70 @@
 use std::path::{Path, PathBuf};
 
 use age::secrecy::SecretString;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use botsecrets::format::FormatKind;
+use botsecrets::fsio::{self, LockedFile};
 use botsecrets::keys::{self, Callbacks, Identity, PromptError, Prompter, Recipient};
 
 use super::args::InputArgs;
 use super::report::UserError;
+
+/// How long a writer waits for another to release a file's lock before
+/// giving up with exit 207: long enough for a `set` or a `rotate` to
+/// finish, short enough not to hang a script behind an open `edit`.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The most one input (a file or stdin) may hold: BOTSECRETS_MAX_INPUT_BYTES
+/// if set, else 256 MiB.
+pub fn input_limit() -> Result<u64> {
+    match std::env::var("BOTSECRETS_MAX_INPUT_BYTES") {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse::<u64>().map_err(|_| {
+            UserError::usage(format!(
+                "BOTSECRETS_MAX_INPUT_BYTES={v:?}: expected a number of bytes"
+            ))
+            .into()
+        }),
+        _ => Ok(fsio::MAX_INPUT),
+    }
+}
+
+/// Locks an encrypted file for a change and reads it through the lock
+/// (waiting up to [`LOCK_WAIT`] for another writer).
+pub fn lock_file(path: &Path) -> Result<LockedFile> {
+    Ok(LockedFile::open(path, LOCK_WAIT, input_limit()?)?)
+}
+
+/// Reads a regular file, bounded.
+pub fn read_file(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    Ok(fsio::read_file(path, input_limit()?)?)
+}
+
+/// Reads stdin to its end, bounded.
+pub fn read_stdin() -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    Ok(fsio::read_stream(
+        std::io::stdin().lock(),
+        input_limit()?,
+        "(stdin)",
+    )?)
+}
+
+/// Bytes as text, without copying; `what` names them in the error.
+pub fn utf8(
+    mut bytes: zeroize::Zeroizing<Vec<u8>>,
+    what: &str,
+) -> Result<zeroize::Zeroizing<String>> {
+    match String::from_utf8(std::mem::take(&mut *bytes)) {
+        Ok(s) => Ok(zeroize::Zeroizing::new(s)),
+        Err(e) => {
+            // SECURITY: the bytes may be plaintext: wipe them.
+            drop(zeroize::Zeroizing::new(e.into_bytes()));
+            Err(UserError::parse(format!(
+                "{what}: not UTF-8 text (binary files are not supported)"
+            ))
+            .into())
+        }
+    }
+}
 
 /// An input file's text, where it came from, and its format.
 pub struct Input {
@@ -20,6 +78,8 @@ pub struct Input {
     pub path: Option<PathBuf>,
     /// The format.
     pub format: FormatKind,
+    /// The lock, for an input read to be replaced (`--in-place`).
+    pub lock: Option<LockedFile>,
 }
 
 impl Input {
@@ -55,29 +115,42 @@ pub fn format_for(path: Option<&Path>, input_type: Option<&str>) -> Result<Forma
     }
 }
 
-/// Reads the input named by `args`.
+/// Reads the input named by `args`: a regular file or `-` (stdin),
+/// bounded by [`input_limit`].
 pub fn read_input(args: &InputArgs) -> Result<Input> {
+    read_input_for(args, false)
+}
+
+/// Reads the input named by `args` to replace it (`--in-place`): locked,
+/// and read through the lock.
+pub fn read_input_locked(args: &InputArgs) -> Result<Input> {
+    read_input_for(args, true)
+}
+
+fn read_input_for(args: &InputArgs, locked: bool) -> Result<Input> {
     let is_stdin = args.file.as_os_str() == "-";
     let path = (!is_stdin).then(|| args.file.clone());
     let format = format_for(path.as_deref(), args.input_type.as_deref())?;
-    let bytes = if is_stdin {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).context("cannot read stdin")?;
-        buf
-    } else {
-        std::fs::read(&args.file).map_err(|e| UserError::io(&args.file, e))?
+    let (bytes, lock) = match &path {
+        None if locked => return Err(UserError::usage("--in-place needs a file, not stdin").into()),
+        None => (read_stdin()?, None),
+        Some(p) if locked => {
+            let lock = lock_file(p)?;
+            (
+                zeroize::Zeroizing::new(lock.contents().to_vec()),
+                Some(lock),
+            )
+        }
+        Some(p) => (read_file(p)?, None),
     };
-    let text = String::from_utf8(bytes).map_err(|_| {
-        UserError::parse(format!(
-            "{}: not UTF-8 text (binary files are not supported)",
-            path.as_deref()
-                .map_or("(stdin)".into(), |p| p.display().to_string())
-        ))
-    })?;
+    let name = path
+        .as_deref()
+        .map_or("(stdin)".into(), |p| p.display().to_string());
     Ok(Input {
-        text: zeroize::Zeroizing::new(text),
+        text: utf8(bytes, &name)?,
         path,
         format,
+        lock,
     })
 }
 

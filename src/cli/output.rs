@@ -1,53 +1,41 @@
 //! Where command output goes: stdout, `--output FILE` or `--in-place`, the
-//! last two written atomically.
+//! last two through `botsecrets::fsio` (atomic, metadata kept, plaintext
+//! 0600; `--in-place` replaces the input under the lock it was read with).
 
-use std::fs::File;
 use std::io::Write;
-use std::path::Path;
 
 use anyhow::Result;
-use botsecrets::atomic::write_atomic;
+use botsecrets::fsio::{self, WriteMode};
 
 use super::args::OutputArgs;
 use super::inputs::Input;
-use super::report::{code, UserError};
+use super::report::UserError;
 
-/// Writes `text` where `args` say. `plaintext` makes a new file 0600.
+/// How `--output` / `--in-place` write: plaintext is private (0600, no
+/// ACL carried over); ciphertext keeps the old file's metadata, and a new
+/// file is 0644.
+pub fn write_mode(plaintext: bool) -> WriteMode {
+    if plaintext {
+        WriteMode::Private
+    } else {
+        WriteMode::Keep(0o644)
+    }
+}
+
+/// Writes `text` where `args` say. `plaintext` makes the file 0600.
 pub fn emit(args: &OutputArgs, input: &Input, text: &str, plaintext: bool) -> Result<()> {
-    let new_mode = if plaintext { 0o600 } else { 0o644 };
+    let mode = write_mode(plaintext);
     if args.in_place {
-        let Some(path) = &input.path else {
+        let Some(lock) = &input.lock else {
             return Err(UserError::usage("--in-place needs a file, not stdin").into());
         };
-        return write_file(path, text, new_mode);
+        return Ok(lock.replace(text.as_bytes(), mode)?);
     }
     if let Some(path) = &args.output {
-        return write_file(path, text, new_mode);
+        return Ok(fsio::write_file(path, text.as_bytes(), mode)?);
     }
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())
-}
-
-/// Atomically writes a file.
-pub fn write_file(path: &Path, text: &str, new_mode: u32) -> Result<()> {
-    write_atomic(path, text.as_bytes(), new_mode).map_err(|e| UserError::write(path, e).into())
-}
-
-/// Takes an exclusive, non-blocking lock on the encrypted file.
-pub fn lock(path: &Path, name: &str) -> Result<File> {
-    let f = File::open(path).map_err(|e| UserError::io(path, e))?;
-    match rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-        Ok(()) => Ok(f),
-        Err(rustix::io::Errno::WOULDBLOCK) => Err(UserError::with_code(
-            code::BUSY,
-            format!("{name}: another botsecrets process is changing this file"),
-            Some("wait for it to finish, then run the command again"),
-        )
-        .into()),
-        // Filesystems without flock: the outside-change check below still
-        // guards the write.
-        Err(_) => Ok(f),
-    }
 }

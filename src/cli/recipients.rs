@@ -71,7 +71,7 @@ fn chosen_group(file: &EncryptedFile, group: Option<usize>) -> Result<Option<usi
 }
 
 fn add(args: &RecipientsChangeArgs) -> Result<()> {
-    let file = EncryptedFile::read(&args.file)?;
+    let file = EncryptedFile::lock(&args.file)?;
     let new = inputs::recipient_args(&args.recipients)?;
     let mut groups = file.groups();
     let target = match chosen_group(&file, args.group)? {
@@ -121,7 +121,7 @@ fn add(args: &RecipientsChangeArgs) -> Result<()> {
 }
 
 fn remove(args: &RecipientsChangeArgs) -> Result<()> {
-    let file = EncryptedFile::read(&args.file)?;
+    let file = EncryptedFile::lock(&args.file)?;
     let only = chosen_group(&file, args.group)?;
     let mut groups = file.groups();
     let wanted: Vec<String> = args

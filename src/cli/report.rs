@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use botsecrets::document::DocumentError;
 use botsecrets::format::FormatError;
+use botsecrets::fsio::FsError;
 use botsecrets::rules::RulesError;
 
 /// Exit codes. Where sops has a code for the same failure we use it, so
@@ -53,8 +54,8 @@ pub mod code {
     pub const UNCHANGED: u8 = 200;
     /// `edit`: no editor could be started (sops: 201).
     pub const NO_EDITOR: u8 = 201;
-    /// Another botsecrets process is editing the file, or it changed on
-    /// disk during the edit.
+    /// Another botsecrets process kept the file locked past the wait, or
+    /// it changed on disk since it was read; nothing was written.
     pub const BUSY: u8 = 207;
     /// `edit`: the editor exited with an error; nothing was written.
     pub const EDITOR_FAILED: u8 = 208;
@@ -65,6 +66,12 @@ pub mod code {
     pub const CHECK_FAILED: u8 = 210;
     /// `git install` found a pre-commit hook it did not write.
     pub const FOREIGN_HOOK: u8 = 211;
+    /// A write target refused: read-only, other hard links, not a regular
+    /// file, or its owner could not be kept.
+    pub const REFUSED_TARGET: u8 = 215;
+    /// An input refused: not a regular file (FIFO, device, directory) or
+    /// over the size limit.
+    pub const REFUSED_INPUT: u8 = 216;
 }
 
 /// An error decided in the CLI, with its exit code and hint.
@@ -190,6 +197,44 @@ fn classify_document(e: &DocumentError) -> (u8, Option<&'static str>) {
     }
 }
 
+/// Exit code and hint for a read or write refused or failed.
+fn classify_fs(e: &FsError) -> (u8, Option<&'static str>) {
+    match e {
+        FsError::NotFound { .. } => (code::NO_FILE, None),
+        FsError::Read { .. } => (code::INPUT, None),
+        FsError::Write { .. } => (code::OUTPUT, None),
+        FsError::NotRegular { .. } => (
+            code::REFUSED_INPUT,
+            Some("give a regular file, or pipe the data to `-` (stdin)"),
+        ),
+        FsError::TooLarge { .. } => (
+            code::REFUSED_INPUT,
+            Some("secrets files are small; if this one really is this large, raise the limit with BOTSECRETS_MAX_INPUT_BYTES"),
+        ),
+        FsError::Busy { .. } => (
+            code::BUSY,
+            Some("wait for it to finish, then run the command again"),
+        ),
+        FsError::Changed { .. } | FsError::Exists { .. } => (
+            code::BUSY,
+            Some("run the command again on the new version"),
+        ),
+        FsError::ReadOnly { .. } => (
+            code::REFUSED_TARGET,
+            Some("make it writable (`chmod u+w FILE`) if it should change"),
+        ),
+        FsError::HardLinks { .. } => (
+            code::REFUSED_TARGET,
+            Some("find the other names with `find / -samefile FILE`; remove them, or break the link with `cp FILE FILE.new && mv FILE.new FILE`"),
+        ),
+        FsError::NotRegularTarget { .. } => (code::REFUSED_TARGET, None),
+        FsError::Owner { .. } => (
+            code::REFUSED_TARGET,
+            Some("run the command as the file's owner (or as root)"),
+        ),
+    }
+}
+
 /// Exit code and hint for a rules error.
 fn classify_rules(e: &RulesError) -> (u8, Option<&'static str>) {
     match e {
@@ -224,6 +269,12 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
         }
         if let Some(d) = cause.downcast_ref::<DocumentError>() {
             let (c, h) = classify_document(d);
+            code = c;
+            hint = h.map(str::to_owned);
+            break;
+        }
+        if let Some(f) = cause.downcast_ref::<FsError>() {
+            let (c, h) = classify_fs(f);
             code = c;
             hint = h.map(str::to_owned);
             break;

@@ -15,7 +15,7 @@ use super::{inputs, rules};
 pub fn run(args: &RotateArgs) -> Result<()> {
     let identities = inputs::identities(&args.identity.identities)?;
     for path in &args.files {
-        let file = EncryptedFile::read(path)?;
+        let file = EncryptedFile::lock(path)?;
         let name = file.name();
         let groups = file.groups();
         let recipients = access::parse_groups(&file, &groups)?;

@@ -5,8 +5,6 @@
 //! the same data key: every other value keeps its exact ciphertext, so the
 //! diff is the changed line plus `lastmodified` and `mac`.
 
-use std::io::Read;
-
 use anyhow::{Context, Result};
 use botsecrets::document;
 use botsecrets::format::{apply_splices, FormatKind, LeafKind, Replacement, Splice, ValueType};
@@ -20,8 +18,9 @@ use super::{inputs, output};
 
 /// An encrypted file opened for a change.
 struct Target {
-    /// Held until the write: an `edit` in progress refuses us, and we it.
-    _lock: Option<std::fs::File>,
+    /// Held until the write (the one lock every writer takes); the text
+    /// was read through it.
+    lock: Option<botsecrets::fsio::LockedFile>,
     path: std::path::PathBuf,
     name: String,
     format: FormatKind,
@@ -37,16 +36,17 @@ fn open_target(
 ) -> Result<Target> {
     let name = file.display().to_string();
     let format = inputs::format_for(Some(file), input_type)?;
-    let lock = if lock {
-        Some(output::lock(file, &name)?)
+    let (bytes, lock) = if lock {
+        let locked = inputs::lock_file(file)?;
+        (Zeroizing::new(locked.contents().to_vec()), Some(locked))
     } else {
-        None
+        (inputs::read_file(file)?, None)
     };
-    let text = Zeroizing::new(std::fs::read_to_string(file).map_err(|e| UserError::io(file, e))?);
+    let text = inputs::utf8(bytes, &name)?;
     let identities = inputs::identities(&identity.identities)?;
     let opened = document::open(&text, format, &identities, false).with_context(|| name.clone())?;
     Ok(Target {
-        _lock: lock,
+        lock,
         path: file.to_path_buf(),
         name,
         format,
@@ -62,10 +62,7 @@ fn parse_path(s: &str) -> Result<KeyPath> {
 /// The value to set and its type.
 fn read_value(args: &SetArgs) -> Result<(ValueType, Zeroizing<String>)> {
     let raw = if args.stdin {
-        let mut buf = Zeroizing::new(String::new());
-        std::io::stdin()
-            .read_to_string(&mut buf)
-            .context("cannot read the value from stdin")?;
+        let mut buf = inputs::utf8(inputs::read_stdin()?, "the value on stdin")?;
         // One trailing line break is the shell's, not the secret's.
         if buf.ends_with('\n') {
             buf.pop();
@@ -103,17 +100,14 @@ fn write_back(target: Target, new_plain: &str) -> Result<()> {
         .opened
         .reencrypt(new_plain, target.format, &now_rfc3339())
         .with_context(|| name.clone())?;
-    // Concurrency: refuse if the file changed since it was read.
-    let current = std::fs::read_to_string(&path).map_err(|e| UserError::io(&path, e))?;
-    if current != *target.text {
-        return Err(UserError::with_code(
-            code::BUSY,
-            format!("{name}: the file changed on disk meanwhile; nothing was written"),
-            None,
-        )
-        .into());
+    // Concurrency: the lock was held since the read; `replace` still
+    // refuses if a tool that does not lock changed the file meanwhile.
+    match &target.lock {
+        Some(lock) => Ok(lock.replace(new_text.as_bytes(), output::write_mode(false))?),
+        None => Err(
+            UserError::usage(format!("internal error: {} was not locked", path.display())).into(),
+        ),
     }
-    output::write_file(&path, &new_text, 0o644)
 }
 
 /// Runs `set`.

@@ -17,7 +17,7 @@ use super::{inputs, rules};
 pub fn run(args: &UpdatekeysArgs) -> Result<()> {
     let mut identities: Option<Vec<Identity>> = None;
     for path in &args.files {
-        let file = EncryptedFile::read(path)?;
+        let file = EncryptedFile::lock(path)?;
         let rule = rules::for_file(path)?;
         let name = file.name();
         let current = file.groups();

@@ -19,3 +19,4 @@ mod keys;
 mod recipients;
 mod rules;
 mod set;
+mod writes;
