@@ -166,7 +166,7 @@ pub fn run(args: &EditArgs) -> Result<()> {
         let text =
             Zeroizing::new(std::fs::read_to_string(path).map_err(|e| UserError::io(path, e))?);
         let identities = inputs::identities(&args.identity.identities)?;
-        let o = document::open(&text, format, &identities, false).with_context(|| name.clone())?;
+        let o = super::seal::open(&text, format, &identities, Some(path), false, &name)?;
         plaintext = o.plaintext(&text, format).with_context(|| name.clone())?;
         opened = Some(o);
         original = Some(text);
