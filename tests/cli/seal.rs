@@ -589,3 +589,162 @@ fn toml_round_trips_the_seal() {
     );
     t.decrypt("s.toml").fails_with(213);
 }
+
+/// Runs `program args` in `t` with the test environment, botsecrets first
+/// on PATH, and (with `key`) key 1 available to textconv.
+fn in_repo(t: &TestDir, key: bool, program: &str, args: &[&str]) -> Run {
+    let plain = t.cmd();
+    let mut c = std::process::Command::new(program);
+    c.args(args).current_dir(t.dir.path());
+    for (k, v) in plain.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_botsecrets"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let mut dirs = vec![bin];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    c.env("PATH", std::env::join_paths(dirs).unwrap())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_PAGER", "cat")
+        .env("PAGER", "cat");
+    if key {
+        c.env("BOTSECRETS_AGE_KEY_FILE", key1());
+    }
+    Run(c.output().unwrap())
+}
+
+/// The `+`/`-` lines of `git show HEAD` (headers left out).
+fn shown_changes(t: &TestDir, key: bool) -> Vec<String> {
+    let r = in_repo(
+        t,
+        key,
+        "git",
+        &["show", "--format=", "HEAD", "--", "secrets.yaml"],
+    );
+    r.ok();
+    r.stdout()
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn git_shows_metadata_only_commits_through_textconv() {
+    if tool("git").is_none() {
+        return;
+    }
+    let t = TestDir::new();
+    let git = |args: &[&str]| in_repo(&t, true, "git", args);
+    git(&["init", "-q", "-b", "main", "."]).ok();
+    git(&["config", "user.name", "Test"]).ok();
+    git(&["config", "user.email", "test@example.com"]).ok();
+    t.write(
+        ".sops.yaml",
+        &format!("creation_rules:\n  - path_regex: secrets\\.yaml$\n    age: {RECIPIENT1}\n"),
+    );
+    t.write(
+        "secrets.yaml",
+        "token: s3cr3t-TOKEN-value\nhost: db.local\n",
+    );
+    in_repo(
+        &t,
+        true,
+        env!("CARGO_BIN_EXE_botsecrets"),
+        &["encrypt", "-i", "secrets.yaml"],
+    )
+    .ok();
+    in_repo(
+        &t,
+        true,
+        env!("CARGO_BIN_EXE_botsecrets"),
+        &["git", "install"],
+    )
+    .ok();
+    git(&["add", "-A"]).ok();
+    git(&["commit", "-q", "-m", "init"]).ok();
+    let bs = |args: &[&str]| in_repo(&t, true, env!("CARGO_BIN_EXE_botsecrets"), args);
+
+    // 1. Only a recipient added: the values read the same.
+    bs(&["recipients", "add", "secrets.yaml", RECIPIENT2]).ok();
+    git(&["commit", "-q", "-am", "add a recipient"]).ok();
+    let with_key = shown_changes(&t, true);
+    assert_eq!(
+        with_key,
+        [format!("+# recipient: {RECIPIENT2}")],
+        "{with_key:?}"
+    );
+    let no_key = shown_changes(&t, false);
+    assert!(
+        no_key.contains(&format!("+# recipient: {RECIPIENT2}")),
+        "{no_key:?}"
+    );
+    assert!(in_repo(&t, false, "git", &["show", "HEAD"])
+        .stdout()
+        .contains("# seal: not checked (no key)"));
+
+    // 2. Only the selection rule changed (re-encrypted by a key holder):
+    // the same plaintext, another rule.
+    let plain = bs(&["decrypt", "secrets.yaml"]).stdout();
+    t.write("secrets.yaml", &plain);
+    bs(&[
+        "encrypt",
+        "-i",
+        "--age",
+        &format!("{RECIPIENT1},{RECIPIENT2}"),
+        "--encrypted-regex",
+        "^token$",
+        "secrets.yaml",
+    ])
+    .ok();
+    git(&["commit", "-q", "-am", "encrypt only the token"]).ok();
+    let with_key = shown_changes(&t, true);
+    assert_eq!(
+        with_key,
+        [
+            "-# selection: unencrypted_suffix: _unencrypted".to_owned(),
+            "+# selection: encrypted_regex: ^token$".to_owned()
+        ],
+        "{with_key:?}"
+    );
+
+    // 3. The same change by a writer without the key: the seal breaks, and
+    // the diff says so (and shows no plaintext).
+    let enc = t.read("secrets.yaml");
+    t.write(
+        "secrets.yaml",
+        &enc.replace("encrypted_regex: ^token$", "encrypted_regex: ^nomatch$"),
+    );
+    // (The pre-commit hook of a key holder refuses it: seal-mismatch.)
+    git(&["commit", "-q", "-am", "widen"]).fails_with(1);
+    git(&["commit", "-q", "--no-verify", "-am", "widen"]).ok();
+    let r = in_repo(&t, true, "git", &["show", "HEAD"]);
+    r.ok();
+    // The old, sealed version shows decrypted; the tampered one does not.
+    assert!(
+        !r.stdout()
+            .lines()
+            .any(|l| l.starts_with('+') && l.contains(SECRET)),
+        "{}",
+        r.stdout()
+    );
+    assert!(r.stdout().contains("+# seal: BROKEN"), "{}", r.stdout());
+    assert!(
+        r.stdout()
+            .contains("+# selection: encrypted_regex: ^nomatch$"),
+        "{}",
+        r.stdout()
+    );
+}
