@@ -364,7 +364,7 @@ fn check_reports_unsealed_and_broken_files() {
 fn rewrites_stay_sealed_and_minimal() {
     let c = &CASES[0];
     let t = TestDir::new();
-    let before = sealed(&t, c, false);
+    sealed(&t, c, false);
     std::thread::sleep(Duration::from_millis(1100));
     t.run(&["rotate", "--identity", &id(), c.file]).ok();
     t.run(&["get", "--identity", &id(), c.file, c.get]).ok();
