@@ -490,6 +490,29 @@ mod tests {
     }
 
     #[test]
+    fn the_seal_is_read_and_written_right_after_the_mac() {
+        let mut v = sample();
+        v["botsecrets_seal"] = json!("ENC[seal]");
+        let m = Metadata::from_tree(&v).unwrap();
+        assert_eq!(m.seal.as_deref(), Some("ENC[seal]"));
+        let keys: Vec<_> = m.to_tree().as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            keys,
+            [
+                "age",
+                "lastmodified",
+                "mac",
+                "botsecrets_seal",
+                "unencrypted_suffix",
+                "version"
+            ]
+        );
+        // An empty field is no seal.
+        v["botsecrets_seal"] = json!("");
+        assert_eq!(Metadata::from_tree(&v).unwrap().seal, None);
+    }
+
+    #[test]
     fn reads_tolerantly() {
         let old = json!({
             "kms": [], "gcp_kms": null, "age": [{"enc": "E", "recipient": "age1x"}],

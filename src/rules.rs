@@ -19,6 +19,9 @@
 //! ignored; in `.sops.yaml` unknown keys are ignored as sops ignores them,
 //! in `.botsecrets.yaml` they are an error (a typo must not widen access).
 //!
+//! A rule may also say `seal: optional` (`.botsecrets.yaml` only; the
+//! default there is `required`): see [`RulesFile::seal_policy`].
+//!
 //! This module reads only the files it finds from the path it is handed;
 //! it reads no environment variable.
 
