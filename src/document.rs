@@ -23,6 +23,7 @@ use crate::format::{
 use crate::keys::{self, Identity, Recipient, UnwrapFailure};
 use crate::metadata::{self, AgeStanza, KeyGroup, Metadata, MetadataError, Selection};
 use crate::path::KeyPath;
+use crate::seal::{self as sealing, SealPolicy, SealStatus};
 use crate::secret::{SecretText, SecretTree};
 
 /// Errors of the document layer.
@@ -90,6 +91,14 @@ pub enum DocumentError {
     /// The MAC does not match the values.
     #[error("MAC mismatch: the file's values were altered after it was encrypted")]
     MacMismatch,
+    /// The seal does not match the file: its structure or metadata (key
+    /// names, clear values, empty entries, selection rule, recipients,
+    /// threshold) changed after a key holder wrote it.
+    #[error("the seal does not verify: the file's key names, clear values, selection rule or recipients were changed without the key (sops.botsecrets_seal)")]
+    SealMismatch,
+    /// The file has no seal and the policy requires one.
+    #[error("the file has no seal (sops.botsecrets_seal) and its rules require one: sops or another tool wrote it, or the seal was stripped")]
+    SealMissing,
     /// `--extract` named a path that is not in the file.
     #[error("key path {0} not found")]
     PathNotFound(KeyPath),
@@ -131,6 +140,11 @@ pub enum Warning {
     },
     /// The MAC was not checked (`--ignore-mac`).
     MacNotVerified,
+    /// The file has no seal; the policy allows that, with this warning.
+    SealMissing,
+    /// The seal is missing where required, or does not verify, and the
+    /// caller asked to read the file anyway (`--ignore-mac`).
+    SealNotVerified(SealStatus),
 }
 
 impl std::fmt::Display for Warning {
@@ -141,6 +155,9 @@ impl std::fmt::Display for Warning {
                 "the alias at {alias} points at encrypted values under {anchor}: botsecrets can read this file but sops cannot; use --expand-aliases for a sops-compatible file"
             ),
             Warning::MacNotVerified => f.write_str("the MAC was NOT verified (--ignore-mac): values may have been altered"),
+            Warning::SealMissing => f.write_str("the file has no seal (sops.botsecrets_seal): sops or another tool wrote it, or the seal was stripped, so its key names, clear values, selection rule and recipients are not authenticated"),
+            Warning::SealNotVerified(SealStatus::Broken) => f.write_str("the seal does NOT verify (read anyway because of --ignore-mac): key names, clear values, the selection rule or the recipients were changed without the key"),
+            Warning::SealNotVerified(_) => f.write_str("the file has NO seal although its rules require one (read anyway because of --ignore-mac)"),
         }
     }
 }
@@ -311,11 +328,12 @@ pub fn encrypt_for_groups(
         shamir_threshold: threshold,
         lastmodified: opts.now.clone(),
         mac: String::new(),
+        seal: None,
         selection: opts.selection.clone(),
         mac_only_encrypted: opts.mac_only_encrypted,
         version: metadata::FORMAT_VERSION.to_owned(),
     };
-    let (text, warnings) = seal(
+    let (text, warnings) = write_encrypted(
         text,
         kind,
         &parsed,
@@ -374,9 +392,10 @@ fn wrap_groups(
 
 /// The shared core of every write: encrypts each selected leaf of the
 /// plaintext `parsed` with `key` (reusing stashed IVs for unchanged
-/// values), computes the MAC, stores it in `meta` and writes `meta` as the
-/// file's metadata. The output is re-parsed and checked before returning.
-fn seal(
+/// values), computes the MAC and the seal, stores them in `meta` and writes
+/// `meta` as the file's metadata. The output is re-parsed and checked
+/// before returning (its seal recomputed from the output must match).
+fn write_encrypted(
     text: &str,
     kind: FormatKind,
     parsed: &ParsedFile,
@@ -388,6 +407,7 @@ fn seal(
     let selection = meta.selection.clone();
     let mut splices = Vec::with_capacity(parsed.leaves.len() + 1);
     let mut encrypted_leaf = vec![false; parsed.leaves.len()];
+    let mut enc_tags: Vec<Option<&'static str>> = vec![None; parsed.leaves.len()];
     let selected = selected_leaves(text, parsed, &selection);
     let cipher = ValueCipher::new(key);
     let mut ivs = IvSource::default();
@@ -412,6 +432,7 @@ fn seal(
             text: syntax.render(text, leaf, &Replacement::Encrypted(&enc))?,
         });
         encrypted_leaf[i] = true;
+        enc_tags[i] = Some(tag.as_str());
     }
 
     let mac_plain = compute_mac(
@@ -455,10 +476,109 @@ fn seal(
         &metadata::mac_aad(&meta.lastmodified),
     )
     .to_string();
+    let digest = seal_digest(parsed, meta, |i| enc_tags[i]);
+    meta.seal = Some(
+        EncryptedValue::encrypt(
+            key,
+            sealing::hex(&digest).as_bytes(),
+            TypeTag::Str,
+            &metadata::mac_aad(&meta.lastmodified),
+        )
+        .to_string(),
+    );
     splices.extend(syntax.metadata_splices(text, parsed, Some(&meta.to_tree()))?);
     let out = apply_splices(text, &mut splices)?;
-    check_encrypted_output(&out, kind, parsed, &encrypted_leaf)?;
+    check_encrypted_output(&out, kind, parsed, &encrypted_leaf, meta, &digest)?;
     Ok((out, warnings))
+}
+
+/// The `type:` of an `ENC[...]` text as written (the seal hashes the text,
+/// so a changed tag breaks it even where the value would still open).
+fn written_type_tag(raw: &str) -> &str {
+    raw.rfind(",type:")
+        .and_then(|at| raw.get(at + 6..raw.len().saturating_sub(1)))
+        .unwrap_or("")
+}
+
+/// The seal digest of `parsed` under `meta`: `enc_tag(i)` is leaf i's
+/// type tag when it is encrypted, `None` when it is clear.
+fn seal_digest<'a>(
+    parsed: &'a ParsedFile,
+    meta: &Metadata,
+    enc_tag: impl Fn(usize) -> Option<&'a str>,
+) -> [u8; 64] {
+    use sealing::{Item, ItemKind};
+    let mut items = Vec::with_capacity(parsed.leaves.len() + parsed.empties.len());
+    let mut empties = parsed.empties.iter().peekable();
+    let empty_item = |e: &'a format::EmptyCollection| Item {
+        document: e.document,
+        path: &e.path,
+        kind: if e.is_map {
+            ItemKind::EmptyMap
+        } else {
+            ItemKind::EmptyList
+        },
+        tag: "",
+        value: "",
+    };
+    for (i, leaf) in parsed.leaves.iter().enumerate() {
+        while let Some(e) = empties.next_if(|e| e.position <= i) {
+            items.push(empty_item(e));
+        }
+        let raw = leaf.value.expose();
+        let (kind, tag) = match (leaf.kind, enc_tag(i)) {
+            (LeafKind::Comment, Some(tag)) => (ItemKind::EncryptedComment, tag),
+            (LeafKind::Comment, None) => (ItemKind::ClearComment, ""),
+            (LeafKind::Null, _) => (ItemKind::Null, ""),
+            (LeafKind::Value(_), Some(tag)) => (ItemKind::Encrypted, tag),
+            (LeafKind::Value(ty), None) if raw.is_empty() => {
+                (ItemKind::EmptyString, sealing::value_type_tag(ty))
+            }
+            (LeafKind::Value(ty), None) => (ItemKind::Clear, sealing::value_type_tag(ty)),
+        };
+        items.push(Item {
+            document: leaf.document,
+            path: &leaf.path,
+            kind,
+            tag,
+            value: raw,
+        });
+    }
+    items.extend(empties.map(empty_item));
+    sealing::digest(meta, items)
+}
+
+/// The seal digest of an encrypted file as it is on disk.
+fn seal_digest_of_encrypted(parsed: &ParsedFile, meta: &Metadata) -> [u8; 64] {
+    seal_digest(parsed, meta, |i| {
+        let leaf = &parsed.leaves[i];
+        let raw = leaf.value.expose();
+        match leaf.kind {
+            LeafKind::Comment | LeafKind::Value(ValueType::Str) if is_encrypted(raw) => {
+                Some(written_type_tag(raw))
+            }
+            _ => None,
+        }
+    })
+}
+
+/// Checks the stored seal of an encrypted file against its structure.
+fn seal_status(parsed: &ParsedFile, meta: &Metadata, key: &DataKey) -> SealStatus {
+    let Some(stored) = &meta.seal else {
+        return SealStatus::Missing;
+    };
+    let stored = match EncryptedValue::parse(stored)
+        .and_then(|v| v.decrypt_text(key, &metadata::mac_aad(&meta.lastmodified)))
+    {
+        Ok(s) => s,
+        Err(_) => return SealStatus::Broken,
+    };
+    let computed = sealing::hex(&seal_digest_of_encrypted(parsed, meta));
+    if mac::macs_equal(&computed, &stored) {
+        SealStatus::Verified
+    } else {
+        SealStatus::Broken
+    }
 }
 
 /// Per leaf of `parsed` (the text `text`): whether the selection rule
@@ -565,6 +685,8 @@ fn check_encrypted_output(
     kind: FormatKind,
     before: &ParsedFile,
     encrypted_leaf: &[bool],
+    meta: &Metadata,
+    digest: &[u8; 64],
 ) -> Result<(), DocumentError> {
     let after = kind.syntax().parse(out).map_err(|e| {
         DocumentError::Internal(format!("the encrypted output does not parse ({e})"))
@@ -583,6 +705,11 @@ fn check_encrypted_output(
                 b.path
             )));
         }
+    }
+    if after.empties != before.empties || &seal_digest_of_encrypted(&after, meta) != digest {
+        return Err(DocumentError::Internal(
+            "the seal of the encrypted output does not match its structure".into(),
+        ));
     }
     Ok(())
 }
@@ -646,8 +773,11 @@ pub struct Opened {
     pub key: DataKey,
     /// Per leaf: the plaintext (None for nulls).
     pub plain: Vec<Option<Plain>>,
-    /// Warnings (e.g. MAC not verified).
+    /// Warnings (e.g. MAC not verified, no seal).
     pub warnings: Vec<Warning>,
+    /// What the seal check found (a broken seal is only seen here when the
+    /// caller asked to ignore the MAC; otherwise opening failed).
+    pub seal: SealStatus,
     /// IVs taken over from another version of the file with the same data
     /// key ([`Opened::adopt_ivs`]); empty unless a merge asked for them.
     adopted: IvStash,
@@ -732,21 +862,91 @@ fn unwrap_group(
     Ok(None)
 }
 
-/// Opens an encrypted file: unwraps the data key, decrypts every value and
-/// comment, and verifies the MAC unless `ignore_mac`.
+/// How to open a file.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OpenOptions {
+    /// Read the file even if its MAC (or seal) does not verify, with loud
+    /// warnings instead of errors (the forensic `--ignore-mac`).
+    pub ignore_mac: bool,
+    /// What to do when the file has no seal.
+    pub seal: SealPolicy,
+}
+
+impl OpenOptions {
+    /// The MAC and seal verified; a missing seal refused or warned about
+    /// per `seal`.
+    pub fn with_seal(seal: SealPolicy) -> Self {
+        Self {
+            ignore_mac: false,
+            seal,
+        }
+    }
+}
+
+/// Opens an encrypted file: unwraps the data key, verifies the seal (before
+/// any value is decrypted), decrypts every value and comment, and verifies
+/// the MAC. With `opts.ignore_mac` a failed MAC or seal check is a warning.
 pub fn open(
     text: &str,
     kind: FormatKind,
     identities: &[Identity],
-    ignore_mac: bool,
+    opts: &OpenOptions,
 ) -> Result<Opened, DocumentError> {
+    let ignore_mac = opts.ignore_mac;
     let parsed = kind.syntax().parse(text)?;
     let tree = parsed.metadata_tree().ok_or(DocumentError::NotEncrypted)?;
     let meta = Metadata::from_tree(tree)?;
     let key = unwrap_data_key(&meta, identities)?;
+    // SECURITY: the seal is checked before the result of anything else is
+    // used: a changed structure (a renamed or added clear key, a widened
+    // clear set, an added recipient) is refused as such. When the seal is
+    // broken, a more specific finding about the same change wins (a
+    // malformed ENC[...], plaintext where ciphertext belongs, a MAC that
+    // fails while every value opened), as sops would report it.
+    let mut warnings = Vec::new();
+    let seal = seal_status(&parsed, &meta, &key);
+    if seal == SealStatus::Missing && opts.seal == SealPolicy::Required && !ignore_mac {
+        return Err(DocumentError::SealMissing);
+    }
+    let values = open_values(text, &parsed, &meta, &key, ignore_mac);
+    match (seal, opts.seal, ignore_mac) {
+        (SealStatus::Verified, _, _) => {}
+        (SealStatus::Broken, _, false) => {
+            return Err(match values {
+                Err(e) if e.explains_a_broken_seal() => e,
+                _ => DocumentError::SealMismatch,
+            })
+        }
+        (SealStatus::Missing, SealPolicy::Warn, _) => warnings.push(Warning::SealMissing),
+        (status, _, _) => warnings.push(Warning::SealNotVerified(status)),
+    }
+    let plain = values?;
+    if ignore_mac {
+        warnings.push(Warning::MacNotVerified);
+    }
+    Ok(Opened {
+        parsed,
+        metadata: meta,
+        key,
+        plain,
+        warnings,
+        seal,
+        adopted: IvStash::default(),
+    })
+}
+
+/// Decrypts every value and comment of an opened file and verifies the MAC
+/// (unless `ignore_mac`).
+fn open_values(
+    text: &str,
+    parsed: &ParsedFile,
+    meta: &Metadata,
+    key: &DataKey,
+    ignore_mac: bool,
+) -> Result<Vec<Option<Plain>>, DocumentError> {
     let mut plain = Vec::with_capacity(parsed.leaves.len());
-    let selected = selected_leaves(text, &parsed, &meta.selection);
-    let cipher = ValueCipher::new(&key);
+    let selected = selected_leaves(text, parsed, &meta.selection);
+    let cipher = ValueCipher::new(key);
     let mut aad = String::new();
     for (i, leaf) in parsed.leaves.iter().enumerate() {
         let raw = leaf.value.expose();
@@ -803,20 +1003,10 @@ pub fn open(
         };
         plain.push(entry);
     }
-    let mut warnings = Vec::new();
-    if ignore_mac {
-        warnings.push(Warning::MacNotVerified);
-    } else {
-        verify_mac(&parsed, &meta, &key, &plain, &selected)?;
+    if !ignore_mac {
+        verify_mac(parsed, meta, key, &plain, &selected)?;
     }
-    Ok(Opened {
-        parsed,
-        metadata: meta,
-        key,
-        plain,
-        warnings,
-        adopted: IvStash::default(),
-    })
+    Ok(plain)
 }
 
 fn verify_mac(
@@ -981,7 +1171,7 @@ impl Opened {
         meta.version = metadata::newer_version(&meta.version);
         let mut stash = self.iv_stash();
         stash.absorb(std::mem::take(&mut self.adopted));
-        let (text, _warnings) = seal(
+        let (text, _warnings) = write_encrypted(
             new_plaintext,
             kind,
             &parsed,
@@ -1046,7 +1236,8 @@ impl Opened {
                 foreign,
             });
         }
-        let (text, _warnings) = seal(&plain, kind, &parsed, &key, &mut meta, &mut stash)?;
+        let (text, _warnings) =
+            write_encrypted(&plain, kind, &parsed, &key, &mut meta, &mut stash)?;
         Ok(Rekeyed { text, dropped })
     }
 
@@ -1267,6 +1458,21 @@ pub fn check_structure(text: &str, kind: FormatKind) -> Vec<DocumentError> {
 }
 
 impl DocumentError {
+    /// Whether this error, found in a file whose seal does not verify, says
+    /// more precisely what changed than "the seal does not verify".
+    fn explains_a_broken_seal(&self) -> bool {
+        matches!(
+            self,
+            DocumentError::Value {
+                source: ValueError::Malformed(_) | ValueError::UnknownType,
+                ..
+            } | DocumentError::UnexpectedPlaintext { .. }
+                | DocumentError::MacMismatch
+                | DocumentError::MacUndecryptable
+                | DocumentError::MacMissing
+        )
+    }
+
     /// The 1-based line the error is about, when it is about one.
     pub fn line(&self) -> Option<usize> {
         match self {
@@ -1288,9 +1494,9 @@ pub fn decrypt(
     text: &str,
     kind: FormatKind,
     identities: &[Identity],
-    ignore_mac: bool,
+    opts: &OpenOptions,
 ) -> Result<(Zeroizing<String>, Vec<Warning>), DocumentError> {
-    let opened = open(text, kind, identities, ignore_mac)?;
+    let opened = open(text, kind, identities, opts)?;
     let out = opened.plaintext(text, kind)?;
     Ok((out, opened.warnings))
 }
@@ -1338,12 +1544,15 @@ mod tests {
         let ids = ids(&[&secret]);
         let plain = "# note\na: one\nb: two\nlist:\n  - x\n  - x\n";
         let enc = encrypt_yaml(plain, &r);
-        let opened = open(&enc, FormatKind::Yaml, &ids, false).unwrap();
+        let opened = open(&enc, FormatKind::Yaml, &ids, &OpenOptions::default()).unwrap();
         let same = opened
             .reencrypt(plain, FormatKind::Yaml, "2026-02-02T00:00:00Z")
             .unwrap();
-        assert_eq!(changed_lines(&enc, &same), ["lastmodified", "mac"]);
-        let opened = open(&enc, FormatKind::Yaml, &ids, false).unwrap();
+        assert_eq!(
+            changed_lines(&enc, &same),
+            ["lastmodified", "mac", "botsecrets_seal"]
+        );
+        let opened = open(&enc, FormatKind::Yaml, &ids, &OpenOptions::default()).unwrap();
         let edited = opened
             .reencrypt(
                 &plain.replace("two", "TWO"),
@@ -1351,8 +1560,11 @@ mod tests {
                 "2026-02-02T00:00:00Z",
             )
             .unwrap();
-        assert_eq!(changed_lines(&enc, &edited), ["b", "lastmodified", "mac"]);
-        let (out, _) = decrypt(&edited, FormatKind::Yaml, &ids, false).unwrap();
+        assert_eq!(
+            changed_lines(&enc, &edited),
+            ["b", "lastmodified", "mac", "botsecrets_seal"]
+        );
+        let (out, _) = decrypt(&edited, FormatKind::Yaml, &ids, &OpenOptions::default()).unwrap();
         assert_eq!(&*out, &plain.replace("two", "TWO"));
         // Two equal list items kept their two distinct ciphertexts.
         let items: Vec<&str> = edited.lines().filter(|l| l.starts_with("  - ")).collect();
@@ -1366,7 +1578,7 @@ mod tests {
         let (ids_a, ids_b) = (ids(&[&sa]), ids(&[&sb]));
         let plain = "a: one\nb: two\n";
         let enc = encrypt_yaml(plain, &a);
-        let opened = open(&enc, FormatKind::Yaml, &ids_a, false).unwrap();
+        let opened = open(&enc, FormatKind::Yaml, &ids_a, &OpenOptions::default()).unwrap();
         let rotated = opened
             .rekey(
                 &enc,
@@ -1383,10 +1595,21 @@ mod tests {
             assert_ne!(before, after);
         }
         assert!(matches!(
-            open(&rotated.text, FormatKind::Yaml, &ids_a, false),
+            open(
+                &rotated.text,
+                FormatKind::Yaml,
+                &ids_a,
+                &OpenOptions::default()
+            ),
             Err(DocumentError::NoMatchingIdentity { .. })
         ));
-        let (out, _) = decrypt(&rotated.text, FormatKind::Yaml, &ids_b, false).unwrap();
+        let (out, _) = decrypt(
+            &rotated.text,
+            FormatKind::Yaml,
+            &ids_b,
+            &OpenOptions::default(),
+        )
+        .unwrap();
         assert_eq!(&*out, plain);
     }
 
@@ -1397,7 +1620,7 @@ mod tests {
         let (sc, c) = identity();
         let ids_a = ids(&[&sa]);
         let enc = encrypt_yaml("a: one\n", &a);
-        let opened = open(&enc, FormatKind::Yaml, &ids_a, false).unwrap();
+        let opened = open(&enc, FormatKind::Yaml, &ids_a, &OpenOptions::default()).unwrap();
         let split = opened
             .rekey(
                 &enc,
@@ -1410,9 +1633,183 @@ mod tests {
             .unwrap();
         assert!(split.text.contains("shamir_threshold: 2"));
         for pair in [[&sa, &sb], [&sb, &sc], [&sa, &sc]] {
-            let (out, _) = decrypt(&split.text, FormatKind::Yaml, &ids(&pair), false).unwrap();
+            let (out, _) = decrypt(
+                &split.text,
+                FormatKind::Yaml,
+                &ids(&pair),
+                &OpenOptions::default(),
+            )
+            .unwrap();
             assert_eq!(&*out, "a: one\n");
         }
-        assert!(open(&split.text, FormatKind::Yaml, &ids_a, false).is_err());
+        assert!(open(
+            &split.text,
+            FormatKind::Yaml,
+            &ids_a,
+            &OpenOptions::default()
+        )
+        .is_err());
+    }
+
+    fn seal_result(text: &str, kind: FormatKind, ids: &[Identity]) -> Result<SealStatus, String> {
+        match open(text, kind, ids, &OpenOptions::default()) {
+            Ok(o) => Ok(o.seal),
+            Err(e) => Err(format!("{e:?}")),
+        }
+    }
+
+    #[test]
+    fn the_seal_refuses_structural_changes_the_mac_misses() {
+        let (secret, r) = identity();
+        let ids = ids(&[&secret]);
+        let plain = "a: one\nlist: [x]\nname_unencrypted: clear\nempty: {}\n";
+        let enc = encrypt_yaml(plain, &r);
+        assert!(enc.contains("\n    botsecrets_seal: ENC[AES256_GCM,"));
+        assert_eq!(
+            seal_result(&enc, FormatKind::Yaml, &ids),
+            Ok(SealStatus::Verified)
+        );
+        let mismatch = Err("SealMismatch".to_owned());
+        for tampered in [
+            enc.replace("name_unencrypted:", "other_unencrypted:"),
+            enc.replacen("a: ", "x_unencrypted: \"\"\na: ", 1),
+            enc.replacen("a: ", "x_unencrypted: null\na: ", 1),
+            enc.replacen("a: ", "x_unencrypted: []\na: ", 1),
+            enc.replace("empty: {}", "empty: []"),
+            enc.replace("empty: {}\n", ""),
+            enc.replace("type:str]", "type:int]"),
+            enc.replace(
+                "unencrypted_suffix: _unencrypted",
+                "unencrypted_regex: ^(a|name_unencrypted)$",
+            ),
+        ] {
+            assert_ne!(tampered, enc);
+            assert_eq!(
+                seal_result(&tampered, FormatKind::Yaml, &ids),
+                mismatch,
+                "{tampered}"
+            );
+        }
+        // A changed clear value breaks the MAC too, which says it first (as
+        // sops does).
+        // So does turning mac_only_encrypted on (the MAC's prefix changes).
+        for changed in [
+            enc.replace("name_unencrypted: clear", "name_unencrypted: changed"),
+            enc.replace("    version:", "    mac_only_encrypted: true\n    version:"),
+        ] {
+            assert_eq!(
+                seal_result(&changed, FormatKind::Yaml, &ids),
+                Err("MacMismatch".to_owned())
+            );
+        }
+        // Stripped: missing, refused where required, a warning elsewhere.
+        let stripped: String = enc
+            .lines()
+            .filter(|l| !l.contains("botsecrets_seal"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let o = open(&stripped, FormatKind::Yaml, &ids, &OpenOptions::default()).unwrap();
+        assert_eq!(o.seal, SealStatus::Missing);
+        assert_eq!(o.warnings, [Warning::SealMissing]);
+        assert!(matches!(
+            open(
+                &stripped,
+                FormatKind::Yaml,
+                &ids,
+                &OpenOptions::with_seal(SealPolicy::Required)
+            ),
+            Err(DocumentError::SealMissing)
+        ));
+        // --ignore-mac reads a broken seal with a loud warning.
+        let broken = enc.replace("name_unencrypted:", "other_unencrypted:");
+        let o = open(
+            &broken,
+            FormatKind::Yaml,
+            &ids,
+            &OpenOptions {
+                ignore_mac: true,
+                seal: SealPolicy::Required,
+            },
+        )
+        .unwrap();
+        assert_eq!(o.seal, SealStatus::Broken);
+        assert!(o
+            .warnings
+            .contains(&Warning::SealNotVerified(SealStatus::Broken)));
+    }
+
+    #[test]
+    fn mac_only_encrypted_files_keep_clear_values_editable_but_not_names() {
+        let (secret, r) = identity();
+        let ids = ids(&[&secret]);
+        let opts = EncryptOptions {
+            recipients: std::slice::from_ref(&r),
+            selection: Selection::default(),
+            mac_only_encrypted: true,
+            expand_aliases: false,
+            now: "2026-01-01T00:00:00Z".into(),
+        };
+        let enc = encrypt("a: one\nhost_unencrypted: x\n", FormatKind::Yaml, &opts)
+            .unwrap()
+            .text;
+        let edited = enc.replace("host_unencrypted: x", "host_unencrypted: y");
+        assert_eq!(
+            seal_result(&edited, FormatKind::Yaml, &ids),
+            Ok(SealStatus::Verified)
+        );
+        let renamed = enc.replace("host_unencrypted:", "path_unencrypted:");
+        assert_eq!(
+            seal_result(&renamed, FormatKind::Yaml, &ids),
+            Err("SealMismatch".to_owned())
+        );
+        // Widening the clear set: the encrypted `a` renamed into it.
+        let widened = enc.replacen("a: ENC", "a_unencrypted: ENC", 1);
+        assert_eq!(
+            seal_result(&widened, FormatKind::Yaml, &ids),
+            Err("SealMismatch".to_owned())
+        );
+    }
+
+    #[test]
+    fn rewrites_keep_the_file_sealed_in_every_format() {
+        let (secret, r) = identity();
+        let ids = ids(&[&secret]);
+        let opts = EncryptOptions {
+            recipients: std::slice::from_ref(&r),
+            selection: Selection::default(),
+            mac_only_encrypted: false,
+            expand_aliases: false,
+            now: "2026-01-01T00:00:00Z".into(),
+        };
+        for (kind, plain) in [
+            (FormatKind::Yaml, "a: 1\nb: {}\nc: []\nd: ~\ne: \"\"\n# c\n"),
+            (
+                FormatKind::Json,
+                "{\"a\": 1, \"b\": {}, \"c\": [], \"d\": null, \"e\": \"\"}\n",
+            ),
+            (FormatKind::Toml, "a = 1\ne = \"\"\n[t]\nx = true\n"),
+            (FormatKind::Dotenv, "A=1\nE=\n# c\n"),
+            (FormatKind::Ini, "[s]\na = 1\ne =\n"),
+        ] {
+            let enc = encrypt(plain, kind, &opts).unwrap().text;
+            assert!(enc.contains("botsecrets_seal"), "{kind:?}: {enc}");
+            let o = open(
+                &enc,
+                kind,
+                &ids,
+                &OpenOptions::with_seal(SealPolicy::Required),
+            )
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}\n{enc}"));
+            assert_eq!(o.seal, SealStatus::Verified, "{kind:?}");
+            let again = o.reencrypt(plain, kind, "2026-02-02T00:00:00Z").unwrap();
+            let o = open(
+                &again,
+                kind,
+                &ids,
+                &OpenOptions::with_seal(SealPolicy::Required),
+            )
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}\n{again}"));
+            assert_eq!(o.seal, SealStatus::Verified, "{kind:?}");
+        }
     }
 }

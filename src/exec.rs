@@ -396,7 +396,7 @@ pub fn environment(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::{self, EncryptOptions};
+    use crate::document::{self, EncryptOptions, OpenOptions};
     use crate::keys::{self, Identity, Recipient};
     use crate::metadata::Selection as Rule;
 
@@ -448,7 +448,7 @@ mod tests {
             },
         )
         .unwrap();
-        document::open(&enc.text, kind, &[id], false).unwrap()
+        document::open(&enc.text, kind, &[id], &OpenOptions::default()).unwrap()
     }
 
     fn pairs(vars: &[Var]) -> Vec<(String, String)> {

@@ -10,6 +10,7 @@
 //! - [`keys`]: age recipients and identities;
 //! - [`metadata`]: the `sops` block, read tolerantly, written exactly;
 //! - [`document`]: where they meet: encrypt, decrypt, re-encrypt;
+//! - [`seal`]: the authenticated digest of a file's structure (what the MAC leaves out);
 //! - [`rules`]: the rules file (`.botsecrets.yaml` / `.sops.yaml`);
 //! - [`git`]: the plaintext-secret scanner and the three-way merge of values.
 
@@ -30,4 +31,5 @@ pub mod keys;
 pub mod metadata;
 pub mod path;
 pub mod rules;
+pub mod seal;
 pub mod secret;

@@ -5,7 +5,9 @@
 //! missing selection rule (= `unencrypted_suffix: _unencrypted`). Writing
 //! produces the field order sops 3.11 emits: `age` (or `key_groups` and
 //! `shamir_threshold`), `lastmodified`, `mac`, foreign key lists (kept as
-//! read), the selection rule, `mac_only_encrypted`, `version`.
+//! read), the selection rule, `mac_only_encrypted`, `version` — plus
+//! botsecrets' own `botsecrets_seal` right after `mac` (sops ignores it
+//! when reading and drops it when it rewrites a file).
 
 use regex::Regex;
 use serde_json::{Map, Value};
@@ -152,6 +154,9 @@ pub struct Metadata {
     pub lastmodified: String,
     /// The encrypted MAC.
     pub mac: String,
+    /// The encrypted seal (`botsecrets_seal`, see [`crate::seal`]); `None`
+    /// when the file has none (sops wrote it, or it was stripped).
+    pub seal: Option<String>,
     /// Which values are encrypted.
     pub selection: Selection,
     /// Whether the MAC covers only encrypted values.
@@ -259,6 +264,7 @@ impl Metadata {
         }
         let lastmodified = text("lastmodified").ok_or(MetadataError::Missing("lastmodified"))?;
         let mac = text("mac").unwrap_or_default();
+        let seal = text(crate::seal::SEAL_FIELD).filter(|s| !s.is_empty());
 
         let mut selection = None;
         let mut seen = Vec::new();
@@ -327,6 +333,7 @@ impl Metadata {
             shamir_threshold,
             lastmodified,
             mac,
+            seal,
             selection: selection.unwrap_or_default(),
             mac_only_encrypted,
             version,
@@ -384,6 +391,9 @@ impl Metadata {
             Value::String(self.lastmodified.clone()),
         );
         obj.insert("mac".into(), Value::String(self.mac.clone()));
+        if let Some(seal) = &self.seal {
+            obj.insert(crate::seal::SEAL_FIELD.into(), Value::String(seal.clone()));
+        }
         let (field, value) = self.selection.field();
         obj.insert(field.into(), Value::String(value.to_owned()));
         if self.mac_only_encrypted {
@@ -477,6 +487,29 @@ mod tests {
                 "version"
             ]
         );
+    }
+
+    #[test]
+    fn the_seal_is_read_and_written_right_after_the_mac() {
+        let mut v = sample();
+        v["botsecrets_seal"] = json!("ENC[seal]");
+        let m = Metadata::from_tree(&v).unwrap();
+        assert_eq!(m.seal.as_deref(), Some("ENC[seal]"));
+        let keys: Vec<_> = m.to_tree().as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            keys,
+            [
+                "age",
+                "lastmodified",
+                "mac",
+                "botsecrets_seal",
+                "unencrypted_suffix",
+                "version"
+            ]
+        );
+        // An empty field is no seal.
+        v["botsecrets_seal"] = json!("");
+        assert_eq!(Metadata::from_tree(&v).unwrap().seal, None);
     }
 
     #[test]

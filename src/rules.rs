@@ -19,6 +19,9 @@
 //! ignored; in `.sops.yaml` unknown keys are ignored as sops ignores them,
 //! in `.botsecrets.yaml` they are an error (a typo must not widen access).
 //!
+//! A rule may also say `seal: optional` (`.botsecrets.yaml` only; the
+//! default there is `required`): see [`RulesFile::seal_policy`].
+//!
 //! This module reads only the files it finds from the path it is handed;
 //! it reads no environment variable.
 
@@ -32,6 +35,7 @@ use crate::format::{self, FormatError, FormatKind, LeafKind, ValueType};
 use crate::keys::Recipient;
 use crate::metadata::Selection;
 use crate::path::{KeyPath, Segment};
+use crate::seal::SealPolicy;
 
 /// The rules file names, in order of preference within one directory.
 pub const RULES_FILE_NAMES: [&str; 2] = [".botsecrets.yaml", ".sops.yaml"];
@@ -119,6 +123,9 @@ pub struct CreationRule {
     pub selection: Option<Selection>,
     /// `mac_only_encrypted`.
     pub mac_only_encrypted: bool,
+    /// `seal: optional`: a file without a seal is opened with a warning
+    /// even under `.botsecrets.yaml` (default: `required` there).
+    pub seal_optional: bool,
 }
 
 impl CreationRule {
@@ -247,8 +254,46 @@ impl RulesFile {
     }
 }
 
+impl RulesFile {
+    /// Whether this is a `.botsecrets.yaml` (where the seal is required by
+    /// default) rather than a `.sops.yaml`.
+    pub fn is_botsecrets(&self) -> bool {
+        self.path
+            .file_name()
+            .is_some_and(|n| n == RULES_FILE_NAMES[0])
+    }
+
+    /// The seal policy for `file` (absolute): under `.botsecrets.yaml` a
+    /// seal is required unless the first rule whose `path_regex` matches
+    /// says `seal: optional`; under `.sops.yaml` a missing seal is a
+    /// warning. A rule is matched by its path alone here (a rule without
+    /// age recipients still decides the policy of the files it covers).
+    pub fn seal_policy(&self, file: &Path) -> SealPolicy {
+        if !self.is_botsecrets() {
+            return SealPolicy::Warn;
+        }
+        let rel = match file.strip_prefix(&self.dir) {
+            Ok(rel) => rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/"),
+            Err(_) => file.to_string_lossy().into_owned(),
+        };
+        let rule = self
+            .rules
+            .iter()
+            .find(|r| r.path_regex.as_ref().is_none_or(|re| re.is_match(&rel)));
+        match rule {
+            Some(r) if r.seal_optional => SealPolicy::Warn,
+            _ => SealPolicy::Required,
+        }
+    }
+}
+
 /// Keys a creation rule may have that botsecrets reads.
-const RULE_KEYS: [&str; 11] = [
+const RULE_KEYS: [&str; 12] = [
+    "seal",
     "path_regex",
     "age",
     "key_groups",
@@ -514,6 +559,14 @@ impl Reader<'_> {
                 ))
             }
         };
+        let seal_optional = match obj.get("seal") {
+            None | Some(Value::Null) => false,
+            Some(Value::String(s)) if s == "required" => false,
+            Some(Value::String(s)) if s == "optional" => true,
+            Some(_) => {
+                return Err(self.err(&at.child_key("seal"), "seal must be required or optional"))
+            }
+        };
         let shamir_threshold = match obj.get("shamir_threshold") {
             None | Some(Value::Null) => 0,
             Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n <= 255) => {
@@ -582,6 +635,7 @@ impl Reader<'_> {
             shamir_threshold,
             selection,
             mac_only_encrypted,
+            seal_optional,
         })
     }
 }
@@ -707,6 +761,37 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("a rule may set only one of"), "{err}");
+    }
+
+    #[test]
+    fn seal_policy_follows_the_rules_file() {
+        let f = rules(&format!(
+            "creation_rules:\n  - path_regex: ^legacy/\n    seal: optional\n    age: {R1}\n  - age: {R1}\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            f.seal_policy(Path::new("/repo/legacy/a.yaml")),
+            SealPolicy::Warn
+        );
+        assert_eq!(
+            f.seal_policy(Path::new("/repo/a.yaml")),
+            SealPolicy::Required
+        );
+        let sops = parse(
+            &format!("creation_rules:\n  - age: {R1}\n"),
+            Path::new("/repo/.sops.yaml"),
+        )
+        .unwrap();
+        assert_eq!(
+            sops.seal_policy(Path::new("/repo/a.yaml")),
+            SealPolicy::Warn
+        );
+        let err = rules(&format!(
+            "creation_rules:\n  - age: {R1}\n    seal: maybe\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("seal must be required or optional"), "{err}");
     }
 
     #[test]

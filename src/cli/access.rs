@@ -99,9 +99,17 @@ impl EncryptedFile {
         )
     }
 
-    /// Opens the file with `identities` (MAC verified).
+    /// Opens the file with `identities` (MAC and seal verified, the seal
+    /// policy from its rules).
     pub fn open(&self, identities: &[botsecrets::keys::Identity]) -> Result<Opened> {
-        document::open(&self.text, self.format, identities, false).with_context(|| self.name())
+        super::seal::open(
+            &self.text,
+            self.format,
+            identities,
+            Some(&self.path),
+            false,
+            &self.name(),
+        )
     }
 
     /// Writes `text` over the file, atomically, keeping its owner, group,

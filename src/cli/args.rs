@@ -30,6 +30,10 @@ pub enum Command {
     /// .sops.yaml (shows the change and asks; the data key is rotated when
     /// anyone loses access).
     Updatekeys(UpdatekeysArgs),
+    /// Seal files that have no seal (sops wrote them): shows what the seal
+    /// will vouch for (recipients, selection rule, MAC mode, values), asks,
+    /// then writes the seal.
+    Seal(SealArgs),
     /// Give files a new data key: every value is re-encrypted; the
     /// recipients stay as they are.
     Rotate(RotateArgs),
@@ -252,6 +256,20 @@ pub struct UpdatekeysArgs {
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
     /// Apply without asking (for scripts). Without it, botsecrets asks on
+    /// the terminal, and refuses when there is none.
+    #[arg(short, long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+}
+
+/// `seal`.
+#[derive(Args, Debug)]
+pub struct SealArgs {
+    /// The encrypted files.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Seal without asking (for scripts). Without it, botsecrets asks on
     /// the terminal, and refuses when there is none.
     #[arg(short, long)]
     pub yes: bool,

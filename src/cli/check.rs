@@ -17,11 +17,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use botsecrets::document::{self, DocumentError};
+use botsecrets::document::{self, DocumentError, OpenOptions};
 use botsecrets::format::FormatKind;
 use botsecrets::git::scan;
 use botsecrets::keys::Identity;
+use botsecrets::metadata::Metadata;
 use botsecrets::rules::{self, RulesError, RulesFile};
+use botsecrets::seal::SealPolicy;
 
 use super::args::CheckArgs;
 use super::git::{git, nul_list, quiet_identities, toplevel};
@@ -82,6 +84,33 @@ impl RulesCache {
             .as_ref()
             .is_some_and(|r| !r.as_str().is_empty());
         Ok(explicit.then(|| format!("{} of {}", rule.describe(), rf.path.display())))
+    }
+
+    /// The seal policy for `abs` (see `rules::seal_policy`), from the
+    /// cached rules file.
+    pub fn seal_policy(&mut self, abs: &Path) -> SealPolicy {
+        let found = match rules::find(abs) {
+            Ok(p) => p,
+            Err(_) => return SealPolicy::Warn,
+        };
+        if !self.files.contains_key(&found) {
+            let parsed = std::fs::read_to_string(&found)
+                .ok()
+                .and_then(|text| rules::parse(&text, &found).ok());
+            match parsed {
+                Some(rf) => {
+                    self.files.insert(found.clone(), rf);
+                }
+                None if found
+                    .file_name()
+                    .is_some_and(|n| n == rules::RULES_FILE_NAMES[0]) =>
+                {
+                    return SealPolicy::Required
+                }
+                None => return SealPolicy::Warn,
+            }
+        }
+        self.files[&found].seal_policy(abs)
     }
 }
 
@@ -234,10 +263,31 @@ fn check_file(
             };
             out.push(finding(p.line(), rule, p.to_string(), fix));
         }
+        let unsealed = problems.is_empty()
+            && kind
+                .syntax()
+                .parse(text)
+                .ok()
+                .and_then(|p| p.metadata_tree().map(Metadata::from_tree))
+                .is_some_and(|m| m.is_ok_and(|m| m.seal.is_none()));
+        if unsealed {
+            let why = "the file has no seal (sops.botsecrets_seal): its key names, clear values, selection rule and recipients are not authenticated";
+            let fix = format!("check its history (`git log -p --no-textconv {display}`), then `botsecrets seal {display}`");
+            match cache.seal_policy(abs) {
+                SealPolicy::Required => out.push(finding(None, "unsealed", why.to_owned(), fix)),
+                SealPolicy::Warn => notes.push(format!("{display}: {why}; {fix}")),
+            }
+        }
         if problems.is_empty() {
             if let Some(ids) = ids.get(&args.identity.identities) {
-                match document::open(text, kind, ids, false) {
+                match document::open(text, kind, ids, &OpenOptions::with_seal(SealPolicy::Warn)) {
                     Ok(_) => {}
+                    Err(e @ DocumentError::SealMismatch) => out.push(finding(
+                        None,
+                        "seal-mismatch",
+                        e.to_string(),
+                        format!("see the raw change with `git log -p --no-textconv {display}`; {restore}"),
+                    )),
                     Err(DocumentError::NoMatchingIdentity { .. }) => notes.push(format!(
                         "{display}: MAC not checked: none of your identities is a recipient"
                     )),

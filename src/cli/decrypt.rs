@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use botsecrets::convert;
-use botsecrets::document;
+
 use botsecrets::format::FormatKind;
 use botsecrets::path::KeyPath;
 use zeroize::Zeroizing;
@@ -28,11 +28,14 @@ pub fn run(args: &DecryptArgs) -> Result<()> {
         .map(KeyPath::parse)
         .transpose()
         .map_err(|e| UserError::usage(e.to_string()))?;
-    let opened = document::open(&input.text, input.format, &identities, args.ignore_mac)
-        .with_context(|| name.clone())?;
-    for w in &opened.warnings {
-        eprintln!("botsecrets: WARNING: {name}: {w}");
-    }
+    let opened = super::seal::open(
+        &input.text,
+        input.format,
+        &identities,
+        input.path.as_deref(),
+        args.ignore_mac,
+        &name,
+    )?;
     let output_type = args
         .output_type
         .as_deref()

@@ -167,7 +167,7 @@ pub fn run(args: &EditArgs) -> Result<()> {
         let text = inputs::utf8(Zeroizing::new(locked.contents().to_vec()), &name)?;
         lock = Some(locked);
         let identities = inputs::identities(&args.identity.identities)?;
-        let o = document::open(&text, format, &identities, false).with_context(|| name.clone())?;
+        let o = super::seal::open(&text, format, &identities, Some(path), false, &name)?;
         plaintext = o.plaintext(&text, format).with_context(|| name.clone())?;
         opened = Some(o);
         recipients = None;

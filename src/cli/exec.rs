@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result};
-use botsecrets::document::{self, Opened};
+use botsecrets::document::Opened;
 use botsecrets::exec::{self, ExecError, Source};
 use botsecrets::format::FormatKind;
 use botsecrets::keys::Identity;
@@ -70,8 +70,14 @@ pub fn load(
         let name = input.display_name();
         // No --ignore-mac here: a file that fails its MAC never reaches a
         // program's environment.
-        let opened = document::open(&input.text, input.format, identities, false)
-            .with_context(|| name.clone())?;
+        let opened = super::seal::open(
+            &input.text,
+            input.format,
+            identities,
+            input.path.as_deref(),
+            false,
+            &name,
+        )?;
         out.push((name, input.format, opened));
     }
     Ok(Loaded { files: out })

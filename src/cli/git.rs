@@ -11,13 +11,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result};
-use botsecrets::document::{self, DocumentError};
+use botsecrets::document::{self, DocumentError, OpenOptions};
 use botsecrets::format::FormatKind;
 use botsecrets::fsio::{self, WriteMode};
 use botsecrets::git::install as text;
 use botsecrets::git::merge::{self, MergeError, Version};
 use botsecrets::keys::Identity;
-use botsecrets::metadata::now_rfc3339;
+use botsecrets::metadata::{now_rfc3339, Metadata};
 use zeroize::Zeroizing;
 
 use super::args::{GitCommand, GitInstallArgs, MergeArgs, TextconvArgs};
@@ -291,7 +291,11 @@ pub fn quiet_identities(flags: &[PathBuf]) -> Option<Vec<Identity>> {
     (!ids.is_empty()).then_some(ids)
 }
 
-/// textconv: never fails, so `git diff` never breaks.
+/// textconv: never fails, so `git diff` never breaks. An encrypted file
+/// is shown decrypted when a quiet identity opens it (and its MAC and seal
+/// verify), else as it is; either way followed by a summary of its
+/// metadata, so that a commit changing only recipients, the selection rule
+/// or the MAC mode shows lines in `git diff` (docs/git.md).
 fn textconv(args: &TextconvArgs) -> Result<()> {
     use std::io::Write;
     // Bounded, and never a FIFO or a device: git must not hang.
@@ -302,30 +306,83 @@ fn textconv(args: &TextconvArgs) -> Result<()> {
             return Ok(());
         }
     };
-    let decrypted = (|| {
-        let text = std::str::from_utf8(&bytes).ok()?;
-        // git names its temporary copy `XXXXXX_<name>`: the extension stays.
-        let kind = FormatKind::from_path(&args.file)?;
-        if !text.contains("sops") {
-            return None;
-        }
-        let ids = quiet_identities(&[])?;
-        match document::decrypt(text, kind, &ids, false) {
-            Ok((plain, _)) => Some(plain),
-            Err(e @ (DocumentError::MacMismatch | DocumentError::MacUndecryptable)) => {
-                eprintln!("botsecrets: textconv: {e}; showing the ciphertext");
-                None
-            }
-            Err(_) => None,
-        }
-    })();
-    let mut out = std::io::stdout().lock();
-    let written = match &decrypted {
-        Some(plain) => out.write_all(plain.as_bytes()),
-        None => out.write_all(&bytes),
+    let (decrypted, trailer) = match std::str::from_utf8(&bytes) {
+        Ok(text) => textconv_text(&args.file, text),
+        Err(_) => (None, Vec::new()),
     };
+    let mut out = std::io::stdout().lock();
+    let shown: &[u8] = match &decrypted {
+        Some(plain) => plain.as_bytes(),
+        None => &bytes,
+    };
+    let mut written = out.write_all(shown);
+    if !trailer.is_empty() {
+        let mut tail = String::new();
+        if !shown.is_empty() && !shown.ends_with(b"\n") {
+            tail.push('\n');
+        }
+        tail.push_str("# --- botsecrets: metadata (not part of the file) ---\n");
+        for l in &trailer {
+            tail.push_str("# ");
+            tail.push_str(l);
+            tail.push('\n');
+        }
+        written = written.and_then(|_| out.write_all(tail.as_bytes()));
+    }
     let _ = written.and_then(|_| out.flush());
     Ok(())
+}
+
+/// The plaintext to show (None: show the file as it is) and the metadata
+/// summary lines (empty for a file that is not encrypted).
+fn textconv_text(file: &Path, text: &str) -> (Option<Zeroizing<String>>, Vec<String>) {
+    // git names its temporary copy `XXXXXX_<name>`: the extension stays.
+    let Some(kind) = FormatKind::from_path(file) else {
+        return (None, Vec::new());
+    };
+    if !text.contains("sops") {
+        return (None, Vec::new());
+    }
+    let Some(meta) = kind
+        .syntax()
+        .parse(text)
+        .ok()
+        .and_then(|p| p.metadata_tree().and_then(|t| Metadata::from_tree(t).ok()))
+    else {
+        return (None, Vec::new());
+    };
+    let mut lines = super::seal::describe(&meta);
+    let Some(ids) = quiet_identities(&[]) else {
+        lines.push("seal: not checked (no key)".into());
+        return (None, lines);
+    };
+    // git runs textconv at the top of the working tree: the policy of the
+    // repository's rules file applies.
+    let opts = OpenOptions::with_seal(super::rules::seal_policy(None));
+    let (plain, status) = match document::open(text, kind, &ids, &opts) {
+        Ok(opened) => match opened.plaintext(text, kind) {
+            Ok(plain) => (Some(plain), opened.seal.to_string()),
+            Err(e) => (None, format!("{} (not shown: {e})", opened.seal)),
+        },
+        Err(DocumentError::SealMismatch) => {
+            eprintln!("botsecrets: textconv: the seal does not verify; showing the ciphertext");
+            (
+                None,
+                "BROKEN: changed without the key (see `git log -p --no-textconv`)".into(),
+            )
+        }
+        Err(DocumentError::SealMissing) => (
+            None,
+            "missing, and the rules require one (showing the ciphertext)".into(),
+        ),
+        Err(DocumentError::NoMatchingIdentity { .. }) => (None, "not checked (no key)".into()),
+        Err(e) => {
+            eprintln!("botsecrets: textconv: {e}; showing the ciphertext");
+            (None, format!("not checked ({e})"))
+        }
+    };
+    lines.push(format!("seal: {status}"));
+    (plain, lines)
 }
 
 /// How a side of the merge was read.
@@ -385,14 +442,31 @@ fn merge_driver(args: &MergeArgs) -> Result<()> {
     let Some(ids) = inputs::identities(&[]).ok() else {
         return fallback(args, &name, "no identity found to decrypt it");
     };
+    let opts = OpenOptions::with_seal(super::rules::seal_policy(Some(Path::new(&name))));
     let mut opened = Vec::new();
     for (i, what) in [(0, "base"), (1, "our"), (2, "their")] {
         if i == 0 && !base_present {
             opened.push(None);
             continue;
         }
-        match document::open(&texts[i], kind, &ids, false) {
-            Ok(o) => opened.push(Some(o)),
+        match document::open(&texts[i], kind, &ids, &opts) {
+            Ok(o) => {
+                super::seal::print_warnings(&format!("{name} ({what} version)"), &o.warnings);
+                opened.push(Some(o))
+            }
+            Err(e @ (DocumentError::SealMismatch | DocumentError::SealMissing)) => {
+                let c = if matches!(e, DocumentError::SealMismatch) {
+                    code::SEAL_MISMATCH
+                } else {
+                    code::SEAL_MISSING
+                };
+                return Err(UserError::with_code(
+                    c,
+                    format!("{name}: the {what} version: {e}; nothing was merged"),
+                    Some("see the raw change with `git log -p --no-textconv FILE`; resolve by hand (your version is in the working tree)"),
+                )
+                .into());
+            }
             Err(DocumentError::NoMatchingIdentity { .. }) => {
                 return fallback(
                     args,

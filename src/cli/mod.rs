@@ -18,6 +18,7 @@ mod render;
 mod report;
 mod rotate;
 mod rules;
+mod seal;
 mod set;
 mod updatekeys;
 
@@ -54,6 +55,7 @@ pub fn run() -> ExitCode {
         Command::Export(a) => export::run(a),
         Command::Recipients(c) => recipients::run(c),
         Command::Updatekeys(a) => updatekeys::run(a),
+        Command::Seal(a) => seal::run(a),
         Command::Rotate(a) => rotate::run(a),
         Command::Check(a) => check::run(a),
         Command::Git(c) => git::run(c),

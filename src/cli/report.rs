@@ -66,6 +66,11 @@ pub mod code {
     pub const CHECK_FAILED: u8 = 210;
     /// `git install` found a pre-commit hook it did not write.
     pub const FOREIGN_HOOK: u8 = 211;
+    /// The seal does not verify: the structure or metadata was changed
+    /// without the key.
+    pub const SEAL_MISMATCH: u8 = 213;
+    /// The file has no seal and its rules (`.botsecrets.yaml`) require one.
+    pub const SEAL_MISSING: u8 = 214;
     /// A write target refused: read-only, other hard links, not a regular
     /// file, or its owner could not be kept.
     pub const REFUSED_TARGET: u8 = 215;
@@ -192,6 +197,14 @@ fn classify_document(e: &DocumentError) -> (u8, Option<&'static str>) {
             Some("the file was altered outside botsecrets/sops; restore it from version control, or inspect it with --ignore-mac"),
         ),
         D::MacMissing => (code::MAC_MISSING, None),
+        D::SealMismatch => (
+            code::SEAL_MISMATCH,
+            Some("nothing was decrypted or written; `git log -p --no-textconv FILE` shows the raw change; restore the file from version control"),
+        ),
+        D::SealMissing => (
+            code::SEAL_MISSING,
+            Some("check the file's history (`git log -p --no-textconv FILE`), then seal it with `botsecrets seal FILE`; or set `seal: optional` in its rule in .botsecrets.yaml"),
+        ),
         D::PathNotFound(_) => (code::PATH_NOT_FOUND, None),
         _ => (code::GENERIC, None),
     }

@@ -7,6 +7,7 @@ use anyhow::Result;
 use botsecrets::keys::Recipient;
 use botsecrets::metadata::Selection;
 use botsecrets::rules;
+use botsecrets::seal::SealPolicy;
 
 /// The rule chosen for a file, owned.
 pub struct Chosen {
@@ -41,4 +42,28 @@ pub fn for_file(file: &Path) -> Result<Chosen> {
         mac_only_encrypted: rule.mac_only_encrypted,
         description: format!("{} of {}", rule.describe(), rules_file.path.display()),
     })
+}
+
+/// The seal policy for `file` (`None`: stdin, decided as for a file in the
+/// working directory): required under a `.botsecrets.yaml` unless the
+/// file's rule says `seal: optional`; a warning under `.sops.yaml` or
+/// without a rules file. A `.botsecrets.yaml` that cannot be read or parsed
+/// still requires the seal (a broken rules file must not turn it off).
+pub fn seal_policy(file: Option<&Path>) -> SealPolicy {
+    let abs = match file {
+        Some(f) => absolute(f),
+        None => absolute(Path::new("stdin")),
+    };
+    match rules::load_for(&abs) {
+        Ok(rules_file) => rules_file.seal_policy(&abs),
+        Err(_) => match rules::find(&abs) {
+            Ok(p)
+                if p.file_name()
+                    .is_some_and(|n| n == rules::RULES_FILE_NAMES[0]) =>
+            {
+                SealPolicy::Required
+            }
+            _ => SealPolicy::Warn,
+        },
+    }
 }

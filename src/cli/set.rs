@@ -44,7 +44,7 @@ fn open_target(
     };
     let text = inputs::utf8(bytes, &name)?;
     let identities = inputs::identities(&identity.identities)?;
-    let opened = document::open(&text, format, &identities, false).with_context(|| name.clone())?;
+    let opened = super::seal::open(&text, format, &identities, Some(file), false, &name)?;
     Ok(Target {
         lock,
         path: file.to_path_buf(),

@@ -5,13 +5,14 @@
 //! data key is rotated, unlike `sops updatekeys`, and the secrets they
 //! could read are listed.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use botsecrets::keys::Identity;
 
 use super::access::{self, contains, effective_threshold, EncryptedFile};
 use super::args::UpdatekeysArgs;
-use super::report::{code, UserError};
-use super::{inputs, rules};
+use super::{inputs, rules, seal};
+use botsecrets::document::OpenOptions;
+use botsecrets::seal::SealPolicy;
 
 /// Runs `updatekeys`.
 pub fn run(args: &UpdatekeysArgs) -> Result<()> {
@@ -59,9 +60,35 @@ pub fn run(args: &UpdatekeysArgs) -> Result<()> {
                 }
             }
         }
-        if lines.is_empty() {
+        let seal_only = lines.is_empty();
+        if seal_only && file.metadata.seal.is_some() {
             eprintln!("botsecrets: {name}: already matches {}", rule.description);
             continue;
+        }
+        if file.metadata.seal.is_none() {
+            // The write seals the file: say what the seal will vouch for.
+            lines.push("  + seal (the file has none); it will vouch for:".into());
+            let mut after = file.metadata.clone();
+            if !seal_only {
+                after.key_groups = target
+                    .iter()
+                    .map(|g| botsecrets::metadata::KeyGroup {
+                        age: g
+                            .iter()
+                            .map(|r| botsecrets::metadata::AgeStanza {
+                                recipient: r.clone(),
+                                enc: String::new(),
+                            })
+                            .collect(),
+                        foreign: Default::default(),
+                    })
+                    .collect();
+                after.shamir_threshold = threshold;
+            }
+            for l in seal::describe(&after) {
+                lines.push(format!("      {l}"));
+            }
+            lines.push("      and every key name, kind and clear value as they are now".into());
         }
         let rotate = regroup || lines.iter().any(|l| l.starts_with("  - "));
         eprintln!("botsecrets: {name}: to match {}:", rule.description);
@@ -71,27 +98,27 @@ pub fn run(args: &UpdatekeysArgs) -> Result<()> {
         if rotate {
             eprintln!("  (someone loses access: the data key will be rotated and every value re-encrypted)");
         }
-        if !args.yes {
-            if !inputs::has_tty() {
-                return Err(UserError {
-                    code: code::NOT_CONFIRMED,
-                    message: format!(
-                        "{name}: not changed: confirmation needed and there is no terminal to ask on"
-                    ),
-                    hint: Some("review the change above, then run again with --yes".into()),
-                }
-                .into());
-            }
-            let answer = inputs::ask_line(&format!("Apply to {name}? [y/N] ")).unwrap_or_default();
-            if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
-                eprintln!("botsecrets: {name}: not changed");
-                continue;
-            }
+        if !seal::confirm(&name, &format!("Apply to {name}?"), args.yes)? {
+            eprintln!("botsecrets: {name}: not changed");
+            continue;
         }
         if identities.is_none() {
             identities = Some(inputs::identities(&args.identity.identities)?);
         }
-        let opened = file.open(identities.as_deref().unwrap_or_default())?;
+        // updatekeys seals what it writes: a missing seal is what it adds
+        // (shown above), a broken one is refused.
+        let opened = botsecrets::document::open(
+            &file.text,
+            file.format,
+            identities.as_deref().unwrap_or_default(),
+            &OpenOptions::with_seal(SealPolicy::Warn),
+        )
+        .with_context(|| name.clone())?;
+        if seal_only {
+            seal::write_sealed(&file, opened)?;
+            eprintln!("botsecrets: {name}: sealed");
+            continue;
+        }
         let paths = opened.encrypted_paths();
         let comments = opened.encrypted_comments();
         access::rekey_and_write(

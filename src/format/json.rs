@@ -45,8 +45,8 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use super::{
-    line_col, FormatError, FormatKind, Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile,
-    Replacement, Splice, Syntax, ValueType,
+    line_col, EmptyCollection, FormatError, FormatKind, Leaf, LeafKind, LeafStyle, MetadataBlock,
+    ParsedFile, Replacement, Splice, Syntax, ValueType,
 };
 use crate::path::KeyPath;
 use crate::secret::SecretText;
@@ -75,6 +75,7 @@ struct Member {
 /// What one scan of the text finds.
 struct Scan {
     leaves: Vec<Leaf>,
+    empties: Vec<EmptyCollection>,
     members: Vec<Member>,
     /// Offsets of the top-level `{` and `}`.
     open: usize,
@@ -86,6 +87,7 @@ struct Parser<'a> {
     b: &'a [u8],
     pos: usize,
     leaves: Vec<Leaf>,
+    empties: Vec<EmptyCollection>,
 }
 
 impl<'a> Parser<'a> {
@@ -95,6 +97,7 @@ impl<'a> Parser<'a> {
             b: text.as_bytes(),
             pos: 0,
             leaves: Vec::new(),
+            empties: Vec::new(),
         }
     }
 
@@ -116,6 +119,17 @@ impl<'a> Parser<'a> {
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
+        }
+    }
+
+    fn push_empty(&mut self, path: &KeyPath, collect: bool, is_map: bool) {
+        if collect && !path.is_root() {
+            self.empties.push(EmptyCollection {
+                path: path.clone(),
+                document: 0,
+                position: self.leaves.len(),
+                is_map,
+            });
         }
     }
 
@@ -201,6 +215,7 @@ impl<'a> Parser<'a> {
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
+            self.push_empty(path, collect, true);
             return Ok(());
         }
         let mut seen: HashSet<String> = HashSet::new();
@@ -269,6 +284,7 @@ impl<'a> Parser<'a> {
         self.skip_ws();
         if self.peek() == Some(b']') {
             self.pos += 1;
+            self.push_empty(path, collect, false);
             return Ok(());
         }
         let mut index = 0;
@@ -453,6 +469,7 @@ fn scan(text: &str, collect: bool) -> Result<Scan, FormatError> {
     }
     Ok(Scan {
         leaves: p.leaves,
+        empties: p.empties,
         members,
         open,
         close,
@@ -963,6 +980,7 @@ impl Syntax for Json {
         }
         Ok(ParsedFile {
             leaves: scan.leaves,
+            empties: scan.empties,
             metadata,
             aliases: Vec::new(),
             documents: 1,

@@ -206,6 +206,20 @@ pub struct AliasRef {
     pub span: Range<usize>,
 }
 
+/// An empty mapping or list: it has no leaf, but it is part of the
+/// document's structure (the seal covers it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmptyCollection {
+    /// Where it sits.
+    pub path: KeyPath,
+    /// Document index.
+    pub document: usize,
+    /// The number of leaves before it in document order.
+    pub position: usize,
+    /// A mapping (`{}`) rather than a list (`[]`).
+    pub is_map: bool,
+}
+
 /// The `sops` metadata of one document: where it is and what it says.
 #[derive(Debug)]
 pub struct MetadataBlock {
@@ -227,6 +241,9 @@ pub struct ParsedFile {
     pub metadata: Vec<MetadataBlock>,
     /// YAML aliases; empty for other formats.
     pub aliases: Vec<AliasRef>,
+    /// Empty mappings and lists below the top level (`a: {}`, `"b": []`),
+    /// which hold no leaf; in document order. Only the seal reads them.
+    pub empties: Vec<EmptyCollection>,
     /// Number of documents (1 except for YAML streams).
     pub documents: usize,
     /// YAML: the layout facts the parse found (document ends, indentation),

@@ -812,6 +812,7 @@ impl Syntax for Toml {
         w.leaves.sort_by_key(|l| l.span.start);
         Ok(ParsedFile {
             leaves: w.leaves,
+            empties: Vec::new(),
             metadata,
             aliases: Vec::new(),
             documents: 1,

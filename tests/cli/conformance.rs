@@ -159,8 +159,8 @@ fn encrypted_regex_selects_one_value() {
         let enc = r.ok().stdout();
         assert_eq!(
             enc.matches("ENC[AES256_GCM,data:").count(),
-            2,
-            "{:?}: token and mac only:\n{enc}",
+            3,
+            "{:?}: token, mac and seal only:\n{enc}",
             c.kind
         );
         assert!(

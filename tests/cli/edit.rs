@@ -42,7 +42,7 @@ fn one_changed_value_is_a_minimal_diff() {
     let after = t.read("s.yaml");
     assert_eq!(
         changed_keys(&before, &after),
-        ["port", "lastmodified", "mac"]
+        ["port", "lastmodified", "mac", "botsecrets_seal"]
     );
     assert_eq!(
         t.decrypt("s.yaml").ok().stdout(),
@@ -355,7 +355,7 @@ fn a_real_vim_under_a_terminal() {
     );
     assert_eq!(
         changed_keys(&before, &t.read("s.yaml")),
-        ["token", "lastmodified", "mac"]
+        ["token", "lastmodified", "mac", "botsecrets_seal"]
     );
     assert!(t.workspace_leftovers().is_empty());
 }
@@ -378,7 +378,7 @@ fn renaming_a_key_re_encrypts_only_that_value() {
     let after = t.read("s.yaml");
     assert_eq!(
         changed_keys(&before, &after),
-        ["port", "lastmodified", "mac"]
+        ["port", "lastmodified", "mac", "botsecrets_seal"]
     );
     let new_line = after
         .lines()

@@ -269,7 +269,12 @@ fn textconv_shows_values_to_key_holders_and_ciphertext_to_others() {
     let raw = r.t.read("secrets.yaml");
     let c = r.bs_with(false, &["git", "textconv", "secrets.yaml"]);
     c.ok();
-    assert_eq!(c.stdout(), raw);
+    let shown = c.stdout();
+    assert!(shown.starts_with(&raw), "{shown}");
+    assert!(
+        shown[raw.len()..].ends_with("# seal: not checked (no key)\n"),
+        "{shown}"
+    );
     r.t.write("plain.txt", "hello\n");
     assert_eq!(
         r.bs(&["git", "textconv", "plain.txt"]).ok().stdout(),
@@ -299,11 +304,12 @@ fn branches_changing_different_keys_merge_cleanly() {
         d.stdout(),
         "# bot fleet\nweather:\n    api_key: WEATHER-TWO\ntelegram: TELEGRAM-TWO\nslack: SLACK-ONE\ndiscord: DISCORD-NEW\n"
     );
-    // Minimal diff against our side: the weather line, lastmodified, mac.
+    // Minimal diff against our side: the weather line, lastmodified, mac,
+    // seal.
     // (lastmodified may be the same second.)
     let mut changed = changed_keys(&before, &merged);
     changed.retain(|k| k != "lastmodified");
-    assert_eq!(changed, ["api_key", "mac"]);
+    assert_eq!(changed, ["api_key", "mac", "botsecrets_seal"]);
     assert!(r.git(&["status", "--porcelain"]).stdout().trim().is_empty());
     // The merge commit is there, with the merged file.
     assert!(r.git(&["log", "--oneline"]).stdout().lines().count() == 4);

@@ -18,5 +18,6 @@ mod keygen;
 mod keys;
 mod recipients;
 mod rules;
+mod seal;
 mod set;
 mod writes;

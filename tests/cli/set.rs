@@ -7,41 +7,41 @@ use crate::util::*;
 
 /// (file, plaintext, path of an existing value, its key as it appears on
 /// its line, the metadata's lastmodified/mac key names in this format)
-const FILES: &[(&str, &str, &str, &str, [&str; 2])] = &[
+const FILES: &[(&str, &str, &str, &str, [&str; 3])] = &[
     (
         "s.yaml",
         "a: one\nb:\n  c: two\n  d: [x, z]\ne: three\n",
         "b.c",
         "c",
-        ["lastmodified", "mac"],
+        ["lastmodified", "mac", "botsecrets_seal"],
     ),
     (
         "s.json",
         "{\n  \"a\": \"one\",\n  \"b\": {\"c\": \"two\"},\n  \"e\": \"three\"\n}\n",
         "b.c",
         "b",
-        ["lastmodified", "mac"],
+        ["lastmodified", "mac", "botsecrets_seal"],
     ),
     (
         "s.toml",
         "a = \"one\"\ne = \"three\"\n\n[b]\nc = \"two\"\n",
         "b.c",
         "c",
-        ["lastmodified", "mac"],
+        ["lastmodified", "mac", "botsecrets_seal"],
     ),
     (
         "s.env",
         "A=one\nC=two\nE=three\n",
         "C",
         "C",
-        ["sops_lastmodified", "sops_mac"],
+        ["sops_lastmodified", "sops_mac", "sops_botsecrets_seal"],
     ),
     (
         "s.ini",
         "[a]\nx = one\n\n[b]\nc = two\ne = three\n",
         "b.c",
         "c",
-        ["lastmodified", "mac"],
+        ["lastmodified", "mac", "botsecrets_seal"],
     ),
 ];
 
@@ -69,7 +69,12 @@ fn set_changes_one_line_plus_lastmodified_and_mac_in_every_format() {
         let after = t.read(file);
         let mut changed = changed_keys(&before, &after);
         changed.sort();
-        let mut expected = vec![key.to_string(), meta[0].to_string(), meta[1].to_string()];
+        let mut expected = vec![
+            key.to_string(),
+            meta[0].to_string(),
+            meta[1].to_string(),
+            meta[2].to_string(),
+        ];
         expected.sort();
         assert_eq!(changed, expected, "{file}:\n{before}\n---\n{after}");
         assert!(!after.contains("new-secret"));
@@ -186,7 +191,7 @@ type StructuralCase = (
     &'static str,
     &'static str,
     &'static str,
-    [&'static str; 2],
+    [&'static str; 3],
 );
 
 #[test]
@@ -200,7 +205,7 @@ fn adding_and_removing_keys_touches_only_those_lines() {
             "new_key",
             "e",
             "e",
-            ["lastmodified", "mac"],
+            ["lastmodified", "mac", "botsecrets_seal"],
         ),
         (
             "s.json",
@@ -209,7 +214,7 @@ fn adding_and_removing_keys_touches_only_those_lines() {
             "new_key",
             "a",
             "a",
-            ["lastmodified", "mac"],
+            ["lastmodified", "mac", "botsecrets_seal"],
         ),
         (
             "s.toml",
@@ -218,7 +223,7 @@ fn adding_and_removing_keys_touches_only_those_lines() {
             "new_key",
             "e",
             "e",
-            ["lastmodified", "mac"],
+            ["lastmodified", "mac", "botsecrets_seal"],
         ),
         (
             "s.env",
@@ -227,7 +232,7 @@ fn adding_and_removing_keys_touches_only_those_lines() {
             "NEW_KEY",
             "E",
             "E",
-            ["sops_lastmodified", "sops_mac"],
+            ["sops_lastmodified", "sops_mac", "sops_botsecrets_seal"],
         ),
         (
             "s.ini",
@@ -236,7 +241,7 @@ fn adding_and_removing_keys_touches_only_those_lines() {
             "new_key",
             "b.e",
             "e",
-            ["lastmodified", "mac"],
+            ["lastmodified", "mac", "botsecrets_seal"],
         ),
     ];
     for (file, plain, new_path, new_key, gone_path, gone_key, meta) in cases {
@@ -258,8 +263,13 @@ fn adding_and_removing_keys_touches_only_those_lines() {
             new_key.to_string(),
             meta[0].to_string(),
             meta[1].to_string(),
+            meta[2].to_string(),
         ];
-        let mut expect_removed = vec![meta[0].to_string(), meta[1].to_string()];
+        let mut expect_removed = vec![
+            meta[0].to_string(),
+            meta[1].to_string(),
+            meta[2].to_string(),
+        ];
         if file.ends_with(".json") {
             // JSON needs a comma after the previous member: its line changes
             // (punctuation only; its ciphertext is the same).
@@ -299,10 +309,15 @@ fn adding_and_removing_keys_touches_only_those_lines() {
             gone_key.to_string(),
             meta[0].to_string(),
             meta[1].to_string(),
+            meta[2].to_string(),
         ];
         expect_removed.sort();
         assert_eq!(removed_lines, expect_removed, "{file} remove:\n{removed}");
-        let mut expect_meta = vec![meta[0].to_string(), meta[1].to_string()];
+        let mut expect_meta = vec![
+            meta[0].to_string(),
+            meta[1].to_string(),
+            meta[2].to_string(),
+        ];
         expect_meta.sort();
         assert_eq!(added_lines, expect_meta, "{file} remove");
         t.run(&["get", "--identity", k, file, gone_path])

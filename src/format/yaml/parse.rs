@@ -334,6 +334,7 @@ impl<'t> Walker<'t> {
         Walker {
             text,
             leaves: Vec::new(),
+            empties: Vec::new(),
             metadata: Vec::new(),
             aliases: Vec::new(),
             docs: Vec::new(),
@@ -367,6 +368,9 @@ impl<'t> Walker<'t> {
         for leaf in &mut w.leaves {
             leaf.document = leaf.document.min(ndocs - 1);
         }
+        for empty in &mut w.empties {
+            empty.document = empty.document.min(ndocs - 1);
+        }
         for pair in w.leaves.windows(2) {
             if pair[1].span.start < pair[0].span.end {
                 return Err(FormatError::Internal("overlapping leaves"));
@@ -376,6 +380,7 @@ impl<'t> Walker<'t> {
         Ok(Full {
             file: ParsedFile {
                 leaves: self.leaves,
+                empties: self.empties,
                 metadata: self.metadata,
                 aliases: self.aliases,
                 documents: ndocs,
@@ -393,6 +398,7 @@ impl<'t> Walker<'t> {
 struct Walker<'t> {
     text: &'t str,
     leaves: Vec<Leaf>,
+    empties: Vec<crate::format::EmptyCollection>,
     metadata: Vec<MetadataBlock>,
     aliases: Vec<AliasRef>,
     docs: Vec<DocInfo>,
@@ -889,6 +895,19 @@ impl<'t> Walker<'t> {
             } else if let Some(m) = &mut self.meta {
                 m.end = m.end.max(r.end);
             }
+        }
+        let empty = if frame.is_map {
+            frame.keys.few.is_empty() && frame.keys.many.is_none()
+        } else {
+            frame.next_index == 0
+        };
+        if empty && !frame.meta && !frame.path.is_root() {
+            self.empties.push(crate::format::EmptyCollection {
+                path: frame.path.clone(),
+                document: self.cur_doc(),
+                position: self.leaves.len(),
+                is_map: frame.is_map,
+            });
         }
         if frame.anchor != 0 && !frame.meta {
             self.anchors.insert(
