@@ -16,6 +16,7 @@ mod git;
 mod interop;
 mod keygen;
 mod keys;
+mod mutate;
 mod recipients;
 mod rules;
 mod seal;
