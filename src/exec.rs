@@ -171,8 +171,20 @@ pub fn check_prefix(prefix: &str) -> Result<(), ExecError> {
     }
 }
 
-/// dotenv: `export NAME` is the key `NAME`, as dotenv loaders read it.
+/// dotenv: `export NAME` is the key `NAME`, as dotenv loaders read it;
+/// and a byte order mark before the first key is not part of its name.
 fn normalize_path(path: KeyPath, format: FormatKind) -> KeyPath {
+    // COMPAT(sops): sops' dotenv reader keeps a leading U+FEFF in the first
+    // key (its AAD has it, so the key path must too); a program still wants
+    // `K`, not `_K`.
+    let path = match path.segments() {
+        [Segment::Key(k), rest @ ..] if k.starts_with('\u{feff}') => {
+            let mut segs = vec![Segment::Key(k.trim_start_matches('\u{feff}').to_owned())];
+            segs.extend(rest.iter().cloned());
+            KeyPath::from_segments(segs)
+        }
+        _ => path,
+    };
     if format != FormatKind::Dotenv {
         return path;
     }

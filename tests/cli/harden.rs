@@ -1,0 +1,273 @@
+//! Issue #10, items 9-12: `exec`/`export` refuse environment names that
+//! change how programs run; `edit` keeps vim from writing copies of the
+//! plaintext; a private key where a recipient belongs is never echoed; and
+//! edge inputs (empty block scalars at the end, byte order marks) encrypt
+//! as sops does instead of failing with an internal error.
+
+use crate::util::*;
+
+const BOM: &str = "\u{feff}";
+
+// ---------------------------------------------------------------------------
+// Item 12: parser edge inputs.
+
+/// Inputs that failed with "internal error" (or were misread) before, per
+/// file name; each must encrypt, decrypt back to the same bytes, and (where
+/// sops has the format) give what sops gives.
+const EDGE_INPUTS: &[(&str, &str)] = &[
+    ("t.yaml", "a: |\n"),
+    ("t.yaml", "a: >-\n"),
+    ("t.yaml", "a: |+\n"),
+    ("t.yaml", "a: >\n"),
+    ("t.yaml", "b: x\na: |\n"),
+    ("t.yaml", "a: |\n\n\n"),
+    ("t.yaml", "l:\n- |\n"),
+    ("t.yaml", "a:\n  b: |-\n"),
+    ("t.yaml", "a: &x |\n"),
+    ("t.yaml", "a: |+\n  x\n\n"),
+    ("t.yaml", "a: >+\n  x\n\n\n"),
+    ("t.yaml", "a: |+\n\n\n"),
+    ("t.yaml", "a: |+\n  x\n\n# after\n"),
+    ("t.yaml", "\u{feff}a: x\n"),
+    ("t.yaml", "\u{feff}a: x\nb:\n  c: y\n"),
+    ("t.yaml", "\u{feff}---\na: x\n"),
+    ("t.yaml", "\u{feff}# c\na: x\n"),
+    ("t.yaml", "\u{feff}a: |\n"),
+    ("t.env", "\u{feff}K=v\n"),
+    ("t.env", "\u{feff}export K=v\nL=w\n"),
+    ("t.ini", "\u{feff}[s]\nk = v\n"),
+    ("t.ini", "\u{feff}k = v\n"),
+    ("t.ini", "\u{feff}; c\n[s]\nk = v\n"),
+    ("t.toml", "\u{feff}k = \"v\"\n"),
+    ("t.toml", "\u{feff}[s]\nk = \"v\"\n"),
+];
+
+/// The same inputs without a final line break (where that is still valid).
+fn edge_inputs() -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&str, String)> = EDGE_INPUTS
+        .iter()
+        .map(|(n, t)| (*n, (*t).to_owned()))
+        .collect();
+    for (n, t) in EDGE_INPUTS {
+        if n.ends_with(".yaml") {
+            out.push((n, t.trim_end_matches('\n').to_owned()));
+        }
+    }
+    out
+}
+
+#[test]
+fn edge_inputs_encrypt_and_decrypt_back() {
+    let t = TestDir::new();
+    for (name, plain) in edge_inputs() {
+        t.write(name, &plain);
+        let enc = t.run(&["encrypt", "--age", RECIPIENT1, name]);
+        assert!(
+            enc.0.status.success(),
+            "{plain:?}: exit {}: {}",
+            enc.code(),
+            enc.stderr()
+        );
+        assert!(!enc.stderr().contains("internal error"), "{plain:?}");
+        let text = enc.stdout();
+        // The byte order mark stays the file's first bytes.
+        assert_eq!(
+            text.starts_with(BOM),
+            plain.starts_with(BOM),
+            "{plain:?}:\n{text}"
+        );
+        t.write("enc", &text);
+        let dec = t.run(&[
+            "decrypt",
+            "--identity",
+            key1().to_str().unwrap(),
+            "--input-type",
+            &name[2..],
+            "enc",
+        ]);
+        dec.ok();
+        let back = dec.stdout();
+        if plain.starts_with(BOM) {
+            assert!(back.starts_with(BOM), "{plain:?}: {back:?}");
+        }
+        let kind = botsecrets::format::FormatKind::from_path(std::path::Path::new(name)).unwrap();
+        assert_eq!(
+            values_of(&back, kind),
+            values_of(&plain, kind),
+            "{plain:?} decrypts to {back:?}"
+        );
+    }
+}
+
+/// sops decrypts what botsecrets wrote to the data it gets from its own
+/// encryption of the same input (yaml, dotenv and ini: sops has no toml).
+#[test]
+fn edge_inputs_match_sops() {
+    let Some(sops_bin) = tool("sops") else { return };
+    let t = TestDir::new();
+    for (name, plain) in edge_inputs() {
+        if name.ends_with(".toml") {
+            continue;
+        }
+        t.write(name, &plain);
+        let ours = t.run(&["encrypt", "--age", RECIPIENT1, name]);
+        ours.ok();
+        let ours_file = t.write(&format!("ours.{}", &name[2..]), &ours.stdout());
+        let theirs = sops(
+            &sops_bin,
+            &key1(),
+            &[
+                "encrypt",
+                "--age",
+                RECIPIENT1,
+                t.path(name).to_str().unwrap(),
+            ],
+        );
+        assert!(theirs.status.success(), "sops encrypt {plain:?}");
+        let theirs_file = t.write(
+            &format!("theirs.{}", &name[2..]),
+            &String::from_utf8(theirs.stdout).unwrap(),
+        );
+        let a = sops(
+            &sops_bin,
+            &key1(),
+            &["decrypt", ours_file.to_str().unwrap()],
+        );
+        let b = sops(
+            &sops_bin,
+            &key1(),
+            &["decrypt", theirs_file.to_str().unwrap()],
+        );
+        assert!(
+            a.status.success(),
+            "sops cannot decrypt ours for {plain:?}: {}",
+            String::from_utf8_lossy(&a.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&a.stdout),
+            String::from_utf8_lossy(&b.stdout),
+            "{plain:?}"
+        );
+        // And botsecrets reads the file sops made.
+        let kind = botsecrets::format::FormatKind::from_path(std::path::Path::new(name)).unwrap();
+        let mine = t.run(&[
+            "decrypt",
+            "--identity",
+            key1().to_str().unwrap(),
+            theirs_file.to_str().unwrap(),
+        ]);
+        mine.ok();
+        assert_eq!(
+            values_of(&mine.stdout(), kind),
+            values_of(&String::from_utf8_lossy(&b.stdout), kind),
+            "{plain:?}"
+        );
+    }
+}
+
+#[test]
+fn a_bom_is_not_part_of_a_variable_name() {
+    let t = TestDir::new();
+    for (name, plain) in [
+        ("b.env", "\u{feff}K=v\n"),
+        ("b.yaml", "\u{feff}K: v\n"),
+        ("b.toml", "\u{feff}K = \"v\"\n"),
+    ] {
+        t.write(name, plain);
+        t.run(&["encrypt", "--age", RECIPIENT1, "-i", name]).ok();
+        let out = t.run(&[
+            "export",
+            "--identity",
+            key1().to_str().unwrap(),
+            name,
+            "--format",
+            "json",
+        ]);
+        out.ok();
+        assert_eq!(out.stdout(), "{\n  \"K\": \"v\"\n}\n", "{name}");
+        let run = t.run(&[
+            "exec",
+            "--identity",
+            key1().to_str().unwrap(),
+            "-f",
+            name,
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"$K\"",
+        ]);
+        run.ok();
+        assert_eq!(run.stdout(), "v", "{name}");
+    }
+}
+
+#[test]
+fn unencryptable_yaml_and_bom_json_are_refused_not_internal_errors() {
+    let t = TestDir::new();
+    // sops rewrites a flow-style top level as a block; a splice cannot.
+    t.write("f.yaml", "{a: x}\n");
+    let r = t.run(&["encrypt", "--age", RECIPIENT1, "f.yaml"]);
+    r.fails_with(2);
+    assert!(
+        r.stderr()
+            .contains("a flow mapping ({...}) as the top level"),
+        "{}",
+        r.stderr()
+    );
+    assert!(!r.stderr().contains("internal error"));
+    // sops refuses a JSON file with a byte order mark; so does botsecrets.
+    t.write("b.json", "\u{feff}{\"a\": \"x\"}\n");
+    let r = t.run(&["encrypt", "--age", RECIPIENT1, "b.json"]);
+    r.fails_with(2);
+    assert!(r.stderr().contains("byte order mark"), "{}", r.stderr());
+}
+
+mod no_internal_errors {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn fragment() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "a: |",
+            "a: >-",
+            "a: |+",
+            "b: >+",
+            "c: x",
+            "d:",
+            "  e: |",
+            "  f: y",
+            "- |",
+            "- z",
+            "  ",
+            "",
+            "# c",
+            "\u{feff}",
+            "---",
+            "k: |2",
+            "  text",
+            "g: &x |",
+            "h: !!str |",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        /// Whatever these fragments make, encrypt succeeds or refuses with a
+        /// user error (exit 2); it never reports an internal error.
+        #[test]
+        fn yaml_fragments_never_give_an_internal_error(
+            lines in prop::collection::vec(fragment(), 1..6),
+            final_newline in any::<bool>(),
+        ) {
+            let mut text = lines.join("\n");
+            if final_newline {
+                text.push('\n');
+            }
+            let t = TestDir::new();
+            t.write("p.yaml", &text);
+            let r = t.run(&["encrypt", "--age", RECIPIENT1, "p.yaml"]);
+            prop_assert!(!r.stderr().contains("internal error"), "{:?}: {}", text, r.stderr());
+            prop_assert!(r.code() == 0 || r.code() == 2, "{:?}: {}", text, r.stderr());
+        }
+    }
+}
