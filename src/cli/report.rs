@@ -65,6 +65,9 @@ pub mod code {
     pub const CHECK_FAILED: u8 = 210;
     /// `git install` found a pre-commit hook it did not write.
     pub const FOREIGN_HOOK: u8 = 211;
+    /// `exec`/`export` refused a variable that changes how programs run
+    /// (LD_PRELOAD, PATH, ...) and that `--allow-env` does not name.
+    pub const REFUSED_ENV: u8 = 217;
 }
 
 /// An error decided in the CLI, with its exit code and hint.

