@@ -479,3 +479,181 @@ fn a_dotenv_key_and_a_json_key_map_to_refused_names_too() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Item 11: a private key where a recipient belongs.
+
+/// The secret key of key 1 (its recipient is RECIPIENT1).
+fn secret1() -> String {
+    std::fs::read_to_string(key1())
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .unwrap()
+        .to_owned()
+}
+
+/// Exit 218, the recipient shown, the key not (in either case).
+#[track_caller]
+fn refused_as_private_key(r: &Run, secret: &str, recipient: &str) {
+    r.fails_with(218);
+    let err = r.stderr();
+    let body = &secret[secret.len() - 40..];
+    for s in [secret, body] {
+        assert!(!err.contains(s), "stderr leaks the key: {err}");
+        assert!(
+            !err.to_ascii_lowercase().contains(&s.to_ascii_lowercase()),
+            "{err}"
+        );
+        assert!(!r.stdout().contains(s));
+    }
+    assert!(
+        err.contains("(a private key) was given where a recipient belongs"),
+        "{err}"
+    );
+    assert!(err.contains(recipient), "no recipient in: {err}");
+    assert!(err.contains("treat the private key as exposed"), "{err}");
+}
+
+#[test]
+fn an_identity_in_age_or_the_recipient_variables_is_refused_unechoed() {
+    let t = TestDir::new();
+    t.write("s.yaml", "token: tok-secret-1\n");
+    let secret = secret1();
+    let r = t.run(&["encrypt", "--age", &secret, "s.yaml"]);
+    refused_as_private_key(&r, &secret, RECIPIENT1);
+    assert!(
+        r.stderr().starts_with("botsecrets: --age: "),
+        "{}",
+        r.stderr()
+    );
+    // Among others, and lower-cased.
+    let list = format!("{RECIPIENT2},{}", secret.to_ascii_lowercase());
+    let r = t.run(&["encrypt", "--age", &list, "s.yaml"]);
+    refused_as_private_key(&r, &secret, RECIPIENT1);
+    // A whole key file pasted into a variable (comments and all).
+    let file = std::fs::read_to_string(key1()).unwrap();
+    for var in ["BOTSECRETS_AGE_RECIPIENTS", "SOPS_AGE_RECIPIENTS"] {
+        for value in [secret.clone(), file.clone()] {
+            let r = Run(t
+                .cmd()
+                .args(["encrypt", "s.yaml"])
+                .env(var, &value)
+                .output()
+                .unwrap());
+            refused_as_private_key(&r, &secret, RECIPIENT1);
+            assert!(r.stderr().contains(var), "{}", r.stderr());
+        }
+    }
+    // edit of a new file, recipients add and remove.
+    let r = t.run(&["edit", "--age", &secret, "new.yaml"]);
+    refused_as_private_key(&r, &secret, RECIPIENT1);
+    t.run(&["encrypt", "--age", RECIPIENT2, "-i", "s.yaml"])
+        .ok();
+    for cmd in ["add", "remove"] {
+        let r = t.run(&[
+            "recipients",
+            cmd,
+            "--identity",
+            key2().to_str().unwrap(),
+            "s.yaml",
+            &secret,
+        ]);
+        refused_as_private_key(&r, &secret, RECIPIENT1);
+    }
+    assert!(t.read("s.yaml").contains(RECIPIENT2));
+    assert!(!t.read("s.yaml").contains(RECIPIENT1));
+}
+
+#[test]
+fn an_identity_in_a_rules_file_is_refused_unechoed() {
+    let secret = secret1();
+    for (name, rules) in [
+        (
+            ".botsecrets.yaml",
+            format!("creation_rules:\n  - age: {secret}\n"),
+        ),
+        (
+            ".sops.yaml",
+            format!("creation_rules:\n  - age: >-\n      {RECIPIENT2},\n      {secret}\n"),
+        ),
+        (
+            ".sops.yaml",
+            format!(
+                "creation_rules:\n  - path_regex: secrets\\.yaml$\n    key_groups:\n      - age:\n          - {RECIPIENT2}\n          - {secret}\n"
+            ),
+        ),
+    ] {
+        let t = TestDir::new();
+        t.write(name, &rules);
+        t.write("secrets.yaml", "token: tok-secret-1\n");
+        let r = t.run(&["encrypt", "secrets.yaml"]);
+        refused_as_private_key(&r, &secret, RECIPIENT1);
+        assert!(r.stderr().contains(name), "{}", r.stderr());
+        // check reads the rules file for a clear file it may cover.
+        let r = t.run(&["check", "secrets.yaml"]);
+        refused_as_private_key(&r, &secret, RECIPIENT1);
+    }
+}
+
+#[test]
+fn an_ssh_private_key_where_a_recipient_belongs_is_refused_unechoed() {
+    let Some(keygen) = tool("ssh-keygen") else {
+        return;
+    };
+    let t = TestDir::new();
+    let out = std::process::Command::new(keygen)
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "bot@test", "-f"])
+        .arg(t.path("id"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let private = t.read("id");
+    let public = t.read("id.pub");
+    let public: Vec<&str> = public.split_whitespace().take(2).collect();
+    let public = public.join(" ");
+    t.write("s.yaml", "token: tok-secret-1\n");
+    let r = Run(t
+        .cmd()
+        .args(["encrypt", "s.yaml"])
+        .env("BOTSECRETS_AGE_RECIPIENTS", &private)
+        .output()
+        .unwrap());
+    r.fails_with(218);
+    let body: Vec<&str> = private
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    for line in body {
+        assert!(
+            !r.stderr().contains(line),
+            "stderr leaks the key: {}",
+            r.stderr()
+        );
+    }
+    assert!(r.stderr().contains(&public), "{}", r.stderr());
+    assert!(r.stderr().contains("treat the private key as exposed"));
+}
+
+#[test]
+fn a_bad_recipient_that_may_be_a_secret_is_not_echoed_in_full() {
+    let t = TestDir::new();
+    t.write("s.yaml", "token: tok-secret-1\n");
+    let token = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+    let r = t.run(&["encrypt", "--age", token, "s.yaml"]);
+    r.fails_with(111).leaks_none(&[token, &token[4..]]);
+    assert!(
+        r.stderr().contains("invalid recipient \"ghp_..."),
+        "{}",
+        r.stderr()
+    );
+    // A public-looking typo is shown as typed, to be fixed.
+    let r = t.run(&["encrypt", "--age", "age1bogus", "s.yaml"]);
+    r.fails_with(111);
+    assert!(r.stderr().contains("invalid recipient \"age1bogus\""));
+    // recipients remove of something that is no recipient.
+    t.run(&["encrypt", "--age", RECIPIENT1, "-i", "s.yaml"])
+        .ok();
+    let r = t.run(&["recipients", "remove", "s.yaml", token]);
+    r.fails_with(1).leaks_none(&[token, &token[4..]]);
+}
