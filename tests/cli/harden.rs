@@ -657,3 +657,90 @@ fn a_bad_recipient_that_may_be_a_secret_is_not_echoed_in_full() {
     let r = t.run(&["recipients", "remove", "s.yaml", token]);
     r.fails_with(1).leaks_none(&[token, &token[4..]]);
 }
+
+// ---------------------------------------------------------------------------
+// Item 10: vim writes no copy of the plaintext.
+
+/// Every file under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let meta = std::fs::symlink_metadata(&p).unwrap();
+        if meta.is_dir() {
+            out.extend(files_containing(&p, needle));
+        } else if meta.is_file() {
+            let bytes = std::fs::read(&p).unwrap_or_default();
+            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                out.push(p.display().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// vim (as `$EDITOR` with a path and arguments, and as `vi`) under a
+/// terminal, with a vimrc that turns on backup, undo and swap files in
+/// `$HOME` and a viminfo there: after a successful edit, no file under
+/// `$HOME` or in the workspace base holds the plaintext.
+#[test]
+fn vim_leaves_no_copy_of_the_plaintext() {
+    let Some(vim) = tool("vim") else { return };
+    for editor in [format!("{} -p", vim.display()), "vi".to_owned()] {
+        if editor == "vi" && editor_is_not_vim() {
+            eprintln!("SKIP: vi is not vim here");
+            continue;
+        }
+        let t = TestDir::new();
+        let home = t.path("home");
+        for d in ["backup", "undo", "swap"] {
+            std::fs::create_dir_all(home.join(d)).unwrap();
+        }
+        t.write(
+            "home/.vimrc",
+            "set nocompatible\nset backup writebackup undofile swapfile updatecount=1\n\
+             set backupdir=$HOME/backup// undodir=$HOME/undo// directory=$HOME/swap//\n\
+             set viminfo='100,<500,n$HOME/.viminfo\nset backupskip=\n",
+        );
+        t.write("s.yaml", "token: tok-secret-1\nport: 8080\n");
+        t.run(&["encrypt", "--age", RECIPIENT1, "-i", "s.yaml"])
+            .ok();
+        let mut cmd = t.cmd();
+        cmd.args(["edit", "--identity", key1().to_str().unwrap(), "s.yaml"])
+            .env("EDITOR", &editor)
+            .env("TERM", "xterm");
+        let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+        p.exp_string("tok-secret-1").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        // Yank a line too, so a viminfo would hold a register.
+        p.send("yy:%s/tok-secret-1/tok-secret-2/\r").unwrap();
+        p.flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        p.send(":wq\r").unwrap();
+        p.flush().unwrap();
+        p.exp_eof().unwrap();
+        assert_eq!(
+            t.decrypt("s.yaml").ok().stdout(),
+            "token: tok-secret-2\nport: 8080\n",
+            "{editor}"
+        );
+        for needle in ["tok-secret-1", "tok-secret-2"] {
+            let found = files_containing(&home, needle);
+            assert!(found.is_empty(), "{editor}: {needle} in {found:?}");
+            let found = files_containing(&t.path("run"), needle);
+            assert!(found.is_empty(), "{editor}: {needle} in {found:?}");
+        }
+        assert!(t.workspace_leftovers().is_empty());
+    }
+}
+
+fn editor_is_not_vim() -> bool {
+    std::process::Command::new("vi")
+        .arg("--version")
+        .output()
+        .map(|o| !String::from_utf8_lossy(&o.stdout).contains("VIM"))
+        .unwrap_or(true)
+}
