@@ -134,6 +134,101 @@ pub fn editor_argv(settings: &[Option<String>]) -> Result<Vec<String>, String> {
     Ok(vec!["vi".to_owned()])
 }
 
+/// The editors [`without_copies`] knows how to stop writing copies of the
+/// plaintext.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditorKind {
+    /// Vim (`vim`, `vi` when it is vim, `gvim`, `view`, `vim.basic`, ...).
+    Vim,
+    /// Neovim (`nvim`).
+    Neovim,
+    /// Anything else: its leak vectors are documented in docs/edit.md.
+    Other,
+}
+
+/// Which editor a program is, by its file name (`/usr/bin/vim.basic` is
+/// vim). `vi` and `view` are vim only when `resolved` (the program found on
+/// `PATH`, symlinks followed) says so: nvi and busybox vi take no vim
+/// options.
+pub fn editor_kind(program: &str, resolved: Option<&Path>) -> EditorKind {
+    let by_name = |name: &str| {
+        let name = name.strip_suffix(".exe").unwrap_or(name);
+        if name.starts_with("nvim") {
+            EditorKind::Neovim
+        } else if name.starts_with("vim")
+            || matches!(
+                name,
+                "gvim" | "mvim" | "rvim" | "gview" | "rview" | "vimdiff"
+            )
+        {
+            EditorKind::Vim
+        } else {
+            EditorKind::Other
+        }
+    };
+    let base = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    match by_name(&base(Path::new(program))) {
+        EditorKind::Other => resolved.map_or(EditorKind::Other, |r| by_name(&base(r))),
+        kind => kind,
+    }
+}
+
+/// `argv` with the options that keep vim or neovim from writing any copy
+/// of the file: no swap file (`-n`), no viminfo / ShaDa (`-i NONE`), and,
+/// both before the user's vimrc (`--cmd`) and after it (`-c`, which wins
+/// over a vimrc that turns them back on), no backup, no undo file, no swap
+/// file, no viminfo / ShaDa. Other editors are returned unchanged.
+///
+/// SECURITY: the workspace is in a tmpfs, but vim's default `backupskip`
+/// does not cover `/dev/shm` or `$XDG_RUNTIME_DIR`, and a vimrc's
+/// `backupdir`/`undodir`/`directory` put copies under `$HOME`, which
+/// outlive the edit.
+pub fn without_copies(argv: Vec<String>, kind: EditorKind) -> Vec<String> {
+    let info = match kind {
+        EditorKind::Vim => "viminfo= viminfofile=NONE",
+        EditorKind::Neovim => "shada= shadafile=NONE",
+        EditorKind::Other => return argv,
+    };
+    // One `:set` per option under `silent!`: an option this version lacks
+    // (viminfofile is 8.1+) must not stop the others.
+    let sets: Vec<String> = [
+        "nobackup",
+        "nowritebackup",
+        "noundofile",
+        "noswapfile",
+        "updatecount=0",
+    ]
+    .into_iter()
+    .chain(info.split(' '))
+    .map(|o| format!("silent! set {o}"))
+    .collect();
+    let sets = sets.join(" | ");
+    // Also per buffer, as it is read: 'swapfile' and 'undofile' are local.
+    let autocmd =
+        "silent! autocmd BufReadPre,BufNewFile * setlocal noswapfile noundofile".to_owned();
+    let mut out = Vec::with_capacity(argv.len() + 10);
+    let mut rest = argv.into_iter();
+    out.extend(rest.next());
+    out.extend([
+        "-n".to_owned(),
+        "-i".to_owned(),
+        "NONE".to_owned(),
+        "--cmd".to_owned(),
+        sets.clone(),
+        "--cmd".to_owned(),
+        autocmd,
+        "-c".to_owned(),
+        sets,
+    ]);
+    out.extend(rest);
+    out
+}
+
 /// The starting text of a new file: a short commented example.
 pub fn template(kind: FormatKind) -> &'static str {
     match kind {
@@ -181,6 +276,28 @@ mod tests {
         );
         assert_eq!(editor_argv(&[None, None, None]).unwrap(), ["vi"]);
         assert!(editor_argv(&[Some("vim 'unterminated".into())]).is_err());
+    }
+
+    #[test]
+    fn vim_and_neovim_get_options_that_write_no_copies() {
+        let kind = |p: &str, r: Option<&str>| editor_kind(p, r.map(Path::new));
+        assert_eq!(kind("vim", None), EditorKind::Vim);
+        assert_eq!(kind("/usr/local/bin/vim.basic", None), EditorKind::Vim);
+        assert_eq!(kind("nvim", None), EditorKind::Neovim);
+        assert_eq!(kind("vi", None), EditorKind::Other);
+        assert_eq!(kind("vi", Some("/usr/bin/vim.basic")), EditorKind::Vim);
+        assert_eq!(kind("vi", Some("/usr/bin/nvi")), EditorKind::Other);
+        assert_eq!(kind("nano", Some("/usr/bin/nano")), EditorKind::Other);
+        let argv = without_copies(vec!["vim".into(), "+3".into()], EditorKind::Vim);
+        assert_eq!(argv[0], "vim");
+        assert_eq!(&argv[1..4], ["-n", "-i", "NONE"]);
+        assert!(argv.iter().any(|a| a.contains("silent! set noundofile")));
+        assert!(argv.iter().any(|a| a.contains("viminfo=")));
+        assert_eq!(argv.last().unwrap(), "+3");
+        let argv = without_copies(vec!["nvim".into()], EditorKind::Neovim);
+        assert!(argv.iter().any(|a| a.contains("shada=")));
+        let argv = without_copies(vec!["code".into(), "--wait".into()], EditorKind::Other);
+        assert_eq!(argv, ["code", "--wait"]);
     }
 
     #[test]

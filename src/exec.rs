@@ -82,6 +82,138 @@ pub enum ExecError {
     /// `--prefix` is not usable in a variable name.
     #[error("--prefix {0:?}: use only letters, digits and _")]
     BadPrefix(String),
+    /// A variable that changes how the loader, a shell or an interpreter
+    /// runs (see [`REFUSED_NAMES`]), not explicitly allowed.
+    #[error("the key path {path} ({file}) gives the variable {name}, which {reason}; refusing to set it")]
+    RefusedName {
+        /// The variable name.
+        name: String,
+        /// The key path it comes from.
+        path: KeyPath,
+        /// Its file.
+        file: String,
+        /// What the variable does (from [`REFUSED_NAMES`]).
+        reason: &'static str,
+    },
+}
+
+/// Variables `exec` and `export` refuse to set unless the user allows the
+/// name explicitly: each changes how the dynamic loader, a shell or an
+/// interpreter runs, or which commands, libraries, proxies or certificates
+/// a program uses. A writer without a key can add or rename a clear key
+/// (`ld_preload: /tmp/x.so` becomes `LD_PRELOAD`), so such a name in a
+/// secrets file is never trusted by default.
+///
+/// A pattern ending in `*` matches every name with that prefix. Names are
+/// compared without regard to ASCII case (curl reads `http_proxy`).
+/// docs/exec.md lists this table; a unit test keeps the two in step.
+pub const REFUSED_NAMES: &[(&str, &str)] = &[
+    // The dynamic loader and the C library.
+    ("LD_*", "changes how the dynamic loader links programs (LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT load code)"),
+    ("DYLD_*", "changes how the macOS dynamic loader links programs (DYLD_INSERT_LIBRARIES loads code)"),
+    ("GCONV_PATH", "makes glibc load character-set converters (code) from a directory"),
+    ("GLIBC_TUNABLES", "changes glibc's internals (CVE-2023-4911 was exploited through it)"),
+    ("MALLOC_*", "changes glibc's allocator (MALLOC_TRACE writes a file)"),
+    ("GETCONF_DIR", "makes getconf run programs from a directory"),
+    ("HOSTALIASES", "redirects host names the resolver looks up"),
+    ("LOCALDOMAIN", "changes the resolver's search domains"),
+    ("RES_OPTIONS", "changes the resolver's options"),
+    ("RESOLV_HOST_CONF", "changes the resolver's host configuration file"),
+    ("NIS_PATH", "changes where NIS+ lookups go"),
+    ("LOCPATH", "makes glibc load locale data from a directory"),
+    ("NLSPATH", "makes programs load message catalogs (format strings) from a path"),
+    ("TZDIR", "makes glibc load time-zone files from a directory"),
+    ("TMPDIR", "changes where programs write temporary files"),
+    // Shells.
+    ("PATH", "decides which program a command name runs"),
+    ("IFS", "changes how shells split words"),
+    ("ENV", "names a file POSIX shells run at start-up"),
+    ("BASH_ENV", "names a file bash runs before any script"),
+    ("BASH_FUNC_*", "defines bash functions that replace commands"),
+    ("BASH_XTRACEFD", "sends bash's trace output to a file descriptor"),
+    ("BASHOPTS", "turns on bash options in every script"),
+    ("SHELLOPTS", "turns on shell options (xtrace) in every script"),
+    ("PS4", "is expanded (and can run commands) when a shell traces"),
+    ("PROMPT_COMMAND", "is run by bash before each prompt"),
+    ("CDPATH", "changes where a shell's cd goes"),
+    ("GLOBIGNORE", "changes which files a shell's globs match"),
+    ("ZDOTDIR", "names the directory whose start-up files zsh runs"),
+    ("SHELL", "is the shell programs start for commands"),
+    // Programs that other programs start.
+    ("EDITOR", "is the editor programs start"),
+    ("VISUAL", "is the editor programs start"),
+    ("PAGER", "is the pager programs start"),
+    ("BROWSER", "is the browser programs start"),
+    ("LESSOPEN", "is a command less runs on every file"),
+    ("LESSCLOSE", "is a command less runs on every file"),
+    ("SSH_ASKPASS", "is a program ssh starts for passwords"),
+    ("BOTSECRETS_AGE_KEY_CMD", "is a command botsecrets runs for a key"),
+    ("SOPS_AGE_KEY_CMD", "is a command sops runs for a key"),
+    ("BOTSECRETS_EDITOR", "is the editor botsecrets starts"),
+    // git.
+    ("GIT_SSH", "is the program git runs to connect"),
+    ("GIT_SSH_COMMAND", "is the command git runs to connect"),
+    ("GIT_PROXY_COMMAND", "is the command git runs to connect"),
+    ("GIT_ASKPASS", "is a program git starts for passwords"),
+    ("GIT_EDITOR", "is the editor git starts"),
+    ("GIT_PAGER", "is the pager git starts"),
+    ("GIT_EXTERNAL_DIFF", "is a program git runs for diffs"),
+    ("GIT_EXEC_PATH", "decides where git finds its own programs"),
+    ("GIT_CONFIG*", "adds git configuration (core.sshCommand, hooks: commands git runs)"),
+    ("GIT_DIR", "points git at another repository (its hooks and config)"),
+    ("GIT_WORK_TREE", "points git at another working tree"),
+    ("GIT_TEMPLATE_DIR", "decides which hooks new repositories get"),
+    ("GIT_TRACE*", "makes git write traces to a file it names"),
+    ("GIT_SSL_NO_VERIFY", "turns off TLS certificate checks in git"),
+    ("GIT_SSL_CAINFO", "replaces the certificates git trusts"),
+    ("GIT_SSL_CAPATH", "replaces the certificates git trusts"),
+    ("GIT_ALLOW_PROTOCOL", "allows git transports (ext:: runs commands)"),
+    // Interpreters.
+    ("PYTHON*", "changes how Python starts (PYTHONPATH, PYTHONSTARTUP, PYTHONHOME, PYTHONINSPECT, PYTHONWARNINGS load code)"),
+    ("PERL5LIB", "makes perl load modules from a directory"),
+    ("PERLLIB", "makes perl load modules from a directory"),
+    ("PERL5OPT", "adds command-line options (-M loads code) to every perl"),
+    ("PERL5DB", "is code perl's debugger runs"),
+    ("RUBYOPT", "adds command-line options (-r loads code) to every ruby"),
+    ("RUBYLIB", "makes ruby load libraries from a directory"),
+    ("NODE_OPTIONS", "adds command-line options (--require loads code) to every node"),
+    ("NODE_PATH", "makes node load modules from a directory"),
+    ("NODE_TLS_REJECT_UNAUTHORIZED", "turns off TLS certificate checks in node"),
+    ("NODE_EXTRA_CA_CERTS", "adds certificates node trusts"),
+    ("JAVA_TOOL_OPTIONS", "adds options (-javaagent loads code) to every JVM"),
+    ("_JAVA_OPTIONS", "adds options (-javaagent loads code) to every JVM"),
+    ("JDK_JAVA_OPTIONS", "adds options (-javaagent loads code) to every java"),
+    ("CLASSPATH", "decides where the JVM loads classes from"),
+    ("DOTNET_STARTUP_HOOKS", "makes .NET load assemblies (code) at start-up"),
+    ("CORECLR_*", "makes .NET load a profiler (code)"),
+    ("LUA_INIT*", "is code lua runs at start-up"),
+    ("LUA_PATH*", "makes lua load modules from a path"),
+    ("LUA_CPATH*", "makes lua load native modules from a path"),
+    ("PHPRC", "names the php.ini php reads (auto_prepend_file runs code)"),
+    ("PHP_INI_SCAN_DIR", "adds php.ini files php reads"),
+    // TLS and proxies.
+    ("OPENSSL_CONF", "names the OpenSSL configuration (it can load engines: code)"),
+    ("OPENSSL_ENGINES", "decides where OpenSSL loads engines (code) from"),
+    ("OPENSSL_MODULES", "decides where OpenSSL loads providers (code) from"),
+    ("SSL_CERT_FILE", "replaces the certificates OpenSSL trusts"),
+    ("SSL_CERT_DIR", "replaces the certificates OpenSSL trusts"),
+    ("CURL_CA_BUNDLE", "replaces the certificates curl trusts"),
+    ("REQUESTS_CA_BUNDLE", "replaces the certificates Python requests trusts"),
+    ("HTTP_PROXY", "sends a program's HTTP traffic through a proxy"),
+    ("HTTPS_PROXY", "sends a program's HTTPS connections through a proxy"),
+    ("ALL_PROXY", "sends a program's connections through a proxy"),
+    ("FTP_PROXY", "sends a program's FTP traffic through a proxy"),
+];
+
+/// The entry of [`REFUSED_NAMES`] that `name` matches, if any.
+pub fn refused_name(name: &str) -> Option<&'static (&'static str, &'static str)> {
+    let upper = name.to_ascii_uppercase();
+    REFUSED_NAMES
+        .iter()
+        .find(|(pattern, _)| match pattern.strip_suffix('*') {
+            Some(prefix) => upper.starts_with(prefix),
+            None => upper == *pattern,
+        })
 }
 
 fn quote_list(items: &[String]) -> String {
@@ -124,6 +256,9 @@ pub struct Selection {
     pub only: Vec<String>,
     /// Prepended to every name.
     pub prefix: String,
+    /// Names of [`REFUSED_NAMES`] the user allows anyway (exact names, as
+    /// set, prefix included).
+    pub allow: Vec<String>,
 }
 
 /// The flattened name of a key path, before any prefix (no leading-digit
@@ -171,8 +306,20 @@ pub fn check_prefix(prefix: &str) -> Result<(), ExecError> {
     }
 }
 
-/// dotenv: `export NAME` is the key `NAME`, as dotenv loaders read it.
+/// dotenv: `export NAME` is the key `NAME`, as dotenv loaders read it;
+/// and a byte order mark before the first key is not part of its name.
 fn normalize_path(path: KeyPath, format: FormatKind) -> KeyPath {
+    // COMPAT(sops): sops' dotenv reader keeps a leading U+FEFF in the first
+    // key (its AAD has it, so the key path must too); a program still wants
+    // `K`, not `_K`.
+    let path = match path.segments() {
+        [Segment::Key(k), rest @ ..] if k.starts_with('\u{feff}') => {
+            let mut segs = vec![Segment::Key(k.trim_start_matches('\u{feff}').to_owned())];
+            segs.extend(rest.iter().cloned());
+            KeyPath::from_segments(segs)
+        }
+        _ => path,
+    };
     if format != FormatKind::Dotenv {
         return path;
     }
@@ -296,6 +443,18 @@ pub fn variables(sources: &[Source<'_>], selection: &Selection) -> Result<Vec<Va
     }
     let vars = select(vars, sources, selection)?;
     for v in &vars {
+        // SECURITY: the final name (mapping and prefix applied) decides:
+        // an injected `ld_preload:` key is `LD_PRELOAD` by now.
+        if let Some((_, reason)) = refused_name(&v.name) {
+            if !selection.allow.contains(&v.name) {
+                return Err(ExecError::RefusedName {
+                    name: v.name.clone(),
+                    path: v.path.clone(),
+                    file: sources[v.source].name.clone(),
+                    reason,
+                });
+            }
+        }
         if v.value.expose().contains('\0') {
             return Err(ExecError::NulByte {
                 path: v.path.clone(),
@@ -578,6 +737,7 @@ mod tests {
         let sel = |only: &[&str], prefix: &str| Selection {
             only: only.iter().map(|s| s.to_string()).collect(),
             prefix: prefix.into(),
+            ..Default::default()
         };
         let names = |v: Vec<Var>| v.into_iter().map(|v| v.name).collect::<Vec<_>>();
         assert_eq!(
@@ -665,5 +825,69 @@ mod tests {
         // Under --pristine only PATH was inherited; HOME was not, so it is
         // not reported as overridden.
         assert!(env.overridden.is_empty());
+    }
+
+    #[test]
+    fn refused_names_match_exactly_or_by_prefix_in_any_case() {
+        assert_eq!(refused_name("LD_PRELOAD").unwrap().0, "LD_*");
+        assert_eq!(refused_name("ld_library_path").unwrap().0, "LD_*");
+        assert_eq!(refused_name("PATH").unwrap().0, "PATH");
+        assert_eq!(refused_name("http_proxy").unwrap().0, "HTTP_PROXY");
+        assert_eq!(refused_name("GIT_CONFIG_COUNT").unwrap().0, "GIT_CONFIG*");
+        assert_eq!(refused_name("PYTHONSTARTUP").unwrap().0, "PYTHON*");
+        for ok in [
+            "APP_PATH",
+            "PATHS",
+            "GIT_TOKEN",
+            "GITHUB_TOKEN",
+            "TOKEN",
+            "LDAP_URL",
+            "NODE_ENV",
+        ] {
+            assert!(refused_name(ok).is_none(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn refused_names_are_errors_naming_the_path_unless_allowed() {
+        let o = opened(
+            r#"{"ld_preload": "/tmp/evil-secret.so", "token": "t"}"#,
+            FormatKind::Json,
+        );
+        let s = [src("s.json", FormatKind::Json, &o)];
+        let err = variables(&s, &Selection::default()).err().unwrap();
+        assert!(matches!(err, ExecError::RefusedName { .. }));
+        assert_eq!(
+            err.to_string(),
+            "the key path ld_preload (s.json) gives the variable LD_PRELOAD, which changes how the dynamic loader links programs (LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT load code); refusing to set it"
+        );
+        assert!(!err.to_string().contains("evil"));
+        let allowed = Selection {
+            allow: vec!["LD_PRELOAD".into()],
+            ..Default::default()
+        };
+        assert_eq!(variables(&s, &allowed).unwrap().len(), 2);
+        // A prefix makes the name harmless; --only can leave it out.
+        let prefixed = Selection {
+            prefix: "APP_".into(),
+            ..Default::default()
+        };
+        assert_eq!(variables(&s, &prefixed).unwrap()[0].name, "APP_LD_PRELOAD");
+        let only = Selection {
+            only: vec!["token".into()],
+            ..Default::default()
+        };
+        assert_eq!(variables(&s, &only).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_refused_names_are_documented() {
+        let doc = include_str!("../docs/exec.md");
+        for (pattern, _) in REFUSED_NAMES {
+            assert!(
+                doc.contains(&format!("`{pattern}`")),
+                "docs/exec.md lacks `{pattern}`"
+            );
+        }
     }
 }

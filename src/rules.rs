@@ -32,7 +32,7 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 use crate::format::{self, FormatError, FormatKind, LeafKind, ValueType};
-use crate::keys::Recipient;
+use crate::keys::{KeyError, Recipient};
 use crate::metadata::Selection;
 use crate::path::{KeyPath, Segment};
 use crate::seal::SealPolicy;
@@ -65,6 +65,19 @@ pub enum RulesError {
         /// 1-based column.
         column: usize,
         /// What is wrong.
+        reason: String,
+    },
+    /// A private key where the rules file wants a recipient (never shown;
+    /// `reason` names its public recipient).
+    #[error("{}: line {line}, column {column}: {reason}", file.display())]
+    PrivateKey {
+        /// The rules file.
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What it is and its recipient.
         reason: String,
     },
     /// The rules file cannot be read.
@@ -445,7 +458,18 @@ impl Reader<'_> {
         }
         let mut out: Vec<Recipient> = Vec::new();
         for (text, at) in texts {
-            let r = Recipient::parse(&text).map_err(|e| self.err(&at, e.to_string()))?;
+            let r = Recipient::parse(&text).map_err(|e| match e {
+                KeyError::IdentityAsRecipient { .. } => {
+                    let (line, column) = self.tree.positions.get(&at).copied().unwrap_or((1, 1));
+                    RulesError::PrivateKey {
+                        file: self.file.to_path_buf(),
+                        line,
+                        column,
+                        reason: e.to_string(),
+                    }
+                }
+                _ => self.err(&at, e.to_string()),
+            })?;
             // COMPAT(sops): keys in a group are de-duplicated.
             if !out.iter().any(|o| o.same_as(&r.to_string())) {
                 out.push(r);

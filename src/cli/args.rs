@@ -405,6 +405,11 @@ pub struct SelectArgs {
     /// Prepend P to every variable name.
     #[arg(long, value_name = "P", default_value = "")]
     pub prefix: String,
+    /// Set NAME even though it changes how programs run (LD_PRELOAD, PATH,
+    /// NODE_OPTIONS, ...: refused by default, see docs/exec.md). The exact
+    /// variable name, prefix included; comma-separated, repeatable.
+    #[arg(long = "allow-env", value_name = "NAME", value_delimiter = ',')]
+    pub allow_env: Vec<String>,
 }
 
 /// `exec`.

@@ -38,6 +38,19 @@ fn workspace_bases() -> Vec<PathBuf> {
     bases
 }
 
+/// `program` as `execvp` would find it on `PATH`, symlinks followed (so
+/// that `vi` is known to be vim, or not).
+fn on_path(program: &str) -> Option<PathBuf> {
+    let found = if program.contains('/') {
+        PathBuf::from(program)
+    } else {
+        std::env::split_paths(&std::env::var_os("PATH")?)
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())?
+    };
+    std::fs::canonicalize(found).ok()
+}
+
 /// State shared with the signal thread.
 struct Guard {
     /// The workspace directory to destroy on a fatal signal.
@@ -184,6 +197,10 @@ pub fn run(args: &EditArgs) -> Result<()> {
         std::env::var("EDITOR").ok(),
     ])
     .map_err(|e| UserError::with_code(code::NO_EDITOR, e, None))?;
+    // SECURITY: vi/vim/nvim get options that stop swap, backup, undo and
+    // viminfo/ShaDa copies of the plaintext (docs/edit.md).
+    let kind = edit::editor_kind(&editor[0], on_path(&editor[0]).as_deref());
+    let editor = edit::without_copies(editor, kind);
 
     let ws = Workspace::create(&workspace_bases(), &file_name, plaintext.as_bytes())
         .context("cannot create a private directory for the plaintext")?;

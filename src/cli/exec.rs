@@ -93,6 +93,12 @@ pub fn selection(args: &SelectArgs) -> exec::Selection {
             .filter(|s| !s.is_empty())
             .collect(),
         prefix: args.prefix.clone(),
+        allow: args
+            .allow_env
+            .iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
     }
 }
 
@@ -101,6 +107,16 @@ pub fn exec_error(e: ExecError) -> anyhow::Error {
     let (code, hint) = match &e {
         ExecError::Missing { .. } => (code::PATH_NOT_FOUND, None),
         ExecError::BadPrefix(_) => (code::GENERIC, None),
+        ExecError::RefusedName { name, .. } => {
+            return UserError {
+                code: code::REFUSED_ENV,
+                message: e.to_string(),
+                hint: Some(format!(
+                    "nothing was run; if the key is yours and the command needs it, pass --allow-env {name} (or --prefix, or leave it out with --only); see docs/exec.md"
+                )),
+            }
+            .into();
+        }
         ExecError::Collision { .. } => (
             code::INPUT,
             Some("each variable must come from one key path; rename a key (or use separate files and --only)"),

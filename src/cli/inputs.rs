@@ -158,11 +158,13 @@ fn read_input_for(args: &InputArgs, locked: bool) -> Result<Input> {
 /// neither names any (the caller then uses the rules file).
 pub fn recipients_if_given(flags: &[String]) -> Result<Option<Vec<Recipient>>> {
     let mut list: Vec<String> = flags.to_vec();
+    let mut from = "--age";
     if list.is_empty() {
         for var in ["BOTSECRETS_AGE_RECIPIENTS", "SOPS_AGE_RECIPIENTS"] {
             if let Ok(v) = std::env::var(var) {
                 if !v.trim().is_empty() {
                     list.push(v);
+                    from = var;
                     break;
                 }
             }
@@ -170,9 +172,25 @@ pub fn recipients_if_given(flags: &[String]) -> Result<Option<Vec<Recipient>>> {
     }
     let mut out = Vec::new();
     for item in &list {
-        out.extend(Recipient::parse_list(item).map_err(|e| UserError::recipients(e.to_string()))?);
+        out.extend(Recipient::parse_list(item).map_err(|e| recipient_error(from, e))?);
     }
     Ok((!out.is_empty()).then_some(out))
+}
+
+/// A recipient string that could not be used, as the user sees it: a
+/// private key in its place gets its own exit code and what to do.
+pub fn recipient_error(from: &str, e: keys::KeyError) -> UserError {
+    match &e {
+        keys::KeyError::IdentityAsRecipient { recipient, .. } => UserError::with_code(
+            super::report::code::PRIVATE_KEY,
+            format!("{from}: {e}"),
+            Some(&format!(
+                "give the recipient{} instead; the private key may now be in shell history, CI logs or a file: make a new identity (`botsecrets keygen -o FILE`), add its recipient to the files (`botsecrets recipients add`), remove the exposed one (`botsecrets recipients remove`, which rotates the data key), and delete the old key where it was written",
+                recipient.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+            )),
+        ),
+        _ => UserError::recipients(format!("{from}: {e}")),
+    }
 }
 
 /// Recipients given on the command line as arguments (each may hold
@@ -180,7 +198,7 @@ pub fn recipients_if_given(flags: &[String]) -> Result<Option<Vec<Recipient>>> {
 pub fn recipient_args(args: &[String]) -> Result<Vec<Recipient>> {
     let mut out = Vec::new();
     for item in args {
-        out.extend(Recipient::parse_list(item).map_err(|e| UserError::recipients(e.to_string()))?);
+        out.extend(Recipient::parse_list(item).map_err(|e| recipient_error("RECIPIENT", e))?);
     }
     if out.is_empty() {
         return Err(UserError::recipients("no recipients given".to_owned()).into());

@@ -132,6 +132,12 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
         .filter(|r| !r.is_empty())
         .map(str::to_owned)
         .collect();
+    // SECURITY: a private key given here is refused, never echoed below.
+    for r in &wanted {
+        if let Some(e) = botsecrets::keys::recipient::private_key(r) {
+            return Err(super::inputs::recipient_error("RECIPIENT", e).into());
+        }
+    }
     let mut removed = Vec::new();
     for r in &wanted {
         let mut found = false;
@@ -145,8 +151,9 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
         }
         if !found {
             return Err(UserError::usage(format!(
-                "{}: {r} is not a recipient{}; see `botsecrets recipients list {}`",
+                "{}: {} is not a recipient{}; see `botsecrets recipients list {}`",
                 file.name(),
+                botsecrets::keys::recipient::shown(r),
                 only.map_or(String::new(), |o| format!(" of group {}", o + 1)),
                 file.name()
             ))

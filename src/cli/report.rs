@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use botsecrets::document::DocumentError;
 use botsecrets::format::FormatError;
 use botsecrets::fsio::FsError;
+use botsecrets::keys::KeyError;
 use botsecrets::rules::RulesError;
 
 /// Exit codes. Where sops has a code for the same failure we use it, so
@@ -77,6 +78,11 @@ pub mod code {
     /// An input refused: not a regular file (FIFO, device, directory) or
     /// over the size limit.
     pub const REFUSED_INPUT: u8 = 216;
+    /// `exec`/`export` refused a variable that changes how programs run
+    /// (LD_PRELOAD, PATH, ...) and that `--allow-env` does not name.
+    pub const REFUSED_ENV: u8 = 217;
+    /// A private key (an identity) was given where a recipient belongs.
+    pub const PRIVATE_KEY: u8 = 218;
 }
 
 /// An error decided in the CLI, with its exit code and hint.
@@ -174,6 +180,9 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
+/// What to do about a private key given where a recipient belongs.
+const EXPOSED_HINT: &str = "write its recipient (age1...) there instead; the private key is in a file others may read: make a new identity (`botsecrets keygen -o FILE`), add its recipient (`botsecrets recipients add`), remove the exposed one (`botsecrets recipients remove`, which rotates the data key), and delete the old key from the file and its history";
+
 /// Exit code and hint for a library error.
 fn classify_document(e: &DocumentError) -> (u8, Option<&'static str>) {
     use DocumentError as D;
@@ -183,6 +192,7 @@ fn classify_document(e: &DocumentError) -> (u8, Option<&'static str>) {
         D::AlreadyEncrypted => (code::ALREADY_ENCRYPTED, Some("use `botsecrets edit` or `botsecrets set` to change an encrypted file")),
         D::NotEncrypted => (code::NOT_ENCRYPTED, Some("encrypt it first with `botsecrets encrypt --in-place FILE`")),
         D::Metadata(_) => (code::BAD_METADATA, None),
+        D::Key(KeyError::IdentityAsRecipient { .. }) => (code::PRIVATE_KEY, Some(EXPOSED_HINT)),
         D::NoRecipients | D::Key(_) => (code::NO_RECIPIENTS, None),
         D::NoMatchingIdentity { .. } | D::CorruptKey { .. } | D::Shamir(_) => (
             code::NO_IDENTITY,
@@ -255,6 +265,7 @@ fn classify_rules(e: &RulesError) -> (u8, Option<&'static str>) {
             code::NO_RULE,
             Some("pass --age age1..., or create a .botsecrets.yaml with creation_rules (see docs/rules.md)"),
         ),
+        RulesError::PrivateKey { .. } => (code::PRIVATE_KEY, Some(EXPOSED_HINT)),
         RulesError::NoMatch { .. } | RulesError::NoAgeRecipients { .. } => (
             code::NO_RULE,
             Some("add a creation rule for this path (a rule without path_regex matches every file), or pass --age"),

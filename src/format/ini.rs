@@ -315,7 +315,15 @@ impl Syntax for Ini {
     }
 
     fn parse(&self, text: &str) -> Result<ParsedFile, FormatError> {
-        let all = lines(text);
+        let mut all = lines(text);
+        // COMPAT(sops): go-ini skips a UTF-8 byte order mark; it is kept in
+        // the text (spans start after it) but is not part of the first line.
+        if let Some(first) = all.first_mut() {
+            if let Some(rest) = first.content.strip_prefix('\u{feff}') {
+                first.start += '\u{feff}'.len_utf8();
+                first.content = rest;
+            }
+        }
         let mut st = State {
             parsed: ParsedFile {
                 documents: 1,

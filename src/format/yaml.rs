@@ -173,8 +173,16 @@ impl Syntax for Yaml {
                 });
                 continue;
             }
+            if let Some(start) = d.flow_root {
+                return Err(FormatError::Unsupported {
+                    format: FORMAT,
+                    line: crate::format::line_col(text, start).0,
+                    reason: "a flow mapping ({...}) as the top level: write it as a block mapping (one `key: value` per line) to encrypt it".into(),
+                });
+            }
+            // After a byte order mark: it stays the file's first bytes.
             let at = if d.content_end == 0 {
-                0
+                parse::bom_len(text)
             } else {
                 parse::after_line(text, d.content_end - 1)
             };

@@ -36,10 +36,22 @@ pub enum KeyError {
     /// A recipient string parses as none of the accepted forms.
     #[error("invalid recipient {recipient:?}: {reason}")]
     InvalidRecipient {
-        /// The offending recipient (public, safe to show).
+        /// The offending recipient as it may be shown: in full only when it
+        /// looks like a public key, else its first characters (it may be a
+        /// mistyped or misplaced secret).
         recipient: String,
         /// Why, with the accepted forms.
         reason: String,
+    },
+    /// A private key (an age identity, an SSH private key) where a
+    /// recipient belongs. SECURITY: the key is never part of the message;
+    /// its public recipient is, when it can be computed.
+    #[error("{kind} (a private key) was given where a recipient belongs; it is not shown{}; treat the private key as exposed and rotate it", recipient.as_ref().map(|r| format!(", and its recipient is {r}")).unwrap_or_default())]
+    IdentityAsRecipient {
+        /// What it is: "an age identity", "an SSH private key", ...
+        kind: &'static str,
+        /// Its public recipient, when it can be computed.
+        recipient: Option<String>,
     },
     /// A line of an identity source is not an identity. The line itself is
     /// not shown: it may be a mistyped secret key.

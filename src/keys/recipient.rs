@@ -4,6 +4,11 @@
 //!
 //! A recipient string that is none of these is rejected with the accepted
 //! forms listed; nothing is guessed.
+//!
+//! SECURITY: a private key pasted where a recipient belongs (an age
+//! identity, an SSH private key block) is refused as such, and never echoed:
+//! the error carries only its public recipient. Any other string that is not
+//! a recipient is shown in full only when it looks like a public key.
 
 use std::str::FromStr;
 
@@ -27,8 +32,11 @@ impl Recipient {
     /// Parses a recipient string.
     pub fn parse(s: &str) -> Result<Self, KeyError> {
         let s = s.trim();
+        if let Some(e) = private_key(s) {
+            return Err(e);
+        }
         let invalid = |reason: &str| KeyError::InvalidRecipient {
-            recipient: s.to_owned(),
+            recipient: shown(s),
             reason: reason.to_owned(),
         };
         if s.starts_with("age1pq1") {
@@ -101,6 +109,67 @@ impl Recipient {
     }
 }
 
+/// How a string that is not a recipient may be shown in an error: in full
+/// when it looks like a public key (`age1...`, `ssh-...`), else only its
+/// first characters.
+pub fn shown(s: &str) -> String {
+    let public = (s.starts_with("age1") || s.starts_with("ssh-"))
+        && s.len() <= 2048
+        && !s.contains(['\n', '\r']);
+    if public {
+        return s.to_owned();
+    }
+    let head: String = s.chars().take(4).collect();
+    if head.len() == s.len() {
+        head
+    } else {
+        format!(
+            "{head}... ({} characters, not shown in full)",
+            s.chars().count()
+        )
+    }
+}
+
+/// A private key in `s` (an age identity, also inside a pasted key file;
+/// an age plugin identity; an SSH or PEM private key block), as the error to
+/// give instead of echoing it.
+pub fn private_key(s: &str) -> Option<KeyError> {
+    const AGE: &str = "AGE-SECRET-KEY-";
+    let upper = zeroize::Zeroizing::new(s.to_ascii_uppercase());
+    if let Some(at) = upper.find(AGE) {
+        // The bech32 token (also inside a pasted key file with comments).
+        let token: String = upper[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        let token = zeroize::Zeroizing::new(token);
+        let recipient = age::x25519::Identity::from_str(&token)
+            .ok()
+            .map(|id| id.to_public().to_string());
+        return Some(KeyError::IdentityAsRecipient {
+            kind: "an age identity",
+            recipient,
+        });
+    }
+    if upper.contains("AGE-PLUGIN-") {
+        return Some(KeyError::IdentityAsRecipient {
+            kind: "an age plugin identity",
+            recipient: None,
+        });
+    }
+    if upper.contains("PRIVATE KEY-----") {
+        let recipient = age::ssh::Identity::from_buffer(s.as_bytes(), None)
+            .ok()
+            .and_then(|id| age::ssh::Recipient::try_from(id).ok())
+            .map(|r| r.to_string());
+        return Some(KeyError::IdentityAsRecipient {
+            kind: "an SSH (or PEM) private key",
+            recipient,
+        });
+    }
+    None
+}
+
 /// Whether two recipient strings name the same key: equal, or for SSH keys
 /// equal in type and key data (the comment does not count).
 pub fn same_recipient(a: &str, b: &str) -> bool {
@@ -128,5 +197,50 @@ impl std::fmt::Display for Recipient {
 impl std::fmt::Debug for Recipient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Recipient({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_keys_are_named_by_their_recipient_only() {
+        let secret = "AGE-SECRET-KEY-17Q23CNK957JNKWTD0GQE8LMW7NVADW04E9E5ECUL8CJL2DWZ47ZQ72QJ65";
+        for given in [
+            secret.to_owned(),
+            secret.to_ascii_lowercase(),
+            format!("# public key: age1...\n{secret}\n"),
+        ] {
+            let err = Recipient::parse(&given).unwrap_err();
+            let text = err.to_string();
+            assert!(matches!(err, KeyError::IdentityAsRecipient { .. }));
+            assert!(!text.to_ascii_uppercase().contains(&secret[15..]), "{text}");
+            assert!(
+                text.contains("age10fsp0tdt2rjaj32qn7pxsmrkux6netpdmr4x6q5kf8s7jzz43vqsxyvm9n"),
+                "{text}"
+            );
+        }
+        // A damaged identity is still an identity, and still not shown.
+        let err = Recipient::parse(&secret[..60]).unwrap_err();
+        assert!(matches!(
+            err,
+            KeyError::IdentityAsRecipient {
+                recipient: None,
+                ..
+            }
+        ));
+        assert!(!err.to_string().contains(&secret[15..60]));
+    }
+
+    #[test]
+    fn only_public_looking_strings_are_shown_in_full() {
+        assert_eq!(shown("age1bogus"), "age1bogus");
+        assert_eq!(shown("ssh-ed25519 AAAA"), "ssh-ed25519 AAAA");
+        assert_eq!(
+            shown("ghp_0123456789"),
+            "ghp_... (14 characters, not shown in full)"
+        );
+        assert_eq!(shown("bob"), "bob");
     }
 }

@@ -13,6 +13,7 @@ mod errors;
 mod exec;
 mod export;
 mod git;
+mod harden;
 mod interop;
 mod keygen;
 mod keys;

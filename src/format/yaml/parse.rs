@@ -30,6 +30,9 @@ pub(crate) struct DocInfo {
     pub top_indent: Option<usize>,
     /// The metadata block's span, if any.
     pub meta_span: Option<Range<usize>>,
+    /// Where the root is a flow mapping (`{a: x}`), its start: a block
+    /// `sops:` cannot be appended to it.
+    pub flow_root: Option<usize>,
 }
 
 /// Everything a parse yields.
@@ -170,11 +173,20 @@ fn generic_reason(kind: &granit_parser::ErrorKind) -> String {
     out
 }
 
-/// Byte offset -> 0-based column in characters.
+/// Byte offset -> 0-based column in characters (a leading byte order mark
+/// is not a column: `\u{feff}a: x` has `a` at column 0).
 pub(crate) fn col_of(text: &str, off: usize) -> usize {
     let off = floor_boundary(text, off);
-    let line_start = text[..off].rfind('\n').map_or(0, |i| i + 1);
-    text[line_start..off].chars().count()
+    text[line_start(text, off)..off].chars().count()
+}
+
+/// The length of a leading UTF-8 byte order mark (0 or 3).
+pub(crate) fn bom_len(text: &str) -> usize {
+    if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    }
 }
 
 fn floor_boundary(text: &str, mut off: usize) -> usize {
@@ -189,10 +201,13 @@ fn line_of(text: &str, off: usize) -> usize {
     crate::format::line_col(text, off).0
 }
 
-/// Start of the line holding `off`.
+/// Start of the line holding `off`; the first line starts after a byte
+/// order mark, so that edits of it keep the mark.
 pub(crate) fn line_start(text: &str, off: usize) -> usize {
     let off = floor_boundary(text, off);
-    text[..off].rfind('\n').map_or(0, |i| i + 1)
+    text[..off]
+        .rfind('\n')
+        .map_or(bom_len(text).min(off), |i| i + 1)
 }
 
 /// Offset after the line break ending the line that holds `off` (or the
@@ -355,6 +370,21 @@ impl<'t> Walker<'t> {
     /// The result of walking every event.
     fn finish<'a>(mut self, events: Vec<(Event<'a>, Span)>) -> Result<Full<'a>, FormatError> {
         let w = &mut self;
+        // A byte order mark is kept only as the file's first bytes; YAML
+        // also allows one before a later document, where the appended
+        // metadata would put it inside a document.
+        let bom = bom_len(w.text);
+        for (i, _) in w.text[bom..].match_indices('\u{feff}') {
+            let at = bom + i;
+            let inside = |r: &Range<usize>| r.start <= at && at < r.end;
+            if !w.leaves.iter().any(|l| inside(&l.span))
+                && !w.metadata.iter().any(|m| inside(&m.span))
+            {
+                return Err(
+                    w.unsupported(at, "a byte order mark (U+FEFF) after the start of the file")
+                );
+            }
+        }
         if w.docs.is_empty() {
             // A stream with only comments (or nothing) is one empty document.
             let end = w.leaves.iter().map(|l| l.span.end).max().unwrap_or(0);
@@ -362,6 +392,7 @@ impl<'t> Walker<'t> {
                 content_end: end,
                 top_indent: None,
                 meta_span: None,
+                flow_root: None,
             });
         }
         let ndocs = w.docs.len();
@@ -574,6 +605,11 @@ impl<'t> Walker<'t> {
             // The document's root node.
             return match node {
                 Node::Start(true, style, anchor) => {
+                    if style == StructureStyle::Flow {
+                        if let Some(d) = self.doc.and_then(|d| self.docs.get_mut(d)) {
+                            d.flow_root = Some(r.start);
+                        }
+                    }
                     self.push(
                         ev_idx,
                         true,
@@ -749,7 +785,14 @@ impl<'t> Walker<'t> {
                     self.anchors.insert(anchor, (idx..idx + 1, path));
                     self.anchor_events.insert(anchor, ev_idx..ev_idx + 1);
                 }
-                self.touch(vr.end.max(r.start));
+                // A kept (`|+`) block scalar's span can end in its own blank
+                // lines; the content then runs to the end of that line, where
+                // the line break left outside the span is.
+                if block && self.text[..vr.end].ends_with('\n') {
+                    self.touch(after_line(self.text, vr.end));
+                } else {
+                    self.touch(vr.end.max(r.start));
+                }
                 self.last_end = if block { vr.end } else { r.end };
                 self.advance();
             }
@@ -1042,6 +1085,11 @@ impl<'t> Walker<'t> {
                         }
                         _ => i += 1,
                     }
+                }
+                // An empty block scalar at the end of the input (`a: |` and
+                // nothing after) is reported starting at its own header.
+                if header.is_none() && matches!(b.get(r.start), Some(b'|' | b'>')) {
+                    header = Some(r.start);
                 }
                 let Some(h) = header else {
                     return Err(FormatError::Internal("block scalar header not found"));
