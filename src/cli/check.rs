@@ -227,9 +227,16 @@ fn check_file(
         let problems = document::check_structure(text, kind);
         for p in &problems {
             let (rule, fix) = match p {
-                DocumentError::UnexpectedPlaintext { .. } => (
+                DocumentError::SelectionMismatch {
+                    found: document::Mismatch::ClearValue,
+                    ..
+                } => (
                     "plaintext-value",
                     format!("this value must be encrypted: restore the file from version control and set the value with `botsecrets set {display} PATH --stdin`"),
+                ),
+                DocumentError::SelectionMismatch { .. } => (
+                    "selection-mismatch",
+                    format!("the sops metadata's selection rule was changed: see the raw change with `git log -p --no-textconv -- {display}` and restore the file from version control"),
                 ),
                 DocumentError::Value { .. } => ("bad-value", restore.clone()),
                 DocumentError::MacMissing | DocumentError::MacUndecryptable => ("bad-mac", restore.clone()),

@@ -310,7 +310,11 @@ fn textconv(args: &TextconvArgs) -> Result<()> {
         let ids = quiet_identities(&[])?;
         match document::decrypt(text, kind, &ids, false) {
             Ok((plain, _)) => Some(plain),
-            Err(e @ (DocumentError::MacMismatch | DocumentError::MacUndecryptable)) => {
+            Err(
+                e @ (DocumentError::MacMismatch
+                | DocumentError::MacUndecryptable
+                | DocumentError::SelectionMismatch { .. }),
+            ) => {
                 eprintln!("botsecrets: textconv: {e}; showing the ciphertext");
                 None
             }

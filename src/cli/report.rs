@@ -65,6 +65,9 @@ pub mod code {
     pub const CHECK_FAILED: u8 = 210;
     /// `git install` found a pre-commit hook it did not write.
     pub const FOREIGN_HOOK: u8 = 211;
+    /// The selection rule and the values disagree (an `ENC[...]` where the
+    /// rule says clear, or plaintext where it says encrypted).
+    pub const SELECTION_MISMATCH: u8 = 212;
 }
 
 /// An error decided in the CLI, with its exit code and hint.
@@ -176,7 +179,11 @@ fn classify_document(e: &DocumentError) -> (u8, Option<&'static str>) {
             code::NO_IDENTITY,
             Some("pass --identity FILE, or set BOTSECRETS_AGE_KEY_FILE (or SOPS_AGE_KEY_FILE) to a key file holding one of these recipients' identities"),
         ),
-        D::Value { .. } | D::UnexpectedPlaintext { .. } => (
+        D::SelectionMismatch { .. } => (
+            code::SELECTION_MISMATCH,
+            Some("see the raw change with `git log -p --no-textconv -- FILE`; restore the file (or its sops metadata) from version control"),
+        ),
+        D::Value { .. } => (
             code::VALUE,
             Some("the file was altered or damaged; restore it from version control"),
         ),

@@ -18,4 +18,5 @@ mod keygen;
 mod keys;
 mod recipients;
 mod rules;
+mod select;
 mod set;
