@@ -213,7 +213,8 @@ fn typed_plaintext(ty: ValueType, value: &str) -> (TypeTag, &str) {
 }
 
 /// The value type and canonical text of a decrypted value (the text itself
-/// except for bools).
+/// except for bools), whose plaintext was checked against its tag
+/// ([`TypeTag::check`]).
 fn value_from_plaintext(tag: TypeTag, text: Zeroizing<String>) -> (ValueType, SecretText) {
     let ty = match tag {
         TypeTag::Int => ValueType::Int,
@@ -884,6 +885,12 @@ pub fn open(
             LeafKind::Null => None,
             LeafKind::Comment if is_encrypted(raw) => {
                 let enc = EncryptedValue::parse(raw).map_err(value_error)?;
+                if enc.type_tag() != TypeTag::Comment {
+                    return Err(value_error(ValueError::MisplacedType {
+                        found: enc.type_tag().as_str(),
+                        expected: "a comment",
+                    }));
+                }
                 leaf.path.write_aad(&mut aad);
                 let text = enc.into_text(&cipher, &aad).map_err(value_error)?;
                 Some(Plain {
@@ -901,7 +908,17 @@ pub fn open(
                 let enc = EncryptedValue::parse(raw).map_err(value_error)?;
                 leaf.path.write_aad(&mut aad);
                 let tag = enc.type_tag();
+                if tag == TypeTag::Comment {
+                    return Err(value_error(ValueError::MisplacedType {
+                        found: tag.as_str(),
+                        expected: "a value",
+                    }));
+                }
                 let text = enc.into_text(&cipher, &aad).map_err(value_error)?;
+                // SECURITY: the tag is not authenticated; a plaintext that
+                // is not what its tag says is refused (as sops does), in
+                // every command, before anything is printed.
+                tag.check(&text).map_err(value_error)?;
                 let (ty, text) = value_from_plaintext(tag, text);
                 Some(Plain {
                     ty,

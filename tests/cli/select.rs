@@ -387,3 +387,127 @@ fn every_sops_sample_still_opens() {
     }
     assert!(n >= 8, "{n}");
 }
+
+/// `text` with the `type:` tag of the value on the line starting with
+/// `line_start` replaced by `tag`.
+fn retag(text: &str, line_start: &str, tag: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.starts_with(line_start) {
+                let at = l.rfind(",type:").expect("an ENC value");
+                format!("{},type:{tag}]", &l[..at])
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+#[test]
+fn type_tags_are_checked_by_every_command() {
+    let plain = "# a note\npassword: hunter2-secret\nport: 8080\nwhen: 2024-01-02\n";
+    type Edit<'a> = &'a dyn Fn(&str) -> String;
+    let cases: [(&str, Edit, &str); 7] = [
+        (
+            "str as int",
+            &|e| retag(e, "password:", "int"),
+            "not a valid int",
+        ),
+        (
+            "str as float",
+            &|e| retag(e, "password:", "float"),
+            "not a valid float",
+        ),
+        (
+            "int as bool",
+            &|e| retag(e, "port:", "bool"),
+            "not a valid bool",
+        ),
+        (
+            "str as time",
+            &|e| retag(e, "password:", "time"),
+            "not a valid time",
+        ),
+        (
+            "unknown tag",
+            &|e| retag(e, "password:", "nope"),
+            "unknown value type",
+        ),
+        (
+            "comment tag on a value",
+            &|e| retag(e, "password:", "comment"),
+            "a comment type tag where a value belongs",
+        ),
+        (
+            "value tag on a comment",
+            &|e| retag(e, "#ENC", "str"),
+            "a str type tag where a comment belongs",
+        ),
+    ];
+    for (what, edit, says) in cases {
+        let t = TestDir::new();
+        let enc = t.encrypt("s.yaml", plain);
+        let bad = edit(&enc);
+        assert_ne!(bad, enc, "{what}");
+        t.write("s.yaml", &bad);
+        let k = key();
+        let runs = [
+            t.run(&["decrypt", "--identity", &k, "s.yaml"]),
+            t.run(&["get", "--identity", &k, "s.yaml", "port"]),
+            t.run(&["export", "--format", "json", "--identity", &k, "s.yaml"]),
+            t.run(&["exec", "--identity", &k, "--file", "s.yaml", "--", "true"]),
+        ];
+        for r in &runs {
+            r.fails_with(25).leaks_none(&["hunter2-secret", "a note"]);
+            assert!(r.stderr().contains(says), "{what}: {}", r.stderr());
+        }
+        let r = t.run(&["check", "--identity", &k, "s.yaml"]);
+        r.fails_with(210).leaks_none(&["hunter2-secret", "a note"]);
+        assert!(
+            r.stdout().contains(": bad-value: "),
+            "{what}: {}",
+            r.stdout()
+        );
+        assert!(r.stdout().contains(says), "{what}: {}", r.stdout());
+        assert_eq!(t.read("s.yaml"), bad, "{what}");
+    }
+}
+
+/// The plaintexts sops writes for each type (`True`/`False`, negative
+/// ints, `'f'` floats, RFC 3339 times) open and reach `exec`.
+#[test]
+fn every_type_sops_writes_opens() {
+    let Some(sops_bin) = tool("sops") else { return };
+    let t = TestDir::new();
+    t.write(
+        "in.yaml",
+        "i: 8080\nn: -3\nf: 1.5\ne: 1e21\nb: true\nc: False\nd: 2024-01-02\nts: 2001-12-14 21:59:43.10 -5\n",
+    );
+    let o = sops(
+        &sops_bin,
+        &key1(),
+        &[
+            "encrypt",
+            "--age",
+            RECIPIENT1,
+            t.path("in.yaml").to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    t.write("s.yaml", &String::from_utf8(o.stdout).unwrap());
+    let theirs = sops(
+        &sops_bin,
+        &key1(),
+        &["decrypt", t.path("s.yaml").to_str().unwrap()],
+    );
+    let ours = t.decrypt("s.yaml");
+    assert_eq!(
+        values_of(&ours.ok().stdout(), FormatKind::Yaml),
+        values_of(&String::from_utf8(theirs.stdout).unwrap(), FormatKind::Yaml)
+    );
+    let k = key();
+    t.run(&["exec", "--identity", &k, "--file", "s.yaml", "--", "true"])
+        .ok();
+}
