@@ -1331,6 +1331,25 @@ fn insert_at(node: &mut Value, path: &[crate::path::Segment], value: Value) {
     insert_at(child, rest, value);
 }
 
+/// Whether `text` looks like an encrypted file, whole or damaged: it holds
+/// an `ENC[AES256_GCM,...]` value or a `sops` metadata marker of any format
+/// (a `sops:` line, a `"sops":` key, `sops_mac=` / `sops_version=` lines,
+/// a `[sops]` section). A file that looks encrypted but does not open as
+/// one was damaged (or its metadata removed); `check` reports it instead
+/// of treating it as a plaintext file. Works on lossily decoded text.
+pub fn looks_encrypted(text: &str) -> bool {
+    text.contains("ENC[AES256_GCM,")
+        || text.lines().any(|l| {
+            let t = l.trim();
+            t == "sops:"
+                || t == "[sops]"
+                || t.starts_with("sops_mac=")
+                || t.starts_with("sops_version=")
+                || t.strip_prefix("\"sops\"")
+                    .is_some_and(|r| r.trim_start().starts_with(':'))
+        })
+}
+
 /// Checks an encrypted file's structure without any key: the text parses,
 /// the `sops` metadata is present and valid, the MAC is present and is a
 /// well-formed `ENC[...]`, every `ENC[...]` value and comment is
@@ -1357,6 +1376,9 @@ pub fn check_structure(text: &str, kind: FormatKind) -> Vec<DocumentError> {
         problems.push(DocumentError::Metadata(MetadataError::Missing("age")));
     }
     for stanza in meta.key_groups.iter().flat_map(|g| &g.age) {
+        if let Err(e) = Recipient::parse(&stanza.recipient) {
+            problems.push(DocumentError::Key(e));
+        }
         let enc = stanza.enc.trim();
         if !enc.starts_with("-----BEGIN AGE ENCRYPTED FILE-----")
             || !enc.ends_with("-----END AGE ENCRYPTED FILE-----")
@@ -1388,6 +1410,14 @@ pub fn check_structure(text: &str, kind: FormatKind) -> Vec<DocumentError> {
                     source,
                 });
             }
+        } else if raw.contains(",iv:") && raw.contains(",tag:") && raw.contains(",type:") {
+            // An ENC[...] whose prefix was damaged reads as a clear value
+            // or comment (sops reads a comment it cannot decrypt as clear).
+            problems.push(DocumentError::Value {
+                path: leaf.path.clone(),
+                line: format::line_col(text, leaf.span.start).0,
+                source: ValueError::Malformed("missing ENC[AES256_GCM,data: prefix"),
+            });
         }
     }
     problems.sort_by_key(|p| p.line());

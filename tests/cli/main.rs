@@ -6,6 +6,7 @@
 mod util;
 
 mod conformance;
+mod damaged;
 mod decrypt;
 mod edit;
 mod encrypt;
