@@ -21,3 +21,4 @@ mod recipients;
 mod rules;
 mod select;
 mod set;
+mod tamper;
