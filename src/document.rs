@@ -74,13 +74,18 @@ pub enum DocumentError {
         /// What went wrong.
         source: ValueError,
     },
-    /// A value that the selection rule says is encrypted is plaintext.
-    #[error("the value at {path} (line {line}) should be encrypted but is plaintext; the file was altered")]
-    UnexpectedPlaintext {
-        /// Key path of the value.
+    /// The selection rule and the values disagree (strict selection): an
+    /// `ENC[...]` value or comment where the rule says clear, or a clear
+    /// non-empty value where it says encrypted. sops never writes such a
+    /// file; a writer without the key can make one by editing the rule.
+    #[error("the selection rule and the values disagree at {path} (line {line}): {found}; the metadata may have been changed without the key")]
+    SelectionMismatch {
+        /// Key path of the value or comment.
         path: KeyPath,
         /// 1-based line.
         line: usize,
+        /// Which way they disagree.
+        found: Mismatch,
     },
     /// The MAC is missing.
     #[error("the file has no MAC (sops.mac is empty); use --ignore-mac to read it anyway")]
@@ -108,6 +113,27 @@ pub enum DocumentError {
     /// A bug caught by a self-check.
     #[error("internal error: {0}; the file was not written")]
     Internal(String),
+}
+
+/// How a leaf disagrees with the file's selection rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mismatch {
+    /// An `ENC[...]` value at a path the rule leaves clear.
+    EncryptedValue,
+    /// An `ENC[...]` comment where the rule leaves comments clear.
+    EncryptedComment,
+    /// A clear non-empty value at a path the rule encrypts.
+    ClearValue,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Mismatch::EncryptedValue => "the value is encrypted but the rule says it is clear",
+            Mismatch::EncryptedComment => "the comment is encrypted but the rule says it is clear",
+            Mismatch::ClearValue => "the value is in the clear but the rule says it is encrypted",
+        })
+    }
 }
 
 fn no_identity_message(recipients: &[String], tried: &[(String, String)]) -> String {
@@ -204,7 +230,8 @@ fn typed_plaintext(ty: ValueType, value: &str) -> (TypeTag, &str) {
 }
 
 /// The value type and canonical text of a decrypted value (the text itself
-/// except for bools).
+/// except for bools), whose plaintext was checked against its tag
+/// ([`TypeTag::check`]).
 fn value_from_plaintext(tag: TypeTag, text: Zeroizing<String>) -> (ValueType, SecretText) {
     let ty = match tag {
         TypeTag::Int => ValueType::Int,
@@ -408,7 +435,7 @@ fn write_encrypted(
     let mut splices = Vec::with_capacity(parsed.leaves.len() + 1);
     let mut encrypted_leaf = vec![false; parsed.leaves.len()];
     let mut enc_tags: Vec<Option<&'static str>> = vec![None; parsed.leaves.len()];
-    let selected = selected_leaves(text, parsed, &selection);
+    let selected = selected_leaves(text, kind, parsed, &selection);
     let cipher = ValueCipher::new(key);
     let mut ivs = IvSource::default();
     let mut aad = String::new();
@@ -597,7 +624,24 @@ fn seal_status(parsed: &ParsedFile, meta: &Metadata, key: &DataKey) -> SealStatu
 /// match, exactly as for sops, which decides from the file's text too.
 /// Known difference: an empty collection (`a: {}`) yields no leaf, so it
 /// does not end a run of comments here; sops ends it.
-fn selected_leaves(text: &str, parsed: &ParsedFile, selection: &Selection) -> Vec<bool> {
+///
+/// COMPAT(sops): INI is walked as sops' INI store builds its tree: go-ini
+/// attaches the comment lines before a key (and its inline comment) to
+/// that key as ONE comment, and sops puts that comment item *after* the
+/// key; comments before a section header belong to the section and come
+/// first in it. So `; marker` above `b = 2` selects the key after `b`, as
+/// sops does (checked against sops 3.11), and the lines of one such comment
+/// count as one comment ("seeing itself").
+///
+/// SECURITY: strict selection ([`selection_mismatches`]) refuses files
+/// whose values disagree with this, so it must agree with sops for every
+/// file sops writes.
+fn selected_leaves(
+    text: &str,
+    kind: FormatKind,
+    parsed: &ParsedFile,
+    selection: &Selection,
+) -> Vec<bool> {
     use crate::path::Segment;
     let leaves = &parsed.leaves;
     let (regex, unencrypted) = match selection {
@@ -610,17 +654,40 @@ fn selected_leaves(text: &str, parsed: &ParsedFile, selection: &Selection) -> Ve
                 .collect()
         }
     };
-    let mut order: Vec<usize> = (0..leaves.len()).collect();
-    for i in 1..leaves.len() {
-        let (prev, cur) = (&leaves[i - 1], &leaves[i]);
-        let trailing = cur.kind == LeafKind::Comment
-            && prev.kind != LeafKind::Comment
-            && prev.document == cur.document
-            && text
-                .get(prev.span.end..cur.span.start)
-                .is_some_and(|between| !between.contains('\n'));
-        if trailing {
-            order.swap(i - 1, i);
+    let ini = kind == FormatKind::Ini;
+    let order = if ini {
+        ini_walk_order(text, leaves)
+    } else {
+        let mut order: Vec<usize> = (0..leaves.len()).collect();
+        for i in 1..leaves.len() {
+            let (prev, cur) = (&leaves[i - 1], &leaves[i]);
+            let trailing = cur.kind == LeafKind::Comment
+                && prev.kind != LeafKind::Comment
+                && prev.document == cur.document
+                && text
+                    .get(prev.span.end..cur.span.start)
+                    .is_some_and(|between| !between.contains('\n'));
+            if trailing {
+                order.swap(i - 1, i);
+            }
+        }
+        order
+    };
+    // Which comment each comment "is" for the rule's "seeing itself": its
+    // own index, or for INI the first line of its run (one go-ini comment).
+    let mut itself: Vec<usize> = (0..leaves.len()).collect();
+    // Per first comment of a run: whether any line of the run matches.
+    let mut group_matches = vec![false; leaves.len()];
+    if ini {
+        for w in order.windows(2) {
+            if leaves[w[0]].kind == LeafKind::Comment && leaves[w[1]].kind == LeafKind::Comment {
+                itself[w[1]] = itself[w[0]];
+            }
+        }
+        for (i, leaf) in leaves.iter().enumerate() {
+            if leaf.kind == LeafKind::Comment && regex.is_match(leaf.value.expose()) {
+                group_matches[itself[i]] = true;
+            }
         }
     }
     #[derive(Default)]
@@ -671,12 +738,65 @@ fn selected_leaves(text: &str, parsed: &ParsedFile, selection: &Selection) -> Ve
         let mut in_scope = frames[..levels].iter().flat_map(|f| f.comments.iter());
         let matches = |c: &&usize| regex.is_match(leaves[**c].value.expose());
         out[i] = if unencrypted {
-            !in_scope.any(|c| matches(&c))
+            // A comment that is one go-ini comment with a matching line
+            // matches as a whole.
+            !(in_scope.any(|c| matches(&c)) || (is_comment && group_matches[itself[i]]))
         } else {
-            in_scope.any(|c| *c != i && matches(&c))
+            in_scope.any(|c| itself[*c] != itself[i] && matches(&c))
         };
     }
     out
+}
+
+/// The order sops walks an INI file's leaves in (see [`selected_leaves`]):
+/// the comments before a key, with no section header in between, move
+/// after that key (its inline comment already follows it); every other
+/// comment keeps its place.
+fn ini_walk_order(text: &str, leaves: &[format::Leaf]) -> Vec<usize> {
+    let header_between = |from: usize, to: usize| {
+        text.get(from..to)
+            .is_some_and(|t| t.lines().any(|l| l.trim_start().starts_with('[')))
+    };
+    let mut order = Vec::with_capacity(leaves.len());
+    let mut pending: Vec<usize> = Vec::new();
+    let mut last_key: Option<usize> = None;
+    for (i, leaf) in leaves.iter().enumerate() {
+        if leaf.kind == LeafKind::Comment {
+            let inline = pending.is_empty()
+                && last_key.is_some_and(|k| {
+                    text.get(leaves[k].span.end..leaf.span.start)
+                        .is_some_and(|t| !t.contains('\n'))
+                });
+            if inline {
+                order.push(i);
+            } else {
+                pending.push(i);
+            }
+            continue;
+        }
+        last_key = Some(i);
+        // The key's own comment: the pending comments after the last
+        // section header before the key, in the key's section.
+        let segments = leaf.path.segments();
+        let parent = &segments[..segments.len().saturating_sub(1)];
+        let mut own = pending.len();
+        while own > 0 {
+            let c = &leaves[pending[own - 1]];
+            let next_start = pending
+                .get(own)
+                .map_or(leaf.span.start, |&n| leaves[n].span.start);
+            if c.path.segments() != parent || header_between(c.span.end, next_start) {
+                break;
+            }
+            own -= 1;
+        }
+        order.extend_from_slice(&pending[..own]);
+        order.push(i);
+        order.extend_from_slice(&pending[own..]);
+        pending.clear();
+    }
+    order.extend(pending);
+    order
 }
 
 /// Re-parses an encrypted output and checks it holds what was intended.
@@ -896,6 +1016,12 @@ pub fn open(
     let parsed = kind.syntax().parse(text)?;
     let tree = parsed.metadata_tree().ok_or(DocumentError::NotEncrypted)?;
     let meta = Metadata::from_tree(tree)?;
+    // SECURITY: strict selection before the key is even unwrapped, so no
+    // command gets past a rule that disagrees with the values.
+    let selected = selected_leaves(text, kind, &parsed, &meta.selection);
+    if let Some(e) = selection_mismatches(text, &parsed, &selected).next() {
+        return Err(e);
+    }
     let key = unwrap_data_key(&meta, identities)?;
     // SECURITY: the seal is checked before the result of anything else is
     // used: a changed structure (a renamed or added clear key, a widened
@@ -908,7 +1034,7 @@ pub fn open(
     if seal == SealStatus::Missing && opts.seal == SealPolicy::Required && !ignore_mac {
         return Err(DocumentError::SealMissing);
     }
-    let values = open_values(text, &parsed, &meta, &key, ignore_mac);
+    let values = open_values(text, &parsed, &meta, &key, &selected, ignore_mac);
     match (seal, opts.seal, ignore_mac) {
         (SealStatus::Verified, _, _) => {}
         (SealStatus::Broken, _, false) => {
@@ -942,13 +1068,13 @@ fn open_values(
     parsed: &ParsedFile,
     meta: &Metadata,
     key: &DataKey,
+    selected: &[bool],
     ignore_mac: bool,
 ) -> Result<Vec<Option<Plain>>, DocumentError> {
     let mut plain = Vec::with_capacity(parsed.leaves.len());
-    let selected = selected_leaves(text, parsed, &meta.selection);
     let cipher = ValueCipher::new(key);
     let mut aad = String::new();
-    for (i, leaf) in parsed.leaves.iter().enumerate() {
+    for leaf in &parsed.leaves {
         let raw = leaf.value.expose();
         let line = || format::line_col(text, leaf.span.start).0;
         let value_error = |source| DocumentError::Value {
@@ -960,6 +1086,12 @@ fn open_values(
             LeafKind::Null => None,
             LeafKind::Comment if is_encrypted(raw) => {
                 let enc = EncryptedValue::parse(raw).map_err(value_error)?;
+                if enc.type_tag() != TypeTag::Comment {
+                    return Err(value_error(ValueError::MisplacedType {
+                        found: enc.type_tag().as_str(),
+                        expected: "a comment",
+                    }));
+                }
                 leaf.path.write_aad(&mut aad);
                 let text = enc.into_text(&cipher, &aad).map_err(value_error)?;
                 Some(Plain {
@@ -977,7 +1109,17 @@ fn open_values(
                 let enc = EncryptedValue::parse(raw).map_err(value_error)?;
                 leaf.path.write_aad(&mut aad);
                 let tag = enc.type_tag();
+                if tag == TypeTag::Comment {
+                    return Err(value_error(ValueError::MisplacedType {
+                        found: tag.as_str(),
+                        expected: "a value",
+                    }));
+                }
                 let text = enc.into_text(&cipher, &aad).map_err(value_error)?;
+                // SECURITY: the tag is not authenticated; a plaintext that
+                // is not what its tag says is refused (as sops does), in
+                // every command, before anything is printed.
+                tag.check(&text).map_err(value_error)?;
                 let (ty, text) = value_from_plaintext(tag, text);
                 Some(Plain {
                     ty,
@@ -985,26 +1127,17 @@ fn open_values(
                     was_encrypted: true,
                 })
             }
-            LeafKind::Value(ty) => {
-                // COMPAT(sops): a non-empty value the rule says is encrypted
-                // but is not, is an error (sops exits 25 too).
-                if !raw.is_empty() && selected[i] {
-                    return Err(DocumentError::UnexpectedPlaintext {
-                        path: leaf.path.clone(),
-                        line: line(),
-                    });
-                }
-                Some(Plain {
-                    ty,
-                    text: leaf.value.duplicate(),
-                    was_encrypted: false,
-                })
-            }
+            // A clear value at an encrypted path was refused above.
+            LeafKind::Value(ty) => Some(Plain {
+                ty,
+                text: leaf.value.duplicate(),
+                was_encrypted: false,
+            }),
         };
         plain.push(entry);
     }
     if !ignore_mac {
-        verify_mac(parsed, meta, key, &plain, &selected)?;
+        verify_mac(parsed, meta, key, &plain, selected)?;
     }
     Ok(plain)
 }
@@ -1390,11 +1523,30 @@ fn insert_at(node: &mut Value, path: &[crate::path::Segment], value: Value) {
     insert_at(child, rest, value);
 }
 
+/// Whether `text` looks like an encrypted file, whole or damaged: it holds
+/// an `ENC[AES256_GCM,...]` value or a `sops` metadata marker of any format
+/// (a `sops:` line, a `"sops":` key, `sops_mac=` / `sops_version=` lines,
+/// a `[sops]` section). A file that looks encrypted but does not open as
+/// one was damaged (or its metadata removed); `check` reports it instead
+/// of treating it as a plaintext file. Works on lossily decoded text.
+pub fn looks_encrypted(text: &str) -> bool {
+    text.contains("ENC[AES256_GCM,")
+        || text.lines().any(|l| {
+            let t = l.trim();
+            t == "sops:"
+                || t == "[sops]"
+                || t.starts_with("sops_mac=")
+                || t.starts_with("sops_version=")
+                || t.strip_prefix("\"sops\"")
+                    .is_some_and(|r| r.trim_start().starts_with(':'))
+        })
+}
+
 /// Checks an encrypted file's structure without any key: the text parses,
 /// the `sops` metadata is present and valid, the MAC is present and is a
 /// well-formed `ENC[...]`, every `ENC[...]` value and comment is
-/// well-formed, and no value the selection rule wants encrypted is in the
-/// clear. Returns every problem found (empty: the structure is sound);
+/// well-formed, and the selection rule and the values agree (no value the
+/// rule encrypts is in the clear, no `ENC[...]` where it says clear). Returns every problem found (empty: the structure is sound);
 /// whether the values decrypt and the MAC matches needs the data key
 /// ([`open`]).
 ///
@@ -1416,6 +1568,9 @@ pub fn check_structure(text: &str, kind: FormatKind) -> Vec<DocumentError> {
         problems.push(DocumentError::Metadata(MetadataError::Missing("age")));
     }
     for stanza in meta.key_groups.iter().flat_map(|g| &g.age) {
+        if let Err(e) = Recipient::parse(&stanza.recipient) {
+            problems.push(DocumentError::Key(e));
+        }
         let enc = stanza.enc.trim();
         if !enc.starts_with("-----BEGIN AGE ENCRYPTED FILE-----")
             || !enc.ends_with("-----END AGE ENCRYPTED FILE-----")
@@ -1431,30 +1586,75 @@ pub fn check_structure(text: &str, kind: FormatKind) -> Vec<DocumentError> {
     } else if EncryptedValue::parse(&meta.mac).is_err() {
         problems.push(DocumentError::MacUndecryptable);
     }
-    let selected = selected_leaves(text, &parsed, &meta.selection);
-    for (i, leaf) in parsed.leaves.iter().enumerate() {
+    let selected = selected_leaves(text, kind, &parsed, &meta.selection);
+    problems.extend(selection_mismatches(text, &parsed, &selected));
+    for leaf in &parsed.leaves {
         let raw = leaf.value.expose();
-        let line = || format::line_col(text, leaf.span.start).0;
-        match leaf.kind {
-            LeafKind::Comment | LeafKind::Value(ValueType::Str) if is_encrypted(raw) => {
-                if let Err(source) = EncryptedValue::parse(raw) {
-                    problems.push(DocumentError::Value {
-                        path: leaf.path.clone(),
-                        line: line(),
-                        source,
-                    });
-                }
-            }
-            LeafKind::Value(_) if !raw.is_empty() && selected[i] => {
-                problems.push(DocumentError::UnexpectedPlaintext {
+        if matches!(
+            leaf.kind,
+            LeafKind::Comment | LeafKind::Value(ValueType::Str)
+        ) && is_encrypted(raw)
+        {
+            if let Err(source) = EncryptedValue::parse(raw) {
+                problems.push(DocumentError::Value {
                     path: leaf.path.clone(),
-                    line: line(),
+                    line: format::line_col(text, leaf.span.start).0,
+                    source,
                 });
             }
-            _ => {}
+        } else if raw.contains(",iv:") && raw.contains(",tag:") && raw.contains(",type:") {
+            // An ENC[...] whose prefix was damaged reads as a clear value
+            // or comment (sops reads a comment it cannot decrypt as clear).
+            problems.push(DocumentError::Value {
+                path: leaf.path.clone(),
+                line: format::line_col(text, leaf.span.start).0,
+                source: ValueError::Malformed("missing ENC[AES256_GCM,data: prefix"),
+            });
         }
     }
+    problems.sort_by_key(|p| p.line());
     problems
+}
+
+/// Strict selection (integrity rule 1): every leaf of an encrypted file
+/// where the selection rule and the value disagree, in document order. An
+/// `ENC[...]` value or comment the rule leaves clear, or a clear non-empty
+/// value the rule encrypts; `selected` is [`selected_leaves`] of `parsed`.
+///
+/// SECURITY: without this, a writer with no key could rewrite the rule
+/// (`encrypted_regex: ^nomatch$`): every `ENC[...]` would still decrypt and
+/// the MAC still verify, and the next write by a key holder would store
+/// every value in the clear. sops never writes a file this refuses: it
+/// decides from the same rule, leaves empty values and nulls clear, and a
+/// clear comment is tolerated (sops reads comments it cannot decrypt as
+/// clear ones; older sops versions wrote them so).
+fn selection_mismatches<'a>(
+    text: &'a str,
+    parsed: &'a ParsedFile,
+    selected: &'a [bool],
+) -> impl Iterator<Item = DocumentError> + 'a {
+    parsed
+        .leaves
+        .iter()
+        .zip(selected)
+        .filter_map(move |(leaf, &selected)| {
+            let raw = leaf.value.expose();
+            let found = match leaf.kind {
+                LeafKind::Null => None,
+                LeafKind::Comment => {
+                    (is_encrypted(raw) && !selected).then_some(Mismatch::EncryptedComment)
+                }
+                LeafKind::Value(ValueType::Str) if is_encrypted(raw) => {
+                    (!selected).then_some(Mismatch::EncryptedValue)
+                }
+                LeafKind::Value(_) => (!raw.is_empty() && selected).then_some(Mismatch::ClearValue),
+            }?;
+            Some(DocumentError::SelectionMismatch {
+                path: leaf.path.clone(),
+                line: format::line_col(text, leaf.span.start).0,
+                found,
+            })
+        })
 }
 
 impl DocumentError {
@@ -1464,10 +1664,12 @@ impl DocumentError {
         matches!(
             self,
             DocumentError::Value {
-                source: ValueError::Malformed(_) | ValueError::UnknownType,
+                source: ValueError::Malformed(_)
+                    | ValueError::UnknownType
+                    | ValueError::NotOfType(_)
+                    | ValueError::MisplacedType { .. },
                 ..
-            } | DocumentError::UnexpectedPlaintext { .. }
-                | DocumentError::MacMismatch
+            } | DocumentError::MacMismatch
                 | DocumentError::MacUndecryptable
                 | DocumentError::MacMissing
         )
@@ -1476,7 +1678,7 @@ impl DocumentError {
     /// The 1-based line the error is about, when it is about one.
     pub fn line(&self) -> Option<usize> {
         match self {
-            DocumentError::Value { line, .. } | DocumentError::UnexpectedPlaintext { line, .. } => {
+            DocumentError::Value { line, .. } | DocumentError::SelectionMismatch { line, .. } => {
                 Some(*line)
             }
             DocumentError::Format(
@@ -1677,10 +1879,10 @@ mod tests {
             enc.replacen("a: ", "x_unencrypted: []\na: ", 1),
             enc.replace("empty: {}", "empty: []"),
             enc.replace("empty: {}\n", ""),
-            enc.replace("type:str]", "type:int]"),
             enc.replace(
                 "unencrypted_suffix: _unencrypted",
-                "unencrypted_regex: ^(a|name_unencrypted)$",
+                // A rule the values still agree with: only the seal sees it.
+                "unencrypted_regex: ^name_unencrypted$",
             ),
         ] {
             assert_ne!(tampered, enc);
@@ -1690,6 +1892,14 @@ mod tests {
                 "{tampered}"
             );
         }
+        // A changed type tag breaks the seal; when the plaintext is not of
+        // the new type, the value's own error says so more precisely.
+        let retagged = enc.replace("type:str]", "type:int]");
+        assert!(
+            seal_result(&retagged, FormatKind::Yaml, &ids)
+                .is_err_and(|e| e.starts_with("Value {") && e.contains("NotOfType")),
+            "{retagged}"
+        );
         // A changed clear value breaks the MAC too, which says it first (as
         // sops does).
         // So does turning mac_only_encrypted on (the MAC's prefix changes).
@@ -1763,10 +1973,12 @@ mod tests {
             Err("SealMismatch".to_owned())
         );
         // Widening the clear set: the encrypted `a` renamed into it.
+        // Strict selection refuses it before the seal is even checked.
         let widened = enc.replacen("a: ENC", "a_unencrypted: ENC", 1);
-        assert_eq!(
-            seal_result(&widened, FormatKind::Yaml, &ids),
-            Err("SealMismatch".to_owned())
+        assert!(
+            seal_result(&widened, FormatKind::Yaml, &ids)
+                .is_err_and(|e| e.starts_with("SelectionMismatch")),
+            "{widened}"
         );
     }
 

@@ -2,16 +2,22 @@
 //! tracked files) safe?
 //!
 //! Per file, one of three checks:
-//! - an encrypted file (it has `sops` metadata): its structure, for
-//!   everyone (metadata, every `ENC[...]` well-formed, no plaintext where
-//!   its rule wants ciphertext); its MAC, for those holding a key (no key:
-//!   a note, not a failure); and the key patterns over its clear values;
+//! - an encrypted file (it has `sops` metadata, or looks encrypted: it holds
+//!   `ENC[...]` values or a metadata marker): its structure, for everyone
+//!   (it parses, the metadata is there and valid, every `ENC[...]`
+//!   well-formed, the selection rule and the values agree); its values and
+//!   MAC, for those holding a key (no key: a note, not a failure); and the
+//!   key patterns over its clear values. A damaged one (truncated, broken
+//!   `sops` block, not UTF-8) is a finding, never skipped;
 //! - a file a creation rule covers (a rule with a `path_regex`; a catch-all
 //!   rule only names recipients) that is not encrypted: a finding;
 //! - any other file: the key patterns of `git::scan`, and the dotenv rule.
 //!
-//! Binary (non-UTF-8) files are skipped. SECURITY: a finding names the
-//! file, the line and the rule, never the text that matched.
+//! A file that is not UTF-8 text is scanned for the key patterns with its
+//! invalid bytes replaced (a token in a Latin-1 file is found); the summary
+//! counts those and the files skipped (not regular files, submodules), and
+//! says why. SECURITY: a finding names the file, the line and the rule,
+//! never the text that matched.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +49,39 @@ struct Candidate {
     display: String,
     abs: PathBuf,
     bytes: Vec<u8>,
+}
+
+/// A file that was not checked at all, and why.
+struct Skipped {
+    display: String,
+    reason: &'static str,
+}
+
+/// What was gathered: the files to check and those skipped.
+#[derive(Default)]
+struct Gathered {
+    files: Vec<Candidate>,
+    skipped: Vec<Skipped>,
+}
+
+/// `; 2 not UTF-8 (key patterns only); 1 skipped (1 not a regular file)`,
+/// or nothing.
+fn summary_extra(not_utf8: usize, skipped: &[Skipped]) -> String {
+    let mut out = String::new();
+    if not_utf8 > 0 {
+        out.push_str(&format!(
+            "; {not_utf8} not UTF-8 text (scanned for key patterns only)"
+        ));
+    }
+    if !skipped.is_empty() {
+        let mut why: std::collections::BTreeMap<&str, usize> = Default::default();
+        for s in skipped {
+            *why.entry(s.reason).or_default() += 1;
+        }
+        let why: Vec<String> = why.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        out.push_str(&format!("; {} skipped ({})", skipped.len(), why.join(", ")));
+    }
+    out
 }
 
 /// Whether `path` is a rules file (never required to be encrypted).
@@ -117,23 +156,31 @@ impl RulesCache {
 /// Runs `check`.
 pub fn run(args: &CheckArgs) -> Result<()> {
     let cwd = std::env::current_dir()?;
-    let candidates = gather(args, &cwd)?;
+    let Gathered {
+        files: candidates,
+        skipped,
+    } = gather(args, &cwd)?;
     let allow = parse_allow(&args.allow, &cwd)?;
     let mut cache = RulesCache::default();
     let mut ids = Identities::NotLoaded;
     let mut findings = Vec::new();
     let mut notes = Vec::new();
-    let mut skipped = Vec::new();
+    let mut not_utf8 = Vec::new();
     let checked = candidates.len();
     for c in candidates {
-        let Ok(text) = String::from_utf8(c.bytes) else {
-            skipped.push(c.display);
-            continue;
+        let mut found = match String::from_utf8(c.bytes) {
+            Ok(text) => {
+                let text = zeroize::Zeroizing::new(text);
+                check_file(
+                    &c.display, &c.abs, &text, args, &mut cache, &mut ids, &mut notes,
+                )?
+            }
+            Err(e) => {
+                not_utf8.push(c.display.clone());
+                let bytes = zeroize::Zeroizing::new(e.into_bytes());
+                check_not_utf8(&c.display, &c.abs, &bytes, args, &mut cache)?
+            }
         };
-        let text = zeroize::Zeroizing::new(text);
-        let mut found = check_file(
-            &c.display, &c.abs, &text, args, &mut cache, &mut ids, &mut notes,
-        )?;
         found.retain(|f| {
             !allow
                 .iter()
@@ -157,9 +204,14 @@ pub fn run(args: &CheckArgs) -> Result<()> {
                 })
             })
             .collect();
+        let skipped: Vec<serde_json::Value> = skipped
+            .iter()
+            .map(|s| serde_json::json!({"file": s.display, "reason": s.reason}))
+            .collect();
         let doc = serde_json::json!({
             "findings": list,
-            "checked": checked - skipped.len(),
+            "checked": checked,
+            "not_utf8": not_utf8,
             "skipped": skipped,
             "notes": notes,
         });
@@ -176,12 +228,10 @@ pub fn run(args: &CheckArgs) -> Result<()> {
             eprintln!("botsecrets: note: {n}");
         }
     }
+    let extra = summary_extra(not_utf8.len(), &skipped);
     if findings.is_empty() {
         if !args.json {
-            eprintln!(
-                "botsecrets: check: {} file(s) checked, no problems",
-                checked - skipped.len()
-            );
+            eprintln!("botsecrets: check: {checked} file(s) checked, no problems{extra}");
         }
         return Ok(());
     }
@@ -190,7 +240,7 @@ pub fn run(args: &CheckArgs) -> Result<()> {
     Err(UserError::with_code(
         code::CHECK_FAILED,
         format!(
-            "check: {} problem(s) in {} file(s){}",
+            "check: {} problem(s) in {} file(s){extra}{}",
             findings.len(),
             files.len(),
             if args.staged { "; the commit was stopped" } else { "" }
@@ -243,8 +293,13 @@ fn check_file(
         fix,
     };
     let kind = FormatKind::from_path(abs);
+    // SECURITY: a damaged encrypted file (it no longer parses, its sops
+    // block is broken or gone) still looks encrypted, and is checked as one:
+    // its problems are findings instead of it passing as a plain file.
     let parsed_encrypted = kind.is_some_and(|k| {
-        text.contains("sops") && k.syntax().parse(text).is_ok_and(|p| !p.metadata.is_empty())
+        document::looks_encrypted(text)
+            || (text.contains("sops")
+                && k.syntax().parse(text).is_ok_and(|p| !p.metadata.is_empty()))
     });
     let restore = format!(
         "restore it from version control (`git checkout -- {display}`), or write it again with `botsecrets edit {display}`"
@@ -253,11 +308,28 @@ fn check_file(
         let problems = document::check_structure(text, kind);
         for p in &problems {
             let (rule, fix) = match p {
-                DocumentError::UnexpectedPlaintext { .. } => (
+                DocumentError::SelectionMismatch {
+                    found: document::Mismatch::ClearValue,
+                    ..
+                } => (
                     "plaintext-value",
                     format!("this value must be encrypted: restore the file from version control and set the value with `botsecrets set {display} PATH --stdin`"),
                 ),
+                DocumentError::SelectionMismatch { .. } => (
+                    "selection-mismatch",
+                    format!("the sops metadata's selection rule was changed: see the raw change with `git log -p --no-textconv -- {display}` and restore the file from version control"),
+                ),
                 DocumentError::Value { .. } => ("bad-value", restore.clone()),
+                DocumentError::Format(_) => ("bad-syntax", restore.clone()),
+                DocumentError::NotEncrypted => {
+                    out.push(finding(
+                        None,
+                        "bad-metadata",
+                        "the file holds ENC[...] values but no sops metadata: it was damaged, or the metadata was removed".into(),
+                        restore.clone(),
+                    ));
+                    continue;
+                }
                 DocumentError::MacMissing | DocumentError::MacUndecryptable => ("bad-mac", restore.clone()),
                 _ => ("bad-metadata", restore.clone()),
             };
@@ -288,6 +360,18 @@ fn check_file(
                         e.to_string(),
                         format!("see the raw change with `git log -p --no-textconv {display}`; {restore}"),
                     )),
+                    // A stanza for one of our own recipients that none of
+                    // our identities opens was damaged.
+                    Err(e @ DocumentError::NoMatchingIdentity { .. })
+                        if own_stanza_broken(&e) =>
+                    {
+                        out.push(finding(
+                            None,
+                            "bad-key",
+                            "the data key wrapped for your recipient does not open with your identity: the file was damaged".into(),
+                            restore.clone(),
+                        ))
+                    }
                     Err(DocumentError::NoMatchingIdentity { .. }) => notes.push(format!(
                         "{display}: MAC not checked: none of your identities is a recipient"
                     )),
@@ -348,10 +432,86 @@ fn check_file(
     Ok(out)
 }
 
-/// The files to check.
-fn gather(args: &CheckArgs, cwd: &Path) -> Result<Vec<Candidate>> {
-    let wanted: Vec<PathBuf> = args.paths.iter().map(|p| rules::absolute(p, cwd)).collect();
+/// Whether a failure to open names one of the identities tried among the
+/// file's recipients (so its stanza is there, but broken).
+fn own_stanza_broken(e: &DocumentError) -> bool {
+    let DocumentError::NoMatchingIdentity { recipients, tried } = e else {
+        return false;
+    };
+    tried
+        .iter()
+        .any(|(public, _)| recipients.iter().any(|r| r == public))
+}
+
+/// A file that is not UTF-8 text: one that looks encrypted was damaged (a
+/// finding); any other is checked as a plain file, its invalid bytes
+/// replaced: the creation rules, the key patterns and the dotenv rule.
+fn check_not_utf8(
+    display: &str,
+    abs: &Path,
+    bytes: &[u8],
+    args: &CheckArgs,
+    cache: &mut RulesCache,
+) -> Result<Vec<Finding>> {
+    let finding = |line, rule: &str, message: String, fix: String| Finding {
+        file: display.to_owned(),
+        line,
+        rule: rule.to_owned(),
+        message,
+        fix,
+    };
     let mut out = Vec::new();
+    let kind = FormatKind::from_path(abs);
+    let lossy = zeroize::Zeroizing::new(String::from_utf8_lossy(bytes).into_owned());
+    if kind.is_some() && document::looks_encrypted(&lossy) {
+        out.push(finding(
+            None,
+            "bad-encoding",
+            "the file looks encrypted but is not UTF-8 text: it was damaged".into(),
+            format!("restore it from version control (`git checkout -- {display}`)"),
+        ));
+        for hit in scan::scan_patterns(&lossy) {
+            out.push(finding(
+                Some(hit.line),
+                hit.rule,
+                format!("{} in a clear value", hit.what),
+                format!("encrypt that value with `botsecrets set {display} PATH --stdin`"),
+            ));
+        }
+        return Ok(out);
+    }
+    if kind.is_some() && !is_rules_file(abs) {
+        if let Some(rule) = cache.covering_rule(abs)? {
+            let what = if args.staged {
+                "the staged version"
+            } else {
+                "it"
+            };
+            out.push(finding(
+                None,
+                "not-encrypted",
+                format!("{rule} says this file is encrypted, but {what} is not (nor UTF-8 text)"),
+                format!("convert it to UTF-8, then `botsecrets encrypt --in-place {display}`"),
+            ));
+            return Ok(out);
+        }
+    }
+    let name = abs.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    for hit in scan::scan_bytes(name, bytes) {
+        out.push(finding(
+            Some(hit.line),
+            hit.rule,
+            hit.what.to_owned(),
+            "move the secret into an encrypted file (`botsecrets set secrets.yaml KEY --stdin`), and rotate it at the provider if it was ever pushed".to_owned(),
+        ));
+    }
+    Ok(out)
+}
+
+/// The files to check.
+fn gather(args: &CheckArgs, cwd: &Path) -> Result<Gathered> {
+    let wanted: Vec<PathBuf> = args.paths.iter().map(|p| rules::absolute(p, cwd)).collect();
+    let mut out = Gathered::default();
     if args.staged {
         let top = toplevel()?;
         let names = nul_list(&git(
@@ -371,9 +531,13 @@ fn gather(args: &CheckArgs, cwd: &Path) -> Result<Vec<Candidate>> {
             }
             // Submodules and the like have no blob: nothing to check.
             let Ok(bytes) = git(&top, &["cat-file", "blob", &format!(":{name}")]) else {
+                out.skipped.push(Skipped {
+                    display: name,
+                    reason: "submodule or other non-file entry",
+                });
                 continue;
             };
-            out.push(Candidate {
+            out.files.push(Candidate {
                 display: name,
                 abs,
                 bytes,
@@ -391,7 +555,12 @@ fn gather(args: &CheckArgs, cwd: &Path) -> Result<Vec<Candidate>> {
     } else {
         for (given, abs) in args.paths.iter().zip(&wanted) {
             if abs.is_dir() {
-                walk(abs, &given.display().to_string(), &mut files)?;
+                walk(
+                    abs,
+                    &given.display().to_string(),
+                    &mut files,
+                    &mut out.skipped,
+                )?;
             } else {
                 files.push((given.display().to_string(), abs.clone()));
             }
@@ -401,7 +570,7 @@ fn gather(args: &CheckArgs, cwd: &Path) -> Result<Vec<Candidate>> {
         // Bounded, and only regular files: a FIFO or a device given (or
         // reached through a tracked symlink) is refused at once.
         match super::inputs::read_file(&abs) {
-            Ok(mut bytes) => out.push(Candidate {
+            Ok(mut bytes) => out.files.push(Candidate {
                 display,
                 abs,
                 bytes: std::mem::take(&mut *bytes),
@@ -420,7 +589,12 @@ fn gather(args: &CheckArgs, cwd: &Path) -> Result<Vec<Candidate>> {
 }
 
 /// Every file under `dir` (not following symlinks, skipping `.git`).
-fn walk(dir: &Path, display: &str, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
+fn walk(
+    dir: &Path,
+    display: &str,
+    out: &mut Vec<(String, PathBuf)>,
+    skipped: &mut Vec<Skipped>,
+) -> Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| UserError::io(dir, e))?
         .filter_map(|e| e.ok())
@@ -433,10 +607,15 @@ fn walk(dir: &Path, display: &str, out: &mut Vec<(String, PathBuf)>) -> Result<(
         let Ok(ft) = e.file_type() else { continue };
         if ft.is_dir() {
             if name != ".git" {
-                walk(&path, &shown, out)?;
+                walk(&path, &shown, out, skipped)?;
             }
         } else if ft.is_file() {
             out.push((shown, path));
+        } else {
+            skipped.push(Skipped {
+                display: shown,
+                reason: "symlink or special file",
+            });
         }
     }
     Ok(())

@@ -371,6 +371,12 @@ fn textconv_text(file: &Path, text: &str) -> (Option<Zeroizing<String>>, Vec<Str
                 "BROKEN: changed without the key (see `git log -p --no-textconv`)".into(),
             )
         }
+        // The seal covers the selection rule, so a rule that disagrees
+        // with the values means the sealed structure was changed.
+        Err(e @ DocumentError::SelectionMismatch { .. }) => {
+            eprintln!("botsecrets: textconv: {e}; showing the ciphertext");
+            (None, format!("BROKEN: {e}"))
+        }
         Err(DocumentError::SealMissing) => (
             None,
             "missing, and the rules require one (showing the ciphertext)".into(),

@@ -67,6 +67,9 @@ pub mod code {
     pub const CHECK_FAILED: u8 = 210;
     /// `git install` found a pre-commit hook it did not write.
     pub const FOREIGN_HOOK: u8 = 211;
+    /// The selection rule and the values disagree (an `ENC[...]` where the
+    /// rule says clear, or plaintext where it says encrypted).
+    pub const SELECTION_MISMATCH: u8 = 212;
     /// The seal does not verify: the structure or metadata was changed
     /// without the key.
     pub const SEAL_MISMATCH: u8 = 213;
@@ -198,7 +201,11 @@ fn classify_document(e: &DocumentError) -> (u8, Option<&'static str>) {
             code::NO_IDENTITY,
             Some("pass --identity FILE, or set BOTSECRETS_AGE_KEY_FILE (or SOPS_AGE_KEY_FILE) to a key file holding one of these recipients' identities"),
         ),
-        D::Value { .. } | D::UnexpectedPlaintext { .. } => (
+        D::SelectionMismatch { .. } => (
+            code::SELECTION_MISMATCH,
+            Some("see the raw change with `git log -p --no-textconv -- FILE`; restore the file (or its sops metadata) from version control"),
+        ),
+        D::Value { .. } => (
             code::VALUE,
             Some("the file was altered or damaged; restore it from version control"),
         ),

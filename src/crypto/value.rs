@@ -67,6 +67,28 @@ impl TypeTag {
         }
     }
 
+    /// Checks that a decrypted plaintext parses as this tag, the way sops
+    /// reads it (`aes/cipher.go`: `Atoi`, `ParseFloat`, `ParseBool`,
+    /// `time.UnmarshalText`), so a changed tag is refused instead of
+    /// turning a string into a number. `time` also takes the TOML local
+    /// forms botsecrets writes (sops has no TOML). `str`, `bytes` and
+    /// `comment` take any text.
+    pub fn check(self, plaintext: &str) -> Result<(), ValueError> {
+        let ok = match self {
+            TypeTag::Str | TypeTag::Comment | TypeTag::Bytes => true,
+            // COMPAT(sops): Go's Atoi: optional sign, decimal digits, int64.
+            TypeTag::Int => plaintext.parse::<i64>().is_ok(),
+            TypeTag::Float => go_parse_float_ok(plaintext),
+            TypeTag::Bool => crate::crypto::mac::parse_go_bool(plaintext).is_some(),
+            TypeTag::Time => is_rfc3339(plaintext) || is_toml_local_time(plaintext),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(ValueError::NotOfType(self.as_str()))
+        }
+    }
+
     fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "str" => TypeTag::Str,
@@ -91,10 +113,198 @@ pub enum ValueError {
     /// The `type:` is not one sops defines.
     #[error("unknown value type in ENC[...]")]
     UnknownType,
+    /// The plaintext does not parse as its `type:` tag. The tag is outside
+    /// the AEAD (the AAD is the path only), so a writer without the key can
+    /// change it; sops refuses such a value too.
+    #[error("the plaintext is not a valid {0} (its type tag was changed)")]
+    NotOfType(&'static str),
+    /// A `type:comment` on a value, or a value's type on a comment.
+    #[error("a {found} type tag where {expected} belongs")]
+    MisplacedType {
+        /// The tag found.
+        found: &'static str,
+        /// What belongs there.
+        expected: &'static str,
+    },
     /// Authentication failed: wrong key, altered ciphertext, or a value
     /// moved to another key path.
     #[error("value failed authentication (altered, moved to another key, or encrypted with another data key)")]
     Authentication,
+}
+
+/// Whether Go's `strconv.ParseFloat(s, 64)` accepts `s` without error:
+/// decimal (`1`, `-1.5`, `.5`, `1.`, `1e21`) and hexadecimal (`0x1.8p1`)
+/// literals with `_` between digits, `Inf`/`Infinity` (signed) and `NaN`
+/// in any case; out-of-range decimals (`1e400`) are an error there too.
+fn go_parse_float_ok(s: &str) -> bool {
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let lower = unsigned.to_ascii_lowercase();
+    if lower == "inf" || lower == "infinity" || (s == unsigned && lower == "nan") {
+        return true;
+    }
+    if !underscores_ok(unsigned) {
+        return false;
+    }
+    let digits: String = unsigned.chars().filter(|&c| c != '_').collect();
+    if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        // A hex mantissa needs a `p` exponent.
+        let Some((mantissa, exp)) = hex.split_once(['p', 'P']) else {
+            return false;
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let exp = exp.strip_prefix(['+', '-']).unwrap_or(exp);
+        return !(int.is_empty() && frac.is_empty())
+            && int
+                .chars()
+                .chain(frac.chars())
+                .all(|c| c.is_ascii_hexdigit())
+            && !exp.is_empty()
+            && exp.bytes().all(|b| b.is_ascii_digit());
+    }
+    let b = digits.as_bytes();
+    let mut i = 0;
+    let mut saw_digit = false;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+        saw_digit = true;
+    }
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+            saw_digit = true;
+        }
+    }
+    if !saw_digit {
+        return false;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    i == b.len() && digits.parse::<f64>().is_ok_and(f64::is_finite)
+}
+
+/// Go's `underscoreOK` (after the sign): `_` only between digits, or
+/// between a base prefix and a digit.
+fn underscores_ok(s: &str) -> bool {
+    if !s.contains('_') {
+        return true;
+    }
+    let b = s.as_bytes();
+    let hex = b.len() >= 2 && b[0] == b'0' && (b[1] | 0x20) == b'x';
+    let (mut i, mut saw) = if hex { (2, b'0') } else { (0, b'^') };
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_digit() || (hex && c.is_ascii_hexdigit()) {
+            saw = b'0';
+        } else if c == b'_' {
+            if saw != b'0' {
+                return false;
+            }
+            saw = b'_';
+        } else {
+            if saw == b'_' {
+                return false;
+            }
+            saw = b'!';
+        }
+        i += 1;
+    }
+    saw != b'_'
+}
+
+/// `n` ASCII digits at `b[at..]` as a number, if they are digits.
+fn digits_at(b: &[u8], at: usize, n: usize) -> Option<u32> {
+    let d = b.get(at..at + n)?;
+    d.iter()
+        .all(u8::is_ascii_digit)
+        .then(|| d.iter().fold(0, |v, c| v * 10 + u32::from(c - b'0')))
+}
+
+/// `YYYY-MM-DD` at the start of `b`, with a real day of that month.
+fn is_date(b: &[u8]) -> bool {
+    let (Some(y), Some(m), Some(d)) = (digits_at(b, 0, 4), digits_at(b, 5, 2), digits_at(b, 8, 2))
+    else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    b.len() >= 10 && b[4] == b'-' && b[7] == b'-' && (1..=days).contains(&d)
+}
+
+/// `HH:MM:SS` with an optional `.digits` at the start of `b`; the length
+/// used, if it is one.
+fn time_of_day(b: &[u8]) -> Option<usize> {
+    let (h, m, s) = (
+        digits_at(b, 0, 2)?,
+        digits_at(b, 3, 2)?,
+        digits_at(b, 6, 2)?,
+    );
+    if b.get(2) != Some(&b':') || b.get(5) != Some(&b':') || h > 23 || m > 59 || s > 59 {
+        return None;
+    }
+    let mut n = 8;
+    if b.get(n) == Some(&b'.') && b.get(n + 1).is_some_and(u8::is_ascii_digit) {
+        n += 1;
+        while b.get(n).is_some_and(u8::is_ascii_digit) {
+            n += 1;
+        }
+    }
+    Some(n)
+}
+
+/// RFC 3339 as Go's `time.Time.UnmarshalText` reads it:
+/// `YYYY-MM-DDTHH:MM:SS[.digits](Z|+HH:MM|-HH:MM)`.
+fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    if !is_date(b) || b.get(10) != Some(&b'T') {
+        return false;
+    }
+    let Some(n) = time_of_day(&b[11..]) else {
+        return false;
+    };
+    match &b[11 + n..] {
+        [b'Z'] => true,
+        [sign, zone @ ..] if (*sign == b'+' || *sign == b'-') && zone.len() == 5 => {
+            zone[2] == b':'
+                && digits_at(zone, 0, 2).is_some_and(|h| h <= 23)
+                && digits_at(zone, 3, 2).is_some_and(|m| m <= 59)
+        }
+        _ => false,
+    }
+}
+
+/// The TOML local forms botsecrets writes as `time` (see `format/toml.rs`):
+/// local datetime `1979-05-27T07:32:00[.5]`, local date `1979-05-27`,
+/// local time `07:32:00[.5]`.
+fn is_toml_local_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() == 10 && is_date(b) {
+        return true;
+    }
+    if is_date(b) && b.get(10) == Some(&b'T') {
+        return time_of_day(&b[11..]) == Some(b.len() - 11);
+    }
+    time_of_day(b) == Some(b.len())
 }
 
 /// A parsed `ENC[...]` value.
@@ -490,5 +700,83 @@ mod tests {
             let back = parsed.decrypt(&key, &aad).unwrap();
             prop_assert_eq!(back.as_slice(), plain.as_slice());
         }
+    }
+
+    #[test]
+    fn plaintexts_must_parse_as_their_tag_as_sops_reads_them() {
+        let ok = |t: TypeTag, v: &str| t.check(v).is_ok();
+        for v in ["8080", "-3", "+5", "007", "9223372036854775807"] {
+            assert!(ok(TypeTag::Int, v), "{v}");
+        }
+        for v in [
+            "",
+            "hunter2",
+            "1.5",
+            "0x1F",
+            "1_000",
+            " 1",
+            "9223372036854775808",
+        ] {
+            assert!(!ok(TypeTag::Int, v), "{v}");
+        }
+        for v in [
+            "1.5",
+            "-0.5",
+            "1",
+            ".5",
+            "1.",
+            "1e21",
+            "1E-3",
+            "1000000000000000000000",
+            "12345678901234567890",
+            "NaN",
+            "nan",
+            "inf",
+            "-Inf",
+            "+Infinity",
+            "0x1.8p1",
+            "1_000.5",
+        ] {
+            assert!(ok(TypeTag::Float, v), "{v}");
+        }
+        for v in [
+            "", ".", "1e", "e5", "hunter2", "1.5x", "+nan", "1e400", "0x1.8", "1__0", "_1",
+        ] {
+            assert!(!ok(TypeTag::Float, v), "{v}");
+        }
+        for v in ["True", "False", "true", "FALSE", "1", "0", "t", "F"] {
+            assert!(ok(TypeTag::Bool, v), "{v}");
+        }
+        for v in ["", "yes", "on", "tRUE", "hunter2"] {
+            assert!(!ok(TypeTag::Bool, v), "{v}");
+        }
+        for v in [
+            "2024-01-02T00:00:00Z",
+            "2001-12-14T21:59:43.1-05:00",
+            "2024-02-29T23:59:59.999999999+14:00",
+            "1979-05-27T07:32:00",
+            "1979-05-27",
+            "07:32:00.5",
+        ] {
+            assert!(ok(TypeTag::Time, v), "{v}");
+        }
+        for v in [
+            "",
+            "soon",
+            "2023-02-29T00:00:00Z",
+            "2024-01-02 00:00:00Z",
+            "2024-01-02t00:00:00Z",
+            "2024-01-02T24:00:00Z",
+            "2024-01-02T00:00:00+0100",
+            "2024-13-02",
+            "7:32:00",
+        ] {
+            assert!(!ok(TypeTag::Time, v), "{v}");
+        }
+        assert!(ok(TypeTag::Str, "") && ok(TypeTag::Comment, "x") && ok(TypeTag::Bytes, "y"));
+        assert_eq!(
+            TypeTag::Int.check("hunter2").unwrap_err().to_string(),
+            "the plaintext is not a valid int (its type tag was changed)"
+        );
     }
 }

@@ -17,9 +17,15 @@
 //! never a silently wrong file.
 //!
 //! Which data key and metadata the result gets: ours, unless only theirs
-//! changed the recipients, the selection rule or the data key (a rotation,
-//! perhaps to revoke someone): then theirs, so a merge never undoes a
-//! rotation. Both changing them differently is a conflict.
+//! changed the recipients or the data key (a rotation, perhaps to revoke
+//! someone): then theirs, so a merge never undoes a rotation. Both changing
+//! them differently is a conflict.
+//!
+//! SECURITY: the selection rule and `mac_only_encrypted` always stay ours.
+//! Their version changing them is refused, never adopted: a
+//! writer without the key can edit the rule into one the values still
+//! agree with (`encrypted_regex: ^(a|b)$` listing exactly today's encrypted
+//! keys), and adopting it would leave every key added later in the clear.
 //!
 //! SECURITY: plaintext lives in zeroizing strings and never leaves this
 //! module except as the re-encrypted result; conflicts name key paths,
@@ -61,6 +67,9 @@ pub enum ConflictReason {
     /// Both sides changed the recipients, the selection rule or the data
     /// key, differently.
     Recipients,
+    /// Their version changed the selection rule or MAC mode: a merge never
+    /// takes those from the other side.
+    Selection,
     /// The change cannot be written automatically (why, without values).
     Unmergeable(String),
 }
@@ -90,6 +99,10 @@ impl fmt::Display for Conflict {
             }
             ConflictReason::Recipients => {
                 "the recipients, selection rule or data key were changed differently on both sides"
+                    .to_owned()
+            }
+            ConflictReason::Selection => {
+                "their version changed the selection rule or MAC mode; a merge never takes those from the other side (if the change is meant, make it on this branch with a key)"
                     .to_owned()
             }
             ConflictReason::Unmergeable(why) => format!("cannot be merged automatically: {why}"),
@@ -432,6 +445,22 @@ pub fn merge(
         None => true,
         Some(b) => key_signature(side) != key_signature(&b.opened) || !side.same_key(&b.opened),
     };
+    let selection = |o: &Opened| {
+        let m = &o.metadata;
+        let (field, value) = m.selection.field();
+        (field, value.to_owned(), m.mac_only_encrypted)
+    };
+    // Theirs differing from ours is fine only when theirs is the base's
+    // (we changed it on our side): the result keeps ours either way.
+    let theirs_changed_it = base
+        .as_ref()
+        .is_none_or(|b| selection(&b.opened) != selection(&theirs.opened));
+    if selection(&ours.opened) != selection(&theirs.opened) && theirs_changed_it {
+        return Err(MergeError::Conflicts(vec![Conflict {
+            path: "(sops metadata)".into(),
+            reason: ConflictReason::Selection,
+        }]));
+    }
     let (changed_o, changed_t) = (changed(&ours.opened), changed(&theirs.opened));
     let same_keys = key_signature(&ours.opened) == key_signature(&theirs.opened);
     if changed_o && changed_t && !same_keys {

@@ -114,6 +114,12 @@ pub fn scan(file_name: &str, text: &str) -> Vec<Hit> {
     scan_with(text, is_dotenv_name(file_name))
 }
 
+/// [`scan`] of a file that is not UTF-8 text (Latin-1, binary): invalid
+/// bytes become U+FFFD first, so the ASCII key formats are still found.
+pub fn scan_bytes(file_name: &str, bytes: &[u8]) -> Vec<Hit> {
+    scan(file_name, &String::from_utf8_lossy(bytes))
+}
+
 /// Scans with the key patterns only (no dotenv rule): for the clear values
 /// of an encrypted file, whose encrypted ones are `ENC[...]`.
 pub fn scan_patterns(text: &str) -> Vec<Hit> {
@@ -203,6 +209,15 @@ mod tests {
             [1, 2, 3, 4, 5, 6, 7, 8]
         );
         assert!(format!("{hits:?}").find("AKIA").is_none());
+    }
+
+    #[test]
+    fn tokens_in_latin1_files_are_found() {
+        let mut bytes = b"caf\xe9 = 1\ntoken = ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ\n".to_vec();
+        bytes.extend(b"\xff\xfe");
+        let hits = scan_bytes("notes.ini", &bytes);
+        assert_eq!(hits.len(), 1);
+        assert_eq!((hits[0].line, hits[0].rule), (2, "github-token"));
     }
 
     #[test]

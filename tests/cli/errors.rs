@@ -127,9 +127,11 @@ fn plaintext_where_ciphertext_belongs_is_caught() {
         let v = enc_of(enc, "token");
         enc.replace(&v, "attacker-chosen")
     });
-    r.fails_with(25);
+    // Strict selection: its own exit code since issue #10.
+    r.fails_with(212);
     assert!(
-        r.stderr().contains("token (line 4) should be encrypted"),
+        r.stderr()
+            .contains("disagree at token (line 4): the value is in the clear"),
         "{}",
         r.stderr()
     );

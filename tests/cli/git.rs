@@ -205,7 +205,8 @@ fn check_reports_json_allows_reviewed_lines_and_skips_binary_files() {
         .as_str()
         .unwrap()
         .contains("encrypted file"));
-    assert_eq!(v["skipped"], serde_json::json!(["blob.bin"]));
+    assert_eq!(v["not_utf8"], serde_json::json!(["blob.bin"]));
+    assert_eq!(v["skipped"], serde_json::json!([]));
     c.leaks_none(&["AKIAIOSFODNN7EXAMPLE", "xoxb-1234567890-abcdefghij"]);
     r.bs(&["check", "--allow", "notes.md:2"]).ok();
     r.bs(&["check", "--allow", "notes.md"]).ok();

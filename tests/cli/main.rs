@@ -6,6 +6,7 @@
 mod util;
 
 mod conformance;
+mod damaged;
 mod decrypt;
 mod edit;
 mod encrypt;
@@ -21,5 +22,7 @@ mod mutate;
 mod recipients;
 mod rules;
 mod seal;
+mod select;
 mod set;
+mod tamper;
 mod writes;
