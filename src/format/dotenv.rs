@@ -58,9 +58,10 @@ use std::ops::Range;
 
 use serde_json::{Map, Value};
 
+use super::text::line_removal;
 use super::{
-    insert_keys, insert_leaf, line_removal, unrepresentable, FormatError, FormatKind, Leaf,
-    LeafKind, LeafStyle, MetadataBlock, ParsedFile, Replacement, Splice, Syntax, ValueType,
+    insert_keys, insert_leaf, unrepresentable, FormatError, FormatKind, Leaf, LeafKind, LeafStyle,
+    MetadataBlock, ParsedFile, Replacement, Splice, Syntax, ValueType,
 };
 use crate::path::KeyPath;
 use crate::secret::SecretText;
@@ -274,14 +275,7 @@ impl Syntax for Dotenv {
         tree: Option<&Value>,
     ) -> Result<Vec<Splice>, FormatError> {
         let Some(tree) = tree else {
-            return Ok(parsed
-                .metadata
-                .iter()
-                .map(|b| Splice {
-                    range: b.span.clone(),
-                    text: String::new(),
-                })
-                .collect());
+            return Ok(self.metadata_removal(parsed));
         };
         let mut block = String::new();
         for (key, value) in flatten(tree, FORMAT)? {

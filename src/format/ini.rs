@@ -75,10 +75,13 @@ use serde_json::Value;
 use super::dotenv::{
     after_line_break, decode_newlines, encode_newlines, flatten, lines, unflatten, FlatEntry, Line,
 };
+use super::text::{
+    after_line_of, is_blank_line, line_removal, line_start_of, newline_style, whole_lines,
+    with_blank_lines_before,
+};
 use super::{
-    after_line_of, insert_keys, insert_leaf, is_blank_line, line_removal, line_start_of,
-    newline_style, unrepresentable, whole_lines, with_blank_lines_before, FormatError, FormatKind,
-    Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile, Replacement, Splice, Syntax, ValueType,
+    insert_keys, insert_leaf, unrepresentable, FormatError, FormatKind, Leaf, LeafKind, LeafStyle,
+    MetadataBlock, ParsedFile, Replacement, Splice, Syntax, ValueType,
 };
 use crate::path::KeyPath;
 use crate::secret::SecretText;
@@ -514,14 +517,7 @@ impl Syntax for Ini {
         tree: Option<&Value>,
     ) -> Result<Vec<Splice>, FormatError> {
         let Some(tree) = tree else {
-            return Ok(parsed
-                .metadata
-                .iter()
-                .map(|b| Splice {
-                    range: b.span.clone(),
-                    text: String::new(),
-                })
-                .collect());
+            return Ok(self.metadata_removal(parsed));
         };
         let flat = flatten(tree, FORMAT)?;
         let width = flat.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
@@ -924,7 +920,7 @@ fn comment_prefix(span_text: &str) -> &str {
 /// written as comment lines of their own, the way go-ini writes them.
 fn render_comment(text: &str, leaf: &Leaf, span_text: &str, t: &str) -> String {
     let prefix = comment_prefix(span_text);
-    let line_start = text[..leaf.span.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = line_start_of(text, leaf.span.start);
     let indent = &text[line_start..leaf.span.start];
     let indent = if indent.trim().is_empty() { indent } else { "" };
     let crlf = text[leaf.span.end..]

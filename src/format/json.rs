@@ -44,9 +44,10 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
+use super::text::{go_bool_text, line_col};
 use super::{
-    line_col, EmptyCollection, FormatError, FormatKind, Leaf, LeafKind, LeafStyle, MetadataBlock,
-    ParsedFile, Replacement, Splice, Syntax, ValueType,
+    EmptyCollection, FormatError, FormatKind, Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile,
+    Replacement, Splice, Syntax, ValueType,
 };
 use crate::path::KeyPath;
 use crate::secret::SecretText;
@@ -583,7 +584,7 @@ fn node(p: &mut Parser<'_>) -> Result<Node, FormatError> {
 
 /// The indentation of the line holding `at` (its leading whitespace).
 fn indent_at(text: &str, at: usize) -> &str {
-    let start = super::line_start_of(text, at);
+    let start = super::text::line_start_of(text, at);
     let line = &text[start..];
     &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
 }
@@ -685,7 +686,7 @@ impl Json {
             let pretty = layout.pretty.as_ref().map_or_else(
                 || Pretty {
                     unit: "\t".into(),
-                    newline: super::newline_style(text),
+                    newline: super::text::newline_style(text),
                 },
                 |p| Pretty {
                     unit: p.unit.clone(),
@@ -943,16 +944,6 @@ fn close(level: usize, layout: &Layout, out: &mut String) {
     }
 }
 
-fn bool_text(t: &str) -> Option<&'static str> {
-    // COMPAT(sops): sops writes booleans as `True`/`False` and reads them
-    // with Go's strconv.ParseBool.
-    match t {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some("true"),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some("false"),
-        _ => None,
-    }
-}
-
 impl Syntax for Json {
     fn kind(&self) -> FormatKind {
         FormatKind::Json
@@ -1004,15 +995,13 @@ impl Syntax for Json {
                     Ok(quote(t))
                 }
             }
-            Replacement::Value(ValueType::Bool, t) => {
-                bool_text(t)
-                    .map(str::to_owned)
-                    .ok_or_else(|| FormatError::Unrepresentable {
-                        format: FORMAT,
-                        path: leaf.path.clone(),
-                        reason: "the value is not a boolean".into(),
-                    })
-            }
+            Replacement::Value(ValueType::Bool, t) => go_bool_text(t)
+                .map(str::to_owned)
+                .ok_or_else(|| FormatError::Unrepresentable {
+                    format: FORMAT,
+                    path: leaf.path.clone(),
+                    reason: "the value is not a boolean".into(),
+                }),
             Replacement::Comment(_) => Err(FormatError::Unrepresentable {
                 format: FORMAT,
                 path: leaf.path.clone(),
@@ -1028,14 +1017,7 @@ impl Syntax for Json {
         tree: Option<&serde_json::Value>,
     ) -> Result<Vec<Splice>, FormatError> {
         let Some(tree) = tree else {
-            return Ok(parsed
-                .metadata
-                .iter()
-                .map(|b| Splice {
-                    range: b.span.clone(),
-                    text: String::new(),
-                })
-                .collect());
+            return Ok(self.metadata_removal(parsed));
         };
         let scan = scan(text, false)?;
         let layout = detect_layout(text, &scan);

@@ -58,6 +58,7 @@ use std::ops::Range;
 
 use toml_edit::{Datetime, Document, Item, Offset, Table, Value};
 
+use super::text::{go_bool_text, is_plain_decimal, line_start_of, newline_style};
 use super::{
     line_col, FormatError, FormatKind, Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile,
     Replacement, Splice, Syntax, ValueType,
@@ -173,38 +174,6 @@ impl Walker {
     }
 }
 
-/// Whether `s` is `-?digits[.digits][(e|E)[+-]digits]`.
-fn is_plain_decimal(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = usize::from(b.first() == Some(&b'-'));
-    let digits = |i: &mut usize| {
-        let start = *i;
-        while b.get(*i).is_some_and(u8::is_ascii_digit) {
-            *i += 1;
-        }
-        *i > start
-    };
-    if !digits(&mut i) {
-        return false;
-    }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        if !digits(&mut i) {
-            return false;
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if !digits(&mut i) {
-            return false;
-        }
-    }
-    i == b.len()
-}
-
 /// The canonical text of a float that is not written in plain decimal.
 fn float_text(f: f64) -> String {
     if f.is_nan() {
@@ -222,7 +191,7 @@ fn float_text(f: f64) -> String {
 }
 
 fn canonical_float(src: &str, f: f64) -> String {
-    if is_plain_decimal(src) {
+    if is_plain_decimal(src, b"eE") {
         src.to_owned()
     } else {
         float_text(f)
@@ -326,10 +295,6 @@ fn comment_spans(text: &str) -> Vec<Range<usize>> {
     out
 }
 
-fn line_start(text: &str, at: usize) -> usize {
-    text[..at].rfind('\n').map_or(0, |i| i + 1)
-}
-
 /// Strips one line break (`\n` or `\r\n`) from the end of `text[..at]`.
 fn before_line_break(text: &str, at: usize) -> Option<usize> {
     let head = &text[..at];
@@ -342,16 +307,9 @@ fn before_line_break(text: &str, at: usize) -> Option<usize> {
     }
 }
 
-fn newline_of(text: &str) -> &'static str {
-    match text.find('\n') {
-        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
-        _ => "\n",
-    }
-}
-
 /// Where the metadata sits: its removal span.
 fn metadata_span(text: &str, first_header: usize, end: usize) -> Range<usize> {
-    let h = line_start(text, first_header);
+    let h = line_start_of(text, first_header);
     if end < text.len() {
         return h..end;
     }
@@ -422,7 +380,7 @@ fn duplicate_path(text: &str, span: Range<usize>) -> Option<KeyPath> {
     if span.end > text.len() || !text.is_char_boundary(span.end) {
         return None;
     }
-    let start = line_start(text, floor(text, span.start));
+    let start = line_start_of(text, floor(text, span.start));
     let line = text.get(start..span.end)?.trim_start();
     let (mut path, keys) = if let Some(header) = line.strip_prefix('[') {
         let header = header.strip_prefix('[').unwrap_or(header);
@@ -557,15 +515,6 @@ fn bare_value(t: &str) -> Option<Value> {
     }
     let v = doc.get("v")?.as_value()?;
     (v.span()? == (4..src.len())).then(|| v.clone())
-}
-
-fn bool_text(t: &str) -> Option<&'static str> {
-    // COMPAT(sops): decrypted booleans are `True`/`False` (Go ParseBool set).
-    match t {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some("true"),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some("false"),
-        _ => None,
-    }
 }
 
 /// A float from any format as TOML float text, if it is a number.
@@ -770,8 +719,8 @@ impl Syntax for Toml {
                 .map(|(s, _)| s.start)
                 .filter(|s| *s > last)
                 .min()
-                .map_or(text.len(), |s| line_start(text, s));
-            sops_region = Some(line_start(text, first)..end);
+                .map_or(text.len(), |s| line_start_of(text, s));
+            sops_region = Some(line_start_of(text, first)..end);
             metadata.push(MetadataBlock {
                 span: metadata_span(text, first, end),
                 tree: item_json(text, item),
@@ -856,7 +805,7 @@ impl Syntax for Toml {
             }
             Replacement::Value(ValueType::Str, t) => {
                 if t.contains('\n') && !leaf.style.flow {
-                    Ok(multiline_string(t, newline_of(text)))
+                    Ok(multiline_string(t, newline_style(text)))
                 } else {
                     Ok(basic_string(t))
                 }
@@ -868,7 +817,7 @@ impl Syntax for Toml {
             Replacement::Value(ValueType::Float, t) => {
                 Ok(toml_float(t).unwrap_or_else(|| basic_string(t)))
             }
-            Replacement::Value(ValueType::Bool, t) => bool_text(t)
+            Replacement::Value(ValueType::Bool, t) => go_bool_text(t)
                 .map(str::to_owned)
                 .ok_or_else(|| unrepresentable("the value is not a boolean")),
             Replacement::Value(ValueType::Time, t) => match bare_value(t) {
@@ -885,16 +834,9 @@ impl Syntax for Toml {
         tree: Option<&serde_json::Value>,
     ) -> Result<Vec<Splice>, FormatError> {
         let Some(tree) = tree else {
-            return Ok(parsed
-                .metadata
-                .iter()
-                .map(|b| Splice {
-                    range: b.span.clone(),
-                    text: String::new(),
-                })
-                .collect());
+            return Ok(self.metadata_removal(parsed));
         };
-        let newline = newline_of(text);
+        let newline = newline_style(text);
         let mut block = render_metadata(tree, newline)?;
         if let Some(existing) = parsed.metadata.first() {
             let span = existing.span.clone();

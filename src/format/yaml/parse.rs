@@ -205,9 +205,10 @@ fn line_of(text: &str, off: usize) -> usize {
 /// order mark, so that edits of it keep the mark.
 pub(crate) fn line_start(text: &str, off: usize) -> usize {
     let off = floor_boundary(text, off);
-    text[..off]
-        .rfind('\n')
-        .map_or(bom_len(text).min(off), |i| i + 1)
+    match crate::format::text::line_start_of(text, off) {
+        0 => bom_len(text).min(off),
+        start => start,
+    }
 }
 
 /// Offset after the line break ending the line that holds `off` (or the

@@ -5,6 +5,8 @@
 //! and block scalars are strings; explicit core tags force a type. Nothing
 //! here formats a value into an error.
 
+use crate::format::text::is_plain_decimal;
+
 /// What a scalar resolves to; the payload is the canonical text for
 /// [`crate::format::Leaf::value`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,50 +76,11 @@ pub(crate) fn resolve_plain(s: &str) -> Resolved {
 /// The text of a float leaf: the source when it is plain decimal, else the
 /// `f64` display.
 pub(crate) fn float_text(src: &str, f: f64) -> String {
-    if is_plain_decimal(src) {
+    if is_plain_decimal(src, b"e") {
         src.to_owned()
     } else {
         f.to_string()
     }
-}
-
-fn is_plain_decimal(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    if b.first() == Some(&b'-') {
-        i += 1;
-    }
-    let d0 = i;
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    if i == d0 {
-        return false;
-    }
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        let d1 = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == d1 {
-            return false;
-        }
-    }
-    if i < b.len() && b[i] == b'e' {
-        i += 1;
-        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-            i += 1;
-        }
-        let d2 = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == d2 {
-            return false;
-        }
-    }
-    i == b.len()
 }
 
 /// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
