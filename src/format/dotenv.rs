@@ -56,9 +56,10 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::text::line_removal;
+use super::flat::{decode_newlines, encode_newlines, flatten, unflatten, FlatEntry};
+use super::text::{after_line_break, line_removal, lines};
 use super::{
     insert_keys, insert_leaf, unrepresentable, FormatError, FormatKind, Leaf, LeafKind, LeafStyle,
     MetadataBlock, ParsedFile, Replacement, Splice, Syntax, ValueType,
@@ -73,49 +74,6 @@ const FORMAT: &str = "dotenv";
 /// COMPAT(sops): the prefix of metadata keys (`stores.SopsMetadataKey + "_"`).
 const SOPS_PREFIX: &str = "sops_";
 
-/// One line of a text: its 1-based number, the byte offset of its first
-/// character, and its content without the final `\n` (a `\r` stays).
-pub(crate) struct Line<'a> {
-    pub(crate) number: usize,
-    pub(crate) start: usize,
-    pub(crate) content: &'a str,
-}
-
-impl Line<'_> {
-    /// Offset just past the content (where the `\n` is, if any).
-    pub(crate) fn end(&self) -> usize {
-        self.start + self.content.len()
-    }
-}
-
-/// Splits `text` on `\n`; a final empty piece after the last `\n` is not a
-/// line.
-pub(crate) fn lines(text: &str) -> Vec<Line<'_>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut number = 1;
-    while start < text.len() {
-        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-        out.push(Line {
-            number,
-            start,
-            content: &text[start..end],
-        });
-        number += 1;
-        start = end + 1;
-    }
-    out
-}
-
-/// The byte offset just past the line break that follows `end`, if any.
-pub(crate) fn after_line_break(text: &str, end: usize) -> usize {
-    if text.as_bytes().get(end) == Some(&b'\n') {
-        end + 1
-    } else {
-        end
-    }
-}
-
 fn syntax(line: usize, column: usize, reason: &str) -> FormatError {
     FormatError::Syntax {
         format: FORMAT,
@@ -123,16 +81,6 @@ fn syntax(line: usize, column: usize, reason: &str) -> FormatError {
         column,
         reason: reason.to_owned(),
     }
-}
-
-/// COMPAT(sops): literal `\n` (backslash, `n`) decodes to a line break.
-pub(crate) fn decode_newlines(raw: &str) -> String {
-    raw.replace("\\n", "\n")
-}
-
-/// COMPAT(sops): line breaks are written as literal `\n`.
-pub(crate) fn encode_newlines(value: &str) -> String {
-    value.replace('\n', "\\n")
 }
 
 impl Syntax for Dotenv {
@@ -435,171 +383,6 @@ pub fn loader_value(raw: &str) -> String {
         .find(|&(i, c)| c == '#' && i > 0 && s[..i].ends_with([' ', '\t']))
         .map_or(s.len(), |(i, _)| i);
     s[..cut].trim_end().to_owned()
-}
-
-// ---------------------------------------------------------------------------
-// Metadata flattening, shared with the INI format.
-
-/// One flattened metadata entry as read from a file.
-pub(crate) struct FlatEntry {
-    /// The flattened key without the store prefix (`age__list_0__map_enc`).
-    pub(crate) key: String,
-    /// The value, line breaks already decoded.
-    pub(crate) value: String,
-    /// 1-based line, for errors.
-    pub(crate) line: usize,
-}
-
-const MAP_SEP: &str = "__map_";
-const LIST_SEP: &str = "__list_";
-
-enum Token {
-    Map(String),
-    List(usize),
-}
-
-/// COMPAT(sops): `stores/flatten.go` `tokenize`: the first segment is a map
-/// key, then every `__map_`/`__list_` starts a new segment.
-fn tokenize(path: &str) -> Option<Vec<Token>> {
-    #[derive(Clone, Copy)]
-    enum State {
-        Normal,
-        Map,
-        List,
-    }
-    let mut tokens = Vec::new();
-    let mut state = State::Normal;
-    let mut last = 0;
-    let mut i = 0;
-    let finish = |state: State, last: usize, i: usize, tokens: &mut Vec<Token>| -> Option<()> {
-        match state {
-            State::Normal => tokens.push(Token::Map(path[last..i].to_owned())),
-            State::Map => tokens.push(Token::Map(path[last + MAP_SEP.len()..i].to_owned())),
-            State::List => {
-                let index = path[last + LIST_SEP.len()..i].parse::<usize>().ok()?;
-                tokens.push(Token::List(index));
-            }
-        }
-        Some(())
-    };
-    while i < path.len() {
-        if path[i..].starts_with(MAP_SEP) {
-            finish(state, last, i, &mut tokens)?;
-            last = i;
-            state = State::Map;
-            i += MAP_SEP.len();
-        } else if path[i..].starts_with(LIST_SEP) {
-            finish(state, last, i, &mut tokens)?;
-            last = i;
-            state = State::List;
-            i += LIST_SEP.len();
-        } else {
-            // Separators are ASCII, so stepping by one char keeps us on a
-            // char boundary.
-            i += path[i..].chars().next().map_or(1, char::len_utf8);
-        }
-    }
-    finish(state, last, i, &mut tokens)?;
-    Some(tokens)
-}
-
-/// Builds the metadata tree from flattened entries. Scalars stay strings.
-/// List indices are bounded by the number of entries, so a hostile index
-/// cannot make us allocate without limit.
-pub(crate) fn unflatten(entries: &[FlatEntry], format: &'static str) -> Result<Value, FormatError> {
-    let mut root = Value::Object(Map::new());
-    for entry in entries {
-        let bad = |reason: &str| FormatError::Unsupported {
-            format,
-            line: entry.line,
-            reason: reason.to_owned(),
-        };
-        let tokens =
-            tokenize(&entry.key).ok_or_else(|| bad("invalid list index in a metadata key"))?;
-        if tokens
-            .iter()
-            .any(|t| matches!(t, Token::List(i) if *i > entries.len()))
-        {
-            return Err(bad("list index out of range in a metadata key"));
-        }
-        let mut node = &mut root;
-        for (n, token) in tokens.iter().enumerate() {
-            let last = n + 1 == tokens.len();
-            let slot = match token {
-                Token::Map(k) => {
-                    if node.is_null() {
-                        *node = Value::Object(Map::new());
-                    }
-                    let Value::Object(map) = node else {
-                        return Err(bad("conflicting metadata keys"));
-                    };
-                    map.entry(k.clone()).or_insert(Value::Null)
-                }
-                Token::List(i) => {
-                    if node.is_null() {
-                        *node = Value::Array(Vec::new());
-                    }
-                    let Value::Array(list) = node else {
-                        return Err(bad("conflicting metadata keys"));
-                    };
-                    if list.len() <= *i {
-                        list.resize(*i + 1, Value::Null);
-                    }
-                    &mut list[*i]
-                }
-            };
-            if last {
-                if !slot.is_null() {
-                    return Err(bad("repeated or conflicting metadata key"));
-                }
-                *slot = Value::String(entry.value.clone());
-            }
-            node = slot;
-        }
-    }
-    Ok(root)
-}
-
-/// Flattens a metadata tree as sops does (`FlattenMetadata`,
-/// `EncodeNonStrings`): `__map_`/`__list_` segments, booleans as
-/// `true`/`false`, numbers as their decimal text, nulls and empty
-/// collections dropped. Values keep their line breaks; the entries are
-/// sorted by key (Go's `sort.Strings`: bytewise).
-pub(crate) fn flatten(
-    tree: &Value,
-    format: &'static str,
-) -> Result<Vec<(String, String)>, FormatError> {
-    let Value::Object(map) = tree else {
-        return Err(FormatError::Unrepresentable {
-            format,
-            path: KeyPath::root().child_key("sops"),
-            reason: "the metadata must be an object".into(),
-        });
-    };
-    fn walk(prefix: String, value: &Value, out: &mut Vec<(String, String)>) {
-        match value {
-            Value::Object(map) => {
-                for (k, v) in map {
-                    walk(format!("{prefix}{MAP_SEP}{k}"), v, out);
-                }
-            }
-            Value::Array(list) => {
-                for (i, v) in list.iter().enumerate() {
-                    walk(format!("{prefix}{LIST_SEP}{i}"), v, out);
-                }
-            }
-            Value::String(s) => out.push((prefix, s.clone())),
-            Value::Bool(b) => out.push((prefix, b.to_string())),
-            Value::Number(n) => out.push((prefix, n.to_string())),
-            Value::Null => {}
-        }
-    }
-    let mut out = Vec::new();
-    for (k, v) in map {
-        walk(k.clone(), v, &mut out);
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -72,12 +72,10 @@ use std::ops::Range;
 
 use serde_json::Value;
 
-use super::dotenv::{
-    after_line_break, decode_newlines, encode_newlines, flatten, lines, unflatten, FlatEntry, Line,
-};
+use super::flat::{decode_newlines, encode_newlines, flatten, unflatten, FlatEntry};
 use super::text::{
-    after_line_of, is_blank_line, line_removal, line_start_of, newline_style, whole_lines,
-    with_blank_lines_before,
+    after_line_break, after_line_of, is_blank_line, line_removal, line_start_of, lines,
+    newline_style, whole_lines, with_blank_lines_before, Line,
 };
 use super::{
     insert_keys, insert_leaf, unrepresentable, FormatError, FormatKind, Leaf, LeafKind, LeafStyle,

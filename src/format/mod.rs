@@ -20,6 +20,7 @@
 //! - error messages never contain value or comment text.
 
 pub mod dotenv;
+mod flat;
 pub mod ini;
 pub mod json;
 #[cfg(test)]

@@ -91,6 +91,49 @@ pub(crate) fn with_blank_lines_before(
     start..block.end
 }
 
+/// One line of a text: its 1-based number, the byte offset of its first
+/// character, and its content without the final `\n` (a `\r` stays).
+pub(crate) struct Line<'a> {
+    pub(crate) number: usize,
+    pub(crate) start: usize,
+    pub(crate) content: &'a str,
+}
+
+impl Line<'_> {
+    /// Offset just past the content (where the `\n` is, if any).
+    pub(crate) fn end(&self) -> usize {
+        self.start + self.content.len()
+    }
+}
+
+/// Splits `text` on `\n`; a final empty piece after the last `\n` is not a
+/// line.
+pub(crate) fn lines(text: &str) -> Vec<Line<'_>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut number = 1;
+    while start < text.len() {
+        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        out.push(Line {
+            number,
+            start,
+            content: &text[start..end],
+        });
+        number += 1;
+        start = end + 1;
+    }
+    out
+}
+
+/// The byte offset just past the line break that follows `end`, if any.
+pub(crate) fn after_line_break(text: &str, end: usize) -> usize {
+    if text.as_bytes().get(end) == Some(&b'\n') {
+        end + 1
+    } else {
+        end
+    }
+}
+
 /// Go's `strconv.ParseBool`: the spellings sops reads as booleans.
 ///
 /// COMPAT(sops): sops writes decrypted booleans as `True`/`False` and reads
