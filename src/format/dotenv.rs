@@ -53,16 +53,18 @@
 //! a single-quoted or unquoted value was already turned into a line break
 //! by the sops rule above, so `'a\nb'` gives a line break here.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ops::Range;
 
 use serde_json::Value;
 
 use super::flat::{decode_newlines, encode_newlines, flatten, unflatten, FlatEntry};
+use super::loaded::without_bom;
 use super::text::{after_line_break, line_removal, lines};
 use super::{
     insert_keys, insert_leaf, unrepresentable, FormatError, FormatKind, Leaf, LeafKind, LeafStyle,
-    MetadataBlock, ParsedFile, Replacement, Splice, Syntax, ValueType,
+    LoadedPath, MetadataBlock, ParsedFile, Replacement, Splice, Syntax, ValueType,
 };
 use crate::path::KeyPath;
 use crate::secret::SecretText;
@@ -338,6 +340,40 @@ impl Syntax for Dotenv {
             range,
             text: String::new(),
         }])
+    }
+
+    /// dotenv loaders read `export NAME=...` as `NAME`.
+    fn loaded_path(&self, path: &KeyPath) -> LoadedPath {
+        let bomless = without_bom(path);
+        match export_name(bomless.as_ref().unwrap_or(path)) {
+            Some(name) => LoadedPath::Renamed(name),
+            None => bomless.map_or(LoadedPath::Same, LoadedPath::Renamed),
+        }
+    }
+
+    /// What a dotenv loader sets for a string (see [`loader_value`]).
+    fn loaded_value<'a>(&self, ty: ValueType, raw: &'a str) -> Cow<'a, str> {
+        if ty == ValueType::Str {
+            Cow::Owned(loader_value(raw))
+        } else {
+            Cow::Borrowed(raw)
+        }
+    }
+}
+
+/// The name a dotenv loader gives the key `export NAME` (`export` and the
+/// blanks after it dropped), or `None` for any other path.
+fn export_name(path: &KeyPath) -> Option<KeyPath> {
+    match path.segments() {
+        [crate::path::Segment::Key(k)] => match k.strip_prefix("export") {
+            Some(rest) if rest.starts_with([' ', '\t']) => {
+                Some(KeyPath::from_segments(vec![crate::path::Segment::Key(
+                    rest.trim_start().to_owned(),
+                )]))
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 

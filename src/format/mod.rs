@@ -23,6 +23,7 @@ pub mod dotenv;
 mod flat;
 pub mod ini;
 pub mod json;
+pub mod loaded;
 #[cfg(test)]
 pub(crate) mod testutil;
 pub mod text;
@@ -36,6 +37,7 @@ use std::path::Path;
 use crate::path::KeyPath;
 use crate::secret::SecretText;
 
+pub use loaded::{loaded_values, LoadedPath};
 /// Kept at its old path: callers outside the format layer name it here.
 pub use text::line_col;
 
@@ -472,6 +474,21 @@ pub trait Syntax: Sync {
         parsed: &ParsedFile,
         path: &KeyPath,
     ) -> Result<Vec<Splice>, FormatError>;
+
+    /// How a program that loads a file of this format names the value at
+    /// `path` (see [`loaded`]). The default: as the file spells it, but a
+    /// byte order mark before the first key is not part of its name.
+    fn loaded_path(&self, path: &KeyPath) -> LoadedPath {
+        loaded::without_bom(path).map_or(LoadedPath::Same, LoadedPath::Renamed)
+    }
+
+    /// The text a program that loads a file of this format sees for a
+    /// value of type `ty` whose text (as sops reads it) is `raw`. The
+    /// default: the text itself.
+    fn loaded_value<'a>(&self, ty: ValueType, raw: &'a str) -> Cow<'a, str> {
+        let _ = ty;
+        Cow::Borrowed(raw)
+    }
 }
 
 // ---- Helpers for structural edits (line-based formats share them; the

@@ -45,6 +45,7 @@
 mod alias;
 mod edit;
 mod emit;
+mod merge;
 mod parse;
 mod resolve;
 
@@ -52,7 +53,8 @@ pub use alias::expand_aliases;
 
 use super::text::newline_style;
 use super::{
-    FormatError, FormatKind, Leaf, LeafKind, ParsedFile, Replacement, Splice, Syntax, ValueType,
+    FormatError, FormatKind, Leaf, LeafKind, LoadedPath, ParsedFile, Replacement, Splice, Syntax,
+    ValueType,
 };
 use crate::path::KeyPath;
 use emit::{double_quoted, literal_block, plain_safe};
@@ -209,6 +211,12 @@ impl Syntax for Yaml {
         path: &KeyPath,
     ) -> Result<Vec<Splice>, FormatError> {
         edit::remove(self, text, parsed, path)
+    }
+
+    /// A merge key's values are the merging mapping's (no byte order mark
+    /// rule: the YAML parser never puts one in a key).
+    fn loaded_path(&self, path: &KeyPath) -> LoadedPath {
+        merge::strip_merge_keys(path).map_or(LoadedPath::Same, LoadedPath::Merged)
     }
 }
 
