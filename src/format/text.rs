@@ -134,6 +134,26 @@ pub(crate) fn after_line_break(text: &str, end: usize) -> usize {
     }
 }
 
+/// The length of a leading UTF-8 byte order mark (0 or 3).
+pub(crate) fn bom_len(text: &str) -> usize {
+    if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    }
+}
+
+/// `at` clamped to the text and moved back to a character boundary, so that
+/// an offset from a parser (or a bug) can never split a character when
+/// slicing.
+pub(crate) fn floor_char_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 /// Go's `strconv.ParseBool`: the spellings sops reads as booleans.
 ///
 /// COMPAT(sops): sops writes decrypted booleans as `True`/`False` and reads

@@ -65,7 +65,9 @@ use std::ops::Range;
 
 use toml_edit::{Datetime, Document, Item, Offset, Table, Value};
 
-use super::text::{go_bool_text, is_plain_decimal, line_start_of, newline_style};
+use super::text::{
+    floor_char_boundary, go_bool_text, is_plain_decimal, line_start_of, newline_style,
+};
 use super::{
     line_col, FormatError, FormatKind, Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile,
     Replacement, Splice, Syntax, ValueType,
@@ -336,17 +338,8 @@ fn metadata_span(text: &str, first_header: usize, end: usize) -> Range<usize> {
     start..end
 }
 
-/// `at`, moved back to a char boundary (error spans are byte offsets).
-fn floor(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
-}
-
 fn syntax(text: &str, at: usize, reason: &str) -> FormatError {
-    let (line, column) = line_col(text, floor(text, at));
+    let (line, column) = line_col(text, floor_char_boundary(text, at));
     FormatError::Syntax {
         format: FORMAT,
         line,
@@ -368,7 +361,7 @@ fn unsupported(text: &str, at: usize, reason: &str) -> FormatError {
 /// (checked in toml_edit 0.25 / toml_parser 1.1); its `Display` quotes the
 /// offending line, so it is never used.
 fn to_error(text: &str, e: &toml_edit::TomlError) -> FormatError {
-    let at = floor(text, e.span().map_or(0, |s| s.start));
+    let at = floor_char_boundary(text, e.span().map_or(0, |s| s.start));
     if e.message() == "duplicate key" {
         if let Some(path) = e.span().and_then(|s| duplicate_path(text, s)) {
             return FormatError::DuplicateKey {
@@ -386,7 +379,7 @@ fn duplicate_path(text: &str, span: Range<usize>) -> Option<KeyPath> {
     if span.end > text.len() || !text.is_char_boundary(span.end) {
         return None;
     }
-    let start = line_start_of(text, floor(text, span.start));
+    let start = line_start_of(text, floor_char_boundary(text, span.start));
     let line = text.get(start..span.end)?.trim_start();
     let (mut path, keys) = if let Some(header) = line.strip_prefix('[') {
         let header = header.strip_prefix('[').unwrap_or(header);

@@ -45,6 +45,7 @@
 mod alias;
 mod edit;
 mod emit;
+mod events;
 mod merge;
 mod parse;
 mod resolve;
