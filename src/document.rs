@@ -901,6 +901,9 @@ pub struct Opened {
     /// IVs taken over from another version of the file with the same data
     /// key ([`Opened::adopt_ivs`]); empty unless a merge asked for them.
     adopted: IvStash,
+    /// The file's format, whose loader rules [`Opened::extract`] follows
+    /// for a path the file does not spell out.
+    kind: FormatKind,
 }
 
 /// Recovers the data key from the metadata with `identities`: one group
@@ -1058,6 +1061,7 @@ pub fn open(
         warnings,
         seal,
         adopted: IvStash::default(),
+        kind,
     })
 }
 
@@ -1434,24 +1438,42 @@ impl Opened {
 
     /// One value or subtree (first document) as a JSON-like tree, for
     /// `--extract` and format conversion.
+    ///
+    /// A path as the file spells it comes first (COMPAT(sops): sops keeps a
+    /// YAML merge key `<<` as an ordinary key). A path the file does not
+    /// spell out is looked up as a program that loads the file names it
+    /// ([`format::loaded_values`]: YAML merge keys applied, dotenv `export`
+    /// dropped), so `get worker.region` finds what `exec` sets as
+    /// `WORKER_REGION`.
     pub fn extract(&self, path: &KeyPath) -> Result<SecretTree, DocumentError> {
+        let not_found = || DocumentError::PathNotFound(path.clone());
         let tree = self.to_tree();
-        let mut node = tree.expose();
-        for seg in path.segments() {
-            let next = match seg {
-                crate::path::Segment::Key(k) => node.get(k.as_str()),
-                crate::path::Segment::Index(i) => node.get(*i),
-            };
-            node = next.ok_or_else(|| DocumentError::PathNotFound(path.clone()))?;
+        if let Some(node) = subtree(tree.expose(), path) {
+            return Ok(SecretTree(node.clone()));
         }
+        let loaded = self.tree_of(format::loaded_values(
+            self.kind.syntax(),
+            self.parsed
+                .values_in_order()
+                .into_iter()
+                .map(|(p, i)| (p.into_owned(), i)),
+        ));
+        let node = subtree(loaded.expose(), path).ok_or_else(not_found)?;
         Ok(SecretTree(node.clone()))
     }
 
     /// The first document's data as a JSON tree (nulls included, comments
     /// left out). Scalars are JSON strings, numbers and booleans by type.
     pub fn to_tree(&self) -> SecretTree {
+        self.tree_of(self.parsed.values_in_order())
+    }
+
+    /// The tree of the first document's leaves `values` (`(path, leaf
+    /// index)`, in the order to insert them).
+    fn tree_of<P: std::borrow::Borrow<KeyPath>>(&self, values: Vec<(P, usize)>) -> SecretTree {
         let mut root = Value::Object(Default::default());
-        for (path, i) in self.parsed.values_in_order() {
+        for (path, i) in values {
+            let path: &KeyPath = path.borrow();
             let leaf = &self.parsed.leaves[i];
             if leaf.document != 0 {
                 continue;
@@ -1493,6 +1515,18 @@ pub fn scalar_json(ty: ValueType, text: &str) -> Value {
         ValueType::Bool => Value::Bool(text == "true"),
         ValueType::Str | ValueType::Time => Value::String(text.to_owned()),
     }
+}
+
+/// The node at `path` below `node`.
+fn subtree<'v>(node: &'v Value, path: &KeyPath) -> Option<&'v Value> {
+    let mut node = node;
+    for seg in path.segments() {
+        node = match seg {
+            crate::path::Segment::Key(k) => node.get(k.as_str()),
+            crate::path::Segment::Index(i) => node.get(*i),
+        }?;
+    }
+    Some(node)
 }
 
 fn insert_at(node: &mut Value, path: &[crate::path::Segment], value: Value) {

@@ -29,11 +29,12 @@
 //!   here, before the caller starts anything;
 //! - errors carry names, key paths and file names, never values.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 
 use crate::document::Opened;
-use crate::format::{dotenv, FormatKind, ValueType};
+use crate::format::{self, FormatKind, ValueType};
 use crate::path::{KeyPath, Segment};
 use crate::secret::SecretText;
 
@@ -306,93 +307,26 @@ pub fn check_prefix(prefix: &str) -> Result<(), ExecError> {
     }
 }
 
-/// dotenv: `export NAME` is the key `NAME`, as dotenv loaders read it;
-/// and a byte order mark before the first key is not part of its name.
-fn normalize_path(path: KeyPath, format: FormatKind) -> KeyPath {
-    // COMPAT(sops): sops' dotenv reader keeps a leading U+FEFF in the first
-    // key (its AAD has it, so the key path must too); a program still wants
-    // `K`, not `_K`.
-    let path = match path.segments() {
-        [Segment::Key(k), rest @ ..] if k.starts_with('\u{feff}') => {
-            let mut segs = vec![Segment::Key(k.trim_start_matches('\u{feff}').to_owned())];
-            segs.extend(rest.iter().cloned());
-            KeyPath::from_segments(segs)
-        }
-        _ => path,
-    };
-    if format != FormatKind::Dotenv {
-        return path;
-    }
-    match path.segments() {
-        [Segment::Key(k)] => match k.strip_prefix("export") {
-            Some(rest) if rest.starts_with([' ', '\t']) => {
-                KeyPath::from_segments(vec![Segment::Key(rest.trim_start().to_owned())])
-            }
-            _ => path,
-        },
-        _ => path,
-    }
-}
-
-/// A YAML merge key (`<<: *defaults`, `<<: [*a, *b]`) in a path: the
-/// segment, and the index after it for a list of merges.
-fn strip_merge_keys(path: &KeyPath) -> Option<KeyPath> {
-    let segs = path.segments();
-    if !segs
-        .iter()
-        .any(|s| matches!(s, Segment::Key(k) if k == "<<"))
-    {
-        return None;
-    }
-    let mut out = Vec::with_capacity(segs.len());
-    let mut i = 0;
-    while i < segs.len() {
-        if matches!(&segs[i], Segment::Key(k) if k == "<<") {
-            i += 1;
-            if matches!(segs.get(i), Some(Segment::Index(_))) {
-                i += 1;
-            }
-            continue;
-        }
-        out.push(segs[i].clone());
-        i += 1;
-    }
-    Some(KeyPath::from_segments(out))
-}
-
-/// A file's values with their normalized paths: dotenv `export` dropped,
-/// YAML merge keys applied (a key written in the map wins over a merged
-/// one; among merges, the first wins, as the YAML merge spec says).
+/// A file's values with the paths a program loading it sees: dotenv
+/// `export` dropped, YAML merge keys applied (the format layer's rule, which
+/// `get` shares; see [`crate::format::loaded`]).
 fn leaves<'a>(source: &Source<'a>) -> Vec<(KeyPath, ValueType, &'a SecretText)> {
-    let values = source.opened.values();
-    if source.format != FormatKind::Yaml {
-        return values
-            .into_iter()
-            .map(|(p, ty, t)| (normalize_path(p, source.format), ty, t))
-            .collect();
-    }
-    let mut out: Vec<(KeyPath, ValueType, &SecretText)> = Vec::with_capacity(values.len());
-    let mut merged: Vec<(KeyPath, ValueType, &SecretText)> = Vec::new();
-    for (path, ty, text) in values {
-        match strip_merge_keys(&path) {
-            Some(p) => merged.push((p, ty, text)),
-            None => out.push((path, ty, text)),
-        }
-    }
-    for m in merged {
-        if !out.iter().any(|(p, _, _)| *p == m.0) {
-            out.push(m);
-        }
-    }
-    out
+    let values = source
+        .opened
+        .values()
+        .into_iter()
+        .map(|(p, ty, t)| (p, (ty, t)));
+    format::loaded_values(source.format.syntax(), values)
+        .into_iter()
+        .map(|(p, (ty, t))| (p, ty, t))
+        .collect()
 }
 
-/// The value a program sees for a leaf.
+/// The value a program sees for a leaf (dotenv: what a loader reads).
 fn env_value(format: FormatKind, ty: ValueType, text: &SecretText) -> SecretText {
-    if format == FormatKind::Dotenv && ty == ValueType::Str {
-        SecretText::new(dotenv::loader_value(text.expose()))
-    } else {
-        text.duplicate()
+    match format.syntax().loaded_value(ty, text.expose()) {
+        Cow::Borrowed(_) => text.duplicate(),
+        Cow::Owned(value) => SecretText::new(value),
     }
 }
 
@@ -668,13 +602,6 @@ mod tests {
             pairs(&vars),
             [("A", "x y"), ("B", "q"), ("C", "plain")].map(|(a, b)| (a.to_owned(), b.to_owned()))
         );
-    }
-
-    #[test]
-    fn yaml_merge_keys_are_applied() {
-        assert_eq!(strip_merge_keys(&p("w.<<.region")), Some(p("w.region")));
-        assert_eq!(strip_merge_keys(&p("w.<<[1].r")), Some(p("w.r")));
-        assert_eq!(strip_merge_keys(&p("w.r")), None);
     }
 
     #[test]

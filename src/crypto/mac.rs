@@ -60,14 +60,10 @@ pub fn macs_equal(computed: &str, stored: &str) -> bool {
     computed.len() == stored.len() && bool::from(computed.as_bytes().ct_eq(stored.as_bytes()))
 }
 
-/// Go's `strconv.ParseBool`.
-pub fn parse_go_bool(s: &str) -> Option<bool> {
-    match s {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
-        _ => None,
-    }
-}
+/// Go's `strconv.ParseBool`, which decides how sops hashes a bool. It lives
+/// with the formats' other Go spellings; kept here too for callers that
+/// name it at this path.
+pub use crate::format::text::parse_go_bool;
 
 /// The text Go's `FormatFloat(ParseFloat(s), 'f', -1, 64)` gives: shortest
 /// round-trip digits, never an exponent. Rust's `Display` for `f64` has the

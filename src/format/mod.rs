@@ -20,10 +20,13 @@
 //! - error messages never contain value or comment text.
 
 pub mod dotenv;
+mod flat;
 pub mod ini;
 pub mod json;
+pub mod loaded;
 #[cfg(test)]
 pub(crate) mod testutil;
+pub mod text;
 pub mod toml;
 pub mod yaml;
 
@@ -33,6 +36,10 @@ use std::path::Path;
 
 use crate::path::KeyPath;
 use crate::secret::SecretText;
+
+pub use loaded::{loaded_values, LoadedPath};
+/// Kept at its old path: callers outside the format layer name it here.
+pub use text::line_col;
 
 /// The file formats botsecrets reads and writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -337,15 +344,6 @@ pub fn apply_splices(text: &str, splices: &mut [Splice]) -> Result<String, Forma
     Ok(out)
 }
 
-/// The 1-based line and column (in characters) of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
-
 /// Errors of the format layer. They name lines, columns and key paths, never
 /// the text of a value or comment.
 #[derive(Debug, thiserror::Error)]
@@ -430,6 +428,21 @@ pub trait Syntax: Sync {
         tree: Option<&serde_json::Value>,
     ) -> Result<Vec<Splice>, FormatError>;
 
+    /// The splices that remove every metadata block of `parsed`: what
+    /// [`Syntax::metadata_splices`] gives for no tree. Each format records
+    /// a block's span as exactly the bytes whose removal leaves the file as
+    /// if it had never had the block, so removal needs no format rule.
+    fn metadata_removal(&self, parsed: &ParsedFile) -> Vec<Splice> {
+        parsed
+            .metadata
+            .iter()
+            .map(|b| Splice {
+                range: b.span.clone(),
+                text: String::new(),
+            })
+            .collect()
+    }
+
     /// Splices that add a new scalar entry: `path` names a key that does not
     /// exist yet (its last segment is a map key); missing parent maps are
     /// created. The value is written with [`Syntax::render`]-style canonical
@@ -461,82 +474,25 @@ pub trait Syntax: Sync {
         parsed: &ParsedFile,
         path: &KeyPath,
     ) -> Result<Vec<Splice>, FormatError>;
-}
 
-// ---- Helpers for structural edits (line-based formats share them).
-
-/// Start of the line that holds byte `at`.
-pub(crate) fn line_start_of(text: &str, at: usize) -> usize {
-    let at = at.min(text.len());
-    text.as_bytes()[..at]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1)
-}
-
-/// Offset just past the line break that ends the line holding byte `at`
-/// (the text's end on the last line).
-pub(crate) fn after_line_of(text: &str, at: usize) -> usize {
-    let at = at.min(text.len());
-    text.as_bytes()[at..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(text.len(), |i| at + i + 1)
-}
-
-/// The whole lines holding the bytes `start..end` (`end` exclusive; an
-/// empty range takes the line it sits on).
-pub(crate) fn whole_lines(text: &str, start: usize, end: usize) -> Range<usize> {
-    let last = if end > start { end - 1 } else { end };
-    line_start_of(text, start)..after_line_of(text, last)
-}
-
-/// [`whole_lines`] to remove: a last line without a line break takes the
-/// break before it instead, so the text keeps ending as it did.
-pub(crate) fn line_removal(text: &str, start: usize, end: usize) -> Range<usize> {
-    let mut r = whole_lines(text, start, end);
-    if r.end == text.len() && !text.ends_with('\n') && r.start > 0 {
-        r.start -= 1;
-        if r.start > 0 && text.as_bytes()[r.start - 1] == b'\r' {
-            r.start -= 1;
-        }
+    /// How a program that loads a file of this format names the value at
+    /// `path` (see [`loaded`]). The default: as the file spells it, but a
+    /// byte order mark before the first key is not part of its name.
+    fn loaded_path(&self, path: &KeyPath) -> LoadedPath {
+        loaded::without_bom(path).map_or(LoadedPath::Same, LoadedPath::Renamed)
     }
-    r
-}
 
-/// The file's line break: `\r\n` when its first line ends so.
-pub(crate) fn newline_style(text: &str) -> &'static str {
-    match text.find('\n') {
-        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
-        _ => "\n",
+    /// The text a program that loads a file of this format sees for a
+    /// value of type `ty` whose text (as sops reads it) is `raw`. The
+    /// default: the text itself.
+    fn loaded_value<'a>(&self, ty: ValueType, raw: &'a str) -> Cow<'a, str> {
+        let _ = ty;
+        Cow::Borrowed(raw)
     }
 }
 
-/// Whether the line starting at `start` is empty or whitespace only.
-pub(crate) fn is_blank_line(text: &str, start: usize) -> bool {
-    text[start..after_line_of(text, start)].trim().is_empty()
-}
-
-/// A removal of whole lines `block` that ends where the data ends (`limit`:
-/// the text's end or the start of the metadata): the blank lines before it
-/// go too, so no blank line is left dangling at the end.
-pub(crate) fn with_blank_lines_before(
-    text: &str,
-    block: Range<usize>,
-    limit: usize,
-) -> Range<usize> {
-    let mut start = block.start;
-    if block.end >= limit {
-        while start > 0 {
-            let prev = line_start_of(text, start - 1);
-            if !is_blank_line(text, prev) {
-                break;
-            }
-            start = prev;
-        }
-    }
-    start..block.end
-}
+// ---- Helpers for structural edits (line-based formats share them; the
+// text-level ones are in `text.rs`).
 
 /// The bytes to remove to drop item `i` of a flow collection (JSON object
 /// or array, YAML/TOML flow collection) with exactly one separator: items
@@ -764,11 +720,5 @@ mod tests {
             },
         ];
         assert!(apply_splices("abcdef", &mut bad).is_err());
-    }
-
-    #[test]
-    fn line_col_counts_chars() {
-        assert_eq!(line_col("ab\nçd", 5), (2, 2));
-        assert_eq!(line_col("ab", 0), (1, 1));
     }
 }

@@ -45,13 +45,17 @@
 mod alias;
 mod edit;
 mod emit;
+mod events;
+mod merge;
 mod parse;
 mod resolve;
 
 pub use alias::expand_aliases;
 
+use super::text::newline_style;
 use super::{
-    FormatError, FormatKind, Leaf, LeafKind, ParsedFile, Replacement, Splice, Syntax, ValueType,
+    FormatError, FormatKind, Leaf, LeafKind, LoadedPath, ParsedFile, Replacement, Splice, Syntax,
+    ValueType,
 };
 use crate::path::KeyPath;
 use emit::{double_quoted, literal_block, plain_safe};
@@ -135,15 +139,7 @@ impl Syntax for Yaml {
         tree: Option<&serde_json::Value>,
     ) -> Result<Vec<Splice>, FormatError> {
         let Some(tree) = tree else {
-            // Removal needs only the blocks' spans, which `parsed` has.
-            return Ok(parsed
-                .metadata
-                .iter()
-                .map(|m| Splice {
-                    range: m.span.clone(),
-                    text: String::new(),
-                })
-                .collect());
+            return Ok(self.metadata_removal(parsed));
         };
         // The layout facts (document ends, indentation) of `parsed`, which
         // is the parse of `text` (as for every format); re-parsed only when
@@ -162,7 +158,7 @@ impl Syntax for Yaml {
             }
         };
         let mut out = Vec::new();
-        let nl = newline(text);
+        let nl = newline_style(text);
         let step = layout.step.unwrap_or(4);
         for d in &layout.docs {
             let block = emit::metadata_block(tree, d.top_indent.unwrap_or(0), step, nl);
@@ -217,13 +213,11 @@ impl Syntax for Yaml {
     ) -> Result<Vec<Splice>, FormatError> {
         edit::remove(self, text, parsed, path)
     }
-}
 
-/// The file's line break.
-fn newline(text: &str) -> &'static str {
-    match text.find('\n') {
-        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
-        _ => "\n",
+    /// A merge key's values are the merging mapping's (no byte order mark
+    /// rule: the YAML parser never puts one in a key).
+    fn loaded_path(&self, path: &KeyPath) -> LoadedPath {
+        merge::strip_merge_keys(path).map_or(LoadedPath::Same, LoadedPath::Merged)
     }
 }
 
@@ -437,7 +431,7 @@ fn block_str(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
             return None;
         }
     }
-    let nl = newline(text);
+    let nl = newline_style(text);
     let step = indent_step(text);
     // Prove the block in a neutral context first.
     let probe = literal_block(v, step, step, "\n")?;

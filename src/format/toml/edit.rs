@@ -7,11 +7,13 @@ use std::ops::Range;
 
 use toml_edit::{ArrayOfTables, Document, Item, Table, Value};
 
-use super::{key_text, newline_of, to_error, Toml, FORMAT};
+use super::{key_text, to_error, Toml, FORMAT};
+use crate::format::text::{
+    after_line_of, line_removal, line_start_of, newline_style, whole_lines, with_blank_lines_before,
+};
 use crate::format::{
-    after_line_of, flow_item_removal, insert_keys, insert_leaf, line_removal, line_start_of,
-    unrepresentable, whole_lines, with_blank_lines_before, FormatError, LeafStyle, ParsedFile,
-    Replacement, Splice, Syntax,
+    flow_item_removal, insert_keys, insert_leaf, unrepresentable, FormatError, LeafStyle,
+    ParsedFile, Replacement, Splice, Syntax,
 };
 use crate::path::{KeyPath, Segment};
 
@@ -129,7 +131,7 @@ pub(super) fn insert(
     let keys = insert_keys(FORMAT, path)?;
     let doc = Document::parse(text).map_err(|e| to_error(text, &e))?;
     let st = Structure::build(text, &doc)?;
-    let nl = newline_of(text);
+    let nl = newline_style(text);
     let exists = || unrepresentable(FORMAT, path, "the key already exists");
     let mut here = Here::Table(doc.as_table());
     // The explicit table (header path) that holds `here`, and how `here`

@@ -11,8 +11,9 @@ use std::ops::Range;
 use granit_parser::Event;
 
 use super::emit::{double_quoted, plain_safe};
-use super::parse::{parse_full_with_events, type_scalar, Full};
+use super::parse::{parse_full_with_events, Full};
 use super::render_float;
+use super::resolve::type_scalar;
 use super::resolve::Resolved;
 use crate::format::{apply_splices, FormatError, Splice};
 

@@ -9,10 +9,11 @@ use granit_parser::{Event, ScalarStyle, StructureStyle};
 
 use super::emit::{double_quoted, plain_safe};
 use super::parse::{self, col_of, line_start};
-use super::{newline, Yaml, FORMAT};
+use super::{Yaml, FORMAT};
+use crate::format::text::{after_line_of, line_removal, newline_style};
 use crate::format::{
-    after_line_of, flow_item_removal, insert_keys, insert_leaf, line_removal, unrepresentable,
-    FormatError, LeafStyle, ParsedFile, Replacement, Splice, Syntax,
+    flow_item_removal, insert_keys, insert_leaf, unrepresentable, FormatError, LeafStyle,
+    ParsedFile, Replacement, Splice, Syntax,
 };
 use crate::path::{KeyPath, Segment};
 
@@ -181,7 +182,7 @@ pub(super) fn insert(
     value: &Replacement<'_>,
 ) -> Result<Vec<Splice>, FormatError> {
     let keys = insert_keys(FORMAT, path)?;
-    let nl = newline(text);
+    let nl = newline_style(text);
     let step = parse::parse_full(text)?.step.unwrap_or(2).clamp(1, 9);
     let root = tree(text)?;
     let mut cur = match &root {

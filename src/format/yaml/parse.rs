@@ -10,9 +10,13 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use granit_parser::{Event, Parser, Placement, ScalarStyle, Span, StructureStyle, Tag};
+use granit_parser::{Event, Placement, ScalarStyle, Span, StructureStyle, Tag};
 
-use super::resolve::{parse_timestamp, resolve_plain, Resolved};
+pub(crate) use super::events::events;
+use super::events::{Lookahead, SliceLookahead, Stream};
+use super::resolve::{meta_scalar, resolve_plain, type_scalar, Resolved};
+pub(crate) use crate::format::text::bom_len;
+use crate::format::text::{floor_char_boundary, line_start_of};
 use crate::format::{
     AliasRef, FormatError, Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile, ValueType,
 };
@@ -49,152 +53,11 @@ pub(crate) struct Full<'a> {
     pub alias_tokens: Vec<(Range<usize>, usize)>,
 }
 
-fn parser_options() -> granit_parser::Options {
-    let mut o = granit_parser::Options::default();
-    // COMPAT(sops): go-yaml (a libyaml port) adds no line feed to a block
-    // scalar whose last line ends the input without one.
-    o.block_scalar_eof_without_line_feed = true;
-    o
-}
-
-/// The granit event stream, with errors mapped to [`FormatError::Syntax`].
-pub(crate) fn events(text: &str) -> Result<Vec<(Event<'_>, Span)>, FormatError> {
-    Parser::new_from_str_with_options(text, parser_options())
-        .map(|ev| ev.map_err(|e| syntax_error(&e)))
-        .collect()
-}
-
-fn syntax_error(e: &granit_parser::ScanError) -> FormatError {
-    let m = e.marker();
-    FormatError::Syntax {
-        format: FORMAT,
-        line: m.line().max(1),
-        column: m.col() + 1,
-        reason: generic_reason(e.kind()),
-    }
-}
-
-/// What the walker may ask about the events after the current one.
-trait Lookahead {
-    /// Whether the next event that is not a comment starts a collection.
-    fn next_is_collection(&mut self) -> Result<bool, FormatError>;
-}
-
-fn starts_collection(ev: &Event<'_>) -> bool {
-    matches!(ev, Event::MappingStart(..) | Event::SequenceStart(..))
-}
-
-/// Lookahead into a collected event list, after index `at`.
-struct SliceLookahead<'e, 'a> {
-    events: &'e [(Event<'a>, Span)],
-    at: usize,
-}
-
-impl Lookahead for SliceLookahead<'_, '_> {
-    fn next_is_collection(&mut self) -> Result<bool, FormatError> {
-        Ok(self.events[self.at + 1..]
-            .iter()
-            .find(|(e, _)| !matches!(e, Event::Comment(..)))
-            .is_some_and(|(e, _)| starts_collection(e)))
-    }
-}
-
-/// The events straight from the parser, buffering only what a lookahead
-/// needed: a large file's events never all sit in memory (collecting them
-/// cost more than the rest of a 100k-key decrypt's memory, and the copying
-/// and page faults of the growing list a third of its parse time).
-struct Stream<'a> {
-    parser: Parser<'a, granit_parser::StrInput<'a>>,
-    ahead: std::collections::VecDeque<(Event<'a>, Span)>,
-}
-
-impl<'a> Stream<'a> {
-    fn new(text: &'a str) -> Self {
-        Self {
-            parser: Parser::new_from_str_with_options(text, parser_options()),
-            ahead: std::collections::VecDeque::new(),
-        }
-    }
-
-    fn pull(&mut self) -> Result<Option<(Event<'a>, Span)>, FormatError> {
-        self.parser.next().transpose().map_err(|e| syntax_error(&e))
-    }
-
-    fn next(&mut self) -> Result<Option<(Event<'a>, Span)>, FormatError> {
-        match self.ahead.pop_front() {
-            Some(e) => Ok(Some(e)),
-            None => self.pull(),
-        }
-    }
-}
-
-impl Lookahead for Stream<'_> {
-    fn next_is_collection(&mut self) -> Result<bool, FormatError> {
-        if let Some((e, _)) = self
-            .ahead
-            .iter()
-            .find(|(e, _)| !matches!(e, Event::Comment(..)))
-        {
-            return Ok(starts_collection(e));
-        }
-        while let Some(ev) = self.pull()? {
-            let found = (!matches!(ev.0, Event::Comment(..))).then(|| starts_collection(&ev.0));
-            self.ahead.push_back(ev);
-            if let Some(found) = found {
-                return Ok(found);
-            }
-        }
-        Ok(false)
-    }
-}
-
-/// SECURITY: granit's messages may quote the character found in the source
-/// (a piece of a secret); only the error kind's *name* is kept, as words.
-fn generic_reason(kind: &granit_parser::ErrorKind) -> String {
-    let dbg = format!("{kind:?}");
-    let name: String = dbg
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect();
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push(' ');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    if out.is_empty() {
-        out.push_str("syntax error");
-    }
-    out
-}
-
 /// Byte offset -> 0-based column in characters (a leading byte order mark
 /// is not a column: `\u{feff}a: x` has `a` at column 0).
 pub(crate) fn col_of(text: &str, off: usize) -> usize {
-    let off = floor_boundary(text, off);
+    let off = floor_char_boundary(text, off);
     text[line_start(text, off)..off].chars().count()
-}
-
-/// The length of a leading UTF-8 byte order mark (0 or 3).
-pub(crate) fn bom_len(text: &str) -> usize {
-    if text.starts_with('\u{feff}') {
-        '\u{feff}'.len_utf8()
-    } else {
-        0
-    }
-}
-
-fn floor_boundary(text: &str, mut off: usize) -> usize {
-    off = off.min(text.len());
-    while !text.is_char_boundary(off) {
-        off -= 1;
-    }
-    off
 }
 
 fn line_of(text: &str, off: usize) -> usize {
@@ -204,16 +67,17 @@ fn line_of(text: &str, off: usize) -> usize {
 /// Start of the line holding `off`; the first line starts after a byte
 /// order mark, so that edits of it keep the mark.
 pub(crate) fn line_start(text: &str, off: usize) -> usize {
-    let off = floor_boundary(text, off);
-    text[..off]
-        .rfind('\n')
-        .map_or(bom_len(text).min(off), |i| i + 1)
+    let off = floor_char_boundary(text, off);
+    match line_start_of(text, off) {
+        0 => bom_len(text).min(off),
+        start => start,
+    }
 }
 
 /// Offset after the line break ending the line that holds `off` (or the
 /// text's end).
 pub(crate) fn after_line(text: &str, off: usize) -> usize {
-    let off = floor_boundary(text, off);
+    let off = floor_char_boundary(text, off);
     text[off..].find('\n').map_or(text.len(), |i| off + i + 1)
 }
 
@@ -1030,7 +894,7 @@ impl<'t> Walker<'t> {
     /// anchor/tag properties), if any.
     fn dash_before(&self, at: usize) -> Option<usize> {
         let b = self.text.as_bytes();
-        let mut i = floor_boundary(self.text, at);
+        let mut i = floor_char_boundary(self.text, at);
         loop {
             while i > 0 && (b[i - 1] == b' ' || b[i - 1] == b'\t') {
                 i -= 1;
@@ -1127,63 +991,5 @@ impl<'t> Walker<'t> {
                 Ok((vr, false))
             }
         }
-    }
-}
-
-/// The type of a data scalar, honouring core tags.
-pub(crate) fn type_scalar(
-    v: &str,
-    style: ScalarStyle,
-    tag: Option<&Tag>,
-) -> Result<Resolved, &'static str> {
-    if let Some(t) = tag {
-        if t.handle() != "tag:yaml.org,2002:" {
-            // Custom and non-specific tags: the text as a string.
-            return Ok(Resolved::Str);
-        }
-        let r = resolve_plain(v);
-        return match t.suffix() {
-            "str" | "binary" => Ok(Resolved::Str),
-            "null" => Ok(Resolved::Null),
-            "bool" => match r {
-                Resolved::Bool(_) => Ok(r),
-                _ => Err("a !!bool value that is not a boolean"),
-            },
-            "int" => match r {
-                Resolved::Int(_) => Ok(r),
-                _ => Err("an !!int value that is not an integer"),
-            },
-            "float" => match r {
-                Resolved::Float(_) => Ok(r),
-                Resolved::Int(i) => Ok(Resolved::Float(i)),
-                _ => Err("a !!float value that is not a number"),
-            },
-            "timestamp" => parse_timestamp(v)
-                .map(Resolved::Time)
-                .ok_or("a !!timestamp value that is not a timestamp"),
-            "map" | "seq" => Err("a collection tag on a scalar"),
-            _ => Ok(Resolved::Str),
-        };
-    }
-    if style == ScalarStyle::Plain {
-        Ok(resolve_plain(v))
-    } else {
-        Ok(Resolved::Str)
-    }
-}
-
-/// A metadata scalar as JSON: typed like data, timestamps kept as text.
-fn meta_scalar(v: &str, style: ScalarStyle, tag: Option<&Tag>) -> serde_json::Value {
-    use serde_json::Value;
-    match type_scalar(v, style, tag) {
-        Ok(Resolved::Null) => Value::Null,
-        Ok(Resolved::Bool(b)) => Value::Bool(b),
-        Ok(Resolved::Int(i)) => serde_json::from_str::<serde_json::Number>(&i)
-            .map(Value::Number)
-            .unwrap_or_else(|_| Value::String(v.to_owned())),
-        Ok(Resolved::Float(f)) => serde_json::from_str::<serde_json::Number>(&f)
-            .map(Value::Number)
-            .unwrap_or_else(|_| Value::String(v.to_owned())),
-        _ => Value::String(Cow::Borrowed(v).into_owned()),
     }
 }

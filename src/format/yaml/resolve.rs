@@ -5,6 +5,12 @@
 //! and block scalars are strings; explicit core tags force a type. Nothing
 //! here formats a value into an error.
 
+use std::borrow::Cow;
+
+use granit_parser::{ScalarStyle, Tag};
+
+use crate::format::text::is_plain_decimal;
+
 /// What a scalar resolves to; the payload is the canonical text for
 /// [`crate::format::Leaf::value`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,50 +80,11 @@ pub(crate) fn resolve_plain(s: &str) -> Resolved {
 /// The text of a float leaf: the source when it is plain decimal, else the
 /// `f64` display.
 pub(crate) fn float_text(src: &str, f: f64) -> String {
-    if is_plain_decimal(src) {
+    if is_plain_decimal(src, b"e") {
         src.to_owned()
     } else {
         f.to_string()
     }
-}
-
-fn is_plain_decimal(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    if b.first() == Some(&b'-') {
-        i += 1;
-    }
-    let d0 = i;
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    if i == d0 {
-        return false;
-    }
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        let d1 = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == d1 {
-            return false;
-        }
-    }
-    if i < b.len() && b[i] == b'e' {
-        i += 1;
-        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-            i += 1;
-        }
-        let d2 = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == d2 {
-            return false;
-        }
-    }
-    i == b.len()
 }
 
 /// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
@@ -336,6 +303,64 @@ pub(crate) fn is_yaml11_special(s: &str) -> bool {
         "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "<<", "=",
     ];
     s.len() <= 5 && WORDS.iter().any(|w| s.eq_ignore_ascii_case(w))
+}
+
+/// The type of a data scalar, honouring core tags.
+pub(crate) fn type_scalar(
+    v: &str,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+) -> Result<Resolved, &'static str> {
+    if let Some(t) = tag {
+        if t.handle() != "tag:yaml.org,2002:" {
+            // Custom and non-specific tags: the text as a string.
+            return Ok(Resolved::Str);
+        }
+        let r = resolve_plain(v);
+        return match t.suffix() {
+            "str" | "binary" => Ok(Resolved::Str),
+            "null" => Ok(Resolved::Null),
+            "bool" => match r {
+                Resolved::Bool(_) => Ok(r),
+                _ => Err("a !!bool value that is not a boolean"),
+            },
+            "int" => match r {
+                Resolved::Int(_) => Ok(r),
+                _ => Err("an !!int value that is not an integer"),
+            },
+            "float" => match r {
+                Resolved::Float(_) => Ok(r),
+                Resolved::Int(i) => Ok(Resolved::Float(i)),
+                _ => Err("a !!float value that is not a number"),
+            },
+            "timestamp" => parse_timestamp(v)
+                .map(Resolved::Time)
+                .ok_or("a !!timestamp value that is not a timestamp"),
+            "map" | "seq" => Err("a collection tag on a scalar"),
+            _ => Ok(Resolved::Str),
+        };
+    }
+    if style == ScalarStyle::Plain {
+        Ok(resolve_plain(v))
+    } else {
+        Ok(Resolved::Str)
+    }
+}
+
+/// A metadata scalar as JSON: typed like data, timestamps kept as text.
+pub(super) fn meta_scalar(v: &str, style: ScalarStyle, tag: Option<&Tag>) -> serde_json::Value {
+    use serde_json::Value;
+    match type_scalar(v, style, tag) {
+        Ok(Resolved::Null) => Value::Null,
+        Ok(Resolved::Bool(b)) => Value::Bool(b),
+        Ok(Resolved::Int(i)) => serde_json::from_str::<serde_json::Number>(&i)
+            .map(Value::Number)
+            .unwrap_or_else(|_| Value::String(v.to_owned())),
+        Ok(Resolved::Float(f)) => serde_json::from_str::<serde_json::Number>(&f)
+            .map(Value::Number)
+            .unwrap_or_else(|_| Value::String(v.to_owned())),
+        _ => Value::String(Cow::Borrowed(v).into_owned()),
+    }
 }
 
 #[cfg(test)]
