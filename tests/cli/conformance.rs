@@ -120,8 +120,15 @@ fn layout_outside_values_is_unchanged() {
             "{:?}:\n{enc}",
             c.kind
         );
+        // Outside the ciphertext and the wrapped keys: random base64 may
+        // hold a short secret such as "one" by chance.
+        let armor = regex::Regex::new(
+            r"-----BEGIN AGE ENCRYPTED FILE-----[\s\S]*?-----END AGE ENCRYPTED FILE-----",
+        )
+        .unwrap();
+        let visible = armor.replace_all(&mask_enc(&enc), "ARMOR").into_owned();
         for s in c.secrets {
-            assert!(!enc.contains(s), "{:?}: {s:?} left in clear", c.kind);
+            assert!(!visible.contains(s), "{:?}: {s:?} left in clear", c.kind);
         }
         assert!(
             enc.contains(c.clear.0),
