@@ -1056,6 +1056,7 @@ mod tests {
             ("c.yaml", "api_key: ${API_KEY}\n".to_owned()),
             ("c.yaml", "api_key: <your-key>\n".to_owned()),
             ("s.py", "API_KEY = os.environ[\"API_KEY\"]\n".to_owned()),
+            ("s.py", "password = settings.DB_PASSWORD\n".to_owned()),
             ("c.yaml", "token_ttl: 3600\n".to_owned()),
             (
                 "c.yaml",

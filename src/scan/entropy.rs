@@ -236,6 +236,19 @@ fn benign_name(name: &str) -> bool {
     SUFFIXES.contains(&last) || (camel_last != n && SUFFIXES.contains(&camel_last.as_str()))
 }
 
+/// Whether an unquoted value is a reference in code (`settings.DB_PASSWORD`,
+/// `config.auth.token`): dotted identifiers, not a literal.
+pub fn is_code_reference(v: &str) -> bool {
+    let segs: Vec<&str> = v.split('.').collect();
+    segs.len() >= 2
+        && segs.iter().all(|s| {
+            let mut c = s.chars();
+            c.next()
+                .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+                && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+        })
+}
+
 /// Whether `name` asks for a password (which may be short and less random
 /// than a token).
 fn password_name(name: &str) -> bool {
@@ -380,6 +393,8 @@ mod tests {
         assert!(!generic_secret("password", "passwordpassword"));
         assert!(!generic_secret("tls_key", "/etc/ssl/private/server.key"));
         assert!(!generic_secret("token", "os.getenv"));
+        assert!(is_code_reference("settings.DB_PASSWORD"));
+        assert!(!is_code_reference("q8Zr2LmX0vP4kT7yN3bWc1"));
         assert!(!generic_secret("secret_key", "django-insecure-words-only"));
     }
 }

@@ -74,31 +74,36 @@ pub fn parse_log_raw(out: &[u8]) -> Vec<(String, String, String)> {
 }
 
 /// The blobs to scan: each of `listed` once, attributed to the first
-/// commit in `log` (oldest first) that has it.
+/// commit in `log` (oldest first) that has it, in that order (so findings
+/// come oldest first); blobs the log does not name come last.
 pub fn plan(listed: &[(String, String)], log: &[(String, String, String)]) -> Vec<Blob> {
-    let mut first: HashMap<&str, (&str, &str)> = HashMap::new();
-    for (c, oid, path) in log {
+    let mut first: HashMap<&str, (usize, &str, &str)> = HashMap::new();
+    for (i, (c, oid, path)) in log.iter().enumerate() {
         first
             .entry(oid.as_str())
-            .or_insert((c.as_str(), path.as_str()));
+            .or_insert((i, c.as_str(), path.as_str()));
     }
     let mut seen = HashSet::new();
-    let mut out = Vec::new();
+    let mut out: Vec<(usize, Blob)> = Vec::new();
     for (oid, path) in listed {
         if !seen.insert(oid.as_str()) {
             continue;
         }
-        let (commit, path) = match first.get(oid.as_str()) {
-            Some((c, p)) => (Some((*c).to_owned()), (*p).to_owned()),
-            None => (None, path.clone()),
+        let (at, commit, path) = match first.get(oid.as_str()) {
+            Some((i, c, p)) => (*i, Some((*c).to_owned()), (*p).to_owned()),
+            None => (usize::MAX, None, path.clone()),
         };
-        out.push(Blob {
-            oid: oid.clone(),
-            commit,
-            path,
-        });
+        out.push((
+            at,
+            Blob {
+                oid: oid.clone(),
+                commit,
+                path,
+            },
+        ));
     }
-    out
+    out.sort_by_key(|(at, _)| *at);
+    out.into_iter().map(|(_, b)| b).collect()
 }
 
 /// Reads `git cat-file --batch` output: for each id asked, a header
@@ -247,8 +252,9 @@ mod tests {
         let listed = parse_rev_list(b"c2\nbbbb a.txt\naaaa copy.txt\naaaa a.txt\ndddd tagged\n");
         let p = plan(&listed, &items);
         assert_eq!(p.len(), 3);
-        assert_eq!(p[1].commit.as_deref(), Some("c1"));
-        assert_eq!(p[1].path, "a.txt");
+        assert_eq!(p[0].commit.as_deref(), Some("c1"));
+        assert_eq!(p[0].path, "a.txt");
+        assert_eq!(p[1].oid, "bbbb");
         assert_eq!(p[2].commit, None);
     }
 

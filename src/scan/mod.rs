@@ -201,7 +201,9 @@ pub fn scan_text(file_name: &str, text: &str) -> Vec<Finding> {
                 }
                 Check::Generic => {
                     let name = caps.name("n").map_or("", |m| m.as_str());
-                    entropy::generic_secret(name, value)
+                    let unquoted = caps.name("v").is_some();
+                    !(unquoted && entropy::is_code_reference(value))
+                        && entropy::generic_secret(name, value)
                 }
                 Check::UrlPassword => url_password_ok(&caps, value),
             };
@@ -355,6 +357,9 @@ pub fn scan_plain(path: &str, text: &str) -> Vec<Finding> {
     let mut out = scan_text(path, text);
     match secrets_name(path) {
         Some(SecretsName::Dotenv) => {
+            // Every value counts here: the generic detector adds nothing
+            // (and its fix is the wrong one: the file is encrypted whole).
+            out.retain(|f| f.detector != "generic-secret");
             for (i, line) in text.lines().enumerate() {
                 let trimmed = line.trim_start();
                 if trimmed.starts_with('#')
@@ -495,8 +500,11 @@ fn decode_depth(bytes: &[u8], depth: usize) -> Decoded {
     if bytes.len() >= 10 && bytes.starts_with(b"BZh") && &bytes[4..10] == b"1AY&SY" {
         return Decoded::Unscanned("a bzip2 stream");
     }
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return text(s.trim_start_matches('\u{feff}').to_owned(), Encoding::Utf8);
+    // UTF-8 text has no NUL bytes (UTF-16 of ASCII is valid UTF-8).
+    if !bytes.contains(&0) {
+        if let Ok(s) = std::str::from_utf8(bytes) {
+            return text(s.trim_start_matches('\u{feff}').to_owned(), Encoding::Utf8);
+        }
     }
     let utf16 = |le: bool, body: &[u8]| -> Option<String> {
         let units: Vec<u16> = body

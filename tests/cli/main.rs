@@ -17,6 +17,7 @@ mod harden;
 mod interop;
 mod keygen;
 mod keys;
+mod leaks;
 mod mutate;
 mod recipients;
 mod rules;
