@@ -223,10 +223,7 @@ fn benign_name(name: &str) -> bool {
     if PARTS.iter().any(|p| n.contains(p)) {
         return true;
     }
-    let last = n
-        .rsplit(|c: char| c == '_' || c == '-' || c == '.')
-        .next()
-        .unwrap_or(n);
+    let last = n.rsplit(['_', '-', '.']).next().unwrap_or(n);
     // camelCase: the last capitalised word of the original name.
     let trimmed = name.trim_matches(|c: char| !c.is_ascii_alphanumeric());
     let camel_last = trimmed

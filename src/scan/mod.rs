@@ -536,7 +536,7 @@ fn decode_depth(bytes: &[u8], depth: usize) -> Decoded {
     }
     // UTF-16 without a byte order mark: ASCII text has a zero in every
     // other byte.
-    if bytes.len() % 2 == 0 && zeros * 2 >= head.len() * 9 / 10 {
+    if bytes.len().is_multiple_of(2) && zeros * 2 >= head.len() * 9 / 10 {
         let odd_zero = head.iter().skip(1).step_by(2).all(|b| *b == 0);
         let even_zero = head.iter().step_by(2).all(|b| *b == 0);
         if odd_zero || even_zero {
