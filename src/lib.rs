@@ -12,7 +12,8 @@
 //! - [`document`]: where they meet: encrypt, decrypt, re-encrypt;
 //! - [`seal`]: the authenticated digest of a file's structure (what the MAC leaves out);
 //! - [`rules`]: the rules file (`.botsecrets.yaml` / `.sops.yaml`);
-//! - [`git`]: the plaintext-secret scanner and the three-way merge of values.
+//! - [`scan`]: the leak scanner (detectors, allow list, history scan);
+//! - [`git`]: the three-way merge of values and what `git install` writes.
 
 #![forbid(unsafe_code)]
 
@@ -31,5 +32,6 @@ pub mod keys;
 pub mod metadata;
 pub mod path;
 pub mod rules;
+pub mod scan;
 pub mod seal;
 pub mod secret;

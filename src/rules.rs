@@ -22,6 +22,9 @@
 //! A rule may also say `seal: optional` (`.botsecrets.yaml` only; the
 //! default there is `required`): see [`RulesFile::seal_policy`].
 //!
+//! A top-level `allow:` list holds fingerprints (`fp-` and 16 hex digits)
+//! of reviewed leak-scanner findings that `check` accepts.
+//!
 //! This module reads only the files it finds from the path it is handed;
 //! it reads no environment variable.
 
@@ -170,6 +173,8 @@ pub struct RulesFile {
     pub dir: PathBuf,
     /// The creation rules, in order.
     pub rules: Vec<CreationRule>,
+    /// `allow:`: fingerprints of reviewed scanner findings (lowercase).
+    pub allow: Vec<String>,
 }
 
 /// The rule chosen for a file.
@@ -690,9 +695,30 @@ pub fn parse(text: &str, path: &Path) -> Result<RulesFile, RulesError> {
     reader.check_keys(
         top,
         &root,
-        &["creation_rules", "destination_rules", "stores"],
+        &["creation_rules", "destination_rules", "stores", "allow"],
         "the rules file",
     )?;
+    let allow_at = root.child_key("allow");
+    let allow = match top.get("allow") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let at = allow_at.child_index(i);
+                let fp = reader.string(v, &at)?.trim().to_ascii_lowercase();
+                if crate::scan::allow::is_fingerprint(&fp) {
+                    Ok(fp)
+                } else {
+                    Err(reader.err(
+                        &at,
+                        format!("{at} must be a finding's fingerprint (fp- and 16 hex digits, as `check` prints it)"),
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => return Err(reader.err(&allow_at, "allow must be a list of fingerprints")),
+    };
     let rules_at = root.child_key("creation_rules");
     let rules = match top.get("creation_rules") {
         Some(Value::Array(items)) => items
@@ -710,6 +736,7 @@ pub fn parse(text: &str, path: &Path) -> Result<RulesFile, RulesError> {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from(".")),
         rules,
+        allow,
     })
 }
 
@@ -785,6 +812,21 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("a rule may set only one of"), "{err}");
+    }
+
+    #[test]
+    fn allow_lists_fingerprints_only() {
+        let f = rules(&format!(
+            "allow:\n  - fp-0123456789ABCDEF\ncreation_rules:\n  - age: {R1}\n"
+        ))
+        .unwrap();
+        assert_eq!(f.allow, ["fp-0123456789abcdef"]);
+        let err = rules("allow: [ghp_notafingerprint]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 1"), "{err}");
+        assert!(err.contains("fingerprint"), "{err}");
+        assert!(!err.contains("ghp_"), "{err}");
     }
 
     #[test]

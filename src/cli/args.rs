@@ -69,13 +69,21 @@ pub struct CheckArgs {
     /// Print the findings as JSON on stdout.
     #[arg(long)]
     pub json: bool,
-    /// Accept a reviewed false positive: a whole file (PATH) or one line
-    /// (PATH:LINE). Repeatable.
-    #[arg(long, value_name = "PATH[:LINE]")]
+    /// Accept a reviewed finding: its fingerprint (fp-..., as printed; the
+    /// same secret anywhere), a whole file (PATH) or one line (PATH:LINE).
+    /// Repeatable.
+    #[arg(long, value_name = "FINGERPRINT|PATH[:LINE]")]
     pub allow: Vec<String>,
+    /// Scan git history instead of files: every blob reachable from the
+    /// revisions given as arguments (default: all refs) once, in memory.
+    /// Reports commit, path, line, detector and whether the secret is
+    /// still at HEAD.
+    #[arg(long, conflicts_with = "staged")]
+    pub history: bool,
     /// Files or directories to check. Default: with --staged, every staged
     /// file; otherwise every file git tracks under the working directory.
-    #[arg(value_name = "PATH")]
+    /// With --history: revisions (REVS, as `git rev-list` takes them).
+    #[arg(value_name = "PATH|REV")]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub identity: IdentityArgs,

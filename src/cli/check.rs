@@ -11,13 +11,16 @@
 //!   `sops` block, not UTF-8) is a finding, never skipped;
 //! - a file a creation rule covers (a rule with a `path_regex`; a catch-all
 //!   rule only names recipients) that is not encrypted: a finding;
-//! - any other file: the key patterns of `git::scan`, and the dotenv rule.
+//! - any other file: the detectors of `botsecrets::scan`, and its rules for
+//!   files named like secrets files (dotenv values, `secrets.*`, ...).
 //!
-//! A file that is not UTF-8 text is scanned for the key patterns with its
-//! invalid bytes replaced (a token in a Latin-1 file is found); the summary
-//! counts those and the files skipped (not regular files, submodules), and
-//! says why. SECURITY: a finding names the file, the line and the rule,
-//! never the text that matched.
+//! A file that is not UTF-8 text (or holds NUL bytes): one that looks
+//! encrypted was damaged (a finding); any other is scanned as the engine
+//! decodes it (UTF-16, Latin-1, gzip, binary strings), or reported
+//! `unscanned`. The summary counts those and the files skipped (not regular
+//! files, submodules), and says why. `--history` scans git history instead
+//! (`super::history`). SECURITY: a finding names the file, the line, the
+//! rule and at most a redacted prefix, never the text that matched.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -25,10 +28,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use botsecrets::document::{self, DocumentError, OpenOptions};
 use botsecrets::format::FormatKind;
-use botsecrets::git::scan;
 use botsecrets::keys::Identity;
 use botsecrets::metadata::Metadata;
 use botsecrets::rules::{self, RulesError, RulesFile};
+use botsecrets::scan::{self, allow::AllowList};
 use botsecrets::seal::SealPolicy;
 
 use super::args::CheckArgs;
@@ -42,6 +45,8 @@ struct Finding {
     rule: String,
     message: String,
     fix: String,
+    /// The scanner's fingerprint (for `--allow` and `allow:`).
+    fingerprint: Option<String>,
 }
 
 /// A file to check: how to name it, where it is, and its bytes.
@@ -69,9 +74,7 @@ struct Gathered {
 fn summary_extra(not_utf8: usize, skipped: &[Skipped]) -> String {
     let mut out = String::new();
     if not_utf8 > 0 {
-        out.push_str(&format!(
-            "; {not_utf8} not UTF-8 text (scanned for key patterns only)"
-        ));
+        out.push_str(&format!("; {not_utf8} not UTF-8 text (scanned as decoded)"));
     }
     if !skipped.is_empty() {
         let mut why: std::collections::BTreeMap<&str, usize> = Default::default();
@@ -151,16 +154,35 @@ impl RulesCache {
         }
         self.files[&found].seal_policy(abs)
     }
+
+    /// Whether the rules file for `abs` lists `fingerprint` under `allow:`.
+    /// A malformed rules file is an error.
+    pub fn allowed(&mut self, abs: &Path, fingerprint: &str) -> Result<bool> {
+        let found = match rules::find(abs) {
+            Ok(p) => p,
+            Err(RulesError::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        if !self.files.contains_key(&found) {
+            let text = rules::read(&found)?;
+            self.files
+                .insert(found.clone(), rules::parse(&text, &found)?);
+        }
+        Ok(self.files[&found].allow.iter().any(|f| f == fingerprint))
+    }
 }
 
 /// Runs `check`.
 pub fn run(args: &CheckArgs) -> Result<()> {
+    if args.history {
+        return super::history::run(args);
+    }
     let cwd = std::env::current_dir()?;
     let Gathered {
         files: candidates,
         skipped,
     } = gather(args, &cwd)?;
-    let allow = parse_allow(&args.allow, &cwd)?;
+    let (allow, allow_fps) = parse_allow(&args.allow, &cwd)?;
     let mut cache = RulesCache::default();
     let mut ids = Identities::NotLoaded;
     let mut findings = Vec::new();
@@ -168,16 +190,13 @@ pub fn run(args: &CheckArgs) -> Result<()> {
     let mut not_utf8 = Vec::new();
     let checked = candidates.len();
     for c in candidates {
-        let mut found = match String::from_utf8(c.bytes) {
-            Ok(text) => {
-                let text = zeroize::Zeroizing::new(text);
-                check_file(
-                    &c.display, &c.abs, &text, args, &mut cache, &mut ids, &mut notes,
-                )?
-            }
-            Err(e) => {
+        let bytes = zeroize::Zeroizing::new(c.bytes);
+        let mut found = match std::str::from_utf8(&bytes) {
+            Ok(text) if !text.contains('\0') => check_file(
+                &c.display, &c.abs, text, args, &mut cache, &mut ids, &mut notes,
+            )?,
+            _ => {
                 not_utf8.push(c.display.clone());
-                let bytes = zeroize::Zeroizing::new(e.into_bytes());
                 check_not_utf8(&c.display, &c.abs, &bytes, args, &mut cache)?
             }
         };
@@ -186,7 +205,14 @@ pub fn run(args: &CheckArgs) -> Result<()> {
                 .iter()
                 .any(|(p, line)| *p == c.abs && line.is_none_or(|l| Some(l) == f.line))
         });
-        findings.extend(found);
+        for f in found {
+            if let Some(fp) = &f.fingerprint {
+                if allow_fps.allows(fp) || cache.allowed(&c.abs, fp)? {
+                    continue;
+                }
+            }
+            findings.push(f);
+        }
     }
     if let Identities::None(why) = &ids {
         notes.insert(0, format!("MACs not checked (structure only): {why}"));
@@ -201,6 +227,7 @@ pub fn run(args: &CheckArgs) -> Result<()> {
                     "rule": f.rule,
                     "message": f.message,
                     "fix": f.fix,
+                    "fingerprint": f.fingerprint,
                 })
             })
             .collect();
@@ -218,9 +245,14 @@ pub fn run(args: &CheckArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         for f in &findings {
+            let fp = f
+                .fingerprint
+                .as_ref()
+                .map(|fp| format!(" [{fp}]"))
+                .unwrap_or_default();
             match f.line {
-                Some(l) => println!("{}:{l}: {}: {}", f.file, f.rule, f.message),
-                None => println!("{}: {}: {}", f.file, f.rule, f.message),
+                Some(l) => println!("{}:{l}: {}: {}{fp}", f.file, f.rule, f.message),
+                None => println!("{}: {}: {}{fp}", f.file, f.rule, f.message),
             }
             println!("    fix: {}", f.fix);
         }
@@ -245,7 +277,7 @@ pub fn run(args: &CheckArgs) -> Result<()> {
             files.len(),
             if args.staged { "; the commit was stopped" } else { "" }
         ),
-        Some("fix each one as shown; for a reviewed false positive add `botsecrets:allow` to the line, or pass --allow FILE[:LINE]"),
+        Some("fix each one as shown; for a reviewed false positive add `botsecrets:allow` to the line, pass --allow FINGERPRINT (or FILE[:LINE]), or list the fingerprint under `allow:` in .botsecrets.yaml"),
     )
     .into())
 }
@@ -291,6 +323,7 @@ fn check_file(
         rule: rule.to_owned(),
         message,
         fix,
+        fingerprint: None,
     };
     let kind = FormatKind::from_path(abs);
     // SECURITY: a damaged encrypted file (it no longer parses, its sops
@@ -394,13 +427,17 @@ fn check_file(
                 }
             }
         }
-        for hit in scan::scan_patterns(text) {
-            out.push(finding(
-                Some(hit.line),
-                hit.rule,
-                format!("{} in a clear value", hit.what),
-                format!("encrypt that value: `botsecrets set {display} PATH --stdin` with a key name the selection rule encrypts (not ending in _unencrypted)"),
-            ));
+        for hit in scan::scan_text(display, text) {
+            out.push(Finding {
+                message: format!("{} ({}) in a clear value", hit.what, hit.redacted),
+                fingerprint: Some(hit.fingerprint),
+                ..finding(
+                    hit.line,
+                    hit.detector,
+                    String::new(),
+                    format!("encrypt that value: `botsecrets set {display} PATH --stdin` with a key name the selection rule encrypts (not ending in _unencrypted), and rotate it at the provider if it was ever pushed"),
+                )
+            });
         }
         return Ok(out);
     }
@@ -420,16 +457,36 @@ fn check_file(
             return Ok(out);
         }
     }
-    let name = abs.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    for hit in scan::scan(name, text) {
-        let fix = if hit.rule == "dotenv-value" {
-            format!("encrypt the file: `botsecrets encrypt --in-place {display}` (or keep only placeholder values in a `.env.example`)")
-        } else {
-            "move the secret into an encrypted file (`botsecrets set secrets.yaml KEY --stdin`), and rotate it at the provider if it was ever pushed".to_owned()
-        };
-        out.push(finding(Some(hit.line), hit.rule, hit.what.to_owned(), fix));
-    }
+    out.extend(
+        scan::scan_plain(display, text)
+            .into_iter()
+            .map(|f| scanner_finding(display, f)),
+    );
     Ok(out)
+}
+
+/// A scanner finding as `check` reports it: what, the redacted prefix, and
+/// how to fix it.
+fn scanner_finding(display: &str, f: scan::Finding) -> Finding {
+    let fix = match f.detector {
+        "dotenv-value" => format!("encrypt the file: `botsecrets encrypt --in-place {display}` (or keep only placeholder values in a `.env.example`)"),
+        "secrets-file" => format!("encrypt it (`botsecrets encrypt --in-place {display}`, and a creation rule whose path_regex names it), or keep only placeholders in a template such as `{display}.example`"),
+        "unscanned" => format!("unpack it and check what is inside (`botsecrets check DIR`); once reviewed, pass --allow {display}"),
+        _ => "move the secret into an encrypted file (`botsecrets set secrets.yaml KEY --stdin`), and rotate it at the provider if it was ever pushed".to_owned(),
+    };
+    let message = match f.detector {
+        "dotenv-value" | "secrets-file" => f.what.to_owned(),
+        "unscanned" => format!("not scanned: {}", f.what),
+        _ => format!("{} ({})", f.what, f.redacted),
+    };
+    Finding {
+        file: display.to_owned(),
+        line: f.line,
+        rule: f.detector.to_owned(),
+        message,
+        fix,
+        fingerprint: Some(f.fingerprint),
+    }
 }
 
 /// Whether a failure to open names one of the identities tried among the
@@ -459,6 +516,7 @@ fn check_not_utf8(
         rule: rule.to_owned(),
         message,
         fix,
+        fingerprint: None,
     };
     let mut out = Vec::new();
     let kind = FormatKind::from_path(abs);
@@ -470,14 +528,11 @@ fn check_not_utf8(
             "the file looks encrypted but is not UTF-8 text: it was damaged".into(),
             format!("restore it from version control (`git checkout -- {display}`)"),
         ));
-        for hit in scan::scan_patterns(&lossy) {
-            out.push(finding(
-                Some(hit.line),
-                hit.rule,
-                format!("{} in a clear value", hit.what),
-                format!("encrypt that value with `botsecrets set {display} PATH --stdin`"),
-            ));
-        }
+        out.extend(
+            scan::scan_text(display, &lossy)
+                .into_iter()
+                .map(|f| scanner_finding(display, f)),
+        );
         return Ok(out);
     }
     if kind.is_some() && !is_rules_file(abs) {
@@ -496,15 +551,12 @@ fn check_not_utf8(
             return Ok(out);
         }
     }
-    let name = abs.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    for hit in scan::scan_bytes(name, bytes) {
-        out.push(finding(
-            Some(hit.line),
-            hit.rule,
-            hit.what.to_owned(),
-            "move the secret into an encrypted file (`botsecrets set secrets.yaml KEY --stdin`), and rotate it at the provider if it was ever pushed".to_owned(),
-        ));
-    }
+    out.extend(
+        scan::scan_bytes(display, bytes)
+            .0
+            .into_iter()
+            .map(|f| scanner_finding(display, f)),
+    );
     Ok(out)
 }
 
@@ -621,10 +673,17 @@ fn walk(
     Ok(())
 }
 
-/// `--allow PATH[:LINE]` as (absolute path, line).
-fn parse_allow(items: &[String], cwd: &Path) -> Result<Vec<(PathBuf, Option<usize>)>> {
+/// `--allow FINGERPRINT` into the allow list, and `--allow PATH[:LINE]` as
+/// (absolute path, line).
+pub(super) type PathAllows = Vec<(PathBuf, Option<usize>)>;
+pub(super) fn parse_allow(items: &[String], cwd: &Path) -> Result<(PathAllows, AllowList)> {
     let mut out = Vec::new();
+    let mut fps = AllowList::default();
     for item in items {
+        if scan::allow::is_fingerprint(&item.to_ascii_lowercase()) {
+            fps.add(item);
+            continue;
+        }
         let (path, line) = match item.rsplit_once(':') {
             Some((p, l))
                 if !p.is_empty() && !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) =>
@@ -638,5 +697,5 @@ fn parse_allow(items: &[String], cwd: &Path) -> Result<Vec<(PathBuf, Option<usiz
         };
         out.push((rules::absolute(Path::new(path), cwd), line));
     }
-    Ok(out)
+    Ok((out, fps))
 }

@@ -10,6 +10,7 @@ mod encrypt;
 mod exec;
 mod export;
 mod git;
+mod history;
 mod inputs;
 mod keygen;
 mod output;

@@ -140,7 +140,7 @@ fn a_token_in_a_latin1_file_is_found_and_the_summary_says_what_was_skipped() {
     );
     assert!(
         r.stderr().contains(
-            "check: 1 problem(s) in 1 file(s); 2 not UTF-8 text (scanned for key patterns only); 1 skipped (1 symlink or special file)"
+            "check: 1 problem(s) in 1 file(s); 2 not UTF-8 text (scanned as decoded); 1 skipped (1 symlink or special file)"
         ),
         "{}",
         r.stderr()
@@ -151,7 +151,7 @@ fn a_token_in_a_latin1_file_is_found_and_the_summary_says_what_was_skipped() {
     r.ok();
     assert!(
         r.stderr().contains(
-            "check: 1 file(s) checked, no problems; 1 not UTF-8 text (scanned for key patterns only); 1 skipped (1 symlink or special file)"
+            "check: 1 file(s) checked, no problems; 1 not UTF-8 text (scanned as decoded); 1 skipped (1 symlink or special file)"
         ),
         "{}",
         r.stderr()

@@ -18,6 +18,7 @@ mod harden;
 mod interop;
 mod keygen;
 mod keys;
+mod leaks;
 mod loaded;
 mod mutate;
 mod recipients;

@@ -1,0 +1,3 @@
+const apiKey = process.env.API_KEY;
+const headers = { Authorization: `Bearer ${token}` };
+const stripe = Stripe('pk_live_DHmXgpVG55i6EJAcCIrq9fnX');

@@ -1,0 +1,3 @@
+package main
+
+const apiKey = "ECfmmpaGulrzjDfy@@lSneApC0cFvIzJ5S"

@@ -1,0 +1,3 @@
+#!/bin/sh
+export GH_TOKEN=github@@_pat_3D0kv6oazMZFZP7WJudGlC_UuYAzPU3uqCOR8WcHnzAXqapRydPfHpy56bbTtHE9hOxEz10cf98LsJOUxa
+gh pr list

@@ -1,0 +1,2 @@
+from openai import OpenAI
+client = OpenAI(api_key="sk-@@proj-WKATsHWH6DIGiLK2kVwnHxdX_PJ9ABFOJXzlfNpDJTpcVzIXVh3ElwRm7Ww4KTgpRLYtZpqHcQMQLv7NWSuYajgVPIYgrNygCmfcQEyRee6TKEBFpnwSad8onQ8DP5XIkEH8BOyrND5TvG2-FgLlhpj4re2j")
