@@ -12,11 +12,13 @@
 //! - [`document`]: where they meet: encrypt, decrypt, re-encrypt;
 //! - [`seal`]: the authenticated digest of a file's structure (what the MAC leaves out);
 //! - [`rules`]: the rules file (`.botsecrets.yaml` / `.sops.yaml`);
-//! - [`git`]: the plaintext-secret scanner and the three-way merge of values.
+//! - [`git`]: the plaintext-secret scanner and the three-way merge of values;
+//! - [`audit`]: who reads each secret, when its value last changed, rotation age.
 
 #![forbid(unsafe_code)]
 
 pub mod atomic;
+pub mod audit;
 pub mod convert;
 pub mod crypto;
 pub mod document;
