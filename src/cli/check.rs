@@ -167,6 +167,10 @@ pub fn run(args: &CheckArgs) -> Result<()> {
     let mut notes = Vec::new();
     let mut not_utf8 = Vec::new();
     let checked = candidates.len();
+    let names: Vec<(String, PathBuf)> = candidates
+        .iter()
+        .map(|c| (c.display.clone(), c.abs.clone()))
+        .collect();
     for c in candidates {
         let mut found = match String::from_utf8(c.bytes) {
             Ok(text) => {
@@ -187,6 +191,26 @@ pub fn run(args: &CheckArgs) -> Result<()> {
                 .any(|(p, line)| *p == c.abs && line.is_none_or(|l| Some(l) == f.line))
         });
         findings.extend(found);
+    }
+    // Secrets overdue under the rules' rotation policy (docs/audit.md): a
+    // failure in CI use, only a warning for a commit (--staged), so an
+    // overdue key never blocks an unrelated commit.
+    for o in super::audit::overdue(&names, &args.identity.identities)? {
+        if args.staged {
+            let warning = format!("{}: overdue: {}", o.file, o.message);
+            if !args.json {
+                eprintln!("botsecrets: warning: {warning}");
+            }
+            notes.push(warning);
+        } else {
+            findings.push(Finding {
+                file: o.file,
+                line: None,
+                rule: "overdue".into(),
+                message: o.message,
+                fix: "rotate the value at its provider, store the new one with `botsecrets set FILE PATH --stdin`; `botsecrets audit` lists every secret's age".into(),
+            });
+        }
     }
     if let Identities::None(why) = &ids {
         notes.insert(0, format!("MACs not checked (structure only): {why}"));
