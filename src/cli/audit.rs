@@ -586,6 +586,24 @@ fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width - n))
 }
 
+/// `FILE\0PATH` as `FILE: PATH` in `width` characters: the file's name is
+/// cut first (the key path says which secret), then the path.
+fn fit_secret(cell: &str, width: usize) -> String {
+    let Some((file, path)) = cell.split_once('\0') else {
+        return cut(cell, width);
+    };
+    let (f, p) = (file.chars().count(), path.chars().count());
+    if f + 2 + p <= width {
+        return format!("{file}: {path}");
+    }
+    let room = width.saturating_sub(p + 2).max(8.min(f));
+    format!(
+        "{}: {}",
+        cut(file, room),
+        cut(path, width.saturating_sub(room + 2))
+    )
+}
+
 fn print_human(report: &Audit, rows: &[(&FileReport, &Secret)]) {
     let cells: Vec<[String; 8]> = rows
         .iter()
@@ -596,14 +614,14 @@ fn print_human(report: &Audit, rows: &[(&FileReport, &Secret)]) {
                 format!("{}{}d", if c.approximate { "~" } else { "" }, s.age_days),
                 s.status.as_str().replace("no policy", "-"),
                 s.limit.as_ref().map_or("-".into(), |l| l.text.clone()),
-                format!("{}: {}", f.display, s.path),
+                format!("{}\0{}", f.display, s.path),
                 match &c.commit {
                     Some(_) => date(c.time),
                     None => "uncommitted".into(),
                 },
                 c.commit
                     .as_ref()
-                    .map_or("-".into(), |c| c.id.chars().take(8).collect()),
+                    .map_or("-".into(), |c| c.id.chars().take(7).collect()),
                 c.commit.as_ref().map_or("-".into(), |c| c.author.clone()),
                 readers.join(", "),
             ]
@@ -614,23 +632,33 @@ fn print_human(report: &Audit, rows: &[(&FileReport, &Secret)]) {
     ];
     // Fixed columns at their widest (capped), the secret and the readers
     // share what is left of WIDTH.
-    let caps = [6, 7, 5, usize::MAX, 11, 8, 14, usize::MAX];
+    let caps = [6, 7, 5, usize::MAX, 11, 7, 10, usize::MAX];
     let mut widths = [0usize; 8];
     for (i, h) in head.iter().enumerate() {
+        // The secret's cell holds `\0` where `: ` goes.
         let widest = cells
             .iter()
-            .map(|c| c[i].chars().count())
+            .map(|c| c[i].chars().count() + usize::from(i == 3))
             .max()
             .unwrap_or(0);
         widths[i] = widest.max(h.len()).min(caps[i]);
     }
     let fixed: usize = [0, 1, 2, 4, 5, 6].iter().map(|&i| widths[i]).sum::<usize>() + 2 * 7;
+    // The secret's name matters more than the readers' (listed in full
+    // below the table): the readers get what the secrets leave, at least 10.
     let left = WIDTH.saturating_sub(fixed).max(30);
-    widths[3] = widths[3].min(left * 2 / 3).max(6);
+    widths[3] = widths[3].min(left - widths[7].min(10)).max(6);
     widths[7] = widths[7].min(left.saturating_sub(widths[3])).max(7);
     let line = |c: &[String]| {
         let mut out = String::new();
         for (i, cell) in c.iter().enumerate() {
+            let fitted;
+            let cell = if i == 3 {
+                fitted = fit_secret(cell, widths[3]);
+                &fitted
+            } else {
+                cell
+            };
             if i > 0 {
                 out.push_str("  ");
             }
