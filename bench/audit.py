@@ -62,7 +62,7 @@ def versions_of(bs, repo, name, commits, env):
                 cmd = [bs, "set", path, f"bot_{name[:-5]}.key_{v % SECRETS}", "--stdin"]
                 data = f"sk-live-{name}-{v}-rotated".encode()
             subprocess.run(cmd, env=env, input=data, check=True,
-                           stdout=subprocess.DEVNULL)
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with open(path, "rb") as f:
             out.append(f.read())
     return out
