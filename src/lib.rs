@@ -14,10 +14,12 @@
 //! - [`rules`]: the rules file (`.botsecrets.yaml` / `.sops.yaml`);
 //! - [`scan`]: the leak scanner (detectors, allow list, history scan);
 //! - [`git`]: the three-way merge of values and what `git install` writes.
+//! - [`audit`]: who reads each secret, when its value last changed, rotation age.
 
 #![forbid(unsafe_code)]
 
 pub mod atomic;
+pub mod audit;
 pub mod convert;
 pub mod crypto;
 pub mod document;

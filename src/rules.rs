@@ -24,6 +24,11 @@
 //!
 //! A top-level `allow:` list holds fingerprints (`fp-` and 16 hex digits)
 //! of reviewed leak-scanner findings that `check` accepts.
+//! For `audit` (both file names: sops ignores what it does not know): a
+//! rule's `rotation:` policy ([`rotation`]), a top-level `keys:` map naming
+//! recipients (`alice: age1...`; names shown where a recipient is listed),
+//! and a top-level `revoked:` list (names from `keys:`, or raw recipients)
+//! of keys that must no longer read anything.
 //!
 //! This module reads only the files it finds from the path it is handed;
 //! it reads no environment variable.
@@ -39,6 +44,9 @@ use crate::keys::{KeyError, Recipient};
 use crate::metadata::Selection;
 use crate::path::{KeyPath, Segment};
 use crate::seal::SealPolicy;
+
+pub mod rotation;
+pub use rotation::Rotation;
 
 /// The rules file names, in order of preference within one directory.
 pub const RULES_FILE_NAMES: [&str; 2] = [".botsecrets.yaml", ".sops.yaml"];
@@ -142,6 +150,8 @@ pub struct CreationRule {
     /// `seal: optional`: a file without a seal is opened with a warning
     /// even under `.botsecrets.yaml` (default: `required` there).
     pub seal_optional: bool,
+    /// `rotation:`, the age policy `audit` enforces.
+    pub rotation: Option<Rotation>,
 }
 
 impl CreationRule {
@@ -175,6 +185,21 @@ pub struct RulesFile {
     pub rules: Vec<CreationRule>,
     /// `allow:`: fingerprints of reviewed scanner findings (lowercase).
     pub allow: Vec<String>,
+    /// `keys:`: names of recipients, in the order written.
+    pub keys: Vec<(String, Recipient)>,
+    /// `revoked:`: keys that must no longer be a reader of any file.
+    pub revoked: Vec<Revoked>,
+}
+
+/// An entry of the `revoked:` list.
+#[derive(Debug)]
+pub struct Revoked {
+    /// Its name, when the entry is a name from `keys:`.
+    pub name: Option<String>,
+    /// The recipient.
+    pub recipient: Recipient,
+    /// 1-based line in the rules file.
+    pub line: usize,
 }
 
 /// The rule chosen for a file.
@@ -309,9 +334,43 @@ impl RulesFile {
     }
 }
 
+impl RulesFile {
+    /// The first rule whose `path_regex` matches `file` (absolute), by its
+    /// path alone (a rule without age recipients included).
+    pub fn rule_by_path(&self, file: &Path) -> Option<&CreationRule> {
+        let rel = match file.strip_prefix(&self.dir) {
+            Ok(rel) => rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/"),
+            Err(_) => file.to_string_lossy().into_owned(),
+        };
+        self.rules
+            .iter()
+            .find(|r| r.path_regex.as_ref().is_none_or(|re| re.is_match(&rel)))
+    }
+
+    /// The `keys:` name of `recipient`, if the rules file names it.
+    pub fn name_of(&self, recipient: &str) -> Option<&str> {
+        self.keys
+            .iter()
+            .find(|(_, r)| r.same_as(recipient))
+            .map(|(n, _)| n.as_str())
+    }
+
+    /// Whether any creation rule names `recipient`.
+    pub fn names_recipient(&self, recipient: &str) -> bool {
+        self.rules
+            .iter()
+            .any(|rule| rule.recipients().any(|r| r.same_as(recipient)))
+    }
+}
+
 /// Keys a creation rule may have that botsecrets reads.
-const RULE_KEYS: [&str; 12] = [
+const RULE_KEYS: [&str; 13] = [
     "seal",
+    "rotation",
     "path_regex",
     "age",
     "key_groups",
@@ -656,6 +715,10 @@ impl Reader<'_> {
                 ),
             ));
         }
+        let rotation = match obj.get("rotation") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(self.rotation(v, &at.child_key("rotation"))?),
+        };
         Ok(CreationRule {
             number,
             line: self.line(at),
@@ -665,7 +728,136 @@ impl Reader<'_> {
             selection,
             mac_only_encrypted,
             seal_optional,
+            rotation,
         })
+    }
+
+    /// `rotation: { max_age: 90d, paths: { KEY.PATH: 30d } }`. Its keys are
+    /// checked in both rules files: a typo must not turn the gate off.
+    fn rotation(&self, v: &Value, at: &KeyPath) -> Result<Rotation, RulesError> {
+        let obj = v.as_object().ok_or_else(|| {
+            self.err(
+                at,
+                "rotation must be a mapping, e.g. { max_age: 90d, paths: { stripe.secret_key: 30d } }",
+            )
+        })?;
+        for key in obj.keys() {
+            if key != "max_age" && key != "paths" {
+                return Err(self.err(
+                    &at.child_key(key.clone()),
+                    format!("unknown key {key:?} in rotation; expected one of: max_age, paths"),
+                ));
+            }
+        }
+        let max_age = match obj.get("max_age") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(self.limit(v, &at.child_key("max_age"))?),
+        };
+        let mut paths = Vec::new();
+        match obj.get("paths") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(map)) => {
+                let pat = at.child_key("paths");
+                for (key, v) in map {
+                    let kat = pat.child_key(key.clone());
+                    let path = KeyPath::parse(key).map_err(|e| self.err(&kat, e.to_string()))?;
+                    paths.push(rotation::PathLimit {
+                        path,
+                        limit: self.limit(v, &kat)?,
+                    });
+                }
+            }
+            Some(_) => {
+                return Err(self.err(
+                    &at.child_key("paths"),
+                    "rotation.paths must be a mapping of key paths to durations",
+                ))
+            }
+        }
+        Ok(Rotation { max_age, paths })
+    }
+
+    fn limit(&self, v: &Value, at: &KeyPath) -> Result<rotation::Limit, RulesError> {
+        let text = self.string(v, at)?;
+        let days =
+            rotation::parse_days(&text).map_err(|why| self.err(at, format!("{at}: {why}")))?;
+        let (line, column) = self.tree.positions.get(at).copied().unwrap_or((1, 1));
+        Ok(rotation::Limit {
+            days,
+            text: text.trim().to_owned(),
+            line,
+            column,
+        })
+    }
+
+    /// `keys: { NAME: RECIPIENT }`.
+    fn keys(&self, v: &Value, at: &KeyPath) -> Result<Vec<(String, Recipient)>, RulesError> {
+        let obj = v
+            .as_object()
+            .ok_or_else(|| self.err(at, "keys must be a mapping of names to recipients"))?;
+        let mut out = Vec::new();
+        for (name, v) in obj {
+            let kat = at.child_key(name.clone());
+            let mut r = self.recipients(v, &kat)?;
+            if r.len() != 1 {
+                return Err(self.err(&kat, format!("keys.{name} must be one recipient")));
+            }
+            out.push((name.clone(), r.remove(0)));
+        }
+        Ok(out)
+    }
+
+    /// `revoked: [NAME or RECIPIENT, ...]`.
+    fn revoked(
+        &self,
+        v: &Value,
+        at: &KeyPath,
+        keys: &[(String, Recipient)],
+    ) -> Result<Vec<Revoked>, RulesError> {
+        let items = match v {
+            Value::Null => return Ok(Vec::new()),
+            Value::Array(items) => items,
+            _ => {
+                return Err(self.err(
+                    at,
+                    "revoked must be a list of names (from keys:) or recipients",
+                ))
+            }
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let iat = at.child_index(i);
+            let text = self.string(item, &iat)?;
+            let line = self.line(&iat);
+            if let Some((name, r)) = keys.iter().find(|(n, _)| *n == text.trim()) {
+                out.push(Revoked {
+                    name: Some(name.clone()),
+                    recipient: r.clone(),
+                    line,
+                });
+                continue;
+            }
+            if Recipient::parse(text.trim()).is_err()
+                && crate::keys::recipient::private_key(text.trim()).is_none()
+            {
+                return Err(self.err(
+                    &iat,
+                    format!(
+                        "revoked entry {:?} is neither a name under keys: nor a recipient",
+                        // SECURITY: what was pasted may be a secret.
+                        crate::keys::recipient::shown(text.trim())
+                    ),
+                ));
+            }
+            for recipient in self.recipients(item, &iat)? {
+                out.push(Revoked {
+                    name: None,
+                    recipient,
+                    line,
+                });
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -695,7 +887,14 @@ pub fn parse(text: &str, path: &Path) -> Result<RulesFile, RulesError> {
     reader.check_keys(
         top,
         &root,
-        &["creation_rules", "destination_rules", "stores", "allow"],
+        &[
+            "creation_rules",
+            "destination_rules",
+            "stores",
+            "allow",
+            "keys",
+            "revoked",
+        ],
         "the rules file",
     )?;
     let allow_at = root.child_key("allow");
@@ -729,7 +928,17 @@ pub fn parse(text: &str, path: &Path) -> Result<RulesFile, RulesError> {
         None | Some(Value::Null) => Vec::new(),
         Some(_) => return Err(reader.err(&rules_at, "creation_rules must be a list of rules")),
     };
+    let keys = match top.get("keys") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) => reader.keys(v, &root.child_key("keys"))?,
+    };
+    let revoked = match top.get("revoked") {
+        None => Vec::new(),
+        Some(v) => reader.revoked(v, &root.child_key("revoked"), &keys)?,
+    };
     Ok(RulesFile {
+        keys,
+        revoked,
         path: path.to_path_buf(),
         dir: path
             .parent()
@@ -858,6 +1067,71 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("seal must be required or optional"), "{err}");
+    }
+
+    #[test]
+    fn rotation_policy_and_its_errors() {
+        let f = rules(&format!(
+            "creation_rules:\n  - age: {R1}\n    rotation:\n      max_age: 90d\n      paths:\n        stripe.secret_key: 30d\n"
+        ))
+        .unwrap();
+        let rot = f.rules[0].rotation.as_ref().unwrap();
+        assert_eq!(rot.max_age.as_ref().unwrap().days, 90);
+        assert_eq!(rot.paths[0].path.to_string(), "stripe.secret_key");
+        assert_eq!(
+            (rot.paths[0].limit.line, rot.paths[0].limit.column),
+            (6, 28)
+        );
+        let err = rules(&format!(
+            "creation_rules:\n  - age: {R1}\n    rotation:\n      max_age: 3 months\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "/repo/.botsecrets.yaml: line 4, column 16: creation_rules[0].rotation.max_age: \"3 months\" is not a duration; write whole days or weeks, e.g. 90d or 12w"
+        );
+        let err = rules(&format!(
+            "creation_rules:\n  - age: {R1}\n    rotation: {{max_age: 90d, max_ages: 1d}}\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("line 3") && err.contains("unknown key \"max_ages\" in rotation"),
+            "{err}"
+        );
+        // .sops.yaml too: sops ignores the key, botsecrets enforces it.
+        let err = parse(
+            &format!("creation_rules:\n  - age: {R1}\n    rotation: {{max_age: 90}}\n"),
+            Path::new("/repo/.sops.yaml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("line 3") && err.contains("has no unit"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn keys_and_revoked() {
+        let f = rules(&format!(
+            "keys:\n  alice: {R1}\nrevoked: [alice, {R2}]\ncreation_rules:\n  - age: {R1}\n"
+        ))
+        .unwrap();
+        assert_eq!(f.name_of(R1), Some("alice"));
+        assert_eq!(f.name_of(R2), None);
+        assert_eq!(f.revoked.len(), 2);
+        assert_eq!(f.revoked[0].name.as_deref(), Some("alice"));
+        assert_eq!(f.revoked[1].recipient.to_string(), R2);
+        assert!(f.names_recipient(R1) && !f.names_recipient(R2));
+        let err = rules(&format!("revoked: [bob]\ncreation_rules:\n  - age: {R1}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 1, column 11: revoked entry \"bob\" is neither a name under keys: nor a recipient"),
+            "{err}"
+        );
     }
 
     #[test]

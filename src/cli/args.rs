@@ -53,6 +53,9 @@ pub enum Command {
     /// Check that files are encrypted and intact, and that no plaintext API
     /// key is about to be committed (the pre-commit hook, and CI).
     Check(CheckArgs),
+    /// Who can read each secret, when its value last changed (from the git
+    /// history, decrypted in memory) and which are overdue for rotation.
+    Audit(AuditArgs),
     /// Git integration: pre-commit hook, diff driver and merge driver.
     #[command(subcommand)]
     Git(GitCommand),
@@ -85,6 +88,24 @@ pub struct CheckArgs {
     /// With --history: revisions (REVS, as `git rev-list` takes them).
     #[arg(value_name = "PATH|REV")]
     pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+}
+
+/// `audit`.
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// Encrypted files to audit. Default: every encrypted file in the
+    /// repository (tracked, or new and not ignored).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// The CI gate: exit 221 when a secret is overdue under the rules'
+    /// rotation policy, or a revoked key can still read a file.
+    #[arg(long)]
+    pub check: bool,
     #[command(flatten)]
     pub identity: IdentityArgs,
 }

@@ -189,6 +189,10 @@ pub fn run(args: &CheckArgs) -> Result<()> {
     let mut notes = Vec::new();
     let mut not_utf8 = Vec::new();
     let checked = candidates.len();
+    let names: Vec<(String, PathBuf)> = candidates
+        .iter()
+        .map(|c| (c.display.clone(), c.abs.clone()))
+        .collect();
     for c in candidates {
         let bytes = zeroize::Zeroizing::new(c.bytes);
         let mut found = match std::str::from_utf8(&bytes) {
@@ -212,6 +216,27 @@ pub fn run(args: &CheckArgs) -> Result<()> {
                 }
             }
             findings.push(f);
+        }
+    }
+    // Secrets overdue under the rules' rotation policy (docs/audit.md): a
+    // failure in CI use, only a warning for a commit (--staged), so an
+    // overdue key never blocks an unrelated commit.
+    for o in super::audit::overdue(&names, &args.identity.identities)? {
+        if args.staged {
+            let warning = format!("{}: overdue: {}", o.file, o.message);
+            if !args.json {
+                eprintln!("botsecrets: warning: {warning}");
+            }
+            notes.push(warning);
+        } else {
+            findings.push(Finding {
+                file: o.file,
+                line: None,
+                rule: "overdue".into(),
+                message: o.message,
+                fix: "rotate the value at its provider, store the new one with `botsecrets set FILE PATH --stdin`; `botsecrets audit` lists every secret's age".into(),
+                fingerprint: None,
+            });
         }
     }
     if let Identities::None(why) = &ids {

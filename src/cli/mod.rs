@@ -3,6 +3,7 @@
 
 mod access;
 mod args;
+mod audit;
 mod check;
 mod decrypt;
 mod edit;
@@ -59,6 +60,7 @@ pub fn run() -> ExitCode {
         Command::Seal(a) => seal::run(a),
         Command::Rotate(a) => rotate::run(a),
         Command::Check(a) => check::run(a),
+        Command::Audit(a) => audit::run(a),
         Command::Git(c) => git::run(c),
     };
     match result {

@@ -86,6 +86,9 @@ pub mod code {
     pub const REFUSED_ENV: u8 = 217;
     /// A private key (an identity) was given where a recipient belongs.
     pub const PRIVATE_KEY: u8 = 218;
+    /// `audit --check`: a secret is overdue for rotation, or a revoked key
+    /// can still read a file.
+    pub const AUDIT_OVERDUE: u8 = 221;
 }
 
 /// An error decided in the CLI, with its exit code and hint.

@@ -5,6 +5,7 @@
 
 mod util;
 
+mod audit;
 mod conformance;
 mod damaged;
 mod decrypt;
