@@ -382,19 +382,24 @@ fn wrap_groups(
 ) -> Result<(Vec<Vec<AgeStanza>>, u32), DocumentError> {
     let groups: Vec<&Vec<Recipient>> = groups.iter().filter(|g| !g.is_empty()).collect();
     let (shares, threshold) = if groups.len() > 1 {
+        let parts = u8::try_from(groups.len())
+            .map_err(|_| DocumentError::Shamir("at most 255 key groups".into()))?;
         let threshold = if shamir_threshold == 0 {
-            groups.len() as u32
+            u32::from(parts)
         } else {
             shamir_threshold
         };
-        if threshold as usize > groups.len() || threshold < 2 {
+        let small = u8::try_from(threshold)
+            .ok()
+            .filter(|t| (2..=parts).contains(t));
+        let Some(small) = small else {
             return Err(DocumentError::Shamir(format!(
                 "a threshold of {threshold} needs between 2 and {} key groups",
                 groups.len()
             )));
-        }
-        let shares = shamir::split(key, groups.len() as u8, threshold as u8)
-            .map_err(|e| DocumentError::Shamir(e.to_string()))?;
+        };
+        let shares =
+            shamir::split(key, parts, small).map_err(|e| DocumentError::Shamir(e.to_string()))?;
         (shares, threshold)
     } else {
         (vec![Zeroizing::new(key.expose().to_vec())], 0)

@@ -594,7 +594,7 @@ impl Reader<'_> {
         let shamir_threshold = match obj.get("shamir_threshold") {
             None | Some(Value::Null) => 0,
             Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n <= 255) => {
-                n.as_u64().unwrap_or(0) as u32
+                n.as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0)
             }
             Some(_) => {
                 return Err(self.err(

@@ -136,7 +136,7 @@ impl EncryptedFile {
 pub fn effective_threshold(groups: usize, threshold: u32) -> u32 {
     match (groups, threshold) {
         (0 | 1, _) => 0,
-        (n, 0) => n as u32,
+        (n, 0) => u32::try_from(n).unwrap_or(u32::MAX),
         (_, t) => t,
     }
 }

@@ -3,6 +3,10 @@
 //!
 //! One test binary (like ripgrep's) so the build links once.
 
+// Helpers are `pub` for the other test modules of this one binary; the
+// `unreachable_pub` lint (Cargo.toml [lints]) is for the library's API.
+#![allow(unreachable_pub)]
+
 mod util;
 
 mod conformance;
