@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use botsecrets::document::{self, Opened};
+use botsecrets::document::{Opened, Sealed};
 use botsecrets::format::FormatKind;
 use botsecrets::keys::{same_recipient, Recipient};
 use botsecrets::metadata::{now_rfc3339, Metadata};
@@ -17,12 +17,8 @@ use super::report::UserError;
 pub struct EncryptedFile {
     /// Its path.
     pub path: PathBuf,
-    /// Its text (ciphertext and metadata; no plaintext values).
-    pub text: String,
-    /// Its format.
-    pub format: FormatKind,
-    /// Its metadata.
-    pub metadata: Metadata,
+    /// The file as read (text, format, metadata), not yet opened.
+    pub sealed: Sealed,
     /// The writers' lock, when read for a change ([`EncryptedFile::lock`]).
     lock: Option<botsecrets::fsio::LockedFile>,
 }
@@ -55,24 +51,11 @@ impl EncryptedFile {
         lock: Option<botsecrets::fsio::LockedFile>,
     ) -> Result<Self> {
         let name = path.display().to_string();
-        let text = super::inputs::utf8(bytes, &name)?.to_string();
-        let parsed = format
-            .syntax()
-            .parse(&text)
-            .map_err(document::DocumentError::from)
-            .with_context(|| name.clone())?;
-        let tree = parsed
-            .metadata_tree()
-            .ok_or(document::DocumentError::NotEncrypted)
-            .with_context(|| name.clone())?;
-        let metadata = Metadata::from_tree(tree)
-            .map_err(document::DocumentError::from)
-            .with_context(|| name.clone())?;
+        let text = super::inputs::utf8(bytes, &name)?;
+        let sealed = Sealed::parse(text, format).with_context(|| name.clone())?;
         Ok(Self {
             path: path.to_path_buf(),
-            text,
-            format,
-            metadata,
+            sealed,
             lock,
         })
     }
@@ -82,29 +65,16 @@ impl EncryptedFile {
         self.path.display().to_string()
     }
 
-    /// The recipients of each key group, as written in the file.
-    pub fn groups(&self) -> Vec<Vec<String>> {
-        self.metadata
-            .key_groups
-            .iter()
-            .map(|g| g.age.iter().map(|s| s.recipient.clone()).collect())
-            .collect()
-    }
-
-    /// The effective Shamir threshold (0 when the key is not split).
-    pub fn threshold(&self) -> u32 {
-        effective_threshold(
-            self.metadata.key_groups.len(),
-            self.metadata.shamir_threshold,
-        )
+    /// Its metadata.
+    pub fn metadata(&self) -> &Metadata {
+        self.sealed.metadata()
     }
 
     /// Opens the file with `identities` (MAC and seal verified, the seal
     /// policy from its rules).
-    pub fn open(&self, identities: &[botsecrets::keys::Identity]) -> Result<Opened> {
+    pub fn open(&self, identities: &[botsecrets::keys::Identity]) -> Result<Opened<'_>> {
         super::seal::open(
-            &self.text,
-            self.format,
+            &self.sealed,
             identities,
             Some(&self.path),
             false,
@@ -122,22 +92,13 @@ impl EncryptedFile {
             return Ok(lock.replace(text.as_bytes(), mode)?);
         }
         let lock = super::inputs::lock_file(&self.path)?;
-        if lock.contents() != self.text.as_bytes() {
+        if lock.contents() != self.sealed.text().as_bytes() {
             return Err(botsecrets::fsio::FsError::Changed {
                 path: self.path.clone(),
             }
             .into());
         }
         Ok(lock.replace(text.as_bytes(), mode)?)
-    }
-}
-
-/// The threshold that applies: 0 for one group, else the threshold or all.
-pub fn effective_threshold(groups: usize, threshold: u32) -> u32 {
-    match (groups, threshold) {
-        (0 | 1, _) => 0,
-        (n, 0) => u32::try_from(n).unwrap_or(u32::MAX),
-        (_, t) => t,
     }
 }
 
@@ -170,20 +131,13 @@ pub fn contains(list: &[String], recipient: &str) -> bool {
 /// prints what had to be dropped.
 pub fn rekey_and_write(
     file: &EncryptedFile,
-    opened: Opened,
+    opened: Opened<'_>,
     groups: &[Vec<Recipient>],
     threshold: u32,
     rotate: bool,
 ) -> Result<()> {
     let rekeyed = opened
-        .rekey(
-            &file.text,
-            file.format,
-            groups,
-            threshold,
-            rotate,
-            &now_rfc3339(),
-        )
+        .rekey(groups, threshold, rotate, &now_rfc3339())
         .with_context(|| file.name())?;
     file.write(&rekeyed.text)?;
     if !rekeyed.dropped.is_empty() {

@@ -23,11 +23,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use botsecrets::document::{self, DocumentError, OpenOptions};
+use botsecrets::document::{self, DocumentError, OpenOptions, Sealed};
 use botsecrets::format::FormatKind;
 use botsecrets::git::scan;
 use botsecrets::keys::Identity;
-use botsecrets::metadata::Metadata;
 use botsecrets::rules::{self, RulesError, RulesFile};
 use botsecrets::seal::SealPolicy;
 
@@ -296,11 +295,8 @@ fn check_file(
     // SECURITY: a damaged encrypted file (it no longer parses, its sops
     // block is broken or gone) still looks encrypted, and is checked as one:
     // its problems are findings instead of it passing as a plain file.
-    let parsed_encrypted = kind.is_some_and(|k| {
-        document::looks_encrypted(text)
-            || (text.contains("sops")
-                && k.syntax().parse(text).is_ok_and(|p| !p.metadata.is_empty()))
-    });
+    let parsed_encrypted =
+        kind.is_some_and(|k| document::looks_encrypted(text) || Sealed::is_encrypted(text, k));
     let restore = format!(
         "restore it from version control (`git checkout -- {display}`), or write it again with `botsecrets edit {display}`"
     );
@@ -336,12 +332,7 @@ fn check_file(
             out.push(finding(p.line(), rule, p.to_string(), fix));
         }
         let unsealed = problems.is_empty()
-            && kind
-                .syntax()
-                .parse(text)
-                .ok()
-                .and_then(|p| p.metadata_tree().map(Metadata::from_tree))
-                .is_some_and(|m| m.is_ok_and(|m| m.seal.is_none()));
+            && Sealed::parse(text.to_owned(), kind).is_ok_and(|f| !f.is_sealed());
         if unsealed {
             let why = "the file has no seal (sops.botsecrets_seal): its key names, clear values, selection rule and recipients are not authenticated";
             let fix = format!("check its history (`git log -p --no-textconv {display}`), then `botsecrets seal {display}`");
@@ -352,8 +343,11 @@ fn check_file(
         }
         if problems.is_empty() {
             if let Some(ids) = ids.get(&args.identity.identities) {
-                match document::open(text, kind, ids, &OpenOptions::with_seal(SealPolicy::Warn)) {
-                    Ok(_) => {}
+                let opts = OpenOptions::with_seal(SealPolicy::Warn);
+                let opened =
+                    Sealed::parse(text.to_owned(), kind).and_then(|f| f.open(ids, &opts).map(drop));
+                match opened {
+                    Ok(()) => {}
                     Err(e @ DocumentError::SealMismatch) => out.push(finding(
                         None,
                         "seal-mismatch",

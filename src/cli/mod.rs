@@ -19,6 +19,7 @@ mod report;
 mod rotate;
 mod rules;
 mod seal;
+mod secrets;
 mod set;
 mod updatekeys;
 

@@ -24,7 +24,7 @@ pub fn run(cmd: &RecipientsCommand) -> Result<()> {
 
 fn list(args: &RecipientsListArgs) -> Result<()> {
     let file = EncryptedFile::read(&args.file)?;
-    let groups = file.groups();
+    let groups = file.sealed.groups();
     if groups.len() <= 1 {
         for r in groups.iter().flatten() {
             println!("{r}");
@@ -33,7 +33,7 @@ fn list(args: &RecipientsListArgs) -> Result<()> {
         println!(
             "# {} key groups; any {} of them together can open the file",
             groups.len(),
-            file.threshold()
+            file.sealed.threshold()
         );
         for (i, g) in groups.iter().enumerate() {
             println!("group {}:", i + 1);
@@ -42,7 +42,7 @@ fn list(args: &RecipientsListArgs) -> Result<()> {
             }
         }
     }
-    for (i, g) in file.metadata.key_groups.iter().enumerate() {
+    for (i, g) in file.metadata().key_groups.iter().enumerate() {
         for (kind, keys) in &g.foreign {
             let n = keys.as_array().map_or(1, Vec::len);
             let group = if groups.len() > 1 {
@@ -58,7 +58,7 @@ fn list(args: &RecipientsListArgs) -> Result<()> {
 
 /// The group a change applies to (0-based), from `--group`.
 fn chosen_group(file: &EncryptedFile, group: Option<usize>) -> Result<Option<usize>> {
-    let count = file.metadata.key_groups.len();
+    let count = file.metadata().key_groups.len();
     match group {
         Some(n) if n == 0 || n > count => Err(UserError::usage(format!(
             "{}: --group {n}: the file has {count} key group(s)",
@@ -73,7 +73,7 @@ fn chosen_group(file: &EncryptedFile, group: Option<usize>) -> Result<Option<usi
 fn add(args: &RecipientsChangeArgs) -> Result<()> {
     let file = EncryptedFile::lock(&args.file)?;
     let new = inputs::recipient_args(&args.recipients)?;
-    let mut groups = file.groups();
+    let mut groups = file.sealed.groups();
     let target = match chosen_group(&file, args.group)? {
         Some(i) => i,
         None if groups.len() <= 1 => 0,
@@ -109,7 +109,7 @@ fn add(args: &RecipientsChangeArgs) -> Result<()> {
         &file,
         opened,
         &recipients,
-        file.metadata.shamir_threshold,
+        file.metadata().shamir_threshold,
         false,
     )?;
     eprintln!(
@@ -123,7 +123,7 @@ fn add(args: &RecipientsChangeArgs) -> Result<()> {
 fn remove(args: &RecipientsChangeArgs) -> Result<()> {
     let file = EncryptedFile::lock(&args.file)?;
     let only = chosen_group(&file, args.group)?;
-    let mut groups = file.groups();
+    let mut groups = file.sealed.groups();
     let wanted: Vec<String> = args
         .recipients
         .iter()
@@ -187,7 +187,7 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
         &file,
         opened,
         &recipients,
-        file.metadata.shamir_threshold,
+        file.metadata().shamir_threshold,
         true,
     )?;
     access::print_checklist(&file.name(), &removed, &paths, comments);

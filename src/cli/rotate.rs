@@ -17,7 +17,7 @@ pub fn run(args: &RotateArgs) -> Result<()> {
     for path in &args.files {
         let file = EncryptedFile::lock(path)?;
         let name = file.name();
-        let groups = file.groups();
+        let groups = file.sealed.groups();
         let recipients = access::parse_groups(&file, &groups)?;
         let opened = file.open(&identities)?;
         let count = opened.encrypted_paths().len();
@@ -25,7 +25,7 @@ pub fn run(args: &RotateArgs) -> Result<()> {
             &file,
             opened,
             &recipients,
-            file.metadata.shamir_threshold,
+            file.metadata().shamir_threshold,
             true,
         )?;
         eprintln!("botsecrets: {name}: rotated the data key; {count} value(s) re-encrypted");

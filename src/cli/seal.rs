@@ -6,45 +6,44 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use botsecrets::document::{self, OpenOptions, Opened, Warning};
-use botsecrets::format::FormatKind;
+use botsecrets::document::{OpenOptions, Opened, Sealed, Warning};
 use botsecrets::keys::Identity;
-use botsecrets::metadata::{now_rfc3339, Metadata};
+use botsecrets::metadata::{effective_threshold, now_rfc3339, Metadata};
 use botsecrets::seal::{SealPolicy, SealStatus};
 
-use super::access::{self, EncryptedFile};
+use super::access::EncryptedFile;
 use super::args::SealArgs;
 use super::report::{code, UserError};
 use super::{inputs, rules};
 
-/// Opens `text` (the file at `path`, `None` for stdin) with the seal policy
+/// Opens `file` (the file at `path`, `None` for stdin) with the seal policy
 /// its rules give, and prints the warnings (a missing seal, `--ignore-mac`)
 /// on stderr. Errors carry `name`.
-pub fn open(
-    text: &str,
-    kind: FormatKind,
+pub fn open<'a>(
+    file: &'a Sealed,
     identities: &[Identity],
     path: Option<&Path>,
     ignore_mac: bool,
     name: &str,
-) -> Result<Opened> {
+) -> Result<Opened<'a>> {
     let opts = OpenOptions {
         ignore_mac,
         seal: rules::seal_policy(path),
     };
-    open_with(text, kind, identities, &opts, name)
+    open_with(file, identities, &opts, name)
 }
 
 /// [`open`] with the options given.
-pub fn open_with(
-    text: &str,
-    kind: FormatKind,
+pub fn open_with<'a>(
+    file: &'a Sealed,
     identities: &[Identity],
     opts: &OpenOptions,
     name: &str,
-) -> Result<Opened> {
-    let opened = document::open(text, kind, identities, opts).with_context(|| name.to_owned())?;
-    print_warnings(name, &opened.warnings);
+) -> Result<Opened<'a>> {
+    let opened = file
+        .open(identities, opts)
+        .with_context(|| name.to_owned())?;
+    print_warnings(name, opened.warnings());
     Ok(opened)
 }
 
@@ -101,7 +100,7 @@ pub fn describe(meta: &Metadata) -> Vec<String> {
             }
         }
     }
-    let threshold = access::effective_threshold(groups, meta.shamir_threshold);
+    let threshold = effective_threshold(groups, meta.shamir_threshold);
     if threshold > 0 {
         lines.push(format!("threshold: {threshold} of {groups} key groups"));
     }
@@ -147,12 +146,10 @@ fn foreign_names(entries: &serde_json::Value) -> Vec<String> {
 /// Writes `opened` back as it is, sealed: the same data key, recipients
 /// and wrapped keys, every value keeping its ciphertext (the diff is the
 /// seal, `lastmodified` and `mac`).
-pub fn write_sealed(file: &EncryptedFile, opened: Opened) -> Result<()> {
-    let plain = opened
-        .plaintext(&file.text, file.format)
-        .with_context(|| file.name())?;
+pub fn write_sealed(file: &EncryptedFile, opened: Opened<'_>) -> Result<()> {
+    let plain = opened.plaintext().with_context(|| file.name())?;
     let text = opened
-        .reencrypt(&plain, file.format, &now_rfc3339())
+        .reencrypt(&plain, &now_rfc3339())
         .with_context(|| file.name())?;
     file.write(&text)
 }
@@ -163,7 +160,7 @@ pub fn run(args: &SealArgs) -> Result<()> {
     for path in &args.files {
         let file = EncryptedFile::lock(path)?;
         let name = file.name();
-        let was = if file.metadata.seal.is_some() {
+        let was = if file.sealed.is_sealed() {
             "re-sealed"
         } else {
             "sealed"
@@ -174,21 +171,18 @@ pub fn run(args: &SealArgs) -> Result<()> {
         let ids = identities.as_deref().unwrap_or_default();
         // The seal is what this command adds: a missing one is expected
         // (no warning), a broken one is refused like everywhere else.
-        let opened = document::open(
-            &file.text,
-            file.format,
-            ids,
-            &OpenOptions::with_seal(SealPolicy::Warn),
-        )
-        .with_context(|| name.clone())?;
-        if opened.seal == SealStatus::Verified {
+        let opened = file
+            .sealed
+            .open(ids, &OpenOptions::with_seal(SealPolicy::Warn))
+            .with_context(|| name.clone())?;
+        if opened.seal_status() == SealStatus::Verified {
             eprintln!("botsecrets: {name}: already sealed (the seal verifies)");
             continue;
         }
         let values = opened.values().len();
         let encrypted = opened.encrypted_paths().len();
         eprintln!("botsecrets: {name}: the seal will vouch for:");
-        for l in describe(&opened.metadata) {
+        for l in describe(opened.metadata()) {
             eprintln!("  {l}");
         }
         eprintln!(

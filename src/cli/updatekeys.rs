@@ -8,10 +8,11 @@
 use anyhow::{Context, Result};
 use botsecrets::keys::Identity;
 
-use super::access::{self, contains, effective_threshold, EncryptedFile};
+use super::access::{self, contains, EncryptedFile};
 use super::args::UpdatekeysArgs;
 use super::{inputs, rules, seal};
 use botsecrets::document::OpenOptions;
+use botsecrets::metadata::effective_threshold;
 use botsecrets::seal::SealPolicy;
 
 /// Runs `updatekeys`.
@@ -21,7 +22,7 @@ pub fn run(args: &UpdatekeysArgs) -> Result<()> {
         let file = EncryptedFile::lock(path)?;
         let rule = rules::for_file(path)?;
         let name = file.name();
-        let current = file.groups();
+        let current = file.sealed.groups();
         let target: Vec<Vec<String>> = rule
             .key_groups
             .iter()
@@ -30,12 +31,12 @@ pub fn run(args: &UpdatekeysArgs) -> Result<()> {
         let threshold = effective_threshold(target.len(), rule.shamir_threshold);
         let mut lines = Vec::new();
         let mut removed = Vec::new();
-        let regroup = current.len() != target.len() || file.threshold() != threshold;
+        let regroup = current.len() != target.len() || file.sealed.threshold() != threshold;
         if regroup {
             lines.push(format!(
                 "  key groups: {} (threshold {}) -> {} (threshold {})",
                 current.len(),
-                file.threshold(),
+                file.sealed.threshold(),
                 target.len(),
                 threshold
             ));
@@ -61,14 +62,14 @@ pub fn run(args: &UpdatekeysArgs) -> Result<()> {
             }
         }
         let seal_only = lines.is_empty();
-        if seal_only && file.metadata.seal.is_some() {
+        if seal_only && file.metadata().seal.is_some() {
             eprintln!("botsecrets: {name}: already matches {}", rule.description);
             continue;
         }
-        if file.metadata.seal.is_none() {
+        if file.metadata().seal.is_none() {
             // The write seals the file: say what the seal will vouch for.
             lines.push("  + seal (the file has none); it will vouch for:".into());
-            let mut after = file.metadata.clone();
+            let mut after = file.metadata().clone();
             if !seal_only {
                 after.key_groups = target
                     .iter()
@@ -107,13 +108,13 @@ pub fn run(args: &UpdatekeysArgs) -> Result<()> {
         }
         // updatekeys seals what it writes: a missing seal is what it adds
         // (shown above), a broken one is refused.
-        let opened = botsecrets::document::open(
-            &file.text,
-            file.format,
-            identities.as_deref().unwrap_or_default(),
-            &OpenOptions::with_seal(SealPolicy::Warn),
-        )
-        .with_context(|| name.clone())?;
+        let opened = file
+            .sealed
+            .open(
+                identities.as_deref().unwrap_or_default(),
+                &OpenOptions::with_seal(SealPolicy::Warn),
+            )
+            .with_context(|| name.clone())?;
         if seal_only {
             seal::write_sealed(&file, opened)?;
             eprintln!("botsecrets: {name}: sealed");
