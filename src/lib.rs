@@ -16,6 +16,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod atomic;
 pub mod convert;
 pub mod crypto;

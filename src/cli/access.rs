@@ -1,13 +1,16 @@
 //! What `recipients`, `updatekeys` and `rotate` share: reading an encrypted
-//! file and its recipients, writing it back atomically, and the checklist
-//! of secrets to rotate at their providers after someone lost access.
+//! file, applying an access plan ([`botsecrets::access::Plan`], decided by
+//! the library) and writing the file back atomically, the messages of a
+//! refused change, and the checklist of secrets to rotate at their
+//! providers after someone lost access.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use botsecrets::access::{self, AccessError, Plan};
 use botsecrets::document::{Opened, Sealed};
 use botsecrets::format::FormatKind;
-use botsecrets::keys::{same_recipient, Recipient};
+use botsecrets::keys::Recipient;
 use botsecrets::metadata::{now_rfc3339, Metadata};
 use botsecrets::path::KeyPath;
 
@@ -104,27 +107,45 @@ impl EncryptedFile {
 
 /// Parses the file's recipient strings into recipients to wrap for.
 pub fn parse_groups(file: &EncryptedFile, groups: &[Vec<String>]) -> Result<Vec<Vec<Recipient>>> {
-    groups
-        .iter()
-        .map(|g| {
-            g.iter()
-                .map(|r| {
-                    Recipient::parse(r).map_err(|e| {
-                        UserError::recipients(format!(
-                            "{}: the file's recipient cannot be wrapped for: {e}",
-                            file.name()
-                        ))
-                        .into()
-                    })
-                })
-                .collect()
-        })
-        .collect()
+    access::parse_groups(groups).map_err(|e| access_error(&file.name(), e, None).into())
 }
 
-/// Whether `list` names `recipient`.
-pub fn contains(list: &[String], recipient: &str) -> bool {
-    list.iter().any(|r| same_recipient(r, recipient))
+/// The message, exit code and hint of a recipients change that cannot be
+/// made. `file` names the file for `recipients list` in the hint.
+pub fn access_error(name: &str, e: AccessError, list_hint: Option<&str>) -> UserError {
+    let message = format!("{name}: {e}");
+    match e {
+        AccessError::GroupNeeded { groups } => UserError::usage(format!(
+            "{name}: the file has {groups} key groups (Shamir); pass --group N to say which one gets the new recipients"
+        )),
+        AccessError::NoSuchGroup { group, groups } => UserError::usage(format!(
+            "{name}: --group {group}: the file has {groups} key group(s)"
+        )),
+        AccessError::NotARecipient { .. } => UserError::usage(match list_hint {
+            Some(file) => format!("{message}; see `botsecrets recipients list {file}`"),
+            None => message,
+        }),
+        AccessError::NoneLeft { .. } => {
+            UserError::recipients(format!("{message}; add the new recipient first"))
+        }
+        AccessError::EmptyGroup { .. } => {
+            UserError::recipients(format!("{message}; add a recipient to that group first"))
+        }
+        _ => UserError::recipients(message),
+    }
+}
+
+/// Applies `plan`: re-keys `opened` for `groups` (rotating the data key
+/// when the plan says so) and writes the file; warns about key types that
+/// had to be dropped.
+pub fn apply(
+    file: &EncryptedFile,
+    opened: Opened<'_>,
+    plan: &Plan,
+    groups: &[Vec<Recipient>],
+    threshold: u32,
+) -> Result<()> {
+    rekey_and_write(file, opened, groups, threshold, plan.rotate)
 }
 
 /// Re-keys `opened` for `groups` and writes the file; returns nothing but

@@ -9,6 +9,7 @@
 
 mod util;
 
+mod access;
 mod conformance;
 mod damaged;
 mod decrypt;
