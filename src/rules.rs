@@ -222,6 +222,87 @@ pub fn load_for(file: &Path) -> Result<RulesFile, RulesError> {
     parse(&text, &path)
 }
 
+/// Whether `path` is a rules file (never required to be encrypted).
+pub fn is_rules_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| RULES_FILE_NAMES.contains(&n))
+}
+
+/// Rules files read once per run (`check` and `git install` ask about
+/// every file of a repository).
+#[derive(Default)]
+pub struct RulesCache {
+    files: HashMap<PathBuf, RulesFile>,
+}
+
+impl RulesCache {
+    /// The rule (`rule N (line L, path_regex R) of FILE`) that says `abs`
+    /// must be encrypted: a matching rule with a `path_regex`. A malformed
+    /// rules file is an error.
+    pub fn covering_rule(&mut self, abs: &Path) -> Result<Option<String>, RulesError> {
+        let found = match find(abs) {
+            Ok(p) => p,
+            Err(RulesError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if !self.files.contains_key(&found) {
+            let text = read(&found)?;
+            self.files.insert(found.clone(), parse(&text, &found)?);
+        }
+        let rf = &self.files[&found];
+        let rule = match rf.rule_for(abs) {
+            Ok(m) => m.rule,
+            Err(RulesError::NoAgeRecipients { rule, .. }) => &rf.rules[rule - 1],
+            Err(_) => return Ok(None),
+        };
+        let explicit = rule
+            .path_regex
+            .as_ref()
+            .is_some_and(|r| !r.as_str().is_empty());
+        Ok(explicit.then(|| format!("{} of {}", rule.describe(), rf.path.display())))
+    }
+
+    /// The seal policy for `abs` (see [`seal_policy`]), from the cached
+    /// rules file.
+    pub fn seal_policy(&mut self, abs: &Path) -> SealPolicy {
+        let found = match find(abs) {
+            Ok(p) => p,
+            Err(_) => return SealPolicy::Warn,
+        };
+        if !self.files.contains_key(&found) {
+            let parsed = read(&found).ok().and_then(|text| parse(&text, &found).ok());
+            match parsed {
+                Some(rf) => {
+                    self.files.insert(found.clone(), rf);
+                }
+                None if found.file_name().is_some_and(|n| n == RULES_FILE_NAMES[0]) => {
+                    return SealPolicy::Required
+                }
+                None => return SealPolicy::Warn,
+            }
+        }
+        self.files[&found].seal_policy(abs)
+    }
+}
+
+/// The seal policy for `file` (absolute): required under a
+/// `.botsecrets.yaml` unless the file's rule says `seal: optional`; a
+/// warning under `.sops.yaml` or without a rules file. A `.botsecrets.yaml`
+/// that cannot be read or parsed still requires the seal (a broken rules
+/// file must not turn it off).
+pub fn seal_policy(file: &Path) -> SealPolicy {
+    match load_for(file) {
+        Ok(rules_file) => rules_file.seal_policy(file),
+        Err(_) => match find(file) {
+            Ok(p) if p.file_name().is_some_and(|n| n == RULES_FILE_NAMES[0]) => {
+                SealPolicy::Required
+            }
+            _ => SealPolicy::Warn,
+        },
+    }
+}
+
 /// The largest rules file read: far more than any real one.
 const MAX_RULES_FILE: u64 = 16 * 1024 * 1024;
 

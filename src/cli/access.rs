@@ -76,7 +76,7 @@ impl EncryptedFile {
     /// Opens the file with `identities` (MAC and seal verified, the seal
     /// policy from its rules).
     pub fn open(&self, identities: &[botsecrets::keys::Identity]) -> Result<Opened<'_>> {
-        super::seal::open(
+        super::open::open(
             &self.sealed,
             identities,
             Some(&self.path),
@@ -193,4 +193,15 @@ pub fn print_checklist(file: &str, removed: &[String], paths: &[KeyPath], commen
             "botsecrets: {file}: they could also read {comments} encrypted comment(s); check them for old keys"
         );
     }
+}
+
+/// Writes `opened` back as it is, sealed: the same data key, recipients
+/// and wrapped keys, every value keeping its ciphertext (the diff is the
+/// seal, `lastmodified` and `mac`).
+pub fn write_sealed(file: &EncryptedFile, opened: Opened<'_>) -> Result<()> {
+    let plain = opened.plaintext().with_context(|| file.name())?;
+    let text = opened
+        .reencrypt(&plain, &now_rfc3339())
+        .with_context(|| file.name())?;
+    file.write(&text)
 }

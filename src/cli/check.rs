@@ -19,7 +19,6 @@
 //! says why. SECURITY: a finding names the file, the line and the rule,
 //! never the text that matched.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -27,11 +26,12 @@ use botsecrets::document::{self, DocumentError, OpenOptions, Sealed};
 use botsecrets::format::FormatKind;
 use botsecrets::git::scan;
 use botsecrets::keys::Identity;
-use botsecrets::rules::{self, RulesError, RulesFile};
+use botsecrets::rules::{self, is_rules_file, RulesCache};
 use botsecrets::seal::SealPolicy;
 
 use super::args::CheckArgs;
-use super::git::{git, nul_list, quiet_identities, toplevel};
+use super::gitcmd::{git, nul_list, toplevel};
+use super::inputs::quiet_identities;
 use super::report::{code, UserError};
 
 /// One problem.
@@ -81,75 +81,6 @@ fn summary_extra(not_utf8: usize, skipped: &[Skipped]) -> String {
         out.push_str(&format!("; {} skipped ({})", skipped.len(), why.join(", ")));
     }
     out
-}
-
-/// Whether `path` is a rules file (never required to be encrypted).
-pub fn is_rules_file(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| rules::RULES_FILE_NAMES.contains(&n))
-}
-
-/// Rules files read once per run.
-#[derive(Default)]
-pub struct RulesCache {
-    files: HashMap<PathBuf, RulesFile>,
-}
-
-impl RulesCache {
-    /// The rule (`rule N (line L, path_regex R) of FILE`) that says `abs`
-    /// must be encrypted: a matching rule with a `path_regex`. A malformed
-    /// rules file is an error.
-    pub fn covering_rule(&mut self, abs: &Path) -> Result<Option<String>> {
-        let found = match rules::find(abs) {
-            Ok(p) => p,
-            Err(RulesError::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        if !self.files.contains_key(&found) {
-            let text = rules::read(&found)?;
-            self.files
-                .insert(found.clone(), rules::parse(&text, &found)?);
-        }
-        let rf = &self.files[&found];
-        let rule = match rf.rule_for(abs) {
-            Ok(m) => m.rule,
-            Err(RulesError::NoAgeRecipients { rule, .. }) => &rf.rules[rule - 1],
-            Err(_) => return Ok(None),
-        };
-        let explicit = rule
-            .path_regex
-            .as_ref()
-            .is_some_and(|r| !r.as_str().is_empty());
-        Ok(explicit.then(|| format!("{} of {}", rule.describe(), rf.path.display())))
-    }
-
-    /// The seal policy for `abs` (see `rules::seal_policy`), from the
-    /// cached rules file.
-    pub fn seal_policy(&mut self, abs: &Path) -> SealPolicy {
-        let found = match rules::find(abs) {
-            Ok(p) => p,
-            Err(_) => return SealPolicy::Warn,
-        };
-        if !self.files.contains_key(&found) {
-            let parsed = std::fs::read_to_string(&found)
-                .ok()
-                .and_then(|text| rules::parse(&text, &found).ok());
-            match parsed {
-                Some(rf) => {
-                    self.files.insert(found.clone(), rf);
-                }
-                None if found
-                    .file_name()
-                    .is_some_and(|n| n == rules::RULES_FILE_NAMES[0]) =>
-                {
-                    return SealPolicy::Required
-                }
-                None => return SealPolicy::Warn,
-            }
-        }
-        self.files[&found].seal_policy(abs)
-    }
 }
 
 /// Runs `check`.

@@ -32,7 +32,7 @@ pub fn run(args: &DecryptArgs) -> Result<()> {
     // The text moves into the file; `input` keeps its path and lock.
     let file = Sealed::parse(std::mem::take(&mut input.text), input.format)
         .with_context(|| name.clone())?;
-    let opened = super::seal::open(
+    let opened = super::open::open(
         &file,
         &identities,
         input.path.as_deref(),

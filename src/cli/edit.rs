@@ -182,7 +182,7 @@ pub fn run(args: &EditArgs) -> Result<()> {
         lock = Some(locked);
         let identities = inputs::identities(&args.identity.identities)?;
         sealed = document::Sealed::parse(text, format).with_context(|| name.clone())?;
-        let o = super::seal::open(&sealed, &identities, Some(path), false, &name)?;
+        let o = super::open::open(&sealed, &identities, Some(path), false, &name)?;
         plaintext = o.plaintext().with_context(|| name.clone())?;
         opened = Some(o);
         recipients = None;

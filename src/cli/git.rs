@@ -10,18 +10,19 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use botsecrets::document::{DocumentError, OpenOptions, Sealed};
 use botsecrets::format::FormatKind;
 use botsecrets::fsio::{self, WriteMode};
 use botsecrets::git::install as text;
 use botsecrets::git::merge::{self, MergeError};
-use botsecrets::keys::Identity;
 use botsecrets::metadata::now_rfc3339;
 use zeroize::Zeroizing;
 
 use super::args::{GitCommand, GitInstallArgs, MergeArgs, TextconvArgs};
+use super::gitcmd::{git, git_line, nul_list, toplevel};
 use super::inputs;
+use super::inputs::quiet_identities;
 use super::report::{code, UserError};
 
 /// The config entries `install` writes: (key, value).
@@ -46,51 +47,6 @@ pub fn run(cmd: &GitCommand) -> Result<()> {
     }
 }
 
-/// Runs git with `args` in `dir`; its stdout on success.
-pub fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .map_err(|e| UserError::usage(format!("cannot run git: {e}")))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        return Err(UserError::usage(format!(
-            "git {} failed: {}",
-            args.first().unwrap_or(&""),
-            err.trim()
-        ))
-        .into());
-    }
-    Ok(out.stdout)
-}
-
-fn git_line(dir: &Path, args: &[&str]) -> Result<String> {
-    let out = git(dir, args)?;
-    Ok(String::from_utf8_lossy(&out)
-        .trim_end_matches('\n')
-        .to_owned())
-}
-
-/// The top of the working tree that holds the current directory.
-pub fn toplevel() -> Result<PathBuf> {
-    let cwd = std::env::current_dir().context("cannot read the working directory")?;
-    git_line(&cwd, &["rev-parse", "--show-toplevel"])
-        .map(PathBuf::from)
-        .map_err(|_| {
-            UserError::usage("not inside a git repository (run it in a git working tree)").into()
-        })
-}
-
-/// Splits NUL-separated git output.
-pub fn nul_list(bytes: &[u8]) -> Vec<String> {
-    bytes
-        .split(|b| *b == 0)
-        .filter(|s| !s.is_empty())
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect()
-}
-
 /// The hooks directory (honours core.hooksPath).
 fn hooks_dir(top: &Path) -> Result<PathBuf> {
     let p = PathBuf::from(git_line(top, &["rev-parse", "--git-path", "hooks"])?);
@@ -106,7 +62,7 @@ fn is_encrypted_file(path: &Path, text: &str) -> bool {
 /// our attributes: those a
 /// creation rule with a `path_regex` covers, and those encrypted now.
 fn secrets_files(top: &Path) -> Result<Vec<String>> {
-    let mut cache = super::check::RulesCache::default();
+    let mut cache = botsecrets::rules::RulesCache::default();
     let mut out = Vec::new();
     for name in nul_list(&git(
         top,
@@ -119,7 +75,7 @@ fn secrets_files(top: &Path) -> Result<Vec<String>> {
         ],
     )?) {
         let abs = top.join(&name);
-        if FormatKind::from_path(&abs).is_none() || super::check::is_rules_file(&abs) {
+        if FormatKind::from_path(&abs).is_none() || botsecrets::rules::is_rules_file(&abs) {
             continue;
         }
         let covered = cache.covering_rule(&abs)?.is_some();
@@ -273,18 +229,6 @@ fn uninstall(top: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Identities that can be used without asking anyone (git runs textconv
-/// and the hook non-interactively, often under a pager); `None` if there
-/// are none.
-pub fn quiet_identities(flags: &[PathBuf]) -> Option<Vec<Identity>> {
-    let ids: Vec<Identity> = inputs::identities(flags)
-        .ok()?
-        .into_iter()
-        .filter(|i| !i.would_prompt())
-        .collect();
-    (!ids.is_empty()).then_some(ids)
-}
-
 /// textconv: never fails, so `git diff` never breaks. An encrypted file
 /// is shown decrypted when a quiet identity opens it (and its MAC and seal
 /// verify), else as it is; either way followed by a summary of its
@@ -340,7 +284,7 @@ fn textconv_text(file: &Path, text: &str) -> (Option<Zeroizing<String>>, Vec<Str
     let Ok(file) = Sealed::parse(text.to_owned(), kind) else {
         return (None, Vec::new());
     };
-    let mut lines = super::seal::describe(file.metadata());
+    let mut lines = super::render::describe(file.metadata());
     let Some(ids) = quiet_identities(&[]) else {
         lines.push("seal: not checked (no key)".into());
         return (None, lines);
@@ -459,7 +403,7 @@ fn merge_driver(args: &MergeArgs) -> Result<()> {
         };
         match file.open(&ids, &opts) {
             Ok(o) => {
-                super::seal::print_warnings(&format!("{name} ({what} version)"), o.warnings());
+                super::open::print_warnings(&format!("{name} ({what} version)"), o.warnings());
                 opened.push(Some(o))
             }
             Err(e) => return side_error(args, &name, what, e),

@@ -61,7 +61,7 @@ impl Files {
         for (name, path, sealed) in &self.files {
             // No --ignore-mac here: a file that fails its MAC never reaches
             // a program's environment.
-            let opened = super::seal::open(sealed, identities, path.as_deref(), false, name)?;
+            let opened = super::open::open(sealed, identities, path.as_deref(), false, name)?;
             out.push((name.as_str(), sealed.format(), opened));
         }
         Ok(Loaded { files: out })

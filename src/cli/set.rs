@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 
 use super::args::{GetArgs, IdentityArgs, SetArgs, UnsetArgs};
 use super::report::UserError;
-use super::{inputs, output, seal};
+use super::{inputs, open, output};
 
 /// An encrypted file read for a change (or, for `get`, to look at).
 struct Target {
@@ -110,7 +110,7 @@ pub fn run_set(args: &SetArgs) -> Result<()> {
     let path = parse_path(&args.path)?;
     let (ty, value) = read_value(args)?;
     let (target, ids) = Target::read(true, &args.file, args.input_type.as_deref(), &args.identity)?;
-    let opened = seal::open(&target.file, &ids, Some(&args.file), false, &target.name)?;
+    let opened = open::open(&target.file, &ids, Some(&args.file), false, &target.name)?;
     let new_text = opened
         .set(&path, ty, &value, &now_rfc3339())
         .with_context(|| target.name.clone())?;
@@ -121,7 +121,7 @@ pub fn run_set(args: &SetArgs) -> Result<()> {
 pub fn run_unset(args: &UnsetArgs) -> Result<()> {
     let path = parse_path(&args.path)?;
     let (target, ids) = Target::read(true, &args.file, args.input_type.as_deref(), &args.identity)?;
-    let opened = seal::open(&target.file, &ids, Some(&args.file), false, &target.name)?;
+    let opened = open::open(&target.file, &ids, Some(&args.file), false, &target.name)?;
     let new_text = match opened.unset(&path, &now_rfc3339()) {
         Ok(t) => t,
         Err(DocumentError::PathNotFound(_)) if args.idempotent => return Ok(()),
@@ -139,7 +139,7 @@ pub fn run_get(args: &GetArgs) -> Result<()> {
         args.input_type.as_deref(),
         &args.identity,
     )?;
-    let opened = seal::open(&target.file, &ids, Some(&args.file), false, &target.name)?;
+    let opened = open::open(&target.file, &ids, Some(&args.file), false, &target.name)?;
     let tree = opened.extract(&path).with_context(|| target.name.clone())?;
     let text = Zeroizing::new(super::render::value_for_print(
         tree.expose(),

@@ -21,7 +21,7 @@ use super::access::{self, EncryptedFile};
 use super::args::UpdatekeysArgs;
 use super::report::{code, UserError};
 use super::rules::Chosen;
-use super::{inputs, report, rules, seal};
+use super::{inputs, render, report, rules};
 
 /// One file and what would change.
 struct Planned {
@@ -105,7 +105,7 @@ pub fn run(args: &UpdatekeysArgs) -> Result<()> {
             continue;
         }
         let name = p.file.name();
-        if !seal::confirm(&name, &format!("Apply to {name}?"), args.yes)? {
+        if !inputs::confirm(&name, &format!("Apply to {name}?"), args.yes)? {
             eprintln!("botsecrets: {name}: not changed");
             continue;
         }
@@ -177,7 +177,7 @@ fn plan_file(path: &std::path::Path) -> Result<Planned> {
                 .collect();
             after.shamir_threshold = effective_threshold(target.len(), rule.shamir_threshold);
         }
-        for l in seal::describe(&after) {
+        for l in render::describe(&after) {
             lines.push(format!("      {l}"));
         }
         lines.push("      and every key name, kind and clear value as they are now".into());
@@ -255,7 +255,7 @@ fn apply(p: &Planned, identities: &[Identity]) -> Result<()> {
         .open(identities, &OpenOptions::with_seal(SealPolicy::Warn))
         .with_context(|| name.clone())?;
     if p.seal_only() {
-        seal::write_sealed(&p.file, opened)?;
+        access::write_sealed(&p.file, opened)?;
         eprintln!("botsecrets: {name}: sealed");
         return Ok(());
     }
