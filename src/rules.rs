@@ -48,12 +48,13 @@ const MAX_DEPTH: usize = 100;
 #[non_exhaustive]
 pub enum RulesError {
     /// The rules file is not valid YAML.
-    #[error("{}: {source}", file.display())]
+    // The cause is in the text, not also a `source()` (printed once).
+    #[error("{}: {error}", file.display())]
     Syntax {
         /// The rules file.
         file: PathBuf,
         /// Where and what.
-        source: FormatError,
+        error: FormatError,
     },
     /// The rules file is valid YAML but not a valid rules file.
     #[error("{}: line {line}, column {column}: {reason}", file.display())]
@@ -424,9 +425,9 @@ fn build_tree(text: &str, file: &Path) -> Result<Tree, RulesError> {
     let parsed = FormatKind::Yaml
         .syntax()
         .parse(text)
-        .map_err(|source| RulesError::Syntax {
+        .map_err(|error| RulesError::Syntax {
             file: file.to_path_buf(),
-            source,
+            error,
         })?;
     let mut root = Value::Object(Map::new());
     let mut positions = HashMap::new();

@@ -75,14 +75,16 @@ pub enum DocumentError {
         reason: String,
     },
     /// An `ENC[...]` value is malformed or fails authentication.
-    #[error("cannot decrypt the value at {path} (line {line}): {source}")]
+    // The cause is in the text, so it is not also a `source()`: `{:#}`
+    // would print it twice.
+    #[error("cannot decrypt the value at {path} (line {line}): {error}")]
     Value {
         /// Key path of the value.
         path: KeyPath,
         /// 1-based line.
         line: usize,
         /// What went wrong.
-        source: ValueError,
+        error: ValueError,
     },
     /// The selection rule and the values disagree (strict selection): an
     /// `ENC[...]` value or comment where the rule says clear, or a clear
@@ -205,7 +207,7 @@ impl DocumentError {
         matches!(
             self,
             DocumentError::Value {
-                source: ValueError::Malformed(_)
+                error: ValueError::Malformed(_)
                     | ValueError::UnknownType
                     | ValueError::NotOfType(_)
                     | ValueError::MisplacedType { .. },

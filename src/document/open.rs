@@ -232,10 +232,10 @@ fn open_values(
     for leaf in &parsed.leaves {
         let raw = leaf.value.expose();
         let line = || format::line_col(text, leaf.span.start).0;
-        let value_error = |source| DocumentError::Value {
+        let value_error = |error| DocumentError::Value {
             path: leaf.path.clone(),
             line: line(),
-            source,
+            error,
         };
         let entry = match leaf.kind {
             LeafKind::Null => None,

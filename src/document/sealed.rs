@@ -184,11 +184,11 @@ pub fn check_structure(text: &str, kind: FormatKind) -> Vec<DocumentError> {
             LeafKind::Comment | LeafKind::Value(ValueType::Str)
         ) && is_encrypted(raw)
         {
-            if let Err(source) = EncryptedValue::parse(raw) {
+            if let Err(error) = EncryptedValue::parse(raw) {
                 problems.push(DocumentError::Value {
                     path: leaf.path.clone(),
                     line: format::line_col(text, leaf.span.start).0,
-                    source,
+                    error,
                 });
             }
         } else if raw.contains(",iv:") && raw.contains(",tag:") && raw.contains(",type:") {
@@ -197,7 +197,7 @@ pub fn check_structure(text: &str, kind: FormatKind) -> Vec<DocumentError> {
             problems.push(DocumentError::Value {
                 path: leaf.path.clone(),
                 line: format::line_col(text, leaf.span.start).0,
-                source: ValueError::Malformed("missing ENC[AES256_GCM,data: prefix"),
+                error: ValueError::Malformed("missing ENC[AES256_GCM,data: prefix"),
             });
         }
     }

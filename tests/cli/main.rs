@@ -23,6 +23,7 @@ mod harden;
 mod interop;
 mod keygen;
 mod keys;
+mod messages;
 mod mutate;
 mod recipients;
 mod rules;
