@@ -6,9 +6,17 @@
 //! - the output of [`encrypt`] is the input with value/comment spans replaced
 //!   and a metadata block added, and it is re-parsed before being returned
 //!   (a mismatch is an internal error, never a silently bad file);
-//! - [`open`] verifies the MAC (unless told not to) before any plaintext
-//!   leaves this module;
+//! - [`Sealed::open`] verifies the seal and the MAC (unless told not to)
+//!   before any plaintext leaves this module; an [`Opened`] file borrows
+//!   its [`Sealed`] file, so its plaintext is always spliced into that
+//!   file's own text;
 //! - errors carry key paths and line numbers, never values.
+//!
+//! Files by job: `sealed.rs` (a file without a key), `open.rs` (opening,
+//! and what an opened file does: plaintext, reencrypt, rekey, set, unset),
+//! `encrypt.rs` (new files and the shared write path), `select.rs` (the
+//! selection rule and strict selection), `sealing.rs` (the seal's digest
+//! of a document), `tests.rs`.
 
 use crate::crypto::ValueError;
 use crate::format::FormatError;

@@ -137,7 +137,7 @@ pub fn looks_encrypted(text: &str) -> bool {
 /// well-formed, and the selection rule and the values agree (no value the
 /// rule encrypts is in the clear, no `ENC[...]` where it says clear). Returns every problem found (empty: the structure is sound);
 /// whether the values decrypt and the MAC matches needs the data key
-/// ([`open`]).
+/// ([`Sealed::open`]).
 ///
 /// A file without metadata gives [`DocumentError::NotEncrypted`] alone.
 pub fn check_structure(text: &str, kind: FormatKind) -> Vec<DocumentError> {
