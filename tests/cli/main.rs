@@ -30,5 +30,6 @@ mod rules;
 mod seal;
 mod select;
 mod set;
+mod snapshots;
 mod tamper;
 mod writes;
