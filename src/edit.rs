@@ -96,7 +96,7 @@ pub fn destroy(dir: &Path) {
             if let Ok(meta) = fs::symlink_metadata(&path) {
                 if meta.is_file() {
                     if let Ok(mut f) = fs::OpenOptions::new().write(true).open(&path) {
-                        let _ = f.write_all(&vec![0u8; meta.len() as usize]);
+                        let _ = f.write_all(&vec![0u8; usize::try_from(meta.len()).unwrap_or(0)]);
                         let _ = f.sync_all();
                     }
                 }

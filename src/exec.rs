@@ -231,8 +231,8 @@ pub struct Source<'a> {
     pub name: String,
     /// Its format (dotenv values are read the way dotenv loaders read them).
     pub format: FormatKind,
-    /// The decrypted file (MAC already verified by [`crate::document::open`]).
-    pub opened: &'a Opened,
+    /// The decrypted file (MAC already verified by [`crate::document::Sealed::open`]).
+    pub opened: &'a Opened<'a>,
 }
 
 /// A variable to set.
@@ -527,7 +527,7 @@ mod tests {
         (ids.into_iter().next().unwrap(), r)
     }
 
-    fn opened(text: &str, kind: FormatKind) -> Opened {
+    fn opened(text: &str, kind: FormatKind) -> Opened<'static> {
         let (id, r) = key();
         let enc = document::encrypt(
             text,
@@ -541,7 +541,9 @@ mod tests {
             },
         )
         .unwrap();
-        document::open(&enc.text, kind, &[id], &OpenOptions::default()).unwrap()
+        // Leaked: fine in a test, and the opened file may borrow it.
+        let file = Box::leak(Box::new(document::Sealed::parse(enc.text, kind).unwrap()));
+        file.open(&[id], &OpenOptions::default()).unwrap()
     }
 
     fn pairs(vars: &[Var]) -> Vec<(String, String)> {
@@ -550,7 +552,7 @@ mod tests {
             .collect()
     }
 
-    fn src<'a>(name: &str, kind: FormatKind, o: &'a Opened) -> Source<'a> {
+    fn src<'a>(name: &str, kind: FormatKind, o: &'a Opened<'a>) -> Source<'a> {
         Source {
             name: name.into(),
             format: kind,

@@ -422,6 +422,17 @@ pub fn newer_version(version: &str) -> String {
     }
 }
 
+/// The Shamir threshold that applies to `groups` key groups recorded with
+/// `threshold`: 0 for one group (the key is not split), else the threshold,
+/// or all groups when it is 0.
+pub fn effective_threshold(groups: usize, threshold: u32) -> u32 {
+    match (groups, threshold) {
+        (0 | 1, _) => 0,
+        (n, 0) => u32::try_from(n).unwrap_or(u32::MAX),
+        (_, t) => t,
+    }
+}
+
 /// The current time as sops writes `lastmodified`: RFC 3339, UTC, seconds.
 pub fn now_rfc3339() -> String {
     let now = time::OffsetDateTime::now_utc();

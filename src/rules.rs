@@ -59,12 +59,13 @@ const MAX_DEPTH: usize = 100;
 #[non_exhaustive]
 pub enum RulesError {
     /// The rules file is not valid YAML.
-    #[error("{}: {source}", file.display())]
+    // The cause is in the text, not also a `source()` (printed once).
+    #[error("{}: {error}", file.display())]
     Syntax {
         /// The rules file.
         file: PathBuf,
         /// Where and what.
-        source: FormatError,
+        error: FormatError,
     },
     /// The rules file is valid YAML but not a valid rules file.
     #[error("{}: line {line}, column {column}: {reason}", file.display())]
@@ -252,6 +253,102 @@ pub fn load_for(file: &Path) -> Result<RulesFile, RulesError> {
     parse(&text, &path)
 }
 
+/// Whether `path` is a rules file (never required to be encrypted).
+pub fn is_rules_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| RULES_FILE_NAMES.contains(&n))
+}
+
+/// Rules files read once per run (`check` and `git install` ask about
+/// every file of a repository).
+#[derive(Default)]
+pub struct RulesCache {
+    files: HashMap<PathBuf, RulesFile>,
+}
+
+impl RulesCache {
+    /// The rule (`rule N (line L, path_regex R) of FILE`) that says `abs`
+    /// must be encrypted: a matching rule with a `path_regex`. A malformed
+    /// rules file is an error.
+    pub fn covering_rule(&mut self, abs: &Path) -> Result<Option<String>, RulesError> {
+        let found = match find(abs) {
+            Ok(p) => p,
+            Err(RulesError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if !self.files.contains_key(&found) {
+            let text = read(&found)?;
+            self.files.insert(found.clone(), parse(&text, &found)?);
+        }
+        let rf = &self.files[&found];
+        let rule = match rf.rule_for(abs) {
+            Ok(m) => m.rule,
+            Err(RulesError::NoAgeRecipients { rule, .. }) => &rf.rules[rule - 1],
+            Err(_) => return Ok(None),
+        };
+        let explicit = rule
+            .path_regex
+            .as_ref()
+            .is_some_and(|r| !r.as_str().is_empty());
+        Ok(explicit.then(|| format!("{} of {}", rule.describe(), rf.path.display())))
+    }
+
+    /// The seal policy for `abs` (see [`seal_policy`]), from the cached
+    /// rules file.
+    pub fn seal_policy(&mut self, abs: &Path) -> SealPolicy {
+        let found = match find(abs) {
+            Ok(p) => p,
+            Err(_) => return SealPolicy::Warn,
+        };
+        if !self.files.contains_key(&found) {
+            let parsed = read(&found).ok().and_then(|text| parse(&text, &found).ok());
+            match parsed {
+                Some(rf) => {
+                    self.files.insert(found.clone(), rf);
+                }
+                None if found.file_name().is_some_and(|n| n == RULES_FILE_NAMES[0]) => {
+                    return SealPolicy::Required
+                }
+                None => return SealPolicy::Warn,
+            }
+        }
+        self.files[&found].seal_policy(abs)
+    }
+
+    /// Whether the rules file for `abs` lists `fingerprint` under `allow:`.
+    /// A malformed rules file is an error.
+    pub fn allowed(&mut self, abs: &Path, fingerprint: &str) -> Result<bool, RulesError> {
+        let found = match find(abs) {
+            Ok(p) => p,
+            Err(RulesError::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        if !self.files.contains_key(&found) {
+            let text = read(&found)?;
+            self.files.insert(found.clone(), parse(&text, &found)?);
+        }
+        Ok(self.files[&found].allow.iter().any(|f| f == fingerprint))
+    }
+}
+
+/// The seal policy for `file` (absolute): required under a
+/// `.botsecrets.yaml` unless the file's rule says `seal: optional`; a
+/// warning under `.sops.yaml` or without a rules file. A `.botsecrets.yaml`
+/// that cannot be read or parsed still requires the seal (a broken rules
+/// file must not turn it off).
+pub fn seal_policy(file: &Path) -> SealPolicy {
+    match load_for(file) {
+        Ok(rules_file) => rules_file.seal_policy(file),
+        Err(_) => match find(file) {
+            Ok(p) if p.file_name().is_some_and(|n| n == RULES_FILE_NAMES[0]) => {
+                SealPolicy::Required
+            }
+            _ => SealPolicy::Warn,
+        },
+    }
+}
+
 /// The largest rules file read: far more than any real one.
 const MAX_RULES_FILE: u64 = 16 * 1024 * 1024;
 
@@ -407,9 +504,9 @@ fn build_tree(text: &str, file: &Path) -> Result<Tree, RulesError> {
     let parsed = FormatKind::Yaml
         .syntax()
         .parse(text)
-        .map_err(|source| RulesError::Syntax {
+        .map_err(|error| RulesError::Syntax {
             file: file.to_path_buf(),
-            source,
+            error,
         })?;
     let mut root = Value::Object(Map::new());
     let mut positions = HashMap::new();
@@ -658,7 +755,7 @@ impl Reader<'_> {
         let shamir_threshold = match obj.get("shamir_threshold") {
             None | Some(Value::Null) => 0,
             Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n <= 255) => {
-                n.as_u64().unwrap_or(0) as u32
+                n.as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0)
             }
             Some(_) => {
                 return Err(self.err(

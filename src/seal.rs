@@ -82,6 +82,13 @@ pub fn value_type_tag(ty: crate::format::ValueType) -> &'static str {
     }
 }
 
+/// A count or index as the encoding's u32. Inputs are bounded (256 MiB by
+/// default), so no count comes near 2^32; saturating keeps this total
+/// without a panic path.
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 /// Feeds the canonical encoding into SHA-512.
 struct Encoder {
     hash: Sha512,
@@ -104,7 +111,7 @@ impl Encoder {
         self.hash.update(bytes);
     }
     fn path(&mut self, path: &KeyPath) {
-        self.u32(path.segments().len() as u32);
+        self.u32(count(path.segments().len()));
         for seg in path.segments() {
             match seg {
                 Segment::Key(k) => {
@@ -188,10 +195,10 @@ pub fn digest<'a>(meta: &Metadata, items: impl IntoIterator<Item = Item<'a>>) ->
     // Section 2: who can read it.
     e.byte(b'K');
     e.u32(meta.shamir_threshold);
-    e.u32(meta.key_groups.len() as u32);
+    e.u32(count(meta.key_groups.len()));
     for group in &meta.key_groups {
         let ids = group_identifiers(group);
-        e.u32(ids.len() as u32);
+        e.u32(count(ids.len()));
         for (kind, id) in ids {
             e.field(kind.as_bytes());
             e.field(id.as_bytes());
@@ -205,7 +212,7 @@ pub fn digest<'a>(meta: &Metadata, items: impl IntoIterator<Item = Item<'a>>) ->
     let comment_rule = meta.selection.is_comment_based();
     for item in items {
         e.byte(item.kind as u8);
-        e.u32(item.document as u32);
+        e.u32(count(item.document));
         e.path(item.path);
         e.field(item.tag.as_bytes());
         let clear_text = match item.kind {

@@ -130,34 +130,27 @@ fn print(
     // selection) like any file; only a missing seal is let through.
     let opts = OpenOptions::with_seal(SealPolicy::Warn);
     let mut out = Print::default();
-    let (parsed, plain, how) = match document::open(text, kind, identities, &opts) {
-        Ok(opened) => {
-            let mut plain = HashMap::new();
-            for (path, i) in opened.parsed.values_in_order() {
-                if opened.parsed.leaves[i].document != 0 {
-                    continue;
-                }
-                let d = match &opened.plain[i] {
-                    Some(p) => digest(
-                        salt,
-                        &[value_type_tag(p.ty).as_bytes(), p.text.expose().as_bytes()],
-                    ),
-                    None => digest(salt, &[b"null"]),
-                };
-                plain.insert(path.into_owned(), d);
-            }
-            (opened.parsed, Some(plain), Opened::Yes)
+    let Ok(parsed) = kind.syntax().parse(text) else {
+        return (out, Opened::NotVerified);
+    };
+    let opened = document::Sealed::parse(text.to_owned(), kind).and_then(|sealed| {
+        let opened = sealed.open(identities, &opts)?;
+        let mut plain = HashMap::new();
+        for (path, ty, value) in opened.values() {
+            plain.insert(
+                path,
+                digest(
+                    salt,
+                    &[value_type_tag(ty).as_bytes(), value.expose().as_bytes()],
+                ),
+            );
         }
-        Err(e) => {
-            let how = match e {
-                DocumentError::NoMatchingIdentity { .. } => Opened::NoKey,
-                _ => Opened::NotVerified,
-            };
-            match kind.syntax().parse(text) {
-                Ok(p) => (p, None, how),
-                Err(_) => return (out, Opened::NotVerified),
-            }
-        }
+        Ok(plain)
+    });
+    let (plain, how) = match opened {
+        Ok(plain) => (Some(plain), Opened::Yes),
+        Err(DocumentError::NoMatchingIdentity { .. }) => (None, Opened::NoKey),
+        Err(_) => (None, Opened::NotVerified),
     };
     for (path, i) in parsed.values_in_order() {
         let leaf = &parsed.leaves[i];

@@ -1,13 +1,16 @@
 //! What `recipients`, `updatekeys` and `rotate` share: reading an encrypted
-//! file and its recipients, writing it back atomically, and the checklist
-//! of secrets to rotate at their providers after someone lost access.
+//! file, applying an access plan ([`botsecrets::access::Plan`], decided by
+//! the library) and writing the file back atomically, the messages of a
+//! refused change, and the checklist of secrets to rotate at their
+//! providers after someone lost access.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use botsecrets::document::{self, Opened};
+use botsecrets::access::{self, AccessError, Plan};
+use botsecrets::document::{Opened, Sealed};
 use botsecrets::format::FormatKind;
-use botsecrets::keys::{same_recipient, Recipient};
+use botsecrets::keys::Recipient;
 use botsecrets::metadata::{now_rfc3339, Metadata};
 use botsecrets::path::KeyPath;
 
@@ -17,12 +20,8 @@ use super::report::UserError;
 pub struct EncryptedFile {
     /// Its path.
     pub path: PathBuf,
-    /// Its text (ciphertext and metadata; no plaintext values).
-    pub text: String,
-    /// Its format.
-    pub format: FormatKind,
-    /// Its metadata.
-    pub metadata: Metadata,
+    /// The file as read (text, format, metadata), not yet opened.
+    pub sealed: Sealed,
     /// The writers' lock, when read for a change ([`EncryptedFile::lock`]).
     lock: Option<botsecrets::fsio::LockedFile>,
 }
@@ -55,24 +54,11 @@ impl EncryptedFile {
         lock: Option<botsecrets::fsio::LockedFile>,
     ) -> Result<Self> {
         let name = path.display().to_string();
-        let text = super::inputs::utf8(bytes, &name)?.to_string();
-        let parsed = format
-            .syntax()
-            .parse(&text)
-            .map_err(document::DocumentError::from)
-            .with_context(|| name.clone())?;
-        let tree = parsed
-            .metadata_tree()
-            .ok_or(document::DocumentError::NotEncrypted)
-            .with_context(|| name.clone())?;
-        let metadata = Metadata::from_tree(tree)
-            .map_err(document::DocumentError::from)
-            .with_context(|| name.clone())?;
+        let text = super::inputs::utf8(bytes, &name)?;
+        let sealed = Sealed::parse(text, format).with_context(|| name.clone())?;
         Ok(Self {
             path: path.to_path_buf(),
-            text,
-            format,
-            metadata,
+            sealed,
             lock,
         })
     }
@@ -82,29 +68,16 @@ impl EncryptedFile {
         self.path.display().to_string()
     }
 
-    /// The recipients of each key group, as written in the file.
-    pub fn groups(&self) -> Vec<Vec<String>> {
-        self.metadata
-            .key_groups
-            .iter()
-            .map(|g| g.age.iter().map(|s| s.recipient.clone()).collect())
-            .collect()
-    }
-
-    /// The effective Shamir threshold (0 when the key is not split).
-    pub fn threshold(&self) -> u32 {
-        effective_threshold(
-            self.metadata.key_groups.len(),
-            self.metadata.shamir_threshold,
-        )
+    /// Its metadata.
+    pub fn metadata(&self) -> &Metadata {
+        self.sealed.metadata()
     }
 
     /// Opens the file with `identities` (MAC and seal verified, the seal
     /// policy from its rules).
-    pub fn open(&self, identities: &[botsecrets::keys::Identity]) -> Result<Opened> {
-        super::seal::open(
-            &self.text,
-            self.format,
+    pub fn open(&self, identities: &[botsecrets::keys::Identity]) -> Result<Opened<'_>> {
+        super::open::open(
+            &self.sealed,
             identities,
             Some(&self.path),
             false,
@@ -122,7 +95,7 @@ impl EncryptedFile {
             return Ok(lock.replace(text.as_bytes(), mode)?);
         }
         let lock = super::inputs::lock_file(&self.path)?;
-        if lock.contents() != self.text.as_bytes() {
+        if lock.contents() != self.sealed.text().as_bytes() {
             return Err(botsecrets::fsio::FsError::Changed {
                 path: self.path.clone(),
             }
@@ -132,58 +105,60 @@ impl EncryptedFile {
     }
 }
 
-/// The threshold that applies: 0 for one group, else the threshold or all.
-pub fn effective_threshold(groups: usize, threshold: u32) -> u32 {
-    match (groups, threshold) {
-        (0 | 1, _) => 0,
-        (n, 0) => n as u32,
-        (_, t) => t,
+/// Parses the file's recipient strings into recipients to wrap for.
+pub fn parse_groups(file: &EncryptedFile, groups: &[Vec<String>]) -> Result<Vec<Vec<Recipient>>> {
+    access::parse_groups(groups).map_err(|e| access_error(&file.name(), e, None).into())
+}
+
+/// The message, exit code and hint of a recipients change that cannot be
+/// made. `file` names the file for `recipients list` in the hint.
+pub fn access_error(name: &str, e: AccessError, list_hint: Option<&str>) -> UserError {
+    let message = format!("{name}: {e}");
+    match e {
+        AccessError::GroupNeeded { groups } => UserError::usage(format!(
+            "{name}: the file has {groups} key groups (Shamir); pass --group N to say which one gets the new recipients"
+        )),
+        AccessError::NoSuchGroup { group, groups } => UserError::usage(format!(
+            "{name}: --group {group}: the file has {groups} key group(s)"
+        )),
+        AccessError::NotARecipient { .. } => UserError::usage(match list_hint {
+            Some(file) => format!("{message}; see `botsecrets recipients list {file}`"),
+            None => message,
+        }),
+        AccessError::NoneLeft { .. } => {
+            UserError::recipients(format!("{message}; add the new recipient first"))
+        }
+        AccessError::EmptyGroup { .. } => {
+            UserError::recipients(format!("{message}; add a recipient to that group first"))
+        }
+        _ => UserError::recipients(message),
     }
 }
 
-/// Parses the file's recipient strings into recipients to wrap for.
-pub fn parse_groups(file: &EncryptedFile, groups: &[Vec<String>]) -> Result<Vec<Vec<Recipient>>> {
-    groups
-        .iter()
-        .map(|g| {
-            g.iter()
-                .map(|r| {
-                    Recipient::parse(r).map_err(|e| {
-                        UserError::recipients(format!(
-                            "{}: the file's recipient cannot be wrapped for: {e}",
-                            file.name()
-                        ))
-                        .into()
-                    })
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// Whether `list` names `recipient`.
-pub fn contains(list: &[String], recipient: &str) -> bool {
-    list.iter().any(|r| same_recipient(r, recipient))
+/// Applies `plan`: re-keys `opened` for `groups` (rotating the data key
+/// when the plan says so) and writes the file; warns about key types that
+/// had to be dropped.
+pub fn apply(
+    file: &EncryptedFile,
+    opened: Opened<'_>,
+    plan: &Plan,
+    groups: &[Vec<Recipient>],
+    threshold: u32,
+) -> Result<()> {
+    rekey_and_write(file, opened, groups, threshold, plan.rotate)
 }
 
 /// Re-keys `opened` for `groups` and writes the file; returns nothing but
 /// prints what had to be dropped.
 pub fn rekey_and_write(
     file: &EncryptedFile,
-    opened: Opened,
+    opened: Opened<'_>,
     groups: &[Vec<Recipient>],
     threshold: u32,
     rotate: bool,
 ) -> Result<()> {
     let rekeyed = opened
-        .rekey(
-            &file.text,
-            file.format,
-            groups,
-            threshold,
-            rotate,
-            &now_rfc3339(),
-        )
+        .rekey(groups, threshold, rotate, &now_rfc3339())
         .with_context(|| file.name())?;
     file.write(&rekeyed.text)?;
     if !rekeyed.dropped.is_empty() {
@@ -218,4 +193,15 @@ pub fn print_checklist(file: &str, removed: &[String], paths: &[KeyPath], commen
             "botsecrets: {file}: they could also read {comments} encrypted comment(s); check them for old keys"
         );
     }
+}
+
+/// Writes `opened` back as it is, sealed: the same data key, recipients
+/// and wrapped keys, every value keeping its ciphertext (the diff is the
+/// seal, `lastmodified` and `mac`).
+pub fn write_sealed(file: &EncryptedFile, opened: Opened<'_>) -> Result<()> {
+    let plain = opened.plaintext().with_context(|| file.name())?;
+    let text = opened
+        .reencrypt(&plain, &now_rfc3339())
+        .with_context(|| file.name())?;
+    file.write(&text)
 }

@@ -258,6 +258,9 @@ pub struct RecipientsListArgs {
     /// The encrypted file.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    /// Print JSON: the key groups, the threshold and the other key types.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `recipients add` / `recipients remove`.
@@ -286,8 +289,15 @@ pub struct UpdatekeysArgs {
     pub files: Vec<PathBuf>,
     /// Apply without asking (for scripts). Without it, botsecrets asks on
     /// the terminal, and refuses when there is none.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "dry_run")]
     pub yes: bool,
+    /// Print every file's plan (who is added and removed, whether the data
+    /// key is rotated) and change nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// With --dry-run: print the plans as JSON on stdout.
+    #[arg(long, requires = "dry_run")]
+    pub json: bool,
     #[command(flatten)]
     pub identity: IdentityArgs,
 }

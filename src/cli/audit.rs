@@ -27,7 +27,7 @@ use botsecrets::rules::{self, RulesError, RulesFile};
 use zeroize::Zeroizing;
 
 use super::args::AuditArgs;
-use super::git::{git, nul_list, toplevel};
+use super::gitcmd::{git, nul_list, toplevel};
 use super::report::{code, UserError};
 
 /// The widest the table gets.
@@ -162,7 +162,7 @@ fn identities(flags: &[PathBuf]) -> Result<Vec<Identity>> {
 /// any other encrypted file git knows), as (display, absolute); the covered
 /// ones that are not encrypted go to `skipped`.
 fn default_files(top: &Path, skipped: &mut Vec<String>) -> Result<Vec<(String, PathBuf)>> {
-    let mut cache = super::check::RulesCache::default();
+    let mut cache = botsecrets::rules::RulesCache::default();
     let mut out = Vec::new();
     let names = nul_list(&git(
         top,
@@ -176,7 +176,7 @@ fn default_files(top: &Path, skipped: &mut Vec<String>) -> Result<Vec<(String, P
     )?);
     for name in names {
         let abs = top.join(&name);
-        if FormatKind::from_path(&abs).is_none() || super::check::is_rules_file(&abs) {
+        if FormatKind::from_path(&abs).is_none() || botsecrets::rules::is_rules_file(&abs) {
             continue;
         }
         let covered = cache.covering_rule(&abs)?.is_some();

@@ -22,20 +22,19 @@
 //! (`super::history`). SECURITY: a finding names the file, the line, the
 //! rule and at most a redacted prefix, never the text that matched.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use botsecrets::document::{self, DocumentError, OpenOptions};
+use botsecrets::document::{self, DocumentError, OpenOptions, Sealed};
 use botsecrets::format::FormatKind;
 use botsecrets::keys::Identity;
-use botsecrets::metadata::Metadata;
-use botsecrets::rules::{self, RulesError, RulesFile};
+use botsecrets::rules::{self, is_rules_file, RulesCache};
 use botsecrets::scan::{self, allow::AllowList};
 use botsecrets::seal::SealPolicy;
 
 use super::args::CheckArgs;
-use super::git::{git, nul_list, quiet_identities, toplevel};
+use super::gitcmd::{git, nul_list, toplevel};
+use super::inputs::quiet_identities;
 use super::report::{code, UserError};
 
 /// One problem.
@@ -85,91 +84,6 @@ fn summary_extra(not_utf8: usize, skipped: &[Skipped]) -> String {
         out.push_str(&format!("; {} skipped ({})", skipped.len(), why.join(", ")));
     }
     out
-}
-
-/// Whether `path` is a rules file (never required to be encrypted).
-pub fn is_rules_file(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| rules::RULES_FILE_NAMES.contains(&n))
-}
-
-/// Rules files read once per run.
-#[derive(Default)]
-pub struct RulesCache {
-    files: HashMap<PathBuf, RulesFile>,
-}
-
-impl RulesCache {
-    /// The rule (`rule N (line L, path_regex R) of FILE`) that says `abs`
-    /// must be encrypted: a matching rule with a `path_regex`. A malformed
-    /// rules file is an error.
-    pub fn covering_rule(&mut self, abs: &Path) -> Result<Option<String>> {
-        let found = match rules::find(abs) {
-            Ok(p) => p,
-            Err(RulesError::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        if !self.files.contains_key(&found) {
-            let text = rules::read(&found)?;
-            self.files
-                .insert(found.clone(), rules::parse(&text, &found)?);
-        }
-        let rf = &self.files[&found];
-        let rule = match rf.rule_for(abs) {
-            Ok(m) => m.rule,
-            Err(RulesError::NoAgeRecipients { rule, .. }) => &rf.rules[rule - 1],
-            Err(_) => return Ok(None),
-        };
-        let explicit = rule
-            .path_regex
-            .as_ref()
-            .is_some_and(|r| !r.as_str().is_empty());
-        Ok(explicit.then(|| format!("{} of {}", rule.describe(), rf.path.display())))
-    }
-
-    /// The seal policy for `abs` (see `rules::seal_policy`), from the
-    /// cached rules file.
-    pub fn seal_policy(&mut self, abs: &Path) -> SealPolicy {
-        let found = match rules::find(abs) {
-            Ok(p) => p,
-            Err(_) => return SealPolicy::Warn,
-        };
-        if !self.files.contains_key(&found) {
-            let parsed = std::fs::read_to_string(&found)
-                .ok()
-                .and_then(|text| rules::parse(&text, &found).ok());
-            match parsed {
-                Some(rf) => {
-                    self.files.insert(found.clone(), rf);
-                }
-                None if found
-                    .file_name()
-                    .is_some_and(|n| n == rules::RULES_FILE_NAMES[0]) =>
-                {
-                    return SealPolicy::Required
-                }
-                None => return SealPolicy::Warn,
-            }
-        }
-        self.files[&found].seal_policy(abs)
-    }
-
-    /// Whether the rules file for `abs` lists `fingerprint` under `allow:`.
-    /// A malformed rules file is an error.
-    pub fn allowed(&mut self, abs: &Path, fingerprint: &str) -> Result<bool> {
-        let found = match rules::find(abs) {
-            Ok(p) => p,
-            Err(RulesError::NotFound { .. }) => return Ok(false),
-            Err(e) => return Err(e.into()),
-        };
-        if !self.files.contains_key(&found) {
-            let text = rules::read(&found)?;
-            self.files
-                .insert(found.clone(), rules::parse(&text, &found)?);
-        }
-        Ok(self.files[&found].allow.iter().any(|f| f == fingerprint))
-    }
 }
 
 /// Runs `check`.
@@ -354,11 +268,8 @@ fn check_file(
     // SECURITY: a damaged encrypted file (it no longer parses, its sops
     // block is broken or gone) still looks encrypted, and is checked as one:
     // its problems are findings instead of it passing as a plain file.
-    let parsed_encrypted = kind.is_some_and(|k| {
-        document::looks_encrypted(text)
-            || (text.contains("sops")
-                && k.syntax().parse(text).is_ok_and(|p| !p.metadata.is_empty()))
-    });
+    let parsed_encrypted =
+        kind.is_some_and(|k| document::looks_encrypted(text) || Sealed::is_encrypted(text, k));
     let restore = format!(
         "restore it from version control (`git checkout -- {display}`), or write it again with `botsecrets edit {display}`"
     );
@@ -394,12 +305,7 @@ fn check_file(
             out.push(finding(p.line(), rule, p.to_string(), fix));
         }
         let unsealed = problems.is_empty()
-            && kind
-                .syntax()
-                .parse(text)
-                .ok()
-                .and_then(|p| p.metadata_tree().map(Metadata::from_tree))
-                .is_some_and(|m| m.is_ok_and(|m| m.seal.is_none()));
+            && Sealed::parse(text.to_owned(), kind).is_ok_and(|f| !f.is_sealed());
         if unsealed {
             let why = "the file has no seal (sops.botsecrets_seal): its key names, clear values, selection rule and recipients are not authenticated";
             let fix = format!("check its history (`git log -p --no-textconv {display}`), then `botsecrets seal {display}`");
@@ -410,8 +316,11 @@ fn check_file(
         }
         if problems.is_empty() {
             if let Some(ids) = ids.get(&args.identity.identities) {
-                match document::open(text, kind, ids, &OpenOptions::with_seal(SealPolicy::Warn)) {
-                    Ok(_) => {}
+                let opts = OpenOptions::with_seal(SealPolicy::Warn);
+                let opened =
+                    Sealed::parse(text.to_owned(), kind).and_then(|f| f.open(ids, &opts).map(drop));
+                match opened {
+                    Ok(()) => {}
                     Err(e @ DocumentError::SealMismatch) => out.push(finding(
                         None,
                         "seal-mismatch",

@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result};
 use botsecrets::convert;
+use botsecrets::document::Sealed;
 
 use botsecrets::format::FormatKind;
 use botsecrets::path::KeyPath;
@@ -15,7 +16,7 @@ use super::{inputs, output};
 /// Runs `decrypt`.
 pub fn run(args: &DecryptArgs) -> Result<()> {
     // --in-place replaces the input: it is read under the writers' lock.
-    let input = if args.output.in_place {
+    let mut input = if args.output.in_place {
         inputs::read_input_locked(&args.input)?
     } else {
         inputs::read_input(&args.input)?
@@ -28,9 +29,11 @@ pub fn run(args: &DecryptArgs) -> Result<()> {
         .map(KeyPath::parse)
         .transpose()
         .map_err(|e| UserError::usage(e.to_string()))?;
-    let opened = super::seal::open(
-        &input.text,
-        input.format,
+    // The text moves into the file; `input` keeps its path and lock.
+    let file = Sealed::parse(std::mem::take(&mut input.text), input.format)
+        .with_context(|| name.clone())?;
+    let opened = super::open::open(
+        &file,
         &identities,
         input.path.as_deref(),
         args.ignore_mac,
@@ -58,9 +61,7 @@ pub fn run(args: &DecryptArgs) -> Result<()> {
                 _ => convert::to_yaml(tree.expose()),
             })
         }
-        None => opened
-            .plaintext(&input.text, input.format)
-            .with_context(|| name.clone())?,
+        None => opened.plaintext().with_context(|| name.clone())?,
     };
     output::emit(&args.output, &input, &text, true)
 }

@@ -172,6 +172,7 @@ pub fn run(args: &EditArgs) -> Result<()> {
 
     let _core = hygiene::disable_core_dumps();
     let mut lock = None;
+    let sealed;
     let opened;
     let plaintext: Zeroizing<String>;
     let recipients;
@@ -180,8 +181,9 @@ pub fn run(args: &EditArgs) -> Result<()> {
         let text = inputs::utf8(Zeroizing::new(locked.contents().to_vec()), &name)?;
         lock = Some(locked);
         let identities = inputs::identities(&args.identity.identities)?;
-        let o = super::seal::open(&text, format, &identities, Some(path), false, &name)?;
-        plaintext = o.plaintext(&text, format).with_context(|| name.clone())?;
+        sealed = document::Sealed::parse(text, format).with_context(|| name.clone())?;
+        let o = super::open::open(&sealed, &identities, Some(path), false, &name)?;
+        plaintext = o.plaintext().with_context(|| name.clone())?;
         opened = Some(o);
         recipients = None;
     } else {
@@ -272,9 +274,7 @@ pub fn run(args: &EditArgs) -> Result<()> {
 
     let now = now_rfc3339();
     let new_text = match opened {
-        Some(o) => o
-            .reencrypt(&edited, format, &now)
-            .with_context(|| name.clone())?,
+        Some(o) => o.reencrypt(&edited, &now).with_context(|| name.clone())?,
         None => {
             let recipients = recipients.expect("a new file has a plan");
             let opts = EncryptOptions {

@@ -5,22 +5,18 @@
 //! fails before the command is started. Nothing is written to disk: the
 //! files and key files are only read, and the values go from memory
 //! straight into `execve`'s environment. On success this never returns.
-//!
-//! Also the loading shared with `export`: files -> opened documents.
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result};
-use botsecrets::document::Opened;
-use botsecrets::exec::{self, ExecError, Source};
-use botsecrets::format::FormatKind;
-use botsecrets::keys::Identity;
+use botsecrets::exec;
 
-use super::args::{ExecArgs, InputArgs, SelectArgs};
+use super::args::ExecArgs;
 use super::inputs;
 use super::report::{code, UserError};
+use super::secrets::{exec_error, selection, Files};
 
 /// Exit code when the command is not found (as shells do).
 const NOT_FOUND: u8 = 127;
@@ -35,101 +31,6 @@ const DEFAULT_NAMES: [&str; 5] = [
     "secrets.toml",
     "secrets.env",
 ];
-
-/// Opened secrets files, in the order given.
-pub struct Loaded {
-    files: Vec<(String, FormatKind, Opened)>,
-}
-
-impl Loaded {
-    /// The files as sources of variables.
-    pub fn sources(&self) -> Vec<Source<'_>> {
-        self.files
-            .iter()
-            .map(|(name, format, opened)| Source {
-                name: name.clone(),
-                format: *format,
-                opened,
-            })
-            .collect()
-    }
-}
-
-/// Reads, decrypts and MAC-checks every file (all before anything runs).
-pub fn load(
-    files: &[PathBuf],
-    input_type: Option<&str>,
-    identities: &[Identity],
-) -> Result<Loaded> {
-    let mut out = Vec::with_capacity(files.len());
-    for file in files {
-        let input = inputs::read_input(&InputArgs {
-            file: file.clone(),
-            input_type: input_type.map(str::to_owned),
-        })?;
-        let name = input.display_name();
-        // No --ignore-mac here: a file that fails its MAC never reaches a
-        // program's environment.
-        let opened = super::seal::open(
-            &input.text,
-            input.format,
-            identities,
-            input.path.as_deref(),
-            false,
-            &name,
-        )?;
-        out.push((name, input.format, opened));
-    }
-    Ok(Loaded { files: out })
-}
-
-/// The selection flags as the library takes them.
-pub fn selection(args: &SelectArgs) -> exec::Selection {
-    exec::Selection {
-        only: args
-            .only
-            .iter()
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        prefix: args.prefix.clone(),
-        allow: args
-            .allow_env
-            .iter()
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect(),
-    }
-}
-
-/// A library error with its exit code.
-pub fn exec_error(e: ExecError) -> anyhow::Error {
-    let (code, hint) = match &e {
-        ExecError::Missing { .. } => (code::PATH_NOT_FOUND, None),
-        ExecError::BadPrefix(_) => (code::GENERIC, None),
-        ExecError::RefusedName { name, .. } => {
-            return UserError {
-                code: code::REFUSED_ENV,
-                message: e.to_string(),
-                hint: Some(format!(
-                    "nothing was run; if the key is yours and the command needs it, pass --allow-env {name} (or --prefix, or leave it out with --only); see docs/exec.md"
-                )),
-            }
-            .into();
-        }
-        ExecError::Collision { .. } => (
-            code::INPUT,
-            Some("each variable must come from one key path; rename a key (or use separate files and --only)"),
-        ),
-        _ => (code::INPUT, None),
-    };
-    UserError {
-        code,
-        message: e.to_string(),
-        hint: hint.map(str::to_owned),
-    }
-    .into()
-}
 
 /// The files to read when no `--file` is given: `BOTSECRETS_FILE` (a
 /// colon-separated list), else the single `secrets.*` in the working
@@ -210,7 +111,8 @@ pub fn run(args: &ExecArgs) -> Result<()> {
         args.files.clone()
     };
     let identities = inputs::identities(&args.identity.identities)?;
-    let loaded = load(&files, None, &identities)?;
+    let read = Files::read(&files, None)?;
+    let loaded = read.open(&identities)?;
     let sources = loaded.sources();
     let vars = exec::variables(&sources, &selection(&args.select)).map_err(exec_error)?;
     let env = exec::environment(std::env::vars_os(), &vars, args.pristine);
@@ -246,6 +148,7 @@ pub fn run(args: &ExecArgs) -> Result<()> {
     drop(sources);
     drop(vars);
     drop(loaded);
+    drop(read);
     drop(identities);
     core.restore();
 

@@ -8,9 +8,9 @@ use anyhow::Result;
 use botsecrets::export::{self, ExportError, ExportFormat, SecretMeta};
 
 use super::args::{ExportArgs, ExportFormatArg};
-use super::exec::{exec_error, load, selection};
 use super::inputs;
 use super::report::UserError;
+use super::secrets::{exec_error, selection, Files};
 
 fn format_of(arg: ExportFormatArg) -> ExportFormat {
     match arg {
@@ -53,7 +53,8 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         .into());
     }
     let identities = inputs::identities(&args.identity.identities)?;
-    let loaded = load(&args.files, args.input_type.as_deref(), &identities)?;
+    let read = Files::read(&args.files, args.input_type.as_deref())?;
+    let loaded = read.open(&identities)?;
     let vars = botsecrets::exec::variables(&loaded.sources(), &selection(&args.select))
         .map_err(exec_error)?;
     let text = export::render(&vars, format, &meta).map_err(export_error)?;

@@ -10,18 +10,19 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, Result};
-use botsecrets::document::{self, DocumentError, OpenOptions};
+use anyhow::Result;
+use botsecrets::document::{DocumentError, OpenOptions, Sealed};
 use botsecrets::format::FormatKind;
 use botsecrets::fsio::{self, WriteMode};
 use botsecrets::git::install as text;
-use botsecrets::git::merge::{self, MergeError, Version};
-use botsecrets::keys::Identity;
-use botsecrets::metadata::{now_rfc3339, Metadata};
+use botsecrets::git::merge::{self, MergeError};
+use botsecrets::metadata::now_rfc3339;
 use zeroize::Zeroizing;
 
 use super::args::{GitCommand, GitInstallArgs, MergeArgs, TextconvArgs};
+use super::gitcmd::{git, git_line, nul_list, toplevel};
 use super::inputs;
+use super::inputs::quiet_identities;
 use super::report::{code, UserError};
 
 /// The config entries `install` writes: (key, value).
@@ -46,51 +47,6 @@ pub fn run(cmd: &GitCommand) -> Result<()> {
     }
 }
 
-/// Runs git with `args` in `dir`; its stdout on success.
-pub fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .map_err(|e| UserError::usage(format!("cannot run git: {e}")))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        return Err(UserError::usage(format!(
-            "git {} failed: {}",
-            args.first().unwrap_or(&""),
-            err.trim()
-        ))
-        .into());
-    }
-    Ok(out.stdout)
-}
-
-fn git_line(dir: &Path, args: &[&str]) -> Result<String> {
-    let out = git(dir, args)?;
-    Ok(String::from_utf8_lossy(&out)
-        .trim_end_matches('\n')
-        .to_owned())
-}
-
-/// The top of the working tree that holds the current directory.
-pub fn toplevel() -> Result<PathBuf> {
-    let cwd = std::env::current_dir().context("cannot read the working directory")?;
-    git_line(&cwd, &["rev-parse", "--show-toplevel"])
-        .map(PathBuf::from)
-        .map_err(|_| {
-            UserError::usage("not inside a git repository (run it in a git working tree)").into()
-        })
-}
-
-/// Splits NUL-separated git output.
-pub fn nul_list(bytes: &[u8]) -> Vec<String> {
-    bytes
-        .split(|b| *b == 0)
-        .filter(|s| !s.is_empty())
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect()
-}
-
 /// The hooks directory (honours core.hooksPath).
 fn hooks_dir(top: &Path) -> Result<PathBuf> {
     let p = PathBuf::from(git_line(top, &["rev-parse", "--git-path", "hooks"])?);
@@ -99,20 +55,14 @@ fn hooks_dir(top: &Path) -> Result<PathBuf> {
 
 /// Whether `file` (text) is an encrypted file of a known format.
 fn is_encrypted_file(path: &Path, text: &str) -> bool {
-    FormatKind::from_path(path).is_some_and(|kind| {
-        text.contains("sops")
-            && kind
-                .syntax()
-                .parse(text)
-                .is_ok_and(|p| !p.metadata.is_empty())
-    })
+    FormatKind::from_path(path).is_some_and(|kind| Sealed::is_encrypted(text, kind))
 }
 
 /// Tracked and untracked, not ignored files (repository-relative) to give
 /// our attributes: those a
 /// creation rule with a `path_regex` covers, and those encrypted now.
 fn secrets_files(top: &Path) -> Result<Vec<String>> {
-    let mut cache = super::check::RulesCache::default();
+    let mut cache = botsecrets::rules::RulesCache::default();
     let mut out = Vec::new();
     for name in nul_list(&git(
         top,
@@ -125,7 +75,7 @@ fn secrets_files(top: &Path) -> Result<Vec<String>> {
         ],
     )?) {
         let abs = top.join(&name);
-        if FormatKind::from_path(&abs).is_none() || super::check::is_rules_file(&abs) {
+        if FormatKind::from_path(&abs).is_none() || botsecrets::rules::is_rules_file(&abs) {
             continue;
         }
         let covered = cache.covering_rule(&abs)?.is_some();
@@ -279,18 +229,6 @@ fn uninstall(top: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Identities that can be used without asking anyone (git runs textconv
-/// and the hook non-interactively, often under a pager); `None` if there
-/// are none.
-pub fn quiet_identities(flags: &[PathBuf]) -> Option<Vec<Identity>> {
-    let ids: Vec<Identity> = inputs::identities(flags)
-        .ok()?
-        .into_iter()
-        .filter(|i| !i.would_prompt())
-        .collect();
-    (!ids.is_empty()).then_some(ids)
-}
-
 /// textconv: never fails, so `git diff` never breaks. An encrypted file
 /// is shown decrypted when a quiet identity opens it (and its MAC and seal
 /// verify), else as it is; either way followed by a summary of its
@@ -343,15 +281,10 @@ fn textconv_text(file: &Path, text: &str) -> (Option<Zeroizing<String>>, Vec<Str
     if !text.contains("sops") {
         return (None, Vec::new());
     }
-    let Some(meta) = kind
-        .syntax()
-        .parse(text)
-        .ok()
-        .and_then(|p| p.metadata_tree().and_then(|t| Metadata::from_tree(t).ok()))
-    else {
+    let Ok(file) = Sealed::parse(text.to_owned(), kind) else {
         return (None, Vec::new());
     };
-    let mut lines = super::seal::describe(&meta);
+    let mut lines = super::render::describe(file.metadata());
     let Some(ids) = quiet_identities(&[]) else {
         lines.push("seal: not checked (no key)".into());
         return (None, lines);
@@ -359,10 +292,10 @@ fn textconv_text(file: &Path, text: &str) -> (Option<Zeroizing<String>>, Vec<Str
     // git runs textconv at the top of the working tree: the policy of the
     // repository's rules file applies.
     let opts = OpenOptions::with_seal(super::rules::seal_policy(None));
-    let (plain, status) = match document::open(text, kind, &ids, &opts) {
-        Ok(opened) => match opened.plaintext(text, kind) {
-            Ok(plain) => (Some(plain), opened.seal.to_string()),
-            Err(e) => (None, format!("{} (not shown: {e})", opened.seal)),
+    let (plain, status) = match file.open(&ids, &opts) {
+        Ok(opened) => match opened.plaintext() {
+            Ok(plain) => (Some(plain), opened.seal_status().to_string()),
+            Err(e) => (None, format!("{} (not shown: {e})", opened.seal_status())),
         },
         Err(DocumentError::SealMismatch) => {
             eprintln!("botsecrets: textconv: the seal does not verify; showing the ciphertext");
@@ -434,7 +367,7 @@ fn merge_driver(args: &MergeArgs) -> Result<()> {
             Read::Fallback(why) => return fallback(args, &name, &why),
         }
     }
-    let encrypted = |t: &str| kind.syntax().parse(t).is_ok_and(|p| !p.metadata.is_empty());
+    let encrypted = |t: &str| Sealed::is_encrypted(t, kind);
     let base_present = !texts[0].trim().is_empty();
     for (i, what) in [(0, "the base"), (1, "our"), (2, "their")] {
         if (i > 0 || base_present) && !encrypted(&texts[i]) {
@@ -449,45 +382,31 @@ fn merge_driver(args: &MergeArgs) -> Result<()> {
         return fallback(args, &name, "no identity found to decrypt it");
     };
     let opts = OpenOptions::with_seal(super::rules::seal_policy(Some(Path::new(&name))));
-    let mut opened = Vec::new();
+    // Each side parsed (they all parsed above, so only invalid metadata
+    // fails here), then opened; both failures are reported alike.
+    let mut sealed = Vec::new();
     for (i, what) in [(0, "base"), (1, "our"), (2, "their")] {
         if i == 0 && !base_present {
-            opened.push(None);
+            sealed.push(None);
             continue;
         }
-        match document::open(&texts[i], kind, &ids, &opts) {
+        match Sealed::parse(texts[i].clone(), kind) {
+            Ok(f) => sealed.push(Some(f)),
+            Err(e) => return side_error(args, &name, what, e),
+        }
+    }
+    let mut opened = Vec::new();
+    for (file, what) in sealed.iter().zip(["base", "our", "their"]) {
+        let Some(file) = file else {
+            opened.push(None);
+            continue;
+        };
+        match file.open(&ids, &opts) {
             Ok(o) => {
-                super::seal::print_warnings(&format!("{name} ({what} version)"), &o.warnings);
+                super::open::print_warnings(&format!("{name} ({what} version)"), o.warnings());
                 opened.push(Some(o))
             }
-            Err(e @ (DocumentError::SealMismatch | DocumentError::SealMissing)) => {
-                let c = if matches!(e, DocumentError::SealMismatch) {
-                    code::SEAL_MISMATCH
-                } else {
-                    code::SEAL_MISSING
-                };
-                return Err(UserError::with_code(
-                    c,
-                    format!("{name}: the {what} version: {e}; nothing was merged"),
-                    Some("see the raw change with `git log -p --no-textconv FILE`; resolve by hand (your version is in the working tree)"),
-                )
-                .into());
-            }
-            Err(DocumentError::NoMatchingIdentity { .. }) => {
-                return fallback(
-                    args,
-                    &name,
-                    &format!("none of your identities opens the {what} version"),
-                )
-            }
-            Err(e) => {
-                return Err(UserError::with_code(
-                    code::GENERIC,
-                    format!("{name}: the {what} version: {e}; nothing was merged"),
-                    Some("the file was altered outside botsecrets/sops; resolve by hand (your version is in the working tree)"),
-                )
-                .into())
-            }
+            Err(e) => return side_error(args, &name, what, e),
         }
     }
     let mut opened = opened.into_iter();
@@ -499,20 +418,7 @@ fn merge_driver(args: &MergeArgs) -> Result<()> {
     let (Some(o), Some(t)) = (o, t) else {
         return Err(UserError::usage("internal error: a side was not opened").into());
     };
-    fn version(text: &Zeroizing<String>, opened: document::Opened) -> Version<'_> {
-        Version {
-            text: text.as_str(),
-            opened,
-        }
-    }
-    let base = b.map(|b| version(&texts[0], b));
-    match merge::merge(
-        kind,
-        base,
-        version(&texts[1], o),
-        version(&texts[2], t),
-        &now_rfc3339(),
-    ) {
+    match merge::merge(b, o, t, &now_rfc3339()) {
         Ok(merged) => {
             ours.replace(merged.as_bytes(), WriteMode::Keep(0o644))?;
             eprintln!("botsecrets: merged {name} (values merged per key path, re-encrypted)");
@@ -539,6 +445,37 @@ fn merge_driver(args: &MergeArgs) -> Result<()> {
         Err(MergeError::Document(e)) => Err(anyhow::Error::new(e)
             .context(format!("{name}: cannot merge; the file holds our version"))),
         Err(e) => Err(anyhow::Error::new(e).context(name)),
+    }
+}
+
+/// A side of the merge that cannot be opened: a broken or missing seal
+/// (exit 213/214), no identity (git's line merge), anything else (exit 1).
+fn side_error(args: &MergeArgs, name: &str, what: &str, e: DocumentError) -> Result<()> {
+    match e {
+        DocumentError::SealMismatch | DocumentError::SealMissing => {
+            let c = if matches!(e, DocumentError::SealMismatch) {
+                code::SEAL_MISMATCH
+            } else {
+                code::SEAL_MISSING
+            };
+            Err(UserError::with_code(
+                c,
+                format!("{name}: the {what} version: {e}; nothing was merged"),
+                Some("see the raw change with `git log -p --no-textconv FILE`; resolve by hand (your version is in the working tree)"),
+            )
+            .into())
+        }
+        DocumentError::NoMatchingIdentity { .. } => fallback(
+            args,
+            name,
+            &format!("none of your identities opens the {what} version"),
+        ),
+        e => Err(UserError::with_code(
+            code::GENERIC,
+            format!("{name}: the {what} version: {e}; nothing was merged"),
+            Some("the file was altered outside botsecrets/sops; resolve by hand (your version is in the working tree)"),
+        )
+        .into()),
     }
 }
 

@@ -17,9 +17,10 @@ use anyhow::{Context, Result};
 use botsecrets::scan::history::{self, BatchReader, Blob};
 
 use super::args::CheckArgs;
-use super::check::{parse_allow, RulesCache};
-use super::git::{git, toplevel};
+use super::check::parse_allow;
+use super::gitcmd::{git, toplevel};
 use super::report::{code, UserError};
+use botsecrets::rules::RulesCache;
 
 /// Runs `check --history`.
 pub fn run(args: &CheckArgs) -> Result<()> {

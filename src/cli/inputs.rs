@@ -11,7 +11,7 @@ use botsecrets::fsio::{self, LockedFile};
 use botsecrets::keys::{self, Callbacks, Identity, PromptError, Prompter, Recipient};
 
 use super::args::InputArgs;
-use super::report::UserError;
+use super::report::{code, UserError};
 
 /// How long a writer waits for another to release a file's lock before
 /// giving up with exit 207: long enough for a `set` or a `rotate` to
@@ -407,4 +407,36 @@ pub fn identities(flags: &[PathBuf]) -> Result<Vec<Identity>> {
         ));
     }
     Ok(out)
+}
+
+/// Asks "Apply to NAME?" on the terminal unless `yes`; `Ok(false)` when
+/// the user says no, an error (exit 209) when there is no terminal.
+pub fn confirm(name: &str, question: &str, yes: bool) -> Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    if !has_tty() {
+        return Err(UserError {
+            code: code::NOT_CONFIRMED,
+            message: format!(
+                "{name}: not changed: confirmation needed and there is no terminal to ask on"
+            ),
+            hint: Some("review the change above, then run again with --yes".into()),
+        }
+        .into());
+    }
+    let answer = ask_line(&format!("{question} [y/N] ")).unwrap_or_default();
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+/// Identities that can be used without asking anyone (git runs textconv
+/// and the hook non-interactively, often under a pager); `None` if there
+/// are none.
+pub fn quiet_identities(flags: &[PathBuf]) -> Option<Vec<Identity>> {
+    let ids: Vec<Identity> = identities(flags)
+        .ok()?
+        .into_iter()
+        .filter(|i| !i.would_prompt())
+        .collect();
+    (!ids.is_empty()).then_some(ids)
 }

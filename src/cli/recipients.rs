@@ -1,17 +1,18 @@
 //! `botsecrets recipients list|add|remove`: who can read a file.
 //!
-//! Adding re-wraps the existing data key for the new recipients (values
-//! keep their ciphertext). Removing ALWAYS rotates the data key: a removed
-//! recipient who kept a copy of the old data key must not be able to read
-//! what is written from now on. It then prints every secret they could
-//! read, as a checklist of API keys to rotate at their providers.
+//! The change and its plan are the library's ([`botsecrets::access`]):
+//! adding re-wraps the existing data key (values keep their ciphertext);
+//! removing rotates it, because whoever loses access may have kept the old
+//! one. Here: the flags, the messages, and the checklist of every secret a
+//! removed recipient could read, to rotate at its provider.
 
 use anyhow::Result;
 
-use super::access::{self, contains, EncryptedFile};
+use botsecrets::access::{self, Plan};
+
+use super::access::{self as shared, EncryptedFile};
 use super::args::{RecipientsChangeArgs, RecipientsCommand, RecipientsListArgs};
 use super::inputs;
-use super::report::UserError;
 
 /// Runs `recipients ...`.
 pub fn run(cmd: &RecipientsCommand) -> Result<()> {
@@ -24,7 +25,31 @@ pub fn run(cmd: &RecipientsCommand) -> Result<()> {
 
 fn list(args: &RecipientsListArgs) -> Result<()> {
     let file = EncryptedFile::read(&args.file)?;
-    let groups = file.groups();
+    let groups = file.sealed.groups();
+    let foreign: Vec<(usize, &String, usize)> = file
+        .metadata()
+        .key_groups
+        .iter()
+        .enumerate()
+        .flat_map(|(i, g)| {
+            g.foreign
+                .iter()
+                .map(move |(kind, keys)| (i, kind, keys.as_array().map_or(1, Vec::len)))
+        })
+        .collect();
+    if args.json {
+        let doc = serde_json::json!({
+            "file": file.name(),
+            "groups": groups,
+            "threshold": file.sealed.threshold(),
+            "foreign": foreign
+                .iter()
+                .map(|(i, kind, n)| serde_json::json!({"group": i + 1, "kind": kind, "count": n}))
+                .collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
     if groups.len() <= 1 {
         for r in groups.iter().flatten() {
             println!("{r}");
@@ -33,7 +58,7 @@ fn list(args: &RecipientsListArgs) -> Result<()> {
         println!(
             "# {} key groups; any {} of them together can open the file",
             groups.len(),
-            file.threshold()
+            file.sealed.threshold()
         );
         for (i, g) in groups.iter().enumerate() {
             println!("group {}:", i + 1);
@@ -42,88 +67,46 @@ fn list(args: &RecipientsListArgs) -> Result<()> {
             }
         }
     }
-    for (i, g) in file.metadata.key_groups.iter().enumerate() {
-        for (kind, keys) in &g.foreign {
-            let n = keys.as_array().map_or(1, Vec::len);
-            let group = if groups.len() > 1 {
-                format!(" in group {}", i + 1)
-            } else {
-                String::new()
-            };
-            println!("# also {n} {kind} key(s){group}, not managed by botsecrets");
-        }
+    for (i, kind, n) in foreign {
+        let group = if groups.len() > 1 {
+            format!(" in group {}", i + 1)
+        } else {
+            String::new()
+        };
+        println!("# also {n} {kind} key(s){group}, not managed by botsecrets");
     }
     Ok(())
 }
 
-/// The group a change applies to (0-based), from `--group`.
-fn chosen_group(file: &EncryptedFile, group: Option<usize>) -> Result<Option<usize>> {
-    let count = file.metadata.key_groups.len();
-    match group {
-        Some(n) if n == 0 || n > count => Err(UserError::usage(format!(
-            "{}: --group {n}: the file has {count} key group(s)",
-            file.name()
-        ))
-        .into()),
-        Some(n) => Ok(Some(n - 1)),
-        None => Ok(None),
-    }
-}
-
 fn add(args: &RecipientsChangeArgs) -> Result<()> {
     let file = EncryptedFile::lock(&args.file)?;
+    let name = file.name();
     let new = inputs::recipient_args(&args.recipients)?;
-    let mut groups = file.groups();
-    let target = match chosen_group(&file, args.group)? {
-        Some(i) => i,
-        None if groups.len() <= 1 => 0,
-        None => {
-            return Err(UserError::usage(format!(
-                "{}: the file has {} key groups (Shamir); pass --group N to say which one gets the new recipients",
-                file.name(),
-                groups.len()
-            ))
-            .into())
-        }
-    };
-    if groups.is_empty() {
-        groups.push(Vec::new());
+    let current = file.sealed.groups();
+    let change = access::add(current.clone(), &new, args.group)
+        .map_err(|e| shared::access_error(&name, e, None))?;
+    for r in &change.already {
+        eprintln!("botsecrets: {name}: {r} is already a recipient");
     }
-    let mut added = Vec::new();
-    for r in &new {
-        let text = r.to_string();
-        if groups.iter().any(|g| contains(g, &text)) {
-            eprintln!("botsecrets: {}: {text} is already a recipient", file.name());
-            continue;
-        }
-        groups[target].push(text.clone());
-        added.push(text);
-    }
-    if added.is_empty() {
+    if change.added.is_empty() {
         return Ok(());
     }
-    let recipients = access::parse_groups(&file, &groups)?;
+    let threshold = file.metadata().shamir_threshold;
+    let plan = Plan::new(&current, threshold, &change.groups, threshold);
+    let recipients = shared::parse_groups(&file, &change.groups)?;
     let identities = inputs::identities(&args.identity.identities)?;
     let opened = file.open(&identities)?;
-    access::rekey_and_write(
-        &file,
-        opened,
-        &recipients,
-        file.metadata.shamir_threshold,
-        false,
-    )?;
+    shared::apply(&file, opened, &plan, &recipients, threshold)?;
     eprintln!(
-        "botsecrets: {}: added {} (the data key was re-wrapped; values unchanged)",
-        file.name(),
-        added.join(", ")
+        "botsecrets: {name}: added {} (the data key was re-wrapped; values unchanged)",
+        change.added.join(", ")
     );
     Ok(())
 }
 
 fn remove(args: &RecipientsChangeArgs) -> Result<()> {
     let file = EncryptedFile::lock(&args.file)?;
-    let only = chosen_group(&file, args.group)?;
-    let mut groups = file.groups();
+    let name = file.name();
     let wanted: Vec<String> = args
         .recipients
         .iter()
@@ -132,66 +115,27 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
         .filter(|r| !r.is_empty())
         .map(str::to_owned)
         .collect();
+    access::chosen_group(file.metadata().key_groups.len(), args.group)
+        .map_err(|e| shared::access_error(&name, e, None))?;
     // SECURITY: a private key given here is refused, never echoed below.
     for r in &wanted {
         if let Some(e) = botsecrets::keys::recipient::private_key(r) {
             return Err(super::inputs::recipient_error("RECIPIENT", e).into());
         }
     }
-    let mut removed = Vec::new();
-    for r in &wanted {
-        let mut found = false;
-        for (i, g) in groups.iter_mut().enumerate() {
-            if only.is_some_and(|o| o != i) {
-                continue;
-            }
-            let before = g.len();
-            g.retain(|x| !botsecrets::keys::same_recipient(x, r));
-            found |= g.len() != before;
-        }
-        if !found {
-            return Err(UserError::usage(format!(
-                "{}: {} is not a recipient{}; see `botsecrets recipients list {}`",
-                file.name(),
-                botsecrets::keys::recipient::shown(r),
-                only.map_or(String::new(), |o| format!(" of group {}", o + 1)),
-                file.name()
-            ))
-            .into());
-        }
-        removed.push(r.clone());
-    }
-    if groups.iter().all(Vec::is_empty) {
-        return Err(UserError::recipients(format!(
-            "{}: removing {} would leave the file with no recipients; add the new recipient first",
-            file.name(),
-            removed.join(", ")
-        ))
-        .into());
-    }
-    if let Some(i) = groups.iter().position(Vec::is_empty) {
-        return Err(UserError::recipients(format!(
-            "{}: removing {} would leave key group {} empty, and the file could not be opened with the Shamir threshold; add a recipient to that group first",
-            file.name(),
-            removed.join(", "),
-            i + 1
-        ))
-        .into());
-    }
-    let recipients = access::parse_groups(&file, &groups)?;
+    let current = file.sealed.groups();
+    let groups = access::remove(current.clone(), &wanted, args.group)
+        .map_err(|e| shared::access_error(&name, e, Some(&name)))?;
+    let threshold = file.metadata().shamir_threshold;
+    let plan = Plan::new(&current, threshold, &groups, threshold);
+    let recipients = shared::parse_groups(&file, &groups)?;
     let identities = inputs::identities(&args.identity.identities)?;
     let opened = file.open(&identities)?;
     let paths = opened.encrypted_paths();
     let comments = opened.encrypted_comments();
-    access::rekey_and_write(
-        &file,
-        opened,
-        &recipients,
-        file.metadata.shamir_threshold,
-        true,
-    )?;
-    access::print_checklist(&file.name(), &removed, &paths, comments);
-    warn_if_still_in_rules(&args.file, &file.name(), &removed);
+    shared::apply(&file, opened, &plan, &recipients, threshold)?;
+    shared::print_checklist(&name, &wanted, &paths, comments);
+    warn_if_still_in_rules(&args.file, &name, &wanted);
     Ok(())
 }
 

@@ -293,6 +293,12 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
             }
         }
     }
+    ExitCode::from(print(err))
+}
+
+/// Prints `err` (`botsecrets: ...` and its hint) and returns its exit
+/// code: for a command that goes on after one of several files failed.
+pub fn print(err: &anyhow::Error) -> u8 {
     let mut code = code::GENERIC;
     let mut hint: Option<String> = None;
     for cause in err.chain() {
@@ -324,5 +330,5 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
     if let Some(h) = hint {
         eprintln!("hint: {h}");
     }
-    ExitCode::from(code)
+    code
 }

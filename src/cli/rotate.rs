@@ -7,7 +7,9 @@
 
 use anyhow::Result;
 
-use super::access::{self, contains, EncryptedFile};
+use botsecrets::access::Plan;
+
+use super::access::{self, EncryptedFile};
 use super::args::RotateArgs;
 use super::{inputs, rules};
 
@@ -17,31 +19,22 @@ pub fn run(args: &RotateArgs) -> Result<()> {
     for path in &args.files {
         let file = EncryptedFile::lock(path)?;
         let name = file.name();
-        let groups = file.groups();
+        let groups = file.sealed.groups();
         let recipients = access::parse_groups(&file, &groups)?;
         let opened = file.open(&identities)?;
         let count = opened.encrypted_paths().len();
-        access::rekey_and_write(
-            &file,
-            opened,
-            &recipients,
-            file.metadata.shamir_threshold,
-            true,
-        )?;
+        let threshold = file.metadata().shamir_threshold;
+        access::apply(&file, opened, &Plan::rotation(), &recipients, threshold)?;
         eprintln!("botsecrets: {name}: rotated the data key; {count} value(s) re-encrypted");
         match rules::for_file(path) {
             Ok(rule) => {
-                let target: Vec<Vec<String>> = rule
-                    .key_groups
-                    .iter()
-                    .map(|g| g.iter().map(ToString::to_string).collect())
-                    .collect();
-                let same = target.len() == groups.len()
-                    && target
-                        .iter()
-                        .zip(&groups)
-                        .all(|(t, g)| t.len() == g.len() && t.iter().all(|r| contains(g, r)));
-                if !same {
+                let target = botsecrets::access::group_strings(&rule.key_groups);
+                let plan = Plan::new(&groups, threshold, &target, rule.shamir_threshold);
+                // Who, not how many are needed: a threshold alone is no note.
+                let differs = !plan.added.is_empty()
+                    || !plan.removed.is_empty()
+                    || target.len() != groups.len();
+                if differs {
                     eprintln!(
                         "botsecrets: note: {name}: its recipients differ from {}; run `botsecrets updatekeys {name}` to apply the rule",
                         rule.description

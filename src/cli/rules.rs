@@ -45,25 +45,11 @@ pub fn for_file(file: &Path) -> Result<Chosen> {
 }
 
 /// The seal policy for `file` (`None`: stdin, decided as for a file in the
-/// working directory): required under a `.botsecrets.yaml` unless the
-/// file's rule says `seal: optional`; a warning under `.sops.yaml` or
-/// without a rules file. A `.botsecrets.yaml` that cannot be read or parsed
-/// still requires the seal (a broken rules file must not turn it off).
+/// working directory); see [`rules::seal_policy`].
 pub fn seal_policy(file: Option<&Path>) -> SealPolicy {
     let abs = match file {
         Some(f) => absolute(f),
         None => absolute(Path::new("stdin")),
     };
-    match rules::load_for(&abs) {
-        Ok(rules_file) => rules_file.seal_policy(&abs),
-        Err(_) => match rules::find(&abs) {
-            Ok(p)
-                if p.file_name()
-                    .is_some_and(|n| n == rules::RULES_FILE_NAMES[0]) =>
-            {
-                SealPolicy::Required
-            }
-            _ => SealPolicy::Warn,
-        },
-    }
+    rules::seal_policy(&abs)
 }

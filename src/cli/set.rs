@@ -1,58 +1,71 @@
 //! `botsecrets set`, `unset` and `get`: scriptable changes to one value.
 //!
-//! `set` and `unset` decrypt in memory, change the plaintext text by
-//! splicing (the format layer's render/insert/remove), and re-encrypt with
-//! the same data key: every other value keeps its exact ciphertext, so the
-//! diff is the changed line plus `lastmodified` and `mac`.
+//! The change itself is the library's ([`botsecrets::document::Opened::set`],
+//! `unset`): the plaintext is changed by splicing and re-encrypted with the
+//! same data key, so every other value keeps its exact ciphertext and the
+//! diff is the changed line plus `lastmodified` and `mac`. Here: the value
+//! from the flags or stdin, the lock, the write.
 
 use anyhow::{Context, Result};
-use botsecrets::document;
-use botsecrets::format::{apply_splices, FormatKind, LeafKind, Replacement, Splice, ValueType};
+use botsecrets::document::{DocumentError, Sealed};
+use botsecrets::format::ValueType;
 use botsecrets::metadata::now_rfc3339;
 use botsecrets::path::KeyPath;
 use zeroize::Zeroizing;
 
 use super::args::{GetArgs, IdentityArgs, SetArgs, UnsetArgs};
-use super::report::{code, UserError};
-use super::{inputs, output};
+use super::report::UserError;
+use super::{inputs, open, output};
 
-/// An encrypted file opened for a change.
+/// An encrypted file read for a change (or, for `get`, to look at).
 struct Target {
     /// Held until the write (the one lock every writer takes); the text
     /// was read through it.
     lock: Option<botsecrets::fsio::LockedFile>,
-    path: std::path::PathBuf,
     name: String,
-    format: FormatKind,
-    text: Zeroizing<String>,
-    opened: document::Opened,
+    file: Sealed,
 }
 
-fn open_target(
-    lock: bool,
-    file: &std::path::Path,
-    input_type: Option<&str>,
-    identity: &IdentityArgs,
-) -> Result<Target> {
-    let name = file.display().to_string();
-    let format = inputs::format_for(Some(file), input_type)?;
-    let (bytes, lock) = if lock {
-        let locked = inputs::lock_file(file)?;
-        (Zeroizing::new(locked.contents().to_vec()), Some(locked))
-    } else {
-        (inputs::read_file(file)?, None)
-    };
-    let text = inputs::utf8(bytes, &name)?;
-    let identities = inputs::identities(&identity.identities)?;
-    let opened = super::seal::open(&text, format, &identities, Some(file), false, &name)?;
-    Ok(Target {
-        lock,
-        path: file.to_path_buf(),
-        name,
-        format,
-        text,
-        opened,
-    })
+impl Target {
+    /// Opens the file (identities loaded after it was read, as always).
+    fn read(
+        lock: bool,
+        file: &std::path::Path,
+        input_type: Option<&str>,
+        identity: &IdentityArgs,
+    ) -> Result<(Self, Vec<botsecrets::keys::Identity>)> {
+        let name = file.display().to_string();
+        let format = inputs::format_for(Some(file), input_type)?;
+        let (bytes, lock) = if lock {
+            let locked = inputs::lock_file(file)?;
+            (Zeroizing::new(locked.contents().to_vec()), Some(locked))
+        } else {
+            (inputs::read_file(file)?, None)
+        };
+        let text = inputs::utf8(bytes, &name)?;
+        let identities = inputs::identities(&identity.identities)?;
+        let sealed = Sealed::parse(text, format).with_context(|| name.clone())?;
+        Ok((
+            Self {
+                lock,
+                name,
+                file: sealed,
+            },
+            identities,
+        ))
+    }
+
+    /// Writes `new_text` over the file, under the lock it was read with.
+    fn write(&self, new_text: &str) -> Result<()> {
+        // Concurrency: the lock was held since the read; `replace` still
+        // refuses if a tool that does not lock changed the file meanwhile.
+        match &self.lock {
+            Some(lock) => Ok(lock.replace(new_text.as_bytes(), output::write_mode(false))?),
+            None => Err(
+                UserError::usage(format!("internal error: {} was not locked", self.name)).into(),
+            ),
+        }
+    }
 }
 
 fn parse_path(s: &str) -> Result<KeyPath> {
@@ -92,99 +105,46 @@ fn read_value(args: &SetArgs) -> Result<(ValueType, Zeroizing<String>)> {
     })
 }
 
-/// Re-encrypts `new_plain` for `target` and writes it atomically.
-fn write_back(target: Target, new_plain: &str) -> Result<()> {
-    let name = target.name.clone();
-    let path = target.path.clone();
-    let new_text = target
-        .opened
-        .reencrypt(new_plain, target.format, &now_rfc3339())
-        .with_context(|| name.clone())?;
-    // Concurrency: the lock was held since the read; `replace` still
-    // refuses if a tool that does not lock changed the file meanwhile.
-    match &target.lock {
-        Some(lock) => Ok(lock.replace(new_text.as_bytes(), output::write_mode(false))?),
-        None => Err(
-            UserError::usage(format!("internal error: {} was not locked", path.display())).into(),
-        ),
-    }
-}
-
 /// Runs `set`.
 pub fn run_set(args: &SetArgs) -> Result<()> {
     let path = parse_path(&args.path)?;
     let (ty, value) = read_value(args)?;
-    let target = open_target(true, &args.file, args.input_type.as_deref(), &args.identity)?;
-    let plain = target
-        .opened
-        .plaintext(&target.text, target.format)
+    let (target, ids) = Target::read(true, &args.file, args.input_type.as_deref(), &args.identity)?;
+    let opened = open::open(&target.file, &ids, Some(&args.file), false, &target.name)?;
+    let new_text = opened
+        .set(&path, ty, &value, &now_rfc3339())
         .with_context(|| target.name.clone())?;
-    let syntax = target.format.syntax();
-    let parsed = syntax.parse(&plain).with_context(|| target.name.clone())?;
-    let existing = parsed
-        .leaves
-        .iter()
-        .find(|l| l.document == 0 && l.kind != LeafKind::Comment && l.path == path);
-    let mut splices = match existing {
-        Some(leaf) => vec![Splice {
-            range: leaf.span.clone(),
-            text: syntax
-                .render(&plain, leaf, &Replacement::Value(ty, &value))
-                .with_context(|| target.name.clone())?,
-        }],
-        None => syntax
-            .insert(&plain, &parsed, &path, &Replacement::Value(ty, &value))
-            .with_context(|| target.name.clone())?,
-    };
-    let new_plain =
-        Zeroizing::new(apply_splices(&plain, &mut splices).with_context(|| target.name.clone())?);
-    drop(plain);
-    write_back(target, &new_plain)
+    target.write(&new_text)
 }
 
 /// Runs `unset`.
 pub fn run_unset(args: &UnsetArgs) -> Result<()> {
     let path = parse_path(&args.path)?;
-    let target = open_target(true, &args.file, args.input_type.as_deref(), &args.identity)?;
-    let plain = target
-        .opened
-        .plaintext(&target.text, target.format)
-        .with_context(|| target.name.clone())?;
-    let syntax = target.format.syntax();
-    let parsed = syntax.parse(&plain).with_context(|| target.name.clone())?;
-    let mut splices = match syntax.remove(&plain, &parsed, &path) {
-        Ok(s) => s,
-        Err(botsecrets::format::FormatError::PathNotFound(_)) if args.idempotent => return Ok(()),
-        Err(botsecrets::format::FormatError::PathNotFound(p)) => {
-            return Err(UserError::with_code(
-                code::PATH_NOT_FOUND,
-                format!("{}: key path {p} not found", target.name),
-                None,
-            )
-            .into())
-        }
+    let (target, ids) = Target::read(true, &args.file, args.input_type.as_deref(), &args.identity)?;
+    let opened = open::open(&target.file, &ids, Some(&args.file), false, &target.name)?;
+    let new_text = match opened.unset(&path, &now_rfc3339()) {
+        Ok(t) => t,
+        Err(DocumentError::PathNotFound(_)) if args.idempotent => return Ok(()),
         Err(e) => return Err(anyhow::Error::new(e).context(target.name.clone())),
     };
-    let new_plain =
-        Zeroizing::new(apply_splices(&plain, &mut splices).with_context(|| target.name.clone())?);
-    drop(plain);
-    write_back(target, &new_plain)
+    target.write(&new_text)
 }
 
 /// Runs `get`.
 pub fn run_get(args: &GetArgs) -> Result<()> {
     let path = parse_path(&args.path)?;
-    let target = open_target(
+    let (target, ids) = Target::read(
         false,
         &args.file,
         args.input_type.as_deref(),
         &args.identity,
     )?;
-    let tree = target
-        .opened
-        .extract(&path)
-        .with_context(|| target.name.clone())?;
-    let text = Zeroizing::new(super::render::value_for_print(tree.expose(), target.format));
+    let opened = open::open(&target.file, &ids, Some(&args.file), false, &target.name)?;
+    let tree = opened.extract(&path).with_context(|| target.name.clone())?;
+    let text = Zeroizing::new(super::render::value_for_print(
+        tree.expose(),
+        target.file.format(),
+    ));
     let mut out = std::io::stdout().lock();
     std::io::Write::write_all(&mut out, text.as_bytes())?;
     std::io::Write::flush(&mut out)?;

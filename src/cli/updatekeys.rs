@@ -1,152 +1,291 @@
 //! `botsecrets updatekeys FILE...`: make each file's recipients match its
-//! creation rule. The change is shown and confirmed on the terminal
-//! (`--yes` for scripts; with neither, nothing is changed). When anyone
-//! loses access (a recipient removed, key groups or threshold changed) the
-//! data key is rotated, unlike `sops updatekeys`, and the secrets they
-//! could read are listed.
+//! creation rule.
+//!
+//! The plan of each file is the library's ([`botsecrets::access::Plan`]):
+//! who is added and removed, and whether the data key is rotated (whenever
+//! anyone loses access, unlike `sops updatekeys`). Here every plan is
+//! shown, then confirmed on the terminal (`--yes` for scripts); with
+//! neither, every plan is printed and nothing is changed (exit 209).
+//! `--dry-run` prints the plans (`--json` for machines) and changes
+//! nothing. A file that cannot be read or has no rule is reported, and the
+//! other files still get their plan.
 
 use anyhow::{Context, Result};
-use botsecrets::keys::Identity;
-
-use super::access::{self, contains, effective_threshold, EncryptedFile};
-use super::args::UpdatekeysArgs;
-use super::{inputs, rules, seal};
+use botsecrets::access::{Member, Plan};
 use botsecrets::document::OpenOptions;
+use botsecrets::keys::Identity;
+use botsecrets::metadata::{effective_threshold, AgeStanza, KeyGroup};
 use botsecrets::seal::SealPolicy;
+
+use super::access::{self, EncryptedFile};
+use super::args::UpdatekeysArgs;
+use super::report::{code, UserError};
+use super::rules::Chosen;
+use super::{inputs, render, report, rules};
+
+/// One file and what would change.
+struct Planned {
+    file: EncryptedFile,
+    rule: Chosen,
+    plan: Plan,
+    /// The lines that show the plan (stderr, or JSON's `lines`).
+    lines: Vec<String>,
+}
+
+impl Planned {
+    /// Whether the write would only add a seal.
+    fn seal_only(&self) -> bool {
+        !self.plan.changes_access()
+    }
+
+    /// Whether there is nothing to do.
+    fn up_to_date(&self) -> bool {
+        self.seal_only() && self.file.sealed.is_sealed()
+    }
+}
 
 /// Runs `updatekeys`.
 pub fn run(args: &UpdatekeysArgs) -> Result<()> {
-    let mut identities: Option<Vec<Identity>> = None;
+    // Every file is planned first, each under its lock (held until it is
+    // written), so a file that fails does not hide the others' plans.
+    let mut planned = Vec::new();
+    let mut failed: Vec<anyhow::Error> = Vec::new();
     for path in &args.files {
-        let file = EncryptedFile::lock(path)?;
-        let rule = rules::for_file(path)?;
-        let name = file.name();
-        let current = file.groups();
-        let target: Vec<Vec<String>> = rule
-            .key_groups
+        match plan_file(path) {
+            Ok(p) => planned.push(p),
+            Err(e) => failed.push(e),
+        }
+    }
+    let can_ask = args.yes || inputs::has_tty();
+    // On a terminal each plan is shown right before its question.
+    let interactive = can_ask && !args.yes && !args.dry_run;
+    if args.json {
+        print_json(&planned, &failed)?;
+    } else if !interactive {
+        for p in &planned {
+            show(p);
+        }
+    }
+    if args.dry_run || !can_ask {
+        let pending: Vec<String> = planned
             .iter()
-            .map(|g| g.iter().map(ToString::to_string).collect())
+            .filter(|p| !p.up_to_date())
+            .map(|p| p.file.name())
             .collect();
-        let threshold = effective_threshold(target.len(), rule.shamir_threshold);
-        let mut lines = Vec::new();
-        let mut removed = Vec::new();
-        let regroup = current.len() != target.len() || file.threshold() != threshold;
-        if regroup {
-            lines.push(format!(
-                "  key groups: {} (threshold {}) -> {} (threshold {})",
-                current.len(),
-                file.threshold(),
-                target.len(),
-                threshold
-            ));
+        let last = failed.pop();
+        for e in &failed {
+            report::print(e);
         }
-        let all_target: Vec<String> = target.iter().flatten().cloned().collect();
-        for (i, g) in target.iter().enumerate() {
-            let before = current.get(i).cloned().unwrap_or_default();
-            for r in g {
-                if !contains(&before, r) {
-                    lines.push(format!("  + {r}{}", group_note(target.len(), i)));
-                }
+        if let Some(e) = last {
+            if !pending.is_empty() && !args.dry_run {
+                report::print(&e);
+            } else {
+                return Err(e);
             }
         }
-        for (i, g) in current.iter().enumerate() {
-            let after = target.get(i).cloned().unwrap_or_default();
-            for r in g {
-                if !contains(&after, r) {
-                    lines.push(format!("  - {r}{}", group_note(current.len(), i)));
-                    if !contains(&all_target, r) {
-                        removed.push(r.clone());
-                    }
-                }
-            }
+        if args.dry_run || pending.is_empty() {
+            return Ok(());
         }
-        let seal_only = lines.is_empty();
-        if seal_only && file.metadata.seal.is_some() {
-            eprintln!("botsecrets: {name}: already matches {}", rule.description);
+        return Err(UserError {
+            code: code::NOT_CONFIRMED,
+            message: format!(
+                "{}: not changed: confirmation needed and there is no terminal to ask on",
+                pending.join(", ")
+            ),
+            hint: Some("review the change above, then run again with --yes".into()),
+        }
+        .into());
+    }
+    let mut identities: Option<Vec<Identity>> = None;
+    for p in planned {
+        if interactive {
+            show(&p);
+        }
+        if p.up_to_date() {
             continue;
         }
-        if file.metadata.seal.is_none() {
-            // The write seals the file: say what the seal will vouch for.
-            lines.push("  + seal (the file has none); it will vouch for:".into());
-            let mut after = file.metadata.clone();
-            if !seal_only {
-                after.key_groups = target
-                    .iter()
-                    .map(|g| botsecrets::metadata::KeyGroup {
-                        age: g
-                            .iter()
-                            .map(|r| botsecrets::metadata::AgeStanza {
-                                recipient: r.clone(),
-                                enc: String::new(),
-                            })
-                            .collect(),
-                        foreign: Default::default(),
-                    })
-                    .collect();
-                after.shamir_threshold = threshold;
-            }
-            for l in seal::describe(&after) {
-                lines.push(format!("      {l}"));
-            }
-            lines.push("      and every key name, kind and clear value as they are now".into());
-        }
-        let rotate = regroup || lines.iter().any(|l| l.starts_with("  - "));
-        eprintln!("botsecrets: {name}: to match {}:", rule.description);
-        for l in &lines {
-            eprintln!("{l}");
-        }
-        if rotate {
-            eprintln!("  (someone loses access: the data key will be rotated and every value re-encrypted)");
-        }
-        if !seal::confirm(&name, &format!("Apply to {name}?"), args.yes)? {
+        let name = p.file.name();
+        if !inputs::confirm(&name, &format!("Apply to {name}?"), args.yes)? {
             eprintln!("botsecrets: {name}: not changed");
             continue;
         }
         if identities.is_none() {
             identities = Some(inputs::identities(&args.identity.identities)?);
         }
-        // updatekeys seals what it writes: a missing seal is what it adds
-        // (shown above), a broken one is refused.
-        let opened = botsecrets::document::open(
-            &file.text,
-            file.format,
-            identities.as_deref().unwrap_or_default(),
-            &OpenOptions::with_seal(SealPolicy::Warn),
-        )
+        if let Err(e) = apply(&p, identities.as_deref().unwrap_or_default()) {
+            failed.push(e);
+        }
+    }
+    let last = failed.pop();
+    for e in &failed {
+        report::print(e);
+    }
+    last.map_or(Ok(()), Err)
+}
+
+/// Reads `path` under the lock and plans it against its rule.
+fn plan_file(path: &std::path::Path) -> Result<Planned> {
+    let file = EncryptedFile::lock(path)?;
+    let rule = rules::for_file(path)?;
+    let target = botsecrets::access::group_strings(&rule.key_groups);
+    let plan = Plan::new(
+        &file.sealed.groups(),
+        file.metadata().shamir_threshold,
+        &target,
+        rule.shamir_threshold,
+    );
+    let mut lines = Vec::new();
+    if let Some(r) = plan.regrouped {
+        lines.push(format!(
+            "  key groups: {} (threshold {}) -> {} (threshold {})",
+            r.from_groups, r.from_threshold, r.to_groups, r.to_threshold
+        ));
+    }
+    let groups_after = target.len();
+    let groups_before = file.metadata().key_groups.len();
+    for m in &plan.added {
+        lines.push(format!(
+            "  + {}{}",
+            m.recipient,
+            group_note(groups_after, m)
+        ));
+    }
+    for m in &plan.removed {
+        lines.push(format!(
+            "  - {}{}",
+            m.recipient,
+            group_note(groups_before, m)
+        ));
+    }
+    if !file.sealed.is_sealed() {
+        // The write seals the file: say what the seal will vouch for.
+        lines.push("  + seal (the file has none); it will vouch for:".into());
+        let mut after = file.metadata().clone();
+        if plan.changes_access() {
+            after.key_groups = target
+                .iter()
+                .map(|g| KeyGroup {
+                    age: g
+                        .iter()
+                        .map(|r| AgeStanza {
+                            recipient: r.clone(),
+                            enc: String::new(),
+                        })
+                        .collect(),
+                    foreign: Default::default(),
+                })
+                .collect();
+            after.shamir_threshold = effective_threshold(target.len(), rule.shamir_threshold);
+        }
+        for l in render::describe(&after) {
+            lines.push(format!("      {l}"));
+        }
+        lines.push("      and every key name, kind and clear value as they are now".into());
+    }
+    Ok(Planned {
+        file,
+        rule,
+        plan,
+        lines,
+    })
+}
+
+/// Prints a file's plan on stderr.
+fn show(p: &Planned) {
+    let name = p.file.name();
+    if p.up_to_date() {
+        eprintln!("botsecrets: {name}: already matches {}", p.rule.description);
+        return;
+    }
+    eprintln!("botsecrets: {name}: to match {}:", p.rule.description);
+    for l in &p.lines {
+        eprintln!("{l}");
+    }
+    if p.plan.rotate {
+        eprintln!(
+            "  (someone loses access: the data key will be rotated and every value re-encrypted)"
+        );
+    }
+}
+
+/// Prints every plan (and every file that could not be planned) as JSON.
+fn print_json(planned: &[Planned], failed: &[anyhow::Error]) -> Result<()> {
+    let member = |m: &Member| serde_json::json!({"recipient": m.recipient, "group": m.group + 1});
+    let mut files: Vec<serde_json::Value> = planned
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "file": p.file.name(),
+                "rule": p.rule.description,
+                "up_to_date": p.up_to_date(),
+                "added": p.plan.added.iter().map(member).collect::<Vec<_>>(),
+                "removed": p.plan.removed.iter().map(member).collect::<Vec<_>>(),
+                "lose_access": p.plan.lost,
+                "regrouped": p.plan.regrouped.map(|r| serde_json::json!({
+                    "from_groups": r.from_groups,
+                    "from_threshold": r.from_threshold,
+                    "to_groups": r.to_groups,
+                    "to_threshold": r.to_threshold,
+                })),
+                "rotate": p.plan.rotate,
+                "adds_seal": !p.file.sealed.is_sealed(),
+            })
+        })
+        .collect();
+    files.extend(
+        failed
+            .iter()
+            .map(|e| serde_json::json!({ "error": format!("{e:#}") })),
+    );
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({ "files": files }))?
+    );
+    Ok(())
+}
+
+/// Opens a confirmed file and writes its plan.
+fn apply(p: &Planned, identities: &[Identity]) -> Result<()> {
+    let name = p.file.name();
+    // updatekeys seals what it writes: a missing seal is what it adds
+    // (shown above), a broken one is refused.
+    let opened = p
+        .file
+        .sealed
+        .open(identities, &OpenOptions::with_seal(SealPolicy::Warn))
         .with_context(|| name.clone())?;
-        if seal_only {
-            seal::write_sealed(&file, opened)?;
-            eprintln!("botsecrets: {name}: sealed");
-            continue;
-        }
-        let paths = opened.encrypted_paths();
-        let comments = opened.encrypted_comments();
-        access::rekey_and_write(
-            &file,
-            opened,
-            &rule.key_groups,
-            rule.shamir_threshold,
-            rotate,
-        )?;
-        if removed.is_empty() {
-            eprintln!(
-                "botsecrets: {name}: updated{}",
-                if rotate {
-                    " and rotated the data key"
-                } else {
-                    ""
-                }
-            );
-        } else {
-            access::print_checklist(&name, &removed, &paths, comments);
-        }
+    if p.seal_only() {
+        access::write_sealed(&p.file, opened)?;
+        eprintln!("botsecrets: {name}: sealed");
+        return Ok(());
+    }
+    let paths = opened.encrypted_paths();
+    let comments = opened.encrypted_comments();
+    access::apply(
+        &p.file,
+        opened,
+        &p.plan,
+        &p.rule.key_groups,
+        p.rule.shamir_threshold,
+    )?;
+    if p.plan.lost.is_empty() {
+        eprintln!(
+            "botsecrets: {name}: updated{}",
+            if p.plan.rotate {
+                " and rotated the data key"
+            } else {
+                ""
+            }
+        );
+    } else {
+        access::print_checklist(&name, &p.plan.lost, &paths, comments);
     }
     Ok(())
 }
 
-fn group_note(groups: usize, i: usize) -> String {
+fn group_note(groups: usize, m: &Member) -> String {
     if groups > 1 {
-        format!("  (group {})", i + 1)
+        format!("  (group {})", m.group + 1)
     } else {
         String::new()
     }

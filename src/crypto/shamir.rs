@@ -46,6 +46,12 @@ pub enum ShamirError {
     Invalid(&'static str),
 }
 
+/// The x coordinate of share `i` (1-based: x = 0 is the secret itself).
+/// `i < parts <= 255`, so it always fits a byte.
+fn share_x(i: usize) -> u8 {
+    u8::try_from(i + 1).unwrap_or(u8::MAX)
+}
+
 /// Splits `key` into `parts` shares, any `threshold` of which rebuild it.
 pub fn split(
     key: &DataKey,
@@ -65,7 +71,7 @@ pub fn split(
         getrandom::fill(&mut coefficients)
             .expect("the operating system's random number generator failed");
         for (i, share) in shares.iter_mut().enumerate() {
-            let x = i as u8 + 1;
+            let x = share_x(i);
             // Horner's rule, highest degree first.
             let mut y = 0u8;
             for &c in coefficients.iter().rev() {
@@ -76,7 +82,7 @@ pub fn split(
         }
     }
     for (i, share) in shares.iter_mut().enumerate() {
-        share.push(i as u8 + 1);
+        share.push(share_x(i));
     }
     Ok(shares)
 }

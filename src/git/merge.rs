@@ -402,17 +402,9 @@ fn apply_changes(
     Ok(text)
 }
 
-/// One side of a merge: the encrypted text and the file opened with it.
-pub struct Version<'a> {
-    /// The encrypted text.
-    pub text: &'a str,
-    /// The file opened (MAC verified).
-    pub opened: Opened,
-}
-
 /// What a side's keys look like, to tell whether it changed them.
-fn key_signature(o: &Opened) -> (Vec<Vec<String>>, u32, (&'static str, String), bool) {
-    let m = &o.metadata;
+fn key_signature(o: &Opened<'_>) -> (Vec<Vec<String>>, u32, (&'static str, String), bool) {
+    let m = o.metadata();
     let groups = m
         .key_groups
         .iter()
@@ -431,22 +423,23 @@ fn key_signature(o: &Opened) -> (Vec<Vec<String>>, u32, (&'static str, String), 
     )
 }
 
-/// Merges three opened versions of an encrypted file and returns the
-/// merged file, re-encrypted (unchanged values keep their ciphertext) with
-/// a fresh MAC and `lastmodified = now`.
+/// Merges three opened versions of an encrypted file (each opened with its
+/// MAC verified) and returns the merged file, re-encrypted (unchanged
+/// values keep their ciphertext) with a fresh MAC and `lastmodified = now`.
+/// The format is ours.
 pub fn merge(
-    kind: FormatKind,
-    base: Option<Version<'_>>,
-    ours: Version<'_>,
-    theirs: Version<'_>,
+    base: Option<Opened<'_>>,
+    ours: Opened<'_>,
+    theirs: Opened<'_>,
     now: &str,
 ) -> Result<String, MergeError> {
-    let changed = |side: &Opened| match &base {
+    let kind = ours.file().format();
+    let changed = |side: &Opened<'_>| match &base {
         None => true,
-        Some(b) => key_signature(side) != key_signature(&b.opened) || !side.same_key(&b.opened),
+        Some(b) => key_signature(side) != key_signature(b) || !side.same_key(b),
     };
-    let selection = |o: &Opened| {
-        let m = &o.metadata;
+    let selection = |o: &Opened<'_>| {
+        let m = o.metadata();
         let (field, value) = m.selection.field();
         (field, value.to_owned(), m.mac_only_encrypted)
     };
@@ -454,15 +447,15 @@ pub fn merge(
     // (we changed it on our side): the result keeps ours either way.
     let theirs_changed_it = base
         .as_ref()
-        .is_none_or(|b| selection(&b.opened) != selection(&theirs.opened));
-    if selection(&ours.opened) != selection(&theirs.opened) && theirs_changed_it {
+        .is_none_or(|b| selection(b) != selection(&theirs));
+    if selection(&ours) != selection(&theirs) && theirs_changed_it {
         return Err(MergeError::Conflicts(vec![Conflict {
             path: "(sops metadata)".into(),
             reason: ConflictReason::Selection,
         }]));
     }
-    let (changed_o, changed_t) = (changed(&ours.opened), changed(&theirs.opened));
-    let same_keys = key_signature(&ours.opened) == key_signature(&theirs.opened);
+    let (changed_o, changed_t) = (changed(&ours), changed(&theirs));
+    let same_keys = key_signature(&ours) == key_signature(&theirs);
     if changed_o && changed_t && !same_keys {
         return Err(MergeError::Conflicts(vec![Conflict {
             path: "(sops metadata)".into(),
@@ -474,12 +467,9 @@ pub fn merge(
     } else {
         Side::Ours
     };
-    let base_plain = base
-        .as_ref()
-        .map(|b| b.opened.plaintext(b.text, kind))
-        .transpose()?;
-    let ours_plain = ours.opened.plaintext(ours.text, kind)?;
-    let theirs_plain = theirs.opened.plaintext(theirs.text, kind)?;
+    let base_plain = base.as_ref().map(|b| b.plaintext()).transpose()?;
+    let ours_plain = ours.plaintext()?;
+    let theirs_plain = theirs.plaintext()?;
     let merged = merge_plaintexts(
         kind,
         base_plain.as_ref().map(|p| p.as_str()),
@@ -487,12 +477,13 @@ pub fn merge(
         &theirs_plain,
         carrier,
     )?;
-    let (mut keep, mut other) = match carrier {
-        Side::Ours => (ours.opened, theirs.opened),
-        Side::Theirs => (theirs.opened, ours.opened),
+    let (mut keep, other) = match carrier {
+        Side::Ours => (ours, theirs),
+        Side::Theirs => (theirs, ours),
     };
-    keep.adopt_ivs(&mut other);
-    Ok(keep.reencrypt(&merged, kind, now)?)
+    keep.adopt_ivs(&other);
+    drop(other);
+    Ok(keep.reencrypt(&merged, now)?)
 }
 
 #[cfg(test)]

@@ -93,10 +93,10 @@ impl age::Identity for PluginIdentity {
 #[cfg(test)]
 pub(crate) mod tests {
     /// A syntactically valid recipient for the fake plugin `xyz`.
-    pub const FAKE_RECIPIENT: &str =
+    pub(crate) const FAKE_RECIPIENT: &str =
         "age1xyz1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5z5tpwxqergd3c8g7rusqdjqtvx";
     /// A syntactically valid identity for the fake plugin `xyz`.
-    pub const FAKE_IDENTITY: &str =
+    pub(crate) const FAKE_IDENTITY: &str =
         "AGE-PLUGIN-XYZ-1V4NXW6RFDF4KCMTWDAC8ZUNNW36HVAMC09A8KLRA0ELCPQVZSWZQYPYJDX";
 
     #[test]

@@ -413,7 +413,7 @@ mod tests {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                a[(x % a.len() as u64) as usize] as char
+                a[usize::try_from(x % a.len() as u64).expect("below the length")] as char
             })
             .collect()
     }

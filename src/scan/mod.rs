@@ -668,7 +668,10 @@ mod tests {
     fn bytes_in_every_encoding() {
         let t = token();
         let line = format!("name: caf\u{e9}\ntoken: {t}\n");
-        let latin1: Vec<u8> = line.chars().map(|c| c as u32 as u8).collect();
+        let latin1: Vec<u8> = line
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).expect("a Latin-1 character"))
+            .collect();
         let mut le = vec![0xff, 0xfe];
         le.extend(line.encode_utf16().flat_map(u16::to_le_bytes));
         let mut be = vec![0xfe, 0xff];

@@ -47,7 +47,10 @@ fn materialize(dest: &Path) -> (Vec<Row>, Vec<String>) {
                 .into_iter()
                 .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
                 .collect(),
-            "latin1" => text.chars().map(|c| c as u32 as u8).collect(),
+            "latin1" => text
+                .chars()
+                .map(|c| u8::try_from(u32::from(c)).expect("a Latin-1 character"))
+                .collect(),
             "gzip" => {
                 use std::io::Write;
                 let mut e =

@@ -3,8 +3,13 @@
 //!
 //! One test binary (like ripgrep's) so the build links once.
 
+// Helpers are `pub` for the other test modules of this one binary; the
+// `unreachable_pub` lint (Cargo.toml [lints]) is for the library's API.
+#![allow(unreachable_pub)]
+
 mod util;
 
+mod access;
 mod audit;
 mod conformance;
 mod damaged;
@@ -21,11 +26,13 @@ mod keygen;
 mod keys;
 mod leaks;
 mod loaded;
+mod messages;
 mod mutate;
 mod recipients;
 mod rules;
 mod seal;
 mod select;
 mod set;
+mod snapshots;
 mod tamper;
 mod writes;

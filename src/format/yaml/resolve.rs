@@ -173,11 +173,7 @@ fn parse_radix(digits: &str, radix: u32, neg: bool) -> Option<i64> {
     }
     let mag = u64::from_str_radix(digits, radix).ok()?;
     if neg {
-        if mag <= i64::MAX as u64 + 1 {
-            Some((mag as i128).wrapping_neg() as i64)
-        } else {
-            None
-        }
+        i64::try_from(-i128::from(mag)).ok()
     } else {
         i64::try_from(mag).ok()
     }

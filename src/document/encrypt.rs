@@ -1,0 +1,424 @@
+//! Writing encrypted text: a new file ([`encrypt`], [`encrypt_for_groups`])
+//! and the shared core of every rewrite (`write_encrypted`): each selected
+//! leaf encrypted (reusing the IV of an unchanged value, [`IvStash`]), the
+//! MAC and the seal computed, the metadata written, and the output parsed
+//! again and checked before it is returned.
+
+use zeroize::Zeroizing;
+
+use super::*;
+use crate::crypto::mac::{self, MacHasher};
+use crate::crypto::value::{is_encrypted, IvSource, ValueCipher};
+use crate::crypto::{shamir, DataKey, EncryptedValue, TypeTag};
+use crate::format::{
+    self, apply_splices, FormatKind, LeafKind, ParsedFile, Replacement, Splice, ValueType,
+};
+use crate::keys::{self, Recipient};
+use crate::metadata::{self, AgeStanza, KeyGroup, Metadata, Selection};
+use crate::seal::{self as sealing};
+use crate::secret::SecretText;
+
+/// How to encrypt a new file.
+pub struct EncryptOptions<'a> {
+    /// Who can read the file.
+    pub recipients: &'a [Recipient],
+    /// Which values are encrypted.
+    pub selection: Selection,
+    /// Whether the MAC covers only encrypted values.
+    pub mac_only_encrypted: bool,
+    /// YAML: replace aliases by copies of their anchors first.
+    pub expand_aliases: bool,
+    /// `lastmodified` to record (RFC 3339 UTC); see [`metadata::now_rfc3339`].
+    pub now: String,
+}
+
+/// The result of an encryption.
+pub struct Encrypted {
+    /// The encrypted file's text.
+    pub text: String,
+    /// Things the user should be told.
+    pub warnings: Vec<Warning>,
+}
+
+/// The bytes sops encrypts (and hashes) for a value of a type.
+pub(super) fn typed_plaintext(ty: ValueType, value: &str) -> (TypeTag, &str) {
+    match ty {
+        ValueType::Str => (TypeTag::Str, value),
+        ValueType::Int => (TypeTag::Int, value),
+        ValueType::Float => (TypeTag::Float, value),
+        // COMPAT(sops): Python-era `True`/`False`.
+        ValueType::Bool => (
+            TypeTag::Bool,
+            if mac::parse_go_bool(value).unwrap_or(false) {
+                "True"
+            } else {
+                "False"
+            },
+        ),
+        ValueType::Time => (TypeTag::Time, value),
+    }
+}
+
+/// The value type and canonical text of a decrypted value (the text itself
+/// except for bools), whose plaintext was checked against its tag
+/// ([`TypeTag::check`]).
+pub(super) fn value_from_plaintext(
+    tag: TypeTag,
+    text: Zeroizing<String>,
+) -> (ValueType, SecretText) {
+    let ty = match tag {
+        TypeTag::Int => ValueType::Int,
+        TypeTag::Float => ValueType::Float,
+        TypeTag::Bool => {
+            let canonical = if mac::parse_go_bool(&text).unwrap_or(false) {
+                "true"
+            } else {
+                "false"
+            };
+            return (ValueType::Bool, SecretText::from_str(canonical));
+        }
+        TypeTag::Time => ValueType::Time,
+        TypeTag::Str | TypeTag::Comment | TypeTag::Bytes => ValueType::Str,
+    };
+    (ty, SecretText::from_zeroizing(text))
+}
+
+/// Remembers the IV of every value of an opened file, keyed by a digest of
+/// (AAD, type, plaintext), so that re-encrypting an unchanged value gives
+/// byte-identical ciphertext (minimal git diffs, as `sops edit` does).
+///
+/// SECURITY: an IV is reused only for the identical (key, AAD, type,
+/// plaintext), which reproduces the identical ciphertext and reveals
+/// nothing new; each remembered IV is handed out at most once, so two equal
+/// values that had distinct ciphertexts keep distinct ones. Only digests are
+/// kept, never plaintext.
+#[derive(Default)]
+pub struct IvStash {
+    ivs: std::collections::HashMap<[u8; 32], std::collections::VecDeque<[u8; 32]>>,
+}
+
+impl IvStash {
+    fn digest(aad: &str, tag: TypeTag, plaintext: &[u8]) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update((aad.len() as u64).to_be_bytes());
+        h.update(aad.as_bytes());
+        h.update(tag.as_str().as_bytes());
+        h.update([0]);
+        h.update(plaintext);
+        h.finalize().into()
+    }
+
+    pub(super) fn remember(&mut self, aad: &str, tag: TypeTag, plaintext: &[u8], iv: [u8; 32]) {
+        self.ivs
+            .entry(Self::digest(aad, tag, plaintext))
+            .or_default()
+            .push_back(iv);
+    }
+
+    /// Adds `other`'s IVs. SECURITY: an IV already remembered for the same
+    /// digest is not added twice, so each is still handed out at most once.
+    pub(super) fn absorb(&mut self, other: IvStash) {
+        for (digest, ivs) in other.ivs {
+            let mine = self.ivs.entry(digest).or_default();
+            for iv in ivs {
+                if !mine.contains(&iv) {
+                    mine.push_back(iv);
+                }
+            }
+        }
+    }
+
+    pub(super) fn take(&mut self, aad: &str, tag: TypeTag, plaintext: &[u8]) -> Option<[u8; 32]> {
+        if self.ivs.is_empty() {
+            // A new file: nothing to reuse, no digest to compute.
+            return None;
+        }
+        self.ivs
+            .get_mut(&Self::digest(aad, tag, plaintext))?
+            .pop_front()
+    }
+}
+
+/// Encrypts a plaintext file for `opts.recipients`.
+pub fn encrypt(
+    text: &str,
+    kind: FormatKind,
+    opts: &EncryptOptions<'_>,
+) -> Result<Encrypted, DocumentError> {
+    encrypt_for_groups(text, kind, opts, &[opts.recipients.to_vec()], 0)
+}
+
+/// Encrypts a plaintext file for key groups (a rule's `key_groups`): one
+/// group is plain recipients; several split the data key with Shamir,
+/// `shamir_threshold` of them (all, when 0) needed to open the file.
+/// `opts.recipients` is ignored.
+pub fn encrypt_for_groups(
+    text: &str,
+    kind: FormatKind,
+    opts: &EncryptOptions<'_>,
+    groups: &[Vec<Recipient>],
+    shamir_threshold: u32,
+) -> Result<Encrypted, DocumentError> {
+    if groups.iter().all(|g| g.is_empty()) {
+        return Err(DocumentError::NoRecipients);
+    }
+    let expanded;
+    let text = if opts.expand_aliases && kind == FormatKind::Yaml {
+        expanded = format::yaml::expand_aliases(text)?;
+        expanded.as_str()
+    } else {
+        text
+    };
+    let parsed = kind.syntax().parse(text)?;
+    if !parsed.metadata.is_empty() {
+        return Err(DocumentError::AlreadyEncrypted);
+    }
+    let key = DataKey::generate();
+    let (wrapped, threshold) = wrap_groups(&key, groups, shamir_threshold)?;
+    let mut meta = Metadata {
+        uses_key_groups: wrapped.len() > 1,
+        key_groups: wrapped
+            .into_iter()
+            .map(|age| KeyGroup {
+                age,
+                foreign: Default::default(),
+            })
+            .collect(),
+        shamir_threshold: threshold,
+        lastmodified: opts.now.clone(),
+        mac: String::new(),
+        seal: None,
+        selection: opts.selection.clone(),
+        mac_only_encrypted: opts.mac_only_encrypted,
+        version: metadata::FORMAT_VERSION.to_owned(),
+    };
+    let (text, warnings) = write_encrypted(
+        text,
+        kind,
+        &parsed,
+        &key,
+        &mut meta,
+        &mut IvStash::default(),
+    )?;
+    Ok(Encrypted { text, warnings })
+}
+
+/// Wraps `key` for key groups: one non-empty group wraps the key itself;
+/// several split it with Shamir (threshold 0 = all groups) and each group
+/// wraps its share. Empty groups are skipped. Returns the stanzas per group
+/// and the threshold to record (0 when not split).
+pub(super) fn wrap_groups(
+    key: &DataKey,
+    groups: &[Vec<Recipient>],
+    shamir_threshold: u32,
+) -> Result<(Vec<Vec<AgeStanza>>, u32), DocumentError> {
+    let groups: Vec<&Vec<Recipient>> = groups.iter().filter(|g| !g.is_empty()).collect();
+    let (shares, threshold) = if groups.len() > 1 {
+        let parts = u8::try_from(groups.len())
+            .map_err(|_| DocumentError::Shamir("at most 255 key groups".into()))?;
+        let threshold = if shamir_threshold == 0 {
+            u32::from(parts)
+        } else {
+            shamir_threshold
+        };
+        let small = u8::try_from(threshold)
+            .ok()
+            .filter(|t| (2..=parts).contains(t));
+        let Some(small) = small else {
+            return Err(DocumentError::Shamir(format!(
+                "a threshold of {threshold} needs between 2 and {} key groups",
+                groups.len()
+            )));
+        };
+        let shares =
+            shamir::split(key, parts, small).map_err(|e| DocumentError::Shamir(e.to_string()))?;
+        (shares, threshold)
+    } else {
+        (vec![Zeroizing::new(key.expose().to_vec())], 0)
+    };
+    let mut out = Vec::with_capacity(groups.len());
+    for (group, share) in groups.iter().zip(&shares) {
+        let mut stanzas = Vec::with_capacity(group.len());
+        for r in group.iter() {
+            let enc = keys::wrap_bytes(r, share).map_err(|reason| keys::KeyError::Wrap {
+                recipient: r.to_string(),
+                reason,
+            })?;
+            stanzas.push(AgeStanza {
+                recipient: r.to_string(),
+                enc,
+            });
+        }
+        out.push(stanzas);
+    }
+    Ok((out, threshold))
+}
+
+/// The shared core of every write: encrypts each selected leaf of the
+/// plaintext `parsed` with `key` (reusing stashed IVs for unchanged
+/// values), computes the MAC and the seal, stores them in `meta` and writes
+/// `meta` as the file's metadata. The output is re-parsed and checked
+/// before returning (its seal recomputed from the output must match).
+pub(super) fn write_encrypted(
+    text: &str,
+    kind: FormatKind,
+    parsed: &ParsedFile,
+    key: &DataKey,
+    meta: &mut Metadata,
+    stash: &mut IvStash,
+) -> Result<(String, Vec<Warning>), DocumentError> {
+    let syntax = kind.syntax();
+    let selection = meta.selection.clone();
+    let mut splices = Vec::with_capacity(parsed.leaves.len() + 1);
+    let mut encrypted_leaf = vec![false; parsed.leaves.len()];
+    let mut enc_tags: Vec<Option<&'static str>> = vec![None; parsed.leaves.len()];
+    let selected = selected_leaves(text, kind, parsed, &selection);
+    let cipher = ValueCipher::new(key);
+    let mut ivs = IvSource::default();
+    let mut aad = String::new();
+    for (i, leaf) in parsed.leaves.iter().enumerate() {
+        if !selected[i] || leaf.value.is_empty() {
+            continue;
+        }
+        let (tag, plain) = match leaf.kind {
+            LeafKind::Null => continue,
+            LeafKind::Comment => (TypeTag::Comment, leaf.value.expose()),
+            LeafKind::Value(ty) => typed_plaintext(ty, leaf.value.expose()),
+        };
+        leaf.path.write_aad(&mut aad);
+        let iv = stash
+            .take(&aad, tag, plain.as_bytes())
+            .unwrap_or_else(|| ivs.next_iv());
+        let enc =
+            EncryptedValue::encrypt_with(&cipher, plain.as_bytes(), tag, &aad, iv).to_string();
+        splices.push(Splice {
+            range: leaf.span.clone(),
+            text: syntax.render(text, leaf, &Replacement::Encrypted(&enc))?,
+        });
+        encrypted_leaf[i] = true;
+        enc_tags[i] = Some(tag.as_str());
+    }
+
+    let mac_plain = compute_mac(
+        parsed,
+        meta.mac_only_encrypted,
+        &selection,
+        &selected,
+        |i| {
+            let leaf = &parsed.leaves[i];
+            match leaf.kind {
+                LeafKind::Value(ty) => Some((ty, leaf.value.expose())),
+                _ => None,
+            }
+        },
+    );
+    let mut warnings = Vec::new();
+    let in_order = if parsed.aliases.is_empty() {
+        Vec::new()
+    } else {
+        parsed.values_in_order()
+    };
+    for alias in &parsed.aliases {
+        let points_at_encrypted = alias.target.clone().any(|j| encrypted_leaf[j]);
+        let encrypted_at_alias = in_order.iter().any(|(path, j)| {
+            alias.target.contains(j)
+                && path.starts_with(&alias.path)
+                && !parsed.leaves[*j].value.is_empty()
+                && selection.should_encrypt(path)
+        });
+        if points_at_encrypted || encrypted_at_alias {
+            warnings.push(Warning::AliasOfEncryptedValues {
+                alias: alias.path.clone(),
+                anchor: alias.target_path.clone(),
+            });
+        }
+    }
+    meta.mac = EncryptedValue::encrypt(
+        key,
+        mac_plain.as_bytes(),
+        TypeTag::Str,
+        &metadata::mac_aad(&meta.lastmodified),
+    )
+    .to_string();
+    let digest = seal_digest(parsed, meta, |i| enc_tags[i]);
+    meta.seal = Some(
+        EncryptedValue::encrypt(
+            key,
+            sealing::hex(&digest).as_bytes(),
+            TypeTag::Str,
+            &metadata::mac_aad(&meta.lastmodified),
+        )
+        .to_string(),
+    );
+    splices.extend(syntax.metadata_splices(text, parsed, Some(&meta.to_tree()))?);
+    let out = apply_splices(text, &mut splices)?;
+    check_encrypted_output(&out, kind, parsed, &encrypted_leaf, meta, &digest)?;
+    Ok((out, warnings))
+}
+
+/// Re-parses an encrypted output and checks it holds what was intended.
+pub(super) fn check_encrypted_output(
+    out: &str,
+    kind: FormatKind,
+    before: &ParsedFile,
+    encrypted_leaf: &[bool],
+    meta: &Metadata,
+    digest: &[u8; 64],
+) -> Result<(), DocumentError> {
+    let after = kind.syntax().parse(out).map_err(|e| {
+        DocumentError::Internal(format!("the encrypted output does not parse ({e})"))
+    })?;
+    if after.leaves.len() != before.leaves.len() || after.metadata.is_empty() {
+        return Err(DocumentError::Internal(
+            "the encrypted output has a different structure".into(),
+        ));
+    }
+    for ((a, b), enc) in after.leaves.iter().zip(&before.leaves).zip(encrypted_leaf) {
+        let same_kind =
+            a.kind == b.kind || (*enc && matches!(a.kind, LeafKind::Value(ValueType::Str)));
+        if a.path != b.path || !same_kind || (*enc && !is_encrypted(a.value.expose())) {
+            return Err(DocumentError::Internal(format!(
+                "the encrypted output differs at {}",
+                b.path
+            )));
+        }
+    }
+    if after.empties != before.empties || &seal_digest_of_encrypted(&after, meta) != digest {
+        return Err(DocumentError::Internal(
+            "the seal of the encrypted output does not match its structure".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Computes the uppercase-hex MAC over `parsed`'s values in sops order;
+/// `plain(i)` gives leaf i's type and plaintext (None for nulls and
+/// comments, which the MAC skips).
+pub(super) fn compute_mac<'a>(
+    parsed: &ParsedFile,
+    mac_only_encrypted: bool,
+    selection: &Selection,
+    selected: &[bool],
+    plain: impl Fn(usize) -> Option<(ValueType, &'a str)>,
+) -> String {
+    let mut hasher = MacHasher::new(mac_only_encrypted);
+    for (path, i) in parsed.values_in_order() {
+        if parsed.leaves[i].kind == LeafKind::Comment {
+            continue;
+        }
+        let encrypted = if selection.is_comment_based() {
+            selected[i]
+        } else {
+            selection.should_encrypt(&path)
+        };
+        if mac_only_encrypted && !encrypted {
+            continue;
+        }
+        if let Some((ty, text)) = plain(i) {
+            let (tag, bytes) = typed_plaintext(ty, text);
+            hasher.update(tag, bytes);
+        }
+    }
+    hasher.finish()
+}

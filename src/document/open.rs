@@ -1,0 +1,785 @@
+//! Opening: the data key unwrapped, the seal checked, every value and
+//! comment decrypted, the MAC verified; then [`Opened`], the file with its
+//! plaintext, and everything done with it: the plaintext file, one value,
+//! a re-encryption after an edit, `set`/`unset`, a new set of recipients.
+
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::*;
+use crate::crypto::mac::{self};
+use crate::crypto::value::{is_encrypted, ValueCipher};
+use crate::crypto::{shamir, DataKey, EncryptedValue, TypeTag, ValueError};
+use crate::format::{
+    self, apply_splices, FormatError, LeafKind, ParsedFile, Replacement, Splice, ValueType,
+};
+use crate::keys::{self, Identity, Recipient, UnwrapFailure};
+use crate::metadata::{self, KeyGroup, Metadata};
+use crate::path::KeyPath;
+use crate::seal::{SealPolicy, SealStatus};
+use crate::secret::{SecretText, SecretTree};
+
+/// The result of [`Opened::rekey`].
+pub struct Rekeyed {
+    /// The new encrypted text.
+    pub text: String,
+    /// Foreign key types (pgp, kms, ...) that could not be kept.
+    pub dropped: Vec<String>,
+}
+
+/// A decrypted value or comment.
+struct Plain {
+    /// Its type as recorded in the ciphertext (or resolved by the format).
+    ty: ValueType,
+    /// The canonical plaintext.
+    text: SecretText,
+    /// Whether it was encrypted in the file.
+    was_encrypted: bool,
+}
+
+/// An encrypted file opened with its data key: every leaf's plaintext.
+///
+/// It borrows the [`Sealed`] file it was opened from, so its plaintext is
+/// always written back into that file's own text (no text is passed back
+/// in). The data key and the plaintext are private: what leaves is the
+/// plaintext file, single values, or a new encrypted text.
+pub struct Opened<'a> {
+    /// The file as read (encrypted text, parse, metadata).
+    file: &'a Sealed,
+    /// The data key.
+    key: DataKey,
+    /// Per leaf: the plaintext (None for nulls).
+    plain: Vec<Option<Plain>>,
+    /// Warnings (e.g. MAC not verified, no seal).
+    warnings: Vec<Warning>,
+    /// What the seal check found (a broken seal is only seen here when the
+    /// caller asked to ignore the MAC; otherwise opening failed).
+    seal: SealStatus,
+    /// IVs taken over from another version of the file with the same data
+    /// key ([`Opened::adopt_ivs`]); empty unless a merge asked for them.
+    adopted: IvStash,
+}
+
+/// Recovers the data key from the metadata with `identities`: one group
+/// holds the key itself; several groups each hold a Shamir share, and any
+/// `shamir_threshold` of them (all, when unset) rebuild the key.
+///
+/// Identities that would ask the user (a passphrase-protected identity
+/// file not unlocked yet) are tried only when the others are not enough.
+pub fn unwrap_data_key(meta: &Metadata, identities: &[Identity]) -> Result<DataKey, DocumentError> {
+    let groups = meta.key_groups.len();
+    let needed = if groups <= 1 {
+        1
+    } else if meta.shamir_threshold == 0 {
+        groups
+    } else {
+        (meta.shamir_threshold as usize).max(2)
+    };
+    let quiet: Vec<&Identity> = identities.iter().filter(|i| !i.would_prompt()).collect();
+    let all: Vec<&Identity> = identities.iter().collect();
+    let mut payloads: Vec<Option<Zeroizing<Vec<u8>>>> = vec![None; groups];
+    for pass in [&quiet, &all] {
+        for (slot, group) in payloads.iter_mut().zip(&meta.key_groups) {
+            if slot.is_none() {
+                *slot = unwrap_group(group, pass)?;
+            }
+        }
+        if payloads.iter().flatten().count() >= needed || quiet.len() == all.len() {
+            break;
+        }
+    }
+    let found: Vec<Zeroizing<Vec<u8>>> = payloads.into_iter().flatten().collect();
+    if groups <= 1 {
+        if let Some(bytes) = found.first() {
+            return DataKey::from_slice(bytes).ok_or_else(|| DocumentError::CorruptKey {
+                recipient: meta.recipients().next().unwrap_or_default().to_owned(),
+                reason: "the payload is not a 32-byte key".into(),
+            });
+        }
+    } else if found.len() >= needed {
+        return shamir::combine(&found[..needed]).map_err(|e| DocumentError::Shamir(e.to_string()));
+    }
+    Err(DocumentError::NoMatchingIdentity {
+        recipients: meta.recipients().map(str::to_owned).collect(),
+        tried: identities
+            .iter()
+            .map(|i| {
+                let public = match i.failure() {
+                    Some(why) => format!("{} [{why}]", i.public()),
+                    None => i.public(),
+                };
+                (public, i.source.clone())
+            })
+            .collect(),
+    })
+}
+
+/// The payload of one key group, if one of `identities` opens one of its
+/// stanzas.
+pub(super) fn unwrap_group(
+    group: &KeyGroup,
+    identities: &[&Identity],
+) -> Result<Option<Zeroizing<Vec<u8>>>, DocumentError> {
+    for stanza in &group.age {
+        match keys::unwrap_bytes(&stanza.enc, identities) {
+            Ok(bytes) => return Ok(Some(bytes)),
+            Err(UnwrapFailure::NoMatch) => continue,
+            // A corrupt stanza matters only if it is ours: another
+            // recipient's damaged stanza must not lock us out.
+            Err(UnwrapFailure::Corrupt(reason)) => {
+                if identities.iter().any(|i| i.owns(&stanza.recipient)) {
+                    return Err(DocumentError::CorruptKey {
+                        recipient: stanza.recipient.clone(),
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// How to open a file.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OpenOptions {
+    /// Read the file even if its MAC (or seal) does not verify, with loud
+    /// warnings instead of errors (the forensic `--ignore-mac`).
+    pub ignore_mac: bool,
+    /// What to do when the file has no seal.
+    pub seal: SealPolicy,
+}
+
+impl OpenOptions {
+    /// The MAC and seal verified; a missing seal refused or warned about
+    /// per `seal`.
+    pub fn with_seal(seal: SealPolicy) -> Self {
+        Self {
+            ignore_mac: false,
+            seal,
+        }
+    }
+}
+
+/// Opens an encrypted file ([`Sealed::open`]): unwraps the data key,
+/// verifies the seal (before any value is decrypted), decrypts every value
+/// and comment, and verifies the MAC. With `opts.ignore_mac` a failed MAC
+/// or seal check is a warning.
+pub(super) fn open<'a>(
+    file: &'a Sealed,
+    identities: &[Identity],
+    opts: &OpenOptions,
+) -> Result<Opened<'a>, DocumentError> {
+    let ignore_mac = opts.ignore_mac;
+    let (text, kind) = (file.text(), file.format());
+    let (parsed, meta) = (file.parsed(), file.metadata());
+    // SECURITY: strict selection before the key is even unwrapped, so no
+    // command gets past a rule that disagrees with the values.
+    let selected = selected_leaves(text, kind, parsed, &meta.selection);
+    if let Some(e) = selection_mismatches(text, parsed, &selected).next() {
+        return Err(e);
+    }
+    let key = unwrap_data_key(meta, identities)?;
+    // SECURITY: the seal is checked before the result of anything else is
+    // used: a changed structure (a renamed or added clear key, a widened
+    // clear set, an added recipient) is refused as such. When the seal is
+    // broken, a more specific finding about the same change wins (a
+    // malformed ENC[...], plaintext where ciphertext belongs, a MAC that
+    // fails while every value opened), as sops would report it.
+    let mut warnings = Vec::new();
+    let seal = seal_status(parsed, meta, &key);
+    if seal == SealStatus::Missing && opts.seal == SealPolicy::Required && !ignore_mac {
+        return Err(DocumentError::SealMissing);
+    }
+    let values = open_values(text, parsed, meta, &key, &selected, ignore_mac);
+    match (seal, opts.seal, ignore_mac) {
+        (SealStatus::Verified, _, _) => {}
+        (SealStatus::Broken, _, false) => {
+            return Err(match values {
+                Err(e) if e.explains_a_broken_seal() => e,
+                _ => DocumentError::SealMismatch,
+            })
+        }
+        (SealStatus::Missing, SealPolicy::Warn, _) => warnings.push(Warning::SealMissing),
+        (status, _, _) => warnings.push(Warning::SealNotVerified(status)),
+    }
+    let plain = values?;
+    if ignore_mac {
+        warnings.push(Warning::MacNotVerified);
+    }
+    Ok(Opened {
+        file,
+        key,
+        plain,
+        warnings,
+        seal,
+        adopted: IvStash::default(),
+    })
+}
+
+/// Decrypts every value and comment of an opened file and verifies the MAC
+/// (unless `ignore_mac`).
+fn open_values(
+    text: &str,
+    parsed: &ParsedFile,
+    meta: &Metadata,
+    key: &DataKey,
+    selected: &[bool],
+    ignore_mac: bool,
+) -> Result<Vec<Option<Plain>>, DocumentError> {
+    let mut plain = Vec::with_capacity(parsed.leaves.len());
+    let cipher = ValueCipher::new(key);
+    let mut aad = String::new();
+    for leaf in &parsed.leaves {
+        let raw = leaf.value.expose();
+        let line = || format::line_col(text, leaf.span.start).0;
+        let value_error = |error| DocumentError::Value {
+            path: leaf.path.clone(),
+            line: line(),
+            error,
+        };
+        let entry = match leaf.kind {
+            LeafKind::Null => None,
+            LeafKind::Comment if is_encrypted(raw) => {
+                let enc = EncryptedValue::parse(raw).map_err(value_error)?;
+                if enc.type_tag() != TypeTag::Comment {
+                    return Err(value_error(ValueError::MisplacedType {
+                        found: enc.type_tag().as_str(),
+                        expected: "a comment",
+                    }));
+                }
+                leaf.path.write_aad(&mut aad);
+                let text = enc.into_text(&cipher, &aad).map_err(value_error)?;
+                Some(Plain {
+                    ty: ValueType::Str,
+                    text: SecretText::from_zeroizing(text),
+                    was_encrypted: true,
+                })
+            }
+            LeafKind::Comment => Some(Plain {
+                ty: ValueType::Str,
+                text: leaf.value.duplicate(),
+                was_encrypted: false,
+            }),
+            LeafKind::Value(ValueType::Str) if is_encrypted(raw) => {
+                let enc = EncryptedValue::parse(raw).map_err(value_error)?;
+                leaf.path.write_aad(&mut aad);
+                let tag = enc.type_tag();
+                if tag == TypeTag::Comment {
+                    return Err(value_error(ValueError::MisplacedType {
+                        found: tag.as_str(),
+                        expected: "a value",
+                    }));
+                }
+                let text = enc.into_text(&cipher, &aad).map_err(value_error)?;
+                // SECURITY: the tag is not authenticated; a plaintext that
+                // is not what its tag says is refused (as sops does), in
+                // every command, before anything is printed.
+                tag.check(&text).map_err(value_error)?;
+                let (ty, text) = value_from_plaintext(tag, text);
+                Some(Plain {
+                    ty,
+                    text,
+                    was_encrypted: true,
+                })
+            }
+            // A clear value at an encrypted path was refused above.
+            LeafKind::Value(ty) => Some(Plain {
+                ty,
+                text: leaf.value.duplicate(),
+                was_encrypted: false,
+            }),
+        };
+        plain.push(entry);
+    }
+    if !ignore_mac {
+        verify_mac(parsed, meta, key, &plain, selected)?;
+    }
+    Ok(plain)
+}
+
+fn verify_mac(
+    parsed: &ParsedFile,
+    meta: &Metadata,
+    key: &DataKey,
+    plain: &[Option<Plain>],
+    selected: &[bool],
+) -> Result<(), DocumentError> {
+    if meta.mac.is_empty() {
+        return Err(DocumentError::MacMissing);
+    }
+    let computed = compute_mac(
+        parsed,
+        meta.mac_only_encrypted,
+        &meta.selection,
+        selected,
+        |i| plain[i].as_ref().map(|p| (p.ty, p.text.expose())),
+    );
+    let stored = EncryptedValue::parse(&meta.mac)
+        .and_then(|v| v.decrypt_text(key, &metadata::mac_aad(&meta.lastmodified)))
+        .map_err(|_| DocumentError::MacUndecryptable)?;
+    if !mac::macs_equal(&computed, &stored) {
+        return Err(DocumentError::MacMismatch);
+    }
+    Ok(())
+}
+
+impl<'a> Opened<'a> {
+    /// The file this was opened from.
+    pub fn file(&self) -> &'a Sealed {
+        self.file
+    }
+
+    /// The file's metadata.
+    pub fn metadata(&self) -> &'a Metadata {
+        self.file.metadata()
+    }
+
+    /// What the caller should be told (MAC not verified, no seal...).
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// What the seal check found (a broken seal is seen here only when the
+    /// caller asked to ignore the MAC; otherwise opening failed).
+    pub fn seal_status(&self) -> SealStatus {
+        self.seal
+    }
+
+    fn parsed(&self) -> &'a ParsedFile {
+        self.file.parsed()
+    }
+
+    /// The IVs of the values as they were, for minimal-diff re-encryption.
+    /// Built on demand (only writes need it, and hashing every value cost a
+    /// plain `decrypt` ~7%): each encrypted leaf's `ENC[...]` is parsed
+    /// again for its IV and type. A bool's canonical text may differ from
+    /// the bytes that were encrypted (`True` vs `true`), so bools are
+    /// decrypted again; for every other type the plaintext is the bytes.
+    fn iv_stash(&self) -> IvStash {
+        let mut stash = IvStash::default();
+        for (leaf, plain) in self.parsed().leaves.iter().zip(&self.plain) {
+            let Some(plain) = plain.as_ref().filter(|p| p.was_encrypted) else {
+                continue;
+            };
+            // Parsed and decrypted once already in `open`.
+            let Ok(enc) = EncryptedValue::parse(leaf.value.expose()) else {
+                continue;
+            };
+            let aad = leaf.path.aad();
+            if enc.type_tag() == TypeTag::Bool {
+                if let Ok(text) = enc.decrypt_text(&self.key, &aad) {
+                    stash.remember(&aad, enc.type_tag(), text.as_bytes(), enc.iv());
+                }
+            } else {
+                stash.remember(
+                    &aad,
+                    enc.type_tag(),
+                    plain.text.expose().as_bytes(),
+                    enc.iv(),
+                );
+            }
+        }
+        stash
+    }
+
+    /// The plaintext file: every encrypted value and comment written back in
+    /// canonical style, the metadata removed, everything else as it was.
+    pub fn plaintext(&self) -> Result<Zeroizing<String>, DocumentError> {
+        let (text, kind) = (self.file.text(), self.file.format());
+        // Leaves come in document order with disjoint spans (every format's
+        // invariant), so the output is written in one pass, each rendered
+        // value wiped as soon as it is copied, instead of holding a splice
+        // per value (100k values: 100k Strings alive at once). Anything
+        // unexpected takes the general path, which also orders the errors.
+        let syntax = kind.syntax();
+        let in_order = self
+            .parsed()
+            .leaves
+            .windows(2)
+            .all(|w| (w[0].span.start, w[0].span.end) <= (w[1].span.start, w[1].span.end));
+        let meta = match syntax.metadata_splices(text, self.parsed(), None) {
+            Ok(meta) if in_order => meta,
+            _ => return self.plaintext_by_splices(),
+        };
+        let mut meta = {
+            let mut meta = meta;
+            meta.sort_by_key(|s| (s.range.start, s.range.end));
+            meta.into_iter().peekable()
+        };
+        let mut out = Zeroizing::new(String::with_capacity(text.len()));
+        let mut at = 0;
+        for (leaf, with) in self.replacements() {
+            let piece = Zeroizing::new(syntax.render(text, leaf, &with)?);
+            let key = (leaf.span.start, leaf.span.end);
+            while let Some(m) = meta.next_if(|m| (m.range.start, m.range.end) < key) {
+                splice_into(&mut out, &mut at, text, &m.range, &m.text)?;
+            }
+            splice_into(&mut out, &mut at, text, &leaf.span, &piece)?;
+        }
+        for m in meta {
+            splice_into(&mut out, &mut at, text, &m.range, &m.text)?;
+        }
+        out.push_str(&text[at..]);
+        Ok(out)
+    }
+
+    /// Each leaf to write back in plaintext, with what to write.
+    fn replacements(&self) -> impl Iterator<Item = (&format::Leaf, Replacement<'_>)> {
+        self.parsed()
+            .leaves
+            .iter()
+            .zip(&self.plain)
+            .filter_map(|(leaf, plain)| {
+                let plain = plain.as_ref().filter(|p| p.was_encrypted)?;
+                let with = if leaf.kind == LeafKind::Comment {
+                    Replacement::Comment(plain.text.expose())
+                } else {
+                    Replacement::Value(plain.ty, plain.text.expose())
+                };
+                Some((leaf, with))
+            })
+    }
+
+    /// [`Opened::plaintext`] by collecting every splice first.
+    fn plaintext_by_splices(&self) -> Result<Zeroizing<String>, DocumentError> {
+        let (text, kind) = (self.file.text(), self.file.format());
+        let syntax = kind.syntax();
+        let mut splices = Vec::new();
+        for (leaf, with) in self.replacements() {
+            splices.push(Splice {
+                range: leaf.span.clone(),
+                text: syntax.render(text, leaf, &with)?,
+            });
+        }
+        splices.extend(syntax.metadata_splices(text, self.parsed(), None)?);
+        let out = Zeroizing::new(apply_splices(text, &mut splices)?);
+        for s in &mut splices {
+            zeroize::Zeroize::zeroize(&mut s.text);
+        }
+        Ok(out)
+    }
+
+    /// Re-encrypts an edited plaintext of this file with the same data key,
+    /// recipients and rule: values and comments whose (path, type,
+    /// plaintext) did not change keep their exact ciphertext, so the diff of
+    /// a one-value change is that value, `lastmodified` and `mac`.
+    pub fn reencrypt(mut self, new_plaintext: &str, now: &str) -> Result<String, DocumentError> {
+        let kind = self.file.format();
+        let parsed = kind.syntax().parse(new_plaintext)?;
+        if !parsed.metadata.is_empty() {
+            return Err(DocumentError::AlreadyEncrypted);
+        }
+        let mut meta = self.metadata().clone();
+        meta.lastmodified = now.to_owned();
+        meta.version = metadata::newer_version(&meta.version);
+        let mut stash = self.iv_stash();
+        stash.absorb(std::mem::take(&mut self.adopted));
+        let (text, _warnings) = write_encrypted(
+            new_plaintext,
+            kind,
+            &parsed,
+            &self.key,
+            &mut meta,
+            &mut stash,
+        )?;
+        Ok(text)
+    }
+
+    /// Re-seals the file for a new set of key groups (one group = plain
+    /// recipients; several = Shamir split with `shamir_threshold`).
+    ///
+    /// With `rotate`, a fresh data key is generated and every value and
+    /// comment is re-encrypted with fresh IVs, so nobody who only knew the
+    /// old data key can read what is written from now on. Without it, the
+    /// existing data key is re-wrapped (values keep their ciphertext).
+    /// Key types botsecrets cannot wrap for (pgp, kms, ...) are kept only
+    /// when the data key does not change; [`Rekeyed::dropped`] lists the
+    /// groups' foreign keys that had to go.
+    pub fn rekey(
+        self,
+        groups: &[Vec<Recipient>],
+        shamir_threshold: u32,
+        rotate: bool,
+        now: &str,
+    ) -> Result<Rekeyed, DocumentError> {
+        if groups.iter().all(|g| g.is_empty()) {
+            return Err(DocumentError::NoRecipients);
+        }
+        let kind = self.file.format();
+        let plain = self.plaintext()?;
+        let parsed = kind.syntax().parse(&plain)?;
+        let mut dropped = Vec::new();
+        let (key, mut stash) = if rotate {
+            (DataKey::generate(), IvStash::default())
+        } else {
+            let key = DataKey::from_slice(self.key.expose()).expect("32 bytes");
+            (key, self.iv_stash())
+        };
+        let mut meta = self.metadata().clone();
+        let old_groups = std::mem::take(&mut meta.key_groups);
+        meta.lastmodified = now.to_owned();
+        meta.version = metadata::newer_version(&meta.version);
+        let (wrapped, threshold) = wrap_groups(&key, groups, shamir_threshold)?;
+        let count = wrapped.len();
+        meta.shamir_threshold = threshold;
+        meta.uses_key_groups = count > 1 || meta.uses_key_groups;
+        meta.key_groups = Vec::with_capacity(count);
+        for (i, stanzas) in wrapped.into_iter().enumerate() {
+            let foreign = match old_groups.get(i) {
+                Some(old) if !rotate && count == old_groups.len() => old.foreign.clone(),
+                Some(old) => {
+                    dropped.extend(old.foreign.keys().cloned());
+                    Default::default()
+                }
+                None => Default::default(),
+            };
+            meta.key_groups.push(KeyGroup {
+                age: stanzas,
+                foreign,
+            });
+        }
+        let (text, _warnings) =
+            write_encrypted(&plain, kind, &parsed, &key, &mut meta, &mut stash)?;
+        Ok(Rekeyed { text, dropped })
+    }
+
+    /// Whether `other` was opened with the same data key.
+    pub fn same_key(&self, other: &Opened<'_>) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.key.expose().ct_eq(other.key.expose()))
+    }
+
+    /// Takes over the remembered IVs of `other` when it has the same data
+    /// key, so that [`Opened::reencrypt`] also keeps `other`'s ciphertext
+    /// for values that come from it (a merge: their unchanged values stay
+    /// byte-identical to theirs). Does nothing for another data key.
+    pub fn adopt_ivs(&mut self, other: &Opened<'_>) {
+        if !self.same_key(other) {
+            return;
+        }
+        let theirs = other.iv_stash();
+        self.adopted.absorb(theirs);
+    }
+
+    /// Sets the value at `path` (first document) to `value` of type `ty`,
+    /// and re-encrypts as [`Opened::reencrypt`] does (every other value
+    /// keeps its ciphertext). An existing value is replaced in place; a new
+    /// key is inserted, at any depth, with the file's own indentation.
+    pub fn set(
+        self,
+        path: &KeyPath,
+        ty: ValueType,
+        value: &str,
+        now: &str,
+    ) -> Result<String, DocumentError> {
+        let plain = self.plaintext()?;
+        let syntax = self.file.format().syntax();
+        let parsed = syntax.parse(&plain).map_err(DocumentError::Edit)?;
+        let existing = parsed
+            .leaves
+            .iter()
+            .find(|l| l.document == 0 && l.kind != LeafKind::Comment && &l.path == path);
+        let with = Replacement::Value(ty, value);
+        let splices = match existing {
+            Some(leaf) => vec![Splice {
+                range: leaf.span.clone(),
+                text: syntax
+                    .render(&plain, leaf, &with)
+                    .map_err(DocumentError::Edit)?,
+            }],
+            None => syntax
+                .insert(&plain, &parsed, path, &with)
+                .map_err(DocumentError::Edit)?,
+        };
+        self.reencrypt_spliced(&plain, splices, now)
+    }
+
+    /// Removes the entry at `path` (first document) with its lines, and
+    /// re-encrypts as [`Opened::reencrypt`] does.
+    /// [`DocumentError::PathNotFound`] when there is no such entry.
+    pub fn unset(self, path: &KeyPath, now: &str) -> Result<String, DocumentError> {
+        let plain = self.plaintext()?;
+        let syntax = self.file.format().syntax();
+        let parsed = syntax.parse(&plain).map_err(DocumentError::Edit)?;
+        let splices = syntax.remove(&plain, &parsed, path).map_err(|e| match e {
+            FormatError::PathNotFound(p) => DocumentError::PathNotFound(p),
+            e => DocumentError::Edit(e),
+        })?;
+        self.reencrypt_spliced(&plain, splices, now)
+    }
+
+    /// Applies `splices` to this file's plaintext `plain` and re-encrypts
+    /// the result; the splices and the new plaintext are wiped.
+    fn reencrypt_spliced(
+        self,
+        plain: &str,
+        mut splices: Vec<Splice>,
+        now: &str,
+    ) -> Result<String, DocumentError> {
+        let new_plain = apply_splices(plain, &mut splices).map(Zeroizing::new);
+        for s in &mut splices {
+            zeroize::Zeroize::zeroize(&mut s.text);
+        }
+        self.reencrypt(&new_plain.map_err(DocumentError::Edit)?, now)
+    }
+
+    /// The decrypted values (no comments, no nulls) as `(path, type, text)`,
+    /// in document order with aliases expanded, first document only.
+    pub fn values(&self) -> Vec<(KeyPath, ValueType, &SecretText)> {
+        self.parsed()
+            .values_in_order()
+            .into_iter()
+            .filter_map(|(path, i)| {
+                let leaf = &self.parsed().leaves[i];
+                let plain = self.plain[i].as_ref()?;
+                (leaf.document == 0).then_some((path.into_owned(), plain.ty, &plain.text))
+            })
+            .collect()
+    }
+
+    /// The key paths of every value that is encrypted in the file (all
+    /// documents, aliases expanded, each path once), in document order:
+    /// what anyone holding the data key could read.
+    pub fn encrypted_paths(&self) -> Vec<KeyPath> {
+        let mut seen = std::collections::HashSet::new();
+        self.parsed()
+            .values_in_order()
+            .into_iter()
+            .filter(|(_, i)| self.plain[*i].as_ref().is_some_and(|p| p.was_encrypted))
+            .map(|(path, _)| path.into_owned())
+            .filter(|path| seen.insert(path.clone()))
+            .collect()
+    }
+
+    /// How many comments are encrypted in the file.
+    pub fn encrypted_comments(&self) -> usize {
+        self.parsed()
+            .leaves
+            .iter()
+            .zip(&self.plain)
+            .filter(|(l, p)| {
+                l.kind == LeafKind::Comment && p.as_ref().is_some_and(|p| p.was_encrypted)
+            })
+            .count()
+    }
+
+    /// One value or subtree (first document) as a JSON-like tree, for
+    /// `--extract` and format conversion.
+    ///
+    /// A path as the file spells it comes first (COMPAT(sops): sops keeps a
+    /// YAML merge key `<<` as an ordinary key). A path the file does not
+    /// spell out is looked up as a program that loads the file names it
+    /// ([`format::loaded_values`]: YAML merge keys applied, dotenv `export`
+    /// dropped), so `get worker.region` finds what `exec` sets as
+    /// `WORKER_REGION`.
+    pub fn extract(&self, path: &KeyPath) -> Result<SecretTree, DocumentError> {
+        let not_found = || DocumentError::PathNotFound(path.clone());
+        let tree = self.to_tree();
+        if let Some(node) = subtree(tree.expose(), path) {
+            return Ok(SecretTree(node.clone()));
+        }
+        let loaded = self.tree_of(format::loaded_values(
+            self.file.format().syntax(),
+            self.parsed()
+                .values_in_order()
+                .into_iter()
+                .map(|(p, i)| (p.into_owned(), i)),
+        ));
+        let node = subtree(loaded.expose(), path).ok_or_else(not_found)?;
+        Ok(SecretTree(node.clone()))
+    }
+
+    /// The first document's data as a JSON tree (nulls included, comments
+    /// left out). Scalars are JSON strings, numbers and booleans by type.
+    pub fn to_tree(&self) -> SecretTree {
+        self.tree_of(self.parsed().values_in_order())
+    }
+
+    /// The tree of the first document's leaves `values` (`(path, leaf
+    /// index)`, in the order to insert them).
+    fn tree_of<P: std::borrow::Borrow<KeyPath>>(&self, values: Vec<(P, usize)>) -> SecretTree {
+        let mut root = Value::Object(Default::default());
+        for (path, i) in values {
+            let path: &KeyPath = path.borrow();
+            let leaf = &self.parsed().leaves[i];
+            if leaf.document != 0 {
+                continue;
+            }
+            let value = match (&self.plain[i], leaf.kind) {
+                (None, _) => Value::Null,
+                (Some(p), _) => scalar_json(p.ty, p.text.expose()),
+            };
+            insert_at(&mut root, path.segments(), value);
+        }
+        SecretTree(root)
+    }
+}
+
+/// The node at `path` below `node`.
+fn subtree<'v>(node: &'v Value, path: &KeyPath) -> Option<&'v Value> {
+    let mut node = node;
+    for seg in path.segments() {
+        node = match seg {
+            crate::path::Segment::Key(k) => node.get(k.as_str()),
+            crate::path::Segment::Index(i) => node.get(*i),
+        }?;
+    }
+    Some(node)
+}
+
+/// Appends `text[*at..range.start]` and `with` to `out` and moves `at` to
+/// the range's end; the checks (and error) of [`apply_splices`].
+pub(super) fn splice_into(
+    out: &mut String,
+    at: &mut usize,
+    text: &str,
+    range: &std::ops::Range<usize>,
+    with: &str,
+) -> Result<(), FormatError> {
+    if range.start < *at || range.end > text.len() || range.start > range.end {
+        return Err(FormatError::Internal("overlapping or out-of-range splice"));
+    }
+    out.push_str(&text[*at..range.start]);
+    out.push_str(with);
+    *at = range.end;
+    Ok(())
+}
+
+/// A typed scalar as a JSON value.
+pub fn scalar_json(ty: ValueType, text: &str) -> Value {
+    match ty {
+        ValueType::Int | ValueType::Float => serde_json::from_str::<serde_json::Number>(text)
+            .map(Value::Number)
+            .unwrap_or_else(|_| Value::String(text.to_owned())),
+        ValueType::Bool => Value::Bool(text == "true"),
+        ValueType::Str | ValueType::Time => Value::String(text.to_owned()),
+    }
+}
+
+pub(super) fn insert_at(node: &mut Value, path: &[crate::path::Segment], value: Value) {
+    use crate::path::Segment;
+    let Some((first, rest)) = path.split_first() else {
+        *node = value;
+        return;
+    };
+    let child = match first {
+        Segment::Key(k) => {
+            if !node.is_object() {
+                *node = Value::Object(Default::default());
+            }
+            let obj = node.as_object_mut().expect("just made an object");
+            obj.entry(k.clone()).or_insert(Value::Null)
+        }
+        Segment::Index(i) => {
+            if !node.is_array() {
+                *node = Value::Array(Vec::new());
+            }
+            let arr = node.as_array_mut().expect("just made an array");
+            while arr.len() <= *i {
+                arr.push(Value::Null);
+            }
+            &mut arr[*i]
+        }
+    };
+    insert_at(child, rest, value);
+}

@@ -1,0 +1,322 @@
+//! Unit tests of the document layer: minimal-diff re-encryption, rekeying,
+//! Shamir groups and the seal.
+
+use super::*;
+use crate::format::FormatKind;
+use crate::keys::{self, Identity, Recipient};
+use crate::metadata::Selection;
+use crate::seal::{SealPolicy, SealStatus};
+
+/// Opens `text`; the parsed file is leaked, which is fine in a test.
+fn open(
+    text: &str,
+    kind: FormatKind,
+    ids: &[Identity],
+    opts: &OpenOptions,
+) -> Result<Opened<'static>, DocumentError> {
+    let file: &'static Sealed = Box::leak(Box::new(Sealed::parse(text.to_owned(), kind)?));
+    file.open(ids, opts)
+}
+
+fn identity() -> (String, Recipient) {
+    use age::secrecy::ExposeSecret;
+    let (secret, recipient) = keys::generate_x25519();
+    (
+        secret.expose_secret().to_owned(),
+        Recipient::parse(&recipient).unwrap(),
+    )
+}
+
+fn ids(secrets: &[&String]) -> Vec<Identity> {
+    let text: Vec<&str> = secrets.iter().map(|s| s.as_str()).collect();
+    keys::parse_identities(&text.join("\n"), "test").unwrap()
+}
+
+fn encrypt_yaml(text: &str, r: &Recipient) -> String {
+    let opts = EncryptOptions {
+        recipients: std::slice::from_ref(r),
+        selection: Selection::default(),
+        mac_only_encrypted: false,
+        expand_aliases: false,
+        now: "2026-01-01T00:00:00Z".into(),
+    };
+    encrypt(text, FormatKind::Yaml, &opts).unwrap().text
+}
+
+fn changed_lines(a: &str, b: &str) -> Vec<String> {
+    a.lines()
+        .zip(b.lines())
+        .filter(|(x, y)| x != y)
+        .map(|(x, _)| x.trim().split(':').next().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn reencrypt_keeps_unchanged_ciphertext() {
+    let (secret, r) = identity();
+    let ids = ids(&[&secret]);
+    let plain = "# note\na: one\nb: two\nlist:\n  - x\n  - x\n";
+    let enc = encrypt_yaml(plain, &r);
+    let opened = open(&enc, FormatKind::Yaml, &ids, &OpenOptions::default()).unwrap();
+    let same = opened.reencrypt(plain, "2026-02-02T00:00:00Z").unwrap();
+    assert_eq!(
+        changed_lines(&enc, &same),
+        ["lastmodified", "mac", "botsecrets_seal"]
+    );
+    let opened = open(&enc, FormatKind::Yaml, &ids, &OpenOptions::default()).unwrap();
+    let edited = opened
+        .reencrypt(&plain.replace("two", "TWO"), "2026-02-02T00:00:00Z")
+        .unwrap();
+    assert_eq!(
+        changed_lines(&enc, &edited),
+        ["b", "lastmodified", "mac", "botsecrets_seal"]
+    );
+    let (out, _) = decrypt(&edited, FormatKind::Yaml, &ids, &OpenOptions::default()).unwrap();
+    assert_eq!(&*out, &plain.replace("two", "TWO"));
+    // Two equal list items kept their two distinct ciphertexts.
+    let items: Vec<&str> = edited.lines().filter(|l| l.starts_with("  - ")).collect();
+    assert_ne!(items[0], items[1]);
+}
+
+#[test]
+fn rekey_with_rotation_changes_every_value_and_locks_out_old_recipients() {
+    let (sa, a) = identity();
+    let (sb, b) = identity();
+    let (ids_a, ids_b) = (ids(&[&sa]), ids(&[&sb]));
+    let plain = "a: one\nb: two\n";
+    let enc = encrypt_yaml(plain, &a);
+    let opened = open(&enc, FormatKind::Yaml, &ids_a, &OpenOptions::default()).unwrap();
+    let rotated = opened
+        .rekey(&[vec![b.clone()]], 0, true, "2026-03-03T00:00:00Z")
+        .unwrap();
+    for key in ["a", "b"] {
+        let before = enc.lines().find(|l| l.starts_with(key)).unwrap();
+        let after = rotated.text.lines().find(|l| l.starts_with(key)).unwrap();
+        assert_ne!(before, after);
+    }
+    assert!(matches!(
+        open(
+            &rotated.text,
+            FormatKind::Yaml,
+            &ids_a,
+            &OpenOptions::default()
+        ),
+        Err(DocumentError::NoMatchingIdentity { .. })
+    ));
+    let (out, _) = decrypt(
+        &rotated.text,
+        FormatKind::Yaml,
+        &ids_b,
+        &OpenOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(&*out, plain);
+}
+
+#[test]
+fn rekey_into_shamir_groups_needs_the_threshold() {
+    let (sa, a) = identity();
+    let (sb, b) = identity();
+    let (sc, c) = identity();
+    let ids_a = ids(&[&sa]);
+    let enc = encrypt_yaml("a: one\n", &a);
+    let opened = open(&enc, FormatKind::Yaml, &ids_a, &OpenOptions::default()).unwrap();
+    let split = opened
+        .rekey(
+            &[vec![a], vec![b], vec![c]],
+            2,
+            true,
+            "2026-03-03T00:00:00Z",
+        )
+        .unwrap();
+    assert!(split.text.contains("shamir_threshold: 2"));
+    for pair in [[&sa, &sb], [&sb, &sc], [&sa, &sc]] {
+        let (out, _) = decrypt(
+            &split.text,
+            FormatKind::Yaml,
+            &ids(&pair),
+            &OpenOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(&*out, "a: one\n");
+    }
+    assert!(open(
+        &split.text,
+        FormatKind::Yaml,
+        &ids_a,
+        &OpenOptions::default()
+    )
+    .is_err());
+}
+
+fn seal_result(text: &str, kind: FormatKind, ids: &[Identity]) -> Result<SealStatus, String> {
+    match open(text, kind, ids, &OpenOptions::default()) {
+        Ok(o) => Ok(o.seal_status()),
+        Err(e) => Err(format!("{e:?}")),
+    }
+}
+
+#[test]
+fn the_seal_refuses_structural_changes_the_mac_misses() {
+    let (secret, r) = identity();
+    let ids = ids(&[&secret]);
+    let plain = "a: one\nlist: [x]\nname_unencrypted: clear\nempty: {}\n";
+    let enc = encrypt_yaml(plain, &r);
+    assert!(enc.contains("\n    botsecrets_seal: ENC[AES256_GCM,"));
+    assert_eq!(
+        seal_result(&enc, FormatKind::Yaml, &ids),
+        Ok(SealStatus::Verified)
+    );
+    let mismatch = Err("SealMismatch".to_owned());
+    for tampered in [
+        enc.replace("name_unencrypted:", "other_unencrypted:"),
+        enc.replacen("a: ", "x_unencrypted: \"\"\na: ", 1),
+        enc.replacen("a: ", "x_unencrypted: null\na: ", 1),
+        enc.replacen("a: ", "x_unencrypted: []\na: ", 1),
+        enc.replace("empty: {}", "empty: []"),
+        enc.replace("empty: {}\n", ""),
+        enc.replace(
+            "unencrypted_suffix: _unencrypted",
+            // A rule the values still agree with: only the seal sees it.
+            "unencrypted_regex: ^name_unencrypted$",
+        ),
+    ] {
+        assert_ne!(tampered, enc);
+        assert_eq!(
+            seal_result(&tampered, FormatKind::Yaml, &ids),
+            mismatch,
+            "{tampered}"
+        );
+    }
+    // A changed type tag breaks the seal; when the plaintext is not of
+    // the new type, the value's own error says so more precisely.
+    let retagged = enc.replace("type:str]", "type:int]");
+    assert!(
+        seal_result(&retagged, FormatKind::Yaml, &ids)
+            .is_err_and(|e| e.starts_with("Value {") && e.contains("NotOfType")),
+        "{retagged}"
+    );
+    // A changed clear value breaks the MAC too, which says it first (as
+    // sops does).
+    // So does turning mac_only_encrypted on (the MAC's prefix changes).
+    for changed in [
+        enc.replace("name_unencrypted: clear", "name_unencrypted: changed"),
+        enc.replace("    version:", "    mac_only_encrypted: true\n    version:"),
+    ] {
+        assert_eq!(
+            seal_result(&changed, FormatKind::Yaml, &ids),
+            Err("MacMismatch".to_owned())
+        );
+    }
+    // Stripped: missing, refused where required, a warning elsewhere.
+    let stripped: String = enc
+        .lines()
+        .filter(|l| !l.contains("botsecrets_seal"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let o = open(&stripped, FormatKind::Yaml, &ids, &OpenOptions::default()).unwrap();
+    assert_eq!(o.seal_status(), SealStatus::Missing);
+    assert_eq!(o.warnings(), [Warning::SealMissing]);
+    assert!(matches!(
+        open(
+            &stripped,
+            FormatKind::Yaml,
+            &ids,
+            &OpenOptions::with_seal(SealPolicy::Required)
+        ),
+        Err(DocumentError::SealMissing)
+    ));
+    // --ignore-mac reads a broken seal with a loud warning.
+    let broken = enc.replace("name_unencrypted:", "other_unencrypted:");
+    let o = open(
+        &broken,
+        FormatKind::Yaml,
+        &ids,
+        &OpenOptions {
+            ignore_mac: true,
+            seal: SealPolicy::Required,
+        },
+    )
+    .unwrap();
+    assert_eq!(o.seal_status(), SealStatus::Broken);
+    assert!(o
+        .warnings()
+        .contains(&Warning::SealNotVerified(SealStatus::Broken)));
+}
+
+#[test]
+fn mac_only_encrypted_files_keep_clear_values_editable_but_not_names() {
+    let (secret, r) = identity();
+    let ids = ids(&[&secret]);
+    let opts = EncryptOptions {
+        recipients: std::slice::from_ref(&r),
+        selection: Selection::default(),
+        mac_only_encrypted: true,
+        expand_aliases: false,
+        now: "2026-01-01T00:00:00Z".into(),
+    };
+    let enc = encrypt("a: one\nhost_unencrypted: x\n", FormatKind::Yaml, &opts)
+        .unwrap()
+        .text;
+    let edited = enc.replace("host_unencrypted: x", "host_unencrypted: y");
+    assert_eq!(
+        seal_result(&edited, FormatKind::Yaml, &ids),
+        Ok(SealStatus::Verified)
+    );
+    let renamed = enc.replace("host_unencrypted:", "path_unencrypted:");
+    assert_eq!(
+        seal_result(&renamed, FormatKind::Yaml, &ids),
+        Err("SealMismatch".to_owned())
+    );
+    // Widening the clear set: the encrypted `a` renamed into it.
+    // Strict selection refuses it before the seal is even checked.
+    let widened = enc.replacen("a: ENC", "a_unencrypted: ENC", 1);
+    assert!(
+        seal_result(&widened, FormatKind::Yaml, &ids)
+            .is_err_and(|e| e.starts_with("SelectionMismatch")),
+        "{widened}"
+    );
+}
+
+#[test]
+fn rewrites_keep_the_file_sealed_in_every_format() {
+    let (secret, r) = identity();
+    let ids = ids(&[&secret]);
+    let opts = EncryptOptions {
+        recipients: std::slice::from_ref(&r),
+        selection: Selection::default(),
+        mac_only_encrypted: false,
+        expand_aliases: false,
+        now: "2026-01-01T00:00:00Z".into(),
+    };
+    for (kind, plain) in [
+        (FormatKind::Yaml, "a: 1\nb: {}\nc: []\nd: ~\ne: \"\"\n# c\n"),
+        (
+            FormatKind::Json,
+            "{\"a\": 1, \"b\": {}, \"c\": [], \"d\": null, \"e\": \"\"}\n",
+        ),
+        (FormatKind::Toml, "a = 1\ne = \"\"\n[t]\nx = true\n"),
+        (FormatKind::Dotenv, "A=1\nE=\n# c\n"),
+        (FormatKind::Ini, "[s]\na = 1\ne =\n"),
+    ] {
+        let enc = encrypt(plain, kind, &opts).unwrap().text;
+        assert!(enc.contains("botsecrets_seal"), "{kind:?}: {enc}");
+        let o = open(
+            &enc,
+            kind,
+            &ids,
+            &OpenOptions::with_seal(SealPolicy::Required),
+        )
+        .unwrap_or_else(|e| panic!("{kind:?}: {e}\n{enc}"));
+        assert_eq!(o.seal_status(), SealStatus::Verified, "{kind:?}");
+        let again = o.reencrypt(plain, "2026-02-02T00:00:00Z").unwrap();
+        let o = open(
+            &again,
+            kind,
+            &ids,
+            &OpenOptions::with_seal(SealPolicy::Required),
+        )
+        .unwrap_or_else(|e| panic!("{kind:?}: {e}\n{again}"));
+        assert_eq!(o.seal_status(), SealStatus::Verified, "{kind:?}");
+    }
+}
