@@ -56,6 +56,38 @@ pub enum Command {
     /// Git integration: pre-commit hook, diff driver and merge driver.
     #[command(subcommand)]
     Git(GitCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish,
+    /// powershell); see `botsecrets completions --help` for where it goes.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): `botsecrets man | man -l -`, or save it
+    /// as botsecrets.1 in a man directory.
+    Man,
+}
+
+/// `completions`.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Install, e.g.:\n  bash: botsecrets completions bash > ~/.local/share/bash-completion/completions/botsecrets\n  zsh:  botsecrets completions zsh > ~/.zfunc/_botsecrets  (with fpath+=~/.zfunc before compinit)\n  fish: botsecrets completions fish > ~/.config/fish/completions/botsecrets.fish"
+)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: ShellArg,
+}
+
+/// The shells `completions` writes for.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum ShellArg {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+    /// Elvish.
+    Elvish,
+    /// PowerShell.
+    Powershell,
 }
 
 /// `check`.

@@ -4,6 +4,7 @@
 mod access;
 mod args;
 mod check;
+mod completions;
 mod decrypt;
 mod edit;
 mod encrypt;
@@ -59,6 +60,8 @@ pub fn run() -> ExitCode {
         Command::Rotate(a) => rotate::run(a),
         Command::Check(a) => check::run(a),
         Command::Git(c) => git::run(c),
+        Command::Completions(a) => completions::run(a),
+        Command::Man => completions::man(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

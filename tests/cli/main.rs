@@ -5,6 +5,7 @@
 
 mod util;
 
+mod completions;
 mod conformance;
 mod damaged;
 mod decrypt;
