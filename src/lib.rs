@@ -12,7 +12,8 @@
 //! - [`document`]: where they meet: encrypt, decrypt, re-encrypt;
 //! - [`seal`]: the authenticated digest of a file's structure (what the MAC leaves out);
 //! - [`rules`]: the rules file (`.botsecrets.yaml` / `.sops.yaml`);
-//! - [`git`]: the plaintext-secret scanner and the three-way merge of values.
+//! - [`git`]: the plaintext-secret scanner and the three-way merge of values;
+//! - [`redact`]: masking secret values in a program's output (`exec --redact`).
 
 #![forbid(unsafe_code)]
 
@@ -30,6 +31,7 @@ pub mod hygiene;
 pub mod keys;
 pub mod metadata;
 pub mod path;
+pub mod redact;
 pub mod rules;
 pub mod seal;
 pub mod secret;

@@ -442,6 +442,15 @@ pub struct SelectArgs {
     /// variable name, prefix included; comma-separated, repeatable.
     #[arg(long = "allow-env", value_name = "NAME", value_delimiter = ',')]
     pub allow_env: Vec<String>,
+    /// Give the value at key path PATH the variable name NAME, as it is
+    /// (no --prefix): `--rename aws.access_key_id=AWS_ACCESS_KEY_ID`.
+    /// Repeatable; wins over the rule's `env:` map.
+    #[arg(long, value_name = "PATH=NAME")]
+    pub rename: Vec<String>,
+    /// Keep the storage suffix in names (`s3.bucket_unencrypted` ->
+    /// S3_BUCKET_UNENCRYPTED); by default it is dropped (S3_BUCKET).
+    #[arg(long)]
+    pub keep_suffix: bool,
 }
 
 /// `exec`.
@@ -461,15 +470,27 @@ pub struct ExecArgs {
     /// override (names only, never values).
     #[arg(short, long)]
     pub verbose: bool,
+    /// Give the command the value at key path PATH as a file: the variable
+    /// NAME holds its path (/proc/self/fd/N, an in-memory file; nothing is
+    /// written to disk, and it is gone when the command exits). Repeatable.
+    #[arg(long = "as-file", value_name = "NAME=PATH")]
+    pub as_file: Vec<String>,
+    /// Pass the command's stdout and stderr through botsecrets, which
+    /// replaces every secret value it injected (6 characters or more) with
+    /// [redacted:NAME]. Uses a terminal (pty) when stdout is one; signals
+    /// are forwarded and the exit status is kept.
+    #[arg(long)]
+    pub redact: bool,
     #[command(flatten)]
     pub identity: IdentityArgs,
-    /// The command and its arguments (run directly, found on PATH; no shell).
+    /// The command and its arguments (run directly, found on PATH; no
+    /// shell). Put `--` before it: botsecrets' own flags end there, and a
+    /// mistyped flag before it is an error, never run as the command.
     #[arg(
         value_name = "CMD",
         required = true,
         num_args = 1..,
-        trailing_var_arg = true,
-        allow_hyphen_values = true
+        trailing_var_arg = true
     )]
     pub command: Vec<std::ffi::OsString>,
 }

@@ -17,6 +17,8 @@ use botsecrets::document::Opened;
 use botsecrets::exec::{self, ExecError, Source};
 use botsecrets::format::FormatKind;
 use botsecrets::keys::Identity;
+use botsecrets::path::KeyPath;
+use zeroize::Zeroizing;
 
 use super::args::{ExecArgs, InputArgs, SelectArgs};
 use super::inputs;
@@ -39,6 +41,8 @@ const DEFAULT_NAMES: [&str; 5] = [
 /// Opened secrets files, in the order given.
 pub struct Loaded {
     files: Vec<(String, FormatKind, Opened)>,
+    /// The `env:` names of each file's rule.
+    renames: Vec<exec::Rename>,
 }
 
 impl Loaded {
@@ -62,6 +66,7 @@ pub fn load(
     identities: &[Identity],
 ) -> Result<Loaded> {
     let mut out = Vec::with_capacity(files.len());
+    let mut renames = Vec::new();
     for file in files {
         let input = inputs::read_input(&InputArgs {
             file: file.clone(),
@@ -78,14 +83,82 @@ pub fn load(
             false,
             &name,
         )?;
+        if let Some(path) = &input.path {
+            renames.extend(rule_names(path, out.len())?);
+        }
         out.push((name, input.format, opened));
     }
-    Ok(Loaded { files: out })
+    Ok(Loaded {
+        files: out,
+        renames,
+    })
 }
 
-/// The selection flags as the library takes them.
-pub fn selection(args: &SelectArgs) -> exec::Selection {
-    exec::Selection {
+/// The `env:` map of the rule for `file` (source number `index`): none
+/// without a rules file or a matching rule; a malformed rules file is an
+/// error (a bot must not start with names it was not meant to get).
+fn rule_names(file: &Path, index: usize) -> Result<Vec<exec::Rename>> {
+    let abs = super::rules::absolute(file);
+    let rules_file = match botsecrets::rules::load_for(&abs) {
+        Ok(r) => r,
+        Err(botsecrets::rules::RulesError::NotFound { .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(rules_file
+        .env_names(&abs)
+        .iter()
+        .map(|e| exec::Rename {
+            path: e.path.clone(),
+            name: e.name.clone(),
+            source: Some(index),
+        })
+        .collect())
+}
+
+/// The selection flags as the library takes them, with the rules' `env:`
+/// names of the files loaded.
+pub fn selection(args: &SelectArgs, loaded: &Loaded) -> Result<exec::Selection> {
+    let mut sel = flags_selection(args)?;
+    sel.rename.extend(loaded.renames.iter().cloned());
+    Ok(sel)
+}
+
+/// `PATH=NAME` (split at the last `=`: a name has none, a quoted key path
+/// may).
+fn parse_rename(item: &str) -> Result<exec::Rename> {
+    let bad = || {
+        UserError::usage(format!(
+            "--rename {item:?}: expected PATH=NAME, e.g. aws.access_key_id=AWS_ACCESS_KEY_ID"
+        ))
+    };
+    let (path, name) = item.rsplit_once('=').ok_or_else(bad)?;
+    let path = KeyPath::parse(path.trim())
+        .map_err(|e| UserError::usage(format!("--rename {item:?}: {e}")))?;
+    if name.is_empty() {
+        return Err(bad().into());
+    }
+    Ok(exec::Rename {
+        path,
+        name: name.trim().to_owned(),
+        source: None,
+    })
+}
+
+/// `NAME=PATH` (split at the first `=`).
+fn parse_as_file(item: &str) -> Result<(String, KeyPath)> {
+    let (name, path) = item.split_once('=').ok_or_else(|| {
+        UserError::usage(format!(
+            "--as-file {item:?}: expected NAME=PATH, e.g. GOOGLE_APPLICATION_CREDENTIALS=gcp.service_account"
+        ))
+    })?;
+    let path = KeyPath::parse(path.trim())
+        .map_err(|e| UserError::usage(format!("--as-file {item:?}: {e}")))?;
+    Ok((name.trim().to_owned(), path))
+}
+
+/// The selection flags alone.
+fn flags_selection(args: &SelectArgs) -> Result<exec::Selection> {
+    Ok(exec::Selection {
         only: args
             .only
             .iter()
@@ -99,14 +172,22 @@ pub fn selection(args: &SelectArgs) -> exec::Selection {
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty())
             .collect(),
-    }
+        keep_suffix: args.keep_suffix,
+        rename: args
+            .rename
+            .iter()
+            .map(|r| parse_rename(r))
+            .collect::<Result<_>>()?,
+        as_file: Vec::new(),
+    })
 }
 
 /// A library error with its exit code.
 pub fn exec_error(e: ExecError) -> anyhow::Error {
     let (code, hint) = match &e {
         ExecError::Missing { .. } => (code::PATH_NOT_FOUND, None),
-        ExecError::BadPrefix(_) => (code::GENERIC, None),
+        ExecError::BadPrefix(_) | ExecError::BadName { .. } => (code::GENERIC, None),
+        ExecError::NotAValue { .. } => (code::PATH_NOT_FOUND, None),
         ExecError::RefusedName { name, .. } => {
             return UserError {
                 code: code::REFUSED_ENV,
@@ -212,8 +293,34 @@ pub fn run(args: &ExecArgs) -> Result<()> {
     let identities = inputs::identities(&args.identity.identities)?;
     let loaded = load(&files, None, &identities)?;
     let sources = loaded.sources();
-    let vars = exec::variables(&sources, &selection(&args.select)).map_err(exec_error)?;
-    let env = exec::environment(std::env::vars_os(), &vars, args.pristine);
+    let mut sel = selection(&args.select, &loaded)?;
+    sel.as_file = args
+        .as_file
+        .iter()
+        .map(|a| parse_as_file(a))
+        .collect::<Result<_>>()?;
+    let vars = exec::variables(&sources, &sel).map_err(exec_error)?;
+    let mut env = exec::environment(std::env::vars_os(), &vars, args.pristine);
+    // --as-file: each value in an in-memory file the command inherits.
+    let mut files_kept = Vec::new();
+    for v in vars.iter().filter(|v| v.as_file) {
+        let fd = memory_file(&v.name, v.value.expose().as_bytes())?;
+        env.vars.push((
+            v.name.clone().into(),
+            format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd)).into(),
+        ));
+        files_kept.push(fd);
+    }
+    // --redact masks the values that were encrypted (secrets), not clear
+    // ones (`region_unencrypted: eu-west-1` would mask ordinary output).
+    let secrets: Vec<(String, Zeroizing<String>)> = if args.redact {
+        vars.iter()
+            .filter(|v| v.encrypted)
+            .map(|v| (v.name.clone(), Zeroizing::new(v.value.expose().to_owned())))
+            .collect()
+    } else {
+        Vec::new()
+    };
     if args.verbose {
         // SECURITY: names and key paths only, never values.
         for v in &vars {
@@ -247,9 +354,13 @@ pub fn run(args: &ExecArgs) -> Result<()> {
     drop(vars);
     drop(loaded);
     drop(identities);
+    if args.redact {
+        return run_redacted(args, env.vars, secrets, files_kept, core);
+    }
     core.restore();
 
     let (program, rest) = args.command.split_first().expect("clap requires a command");
+
     // No shell: argv as given. PATH lookup of a bare name happens in
     // execvp, on the PATH the command gets (which --pristine keeps).
     let err = Command::new(program)
@@ -257,5 +368,60 @@ pub fn run(args: &ExecArgs) -> Result<()> {
         .env_clear()
         .envs(env.vars)
         .exec();
+    drop(files_kept);
     Err(exec_failure(Path::new(program), &err).into())
+}
+
+/// `exec --redact`: the command runs as a child whose output is masked;
+/// botsecrets exits as it did. Core dumps stay off here while the secrets
+/// are held; the child gets the limit botsecrets was started with.
+fn run_redacted(
+    args: &ExecArgs,
+    env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
+    secrets: Vec<(String, Zeroizing<String>)>,
+    files_kept: Vec<std::os::fd::OwnedFd>,
+    core: botsecrets::hygiene::CoreDumpGuard,
+) -> Result<()> {
+    let (program, rest) = args.command.split_first().expect("clap requires a command");
+    let mut cmd = Command::new(program);
+    cmd.args(rest).env_clear().envs(env);
+    let limit = core.saved_limit();
+    match super::redact::run(cmd, super::redact::Secrets::new(secrets), limit) {
+        Ok(status) => {
+            drop(files_kept);
+            super::redact::exit_like(status)
+        }
+        Err(e) => Err(exec_failure(Path::new(program), &e).into()),
+    }
+}
+
+/// An in-memory file (memfd) holding `contents`, sealed against changes,
+/// and inherited across execve (no close-on-exec): the command opens it
+/// as /proc/self/fd/N. It lives only as long as a process holds it open;
+/// nothing is ever written to a file system.
+fn memory_file(name: &str, contents: &[u8]) -> Result<std::os::fd::OwnedFd> {
+    use rustix::fs::{self as rfs, MemfdFlags, SealFlags};
+    let fail = |e: rustix::io::Errno| -> anyhow::Error {
+        UserError::with_code(
+            code::OUTPUT,
+            format!("--as-file {name}: cannot create an in-memory file: {e}"),
+            None,
+        )
+        .into()
+    };
+    // SECURITY: no MFD_CLOEXEC on purpose: the command must inherit it.
+    let fd =
+        rfs::memfd_create(format!("botsecrets:{name}"), MemfdFlags::ALLOW_SEALING).map_err(fail)?;
+    let mut written = 0;
+    while written < contents.len() {
+        written += rustix::io::write(&fd, &contents[written..]).map_err(fail)?;
+    }
+    // The command reads what the file said, and cannot change it for a
+    // process it starts.
+    rfs::fcntl_add_seals(
+        &fd,
+        SealFlags::WRITE | SealFlags::GROW | SealFlags::SHRINK | SealFlags::SEAL,
+    )
+    .map_err(fail)?;
+    Ok(fd)
 }

@@ -54,7 +54,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     }
     let identities = inputs::identities(&args.identity.identities)?;
     let loaded = load(&args.files, args.input_type.as_deref(), &identities)?;
-    let vars = botsecrets::exec::variables(&loaded.sources(), &selection(&args.select))
+    let vars = botsecrets::exec::variables(&loaded.sources(), &selection(&args.select, &loaded)?)
         .map_err(exec_error)?;
     let text = export::render(&vars, format, &meta).map_err(export_error)?;
     stdout.write_all(text.as_bytes())?;

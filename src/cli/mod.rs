@@ -15,6 +15,7 @@ mod inputs;
 mod keygen;
 mod output;
 mod recipients;
+mod redact;
 mod render;
 mod report;
 mod rotate;

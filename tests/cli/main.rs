@@ -13,6 +13,7 @@ mod edit;
 mod encrypt;
 mod errors;
 mod exec;
+mod exec_more;
 mod export;
 mod git;
 mod harden;
