@@ -324,8 +324,16 @@ pub struct RotateArgs {
 pub struct KeygenArgs {
     /// Write the identity to FILE (mode 0600; never overwrites) and print
     /// its recipient. Without it, the identity goes to stdout.
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE", conflicts_with = "recipient")]
     pub output: Option<PathBuf>,
+    /// Print the recipient(s) of an existing identity file (INPUT, or
+    /// stdin), one a line, like `age-keygen -y`; nothing is generated.
+    #[arg(short = 'y', long = "recipient")]
+    pub recipient: bool,
+    /// With -y: the identity file (`-` or none: stdin). Age keys, an SSH
+    /// private key, or a passphrase-encrypted identity file.
+    #[arg(value_name = "INPUT", requires = "recipient")]
+    pub input: Option<PathBuf>,
 }
 
 /// Where a command's output goes.
@@ -529,6 +537,10 @@ pub struct ExportArgs {
     /// Print even when stdout is a terminal.
     #[arg(long)]
     pub force: bool,
+    /// Write to FILE instead of stdout: atomically, mode 0600. Refused
+    /// inside a git working tree unless git ignores the path.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// The input format, when a file name does not tell.
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,

@@ -281,7 +281,7 @@ pub fn callbacks() -> Callbacks {
     Callbacks::new(TtyPrompter)
 }
 
-fn load_identity_file(path: &Path, source: &str, cb: &Callbacks) -> Result<Vec<Identity>> {
+pub fn load_identity_file(path: &Path, source: &str, cb: &Callbacks) -> Result<Vec<Identity>> {
     let bytes = zeroize::Zeroizing::new(
         std::fs::read(path)
             .map_err(|e| UserError::identity(format!("{source}: {}: {e}", path.display())))?,

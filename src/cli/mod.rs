@@ -23,6 +23,7 @@ mod rules;
 mod seal;
 mod set;
 mod updatekeys;
+mod worktree;
 
 use std::process::ExitCode;
 

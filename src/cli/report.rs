@@ -86,6 +86,9 @@ pub mod code {
     pub const REFUSED_ENV: u8 = 217;
     /// A private key (an identity) was given where a recipient belongs.
     pub const PRIVATE_KEY: u8 = 218;
+    /// Refused to write plaintext secrets into a git working tree at a path
+    /// git does not ignore (`export --output`).
+    pub const IN_WORK_TREE: u8 = 222;
 }
 
 /// An error decided in the CLI, with its exit code and hint.

@@ -7,6 +7,7 @@ mod util;
 
 mod completions;
 mod conformance;
+mod conveniences;
 mod damaged;
 mod decrypt;
 mod edit;
