@@ -167,10 +167,14 @@ pub fn run(args: &CheckArgs) -> Result<()> {
     let mut notes = Vec::new();
     let mut not_utf8 = Vec::new();
     let checked = candidates.len();
+    let mut encrypted = Vec::new();
     for c in candidates {
         let mut found = match String::from_utf8(c.bytes) {
             Ok(text) => {
                 let text = zeroize::Zeroizing::new(text);
+                if document::looks_encrypted(&text) {
+                    encrypted.push(c.abs.clone());
+                }
                 check_file(
                     &c.display, &c.abs, &text, args, &mut cache, &mut ids, &mut notes,
                 )?
@@ -191,6 +195,8 @@ pub fn run(args: &CheckArgs) -> Result<()> {
     if let Identities::None(why) = &ids {
         notes.insert(0, format!("MACs not checked (structure only): {why}"));
     }
+    // Not a finding: the file is safe, only its diffs and merges suffer.
+    notes.extend(super::gitattr::missing_notes(&encrypted));
     if args.json {
         let list: Vec<serde_json::Value> = findings
             .iter()

@@ -11,6 +11,7 @@ mod encrypt;
 mod exec;
 mod export;
 mod git;
+mod gitattr;
 mod inputs;
 mod keygen;
 mod output;

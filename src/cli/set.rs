@@ -139,7 +139,10 @@ pub fn run_set(args: &SetArgs) -> Result<()> {
     let new_plain =
         Zeroizing::new(apply_splices(&plain, &mut splices).with_context(|| target.name.clone())?);
     drop(plain);
-    write_back(target, &new_plain)
+    let path = target.path.clone();
+    write_back(target, &new_plain)?;
+    super::gitattr::after_write(&path);
+    Ok(())
 }
 
 /// Runs `unset`.

@@ -192,3 +192,218 @@ fn keygen_y_prints_recipients_and_warns_inside_a_work_tree() {
     r.ok();
     assert_eq!(r.stderr(), "");
 }
+
+/// `git check-attr diff merge` of `rel`, as "diff=X merge=Y".
+fn attrs_of(r: &Repo, rel: &str) -> String {
+    let out = r.git(&["check-attr", "diff", "merge", "--", rel]);
+    out.ok();
+    let vals: Vec<String> = out
+        .stdout()
+        .lines()
+        .map(|l| {
+            let mut parts = l.rsplitn(3, ": ");
+            let v = parts.next().unwrap().to_owned();
+            let a = parts.next().unwrap().to_owned();
+            format!("{a}={v}")
+        })
+        .collect();
+    vals.join(" ")
+}
+
+#[test]
+fn git_install_writes_rule_patterns_so_new_files_are_covered() {
+    let r = Repo::new();
+    r.t.write(
+        ".botsecrets.yaml",
+        &format!("creation_rules:\n  - path_regex: ^bots/.*\\.yaml$\n    age: {RECIPIENT1}\n  - path_regex: \\d+\\.env$\n    age: {RECIPIENT1}\n"),
+    );
+    r.t.write("bots/a.yaml", &format!("token: {TOKEN}\n"));
+    r.bs(&["encrypt", "-i", "bots/a.yaml"]).ok();
+    r.t.write("x1.env", "K=v\n");
+    r.bs(&["encrypt", "-i", "x1.env"]).ok();
+    let out = r.bs(&["git", "install"]);
+    out.ok();
+    assert!(
+        out.stdout()
+            .contains("1 pattern(s) from the creation rules: /bots/**/*.yaml"),
+        "{}",
+        out.stdout()
+    );
+    let attrs = r.t.read(".gitattributes");
+    assert!(
+        attrs.contains("\n/bots/**/*.yaml diff=botsecrets merge=botsecrets\n"),
+        "{attrs}"
+    );
+    // The regex outside the translatable subset: its file is listed.
+    assert!(
+        attrs.contains("\n/x1.env diff=botsecrets merge=botsecrets\n"),
+        "{attrs}"
+    );
+    assert!(!attrs.contains("/bots/a.yaml"), "{attrs}");
+    // A file added after install, deeper down, is covered without
+    // running install again.
+    r.t.write("bots/eu/new.yaml", &format!("token: {TOKEN}\n"));
+    let enc = r.bs(&["encrypt", "-i", "bots/eu/new.yaml"]);
+    enc.ok();
+    assert_eq!(
+        attrs_of(&r, "bots/eu/new.yaml"),
+        "diff=botsecrets merge=botsecrets"
+    );
+    assert_eq!(
+        r.t.read(".gitattributes"),
+        attrs,
+        "a covered file was added again"
+    );
+    assert!(!enc.stderr().contains(".gitattributes"), "{}", enc.stderr());
+    // git agrees with the rule: a plain file elsewhere is not covered.
+    assert_eq!(
+        attrs_of(&r, "notbots/x.yaml"),
+        "diff=unspecified merge=unspecified"
+    );
+    // And the diff driver shows the new file decrypted.
+    r.git(&["add", "-A"]).ok();
+    r.git(&["commit", "-qm", "init", "--no-verify"]).ok();
+    r.bs_key(&["set", "bots/eu/new.yaml", "token", "changed-value"])
+        .ok();
+    let mut c = Command::new("git");
+    c.args(["diff", "bots/eu/new.yaml"]);
+    r.env(&mut c);
+    c.env("BOTSECRETS_AGE_KEY_FILE", key1());
+    let diff = String::from_utf8(c.output().unwrap().stdout).unwrap();
+    assert!(
+        diff.contains(&format!("-token: {TOKEN}")) && diff.contains("+token: changed-value"),
+        "{diff}"
+    );
+}
+
+#[test]
+fn encrypt_edit_and_set_add_an_uncovered_file_once_the_drivers_are_installed() {
+    let r = Repo::new();
+    // Before `git install`: .gitattributes is not touched.
+    r.t.write("a.json", "{\"k\": \"v\"}\n");
+    let enc = r.bs(&["encrypt", "--age", RECIPIENT1, "-i", "a.json"]);
+    enc.ok();
+    assert!(!r.t.path(".gitattributes").exists());
+    // `check` notes it (a note, not a finding).
+    r.git(&["add", "-A"]).ok();
+    let check = r.bs(&["check"]);
+    check.ok();
+    assert!(
+        check.stderr().contains(
+            "note: a.json is encrypted but has no `diff=botsecrets merge=botsecrets` attributes"
+        ),
+        "{}",
+        check.stderr()
+    );
+    r.bs(&["git", "install"]).ok();
+    assert_eq!(attrs_of(&r, "a.json"), "diff=botsecrets merge=botsecrets");
+    assert!(!r.bs(&["check"]).stderr().contains("has no `diff"));
+    // A new file, not covered by any rule: encrypt adds it.
+    r.t.write("conf/b.yaml", &format!("token: {TOKEN}\n"));
+    let enc = r.bs(&["encrypt", "--age", RECIPIENT1, "-i", "conf/b.yaml"]);
+    enc.ok().leaks_none(&[TOKEN]);
+    assert!(
+        enc.stderr()
+            .contains("note: added /conf/b.yaml to .gitattributes"),
+        "{}",
+        enc.stderr()
+    );
+    assert_eq!(
+        attrs_of(&r, "conf/b.yaml"),
+        "diff=botsecrets merge=botsecrets"
+    );
+    let attrs = r.t.read(".gitattributes");
+    // set on a file whose line was removed puts it back, once.
+    let without = attrs.replace("/conf/b.yaml diff=botsecrets merge=botsecrets\n", "");
+    r.t.write(".gitattributes", &without);
+    let set = r.bs_key(&["set", "conf/b.yaml", "token", "new-value-1"]);
+    set.ok();
+    assert!(
+        set.stderr().contains("added /conf/b.yaml"),
+        "{}",
+        set.stderr()
+    );
+    assert_eq!(r.t.read(".gitattributes"), attrs);
+    r.bs_key(&["set", "conf/b.yaml", "token", "new-value-2"])
+        .ok();
+    assert_eq!(r.t.read(".gitattributes"), attrs);
+    // edit too (a file encrypted to stdout, so nothing added it yet).
+    r.t.write("d.plain.json", "{\"k\": \"old-value\"}\n");
+    let text = r
+        .bs(&["encrypt", "--age", RECIPIENT1, "d.plain.json"])
+        .stdout();
+    r.t.write("d.json", &text);
+    assert_eq!(attrs_of(&r, "d.json"), "diff=unspecified merge=unspecified");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_botsecrets"));
+    c.args(["edit", "d.json"]);
+    r.env(&mut c);
+    c.env("BOTSECRETS_AGE_KEY_FILE", key1())
+        .env("EDITOR", editor("replace.sh"))
+        .env("EDIT_FROM", "old-value")
+        .env("EDIT_TO", "new-value");
+    Run(c.output().unwrap()).ok();
+    assert_eq!(attrs_of(&r, "d.json"), "diff=botsecrets merge=botsecrets");
+    // An ignored file is left alone.
+    r.t.write(".gitignore", "ignored.json\n");
+    r.t.write("ignored.json", "{\"k\": \"v\"}\n");
+    let before = r.t.read(".gitattributes");
+    r.bs(&["encrypt", "--age", RECIPIENT1, "-i", "ignored.json"])
+        .ok();
+    assert_eq!(r.t.read(".gitattributes"), before);
+}
+
+#[test]
+fn the_real_pre_commit_framework_runs_the_hook_definition() {
+    let Some(pre_commit) = tool("pre-commit") else {
+        return;
+    };
+    // A repository holding the project's .pre-commit-hooks.yaml, as
+    // pre-commit clones it from a `repos:` entry.
+    let hooks = Repo::new();
+    let def = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    hooks.t.write(".pre-commit-hooks.yaml", &def);
+    hooks.git(&["add", "-A"]).ok();
+    hooks.git(&["commit", "-qm", "hooks"]).ok();
+    let rev = hooks.git(&["rev-parse", "HEAD"]).stdout().trim().to_owned();
+
+    let r = Repo::new();
+    r.t.write(
+        ".pre-commit-config.yaml",
+        &format!(
+            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: botsecrets-check\n",
+            hooks.t.dir.path().display()
+        ),
+    );
+    r.t.write(
+        ".sops.yaml",
+        &format!("creation_rules:\n  - path_regex: secrets\\.yaml$\n    age: {RECIPIENT1}\n"),
+    );
+    r.t.write("secrets.yaml", &format!("token: {TOKEN}\n"));
+    r.git(&["add", "-A"]).ok();
+    let run = |r: &Repo| {
+        let mut c = Command::new(&pre_commit);
+        c.args(["run", "--all-files"]);
+        r.env(&mut c);
+        c.env("PRE_COMMIT_HOME", r.t.path("pre-commit-home"));
+        Run(c.output().unwrap())
+    };
+    // An unencrypted secrets file: the hook fails, naming it, not the value.
+    let out = run(&r);
+    out.fails_with(1).leaks_none(&[TOKEN]);
+    assert!(
+        out.stdout().contains("botsecrets check"),
+        "{}",
+        out.stdout()
+    );
+    assert!(out.stdout().contains("Failed"), "{}", out.stdout());
+    assert!(out.stdout().contains("secrets.yaml"), "{}", out.stdout());
+    // Encrypted: it passes.
+    r.bs(&["encrypt", "-i", "secrets.yaml"]).ok();
+    r.git(&["add", "-A"]).ok();
+    let out = run(&r);
+    out.ok();
+    assert!(out.stdout().contains("Passed"), "{}", out.stdout());
+}
