@@ -62,6 +62,19 @@ pub enum Command {
     /// Print the man page (roff): `botsecrets man | man -l -`, or save it
     /// as botsecrets.1 in a man directory.
     Man,
+    /// Set up this git repository: a starter .botsecrets.yaml, your
+    /// identity (created or reused), `git install`, .gitignore lines.
+    /// Never overwrites; running it again changes nothing.
+    Init(InitArgs),
+}
+
+/// `init`.
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Use this identity file's recipient (it must exist). Default:
+    /// ~/.config/botsecrets/keys.txt, created when missing.
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
 }
 
 /// `completions`.

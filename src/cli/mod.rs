@@ -12,6 +12,7 @@ mod exec;
 mod export;
 mod git;
 mod gitattr;
+mod init;
 mod inputs;
 mod keygen;
 mod output;
@@ -65,6 +66,7 @@ pub fn run() -> ExitCode {
         Command::Git(c) => git::run(c),
         Command::Completions(a) => completions::run(a),
         Command::Man => completions::man(),
+        Command::Init(a) => init::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -407,3 +407,117 @@ fn the_real_pre_commit_framework_runs_the_hook_definition() {
     out.ok();
     assert!(out.stdout().contains("Passed"), "{}", out.stdout());
 }
+
+/// The files `init` touches, with their bytes.
+fn init_state(r: &Repo) -> Vec<(String, String)> {
+    [
+        ".botsecrets.yaml",
+        ".gitignore",
+        ".gitattributes",
+        ".git/hooks/pre-commit",
+        "home/.config/botsecrets/keys.txt",
+    ]
+    .iter()
+    .map(|n| {
+        (
+            n.to_string(),
+            std::fs::read_to_string(r.t.path(n)).unwrap_or_default(),
+        )
+    })
+    .collect()
+}
+
+#[test]
+fn init_sets_a_repository_up_idempotently_and_never_overwrites() {
+    let r = Repo::new();
+    r.t.write(".gitignore", "node_modules/\n");
+    let out = r.bs(&["init"]);
+    out.ok();
+    let stdout = out.stdout();
+    assert!(stdout.contains(".botsecrets.yaml (created)"), "{stdout}");
+    assert!(stdout.contains("keys.txt (created, mode 0600"), "{stdout}");
+    assert!(stdout.contains("pre-commit hook:"), "{stdout}");
+    // The identity: 0600 in a 0700 directory; its recipient is in the rule.
+    let key = r.t.path("home/.config/botsecrets/keys.txt");
+    assert_eq!(mode(&key), 0o600);
+    assert_eq!(mode(key.parent().unwrap()), 0o700);
+    let recipient = r
+        .bs(&["keygen", "-y", key.to_str().unwrap()])
+        .stdout()
+        .trim()
+        .to_owned();
+    assert!(stdout.contains(&recipient));
+    let rules = r.t.read(".botsecrets.yaml");
+    assert!(
+        rules.contains(&format!("      - {recipient}   #")),
+        "{rules}"
+    );
+    assert!(
+        rules.contains("# groups:") && rules.contains("# scopes:") && rules.contains("# keys:"),
+        "{rules}"
+    );
+    // .gitignore: appended to, the old line kept.
+    let ignore = r.t.read(".gitignore");
+    assert!(
+        ignore.starts_with("node_modules/\n# botsecrets: plaintext outputs"),
+        "{ignore}"
+    );
+    assert!(ignore.contains("\n*.agekey\n"), "{ignore}");
+    // It works: a secrets file is encrypted by the rule, for the new key,
+    // and its attributes come from the rule's pattern.
+    r.t.write("secrets.yaml", &format!("token: {TOKEN}\n"));
+    r.bs(&["encrypt", "-i", "secrets.yaml"]).ok();
+    let dec = r.bs(&["decrypt", "secrets.yaml"]);
+    dec.ok();
+    assert_eq!(dec.stdout(), format!("token: {TOKEN}\n"));
+    assert_eq!(
+        attrs_of(&r, "deploy/secrets.env"),
+        "diff=botsecrets merge=botsecrets"
+    );
+    assert!(r
+        .git(&["config", "--get", "merge.botsecrets.driver"])
+        .stdout()
+        .contains("botsecrets git merge"));
+    // Again: no byte changes, and it says what it kept.
+    let before = init_state(&r);
+    let again = r.bs(&["init"]);
+    again.ok();
+    assert_eq!(init_state(&r), before);
+    assert!(
+        again.stdout().contains("(kept, it exists)") && again.stdout().contains("(reused)"),
+        "{}",
+        again.stdout()
+    );
+    assert!(
+        again.stdout().contains(".gitignore: kept"),
+        "{}",
+        again.stdout()
+    );
+
+    // An existing rules file (here sops') is never replaced; a recipient
+    // missing from it is pointed out.
+    let r = Repo::new();
+    let sops_rules = format!("creation_rules:\n  - age: {RECIPIENT2}\n");
+    r.t.write(".sops.yaml", &sops_rules);
+    let out = r.bs(&["init", "--identity", key1().to_str().unwrap()]);
+    out.ok();
+    assert_eq!(r.t.read(".sops.yaml"), sops_rules);
+    assert!(!r.t.path(".botsecrets.yaml").exists());
+    assert!(!r.t.path("home/.config/botsecrets/keys.txt").exists());
+    assert!(
+        out.stderr()
+            .contains(&format!("your recipient {RECIPIENT1} is not in")),
+        "{}",
+        out.stderr()
+    );
+    // Outside a repository: says so.
+    let t = TestDir::new();
+    let out = t.run(&["init"]);
+    out.fails_with(1);
+    assert!(
+        out.stderr().contains("not inside a git repository"),
+        "{}",
+        out.stderr()
+    );
+    assert!(!t.path(".botsecrets.yaml").exists());
+}
