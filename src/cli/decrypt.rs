@@ -20,7 +20,6 @@ pub fn run(args: &DecryptArgs) -> Result<()> {
     } else {
         inputs::read_input(&args.input)?
     };
-    let identities = inputs::identities(&args.identity.identities)?;
     let name = input.display_name();
     let extract = args
         .extract
@@ -28,6 +27,12 @@ pub fn run(args: &DecryptArgs) -> Result<()> {
         .map(KeyPath::parse)
         .transpose()
         .map_err(|e| UserError::usage(e.to_string()))?;
+    // Key paths are in the clear: a missing one is found (with the
+    // closest existing ones) before any key is asked for.
+    if let Some(path) = &extract {
+        super::suggest::check_key_path(&input.text, input.format, path, &name)?;
+    }
+    let identities = inputs::identities(&args.identity.identities)?;
     let opened = super::seal::open(
         &input.text,
         input.format,

@@ -24,6 +24,7 @@ mod rotate;
 mod rules;
 mod seal;
 mod set;
+mod suggest;
 mod updatekeys;
 mod worktree;
 

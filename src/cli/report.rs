@@ -320,6 +320,13 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
             break;
         }
     }
+    if code == code::NO_FILE && hint.is_none() {
+        // A mistyped file name: near names in its directory.
+        hint = err.chain().find_map(|c| match c.downcast_ref::<FsError>() {
+            Some(FsError::NotFound { path }) => super::suggest::near_files(path),
+            _ => None,
+        });
+    }
     eprintln!("botsecrets: {err:#}");
     if let Some(h) = hint {
         eprintln!("hint: {h}");

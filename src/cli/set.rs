@@ -33,6 +33,7 @@ fn open_target(
     file: &std::path::Path,
     input_type: Option<&str>,
     identity: &IdentityArgs,
+    must_have: Option<&KeyPath>,
 ) -> Result<Target> {
     let name = file.display().to_string();
     let format = inputs::format_for(Some(file), input_type)?;
@@ -43,6 +44,11 @@ fn open_target(
         (inputs::read_file(file)?, None)
     };
     let text = inputs::utf8(bytes, &name)?;
+    // Key paths are in the clear: a missing one is an error naming the
+    // closest existing ones, before any key is asked for.
+    if let Some(path) = must_have {
+        super::suggest::check_key_path(&text, format, path, &name)?;
+    }
     let identities = inputs::identities(&identity.identities)?;
     let opened = super::seal::open(&text, format, &identities, Some(file), false, &name)?;
     Ok(Target {
@@ -114,7 +120,13 @@ fn write_back(target: Target, new_plain: &str) -> Result<()> {
 pub fn run_set(args: &SetArgs) -> Result<()> {
     let path = parse_path(&args.path)?;
     let (ty, value) = read_value(args)?;
-    let target = open_target(true, &args.file, args.input_type.as_deref(), &args.identity)?;
+    let target = open_target(
+        true,
+        &args.file,
+        args.input_type.as_deref(),
+        &args.identity,
+        None,
+    )?;
     let plain = target
         .opened
         .plaintext(&target.text, target.format)
@@ -148,7 +160,14 @@ pub fn run_set(args: &SetArgs) -> Result<()> {
 /// Runs `unset`.
 pub fn run_unset(args: &UnsetArgs) -> Result<()> {
     let path = parse_path(&args.path)?;
-    let target = open_target(true, &args.file, args.input_type.as_deref(), &args.identity)?;
+    let must_have = (!args.idempotent).then_some(&path);
+    let target = open_target(
+        true,
+        &args.file,
+        args.input_type.as_deref(),
+        &args.identity,
+        must_have,
+    )?;
     let plain = target
         .opened
         .plaintext(&target.text, target.format)
@@ -182,6 +201,7 @@ pub fn run_get(args: &GetArgs) -> Result<()> {
         &args.file,
         args.input_type.as_deref(),
         &args.identity,
+        Some(&path),
     )?;
     let tree = target
         .opened

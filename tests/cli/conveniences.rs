@@ -521,3 +521,103 @@ fn init_sets_a_repository_up_idempotently_and_never_overwrites() {
     );
     assert!(!t.path(".botsecrets.yaml").exists());
 }
+
+#[test]
+fn a_missing_key_path_suggests_the_closest_without_needing_a_key() {
+    let t = TestDir::new();
+    t.write(
+        "s.yaml",
+        &format!("weather:\n  api_key: {TOKEN}\n  url: https://w.example\ntelegram:\n  token: t-secret-1\nempty: {{}}\n"),
+    );
+    t.run(&["encrypt", "--age", RECIPIENT1, "-i", "s.yaml"])
+        .ok();
+    let before = t.read("s.yaml");
+    // No identity at all: the path is checked first, from the clear keys.
+    for args in [
+        vec!["get", "s.yaml", "wether.api_key"],
+        vec!["decrypt", "--extract", "wether.api_key", "s.yaml"],
+        vec!["unset", "s.yaml", "wether.api_key"],
+    ] {
+        let r = t.run(&args);
+        r.fails_with(91).leaks_none(&[TOKEN, "t-secret-1"]);
+        assert!(
+            r.stderr()
+                .contains("s.yaml: key path wether.api_key not found"),
+            "{}",
+            r.stderr()
+        );
+        assert!(
+            r.stderr().contains("hint: did you mean weather.api_key?"),
+            "{}",
+            r.stderr()
+        );
+    }
+    assert_eq!(t.read("s.yaml"), before);
+    // The last part alone finds it too; nothing close lists the top keys.
+    let r = t.run(&["get", "s.yaml", "telegram.tokn"]);
+    assert!(
+        r.stderr().contains("did you mean telegram.token?"),
+        "{}",
+        r.stderr()
+    );
+    let r = t.run(&["get", "s.yaml", "zzzzzzzz"]);
+    r.fails_with(91);
+    assert!(
+        r.stderr()
+            .contains("its top-level keys are: weather, telegram, empty"),
+        "{}",
+        r.stderr()
+    );
+    // Existing paths (a subtree, a value) still work with the key.
+    let k = key1();
+    t.run(&[
+        "get",
+        "--identity",
+        k.to_str().unwrap(),
+        "s.yaml",
+        "weather",
+    ])
+    .ok();
+    let r = t.run(&[
+        "get",
+        "--identity",
+        k.to_str().unwrap(),
+        "s.yaml",
+        "weather.api_key",
+    ]);
+    assert_eq!(r.ok().stdout(), TOKEN);
+    t.run(&[
+        "unset",
+        "--idempotent",
+        "--identity",
+        k.to_str().unwrap(),
+        "s.yaml",
+        "nope",
+    ])
+    .ok();
+}
+
+#[test]
+fn a_missing_file_suggests_near_names_in_its_directory() {
+    let t = TestDir::new();
+    t.write("bots/secrets.yaml", "a: b\n");
+    t.write("bots/other.json", "{}\n");
+    let r = t.run(&["decrypt", "bots/secrets.yml"]);
+    r.fails_with(100);
+    assert!(
+        r.stderr().contains("hint: did you mean bots/secrets.yaml?"),
+        "{}",
+        r.stderr()
+    );
+    let r = t.run(&["recipients", "list", "bots/secret.yaml"]);
+    r.fails_with(100);
+    assert!(
+        r.stderr().contains("did you mean bots/secrets.yaml?"),
+        "{}",
+        r.stderr()
+    );
+    // Nothing near: no guess.
+    let r = t.run(&["decrypt", "bots/zzzzzz.toml"]);
+    r.fails_with(100);
+    assert!(!r.stderr().contains("did you mean"), "{}", r.stderr());
+}
