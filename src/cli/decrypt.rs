@@ -27,11 +27,6 @@ pub fn run(args: &DecryptArgs) -> Result<()> {
         .map(KeyPath::parse)
         .transpose()
         .map_err(|e| UserError::usage(e.to_string()))?;
-    // Key paths are in the clear: a missing one is found (with the
-    // closest existing ones) before any key is asked for.
-    if let Some(path) = &extract {
-        super::suggest::check_key_path(&input.text, input.format, path, &name)?;
-    }
     let identities = inputs::identities(&args.identity.identities)?;
     let opened = super::seal::open(
         &input.text,
@@ -41,6 +36,11 @@ pub fn run(args: &DecryptArgs) -> Result<()> {
         args.ignore_mac,
         &name,
     )?;
+    // A missing key path, with the closest existing ones; only once the
+    // file verified (a tampered file is refused as tampered first).
+    if let Some(path) = &extract {
+        super::suggest::check_key_path(&input.text, input.format, path, &name)?;
+    }
     let output_type = args
         .output_type
         .as_deref()

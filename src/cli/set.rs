@@ -44,13 +44,14 @@ fn open_target(
         (inputs::read_file(file)?, None)
     };
     let text = inputs::utf8(bytes, &name)?;
-    // Key paths are in the clear: a missing one is an error naming the
-    // closest existing ones, before any key is asked for.
+    let identities = inputs::identities(&identity.identities)?;
+    let opened = super::seal::open(&text, format, &identities, Some(file), false, &name)?;
+    // A missing key path, with the closest existing ones (key names are in
+    // the clear); only once the file verified: a tampered file is refused
+    // as tampered, not answered with suggestions.
     if let Some(path) = must_have {
         super::suggest::check_key_path(&text, format, path, &name)?;
     }
-    let identities = inputs::identities(&identity.identities)?;
-    let opened = super::seal::open(&text, format, &identities, Some(file), false, &name)?;
     Ok(Target {
         lock,
         path: file.to_path_buf(),

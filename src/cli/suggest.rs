@@ -1,7 +1,8 @@
 //! "Did you mean": the closest existing key paths for a path that is not
-//! in a file (key names are stored in the clear, so this needs no key and
-//! runs before any identity is asked for), and near names in a directory
-//! for a file that does not exist.
+//! in a file (read from the clear key names of the encrypted text; the
+//! callers ask only after the file opened and verified, so a tampered file
+//! is refused as tampered), and near names in a directory for a file that
+//! does not exist.
 //!
 //! SECURITY: only key paths and file names are shown, never a value.
 
@@ -84,7 +85,7 @@ fn key_paths(text: &str, format: FormatKind) -> Option<Vec<KeyPath>> {
 }
 
 /// A missing key path is an error (exit 91) naming the closest existing
-/// ones; checked on the encrypted text, before any key is needed.
+/// ones, found in the encrypted text's key names.
 pub fn check_key_path(text: &str, format: FormatKind, path: &KeyPath, name: &str) -> Result<()> {
     if path.segments().is_empty() {
         return Ok(());

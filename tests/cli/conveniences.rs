@@ -523,7 +523,7 @@ fn init_sets_a_repository_up_idempotently_and_never_overwrites() {
 }
 
 #[test]
-fn a_missing_key_path_suggests_the_closest_without_needing_a_key() {
+fn a_missing_key_path_suggests_the_closest_existing_paths() {
     let t = TestDir::new();
     t.write(
         "s.yaml",
@@ -532,11 +532,19 @@ fn a_missing_key_path_suggests_the_closest_without_needing_a_key() {
     t.run(&["encrypt", "--age", RECIPIENT1, "-i", "s.yaml"])
         .ok();
     let before = t.read("s.yaml");
-    // No identity at all: the path is checked first, from the clear keys.
+    let k = key1();
+    let k = k.to_str().unwrap();
     for args in [
-        vec!["get", "s.yaml", "wether.api_key"],
-        vec!["decrypt", "--extract", "wether.api_key", "s.yaml"],
-        vec!["unset", "s.yaml", "wether.api_key"],
+        vec!["get", "--identity", k, "s.yaml", "wether.api_key"],
+        vec![
+            "decrypt",
+            "--identity",
+            k,
+            "--extract",
+            "wether.api_key",
+            "s.yaml",
+        ],
+        vec!["unset", "--identity", k, "s.yaml", "wether.api_key"],
     ] {
         let r = t.run(&args);
         r.fails_with(91).leaks_none(&[TOKEN, "t-secret-1"]);
@@ -554,13 +562,13 @@ fn a_missing_key_path_suggests_the_closest_without_needing_a_key() {
     }
     assert_eq!(t.read("s.yaml"), before);
     // The last part alone finds it too; nothing close lists the top keys.
-    let r = t.run(&["get", "s.yaml", "telegram.tokn"]);
+    let r = t.run(&["get", "--identity", k, "s.yaml", "telegram.tokn"]);
     assert!(
         r.stderr().contains("did you mean telegram.token?"),
         "{}",
         r.stderr()
     );
-    let r = t.run(&["get", "s.yaml", "zzzzzzzz"]);
+    let r = t.run(&["get", "--identity", k, "s.yaml", "zzzzzzzz"]);
     r.fails_with(91);
     assert!(
         r.stderr()
