@@ -330,8 +330,13 @@ pub fn run(args: &ExecArgs) -> Result<()> {
             } else {
                 ""
             };
+            let file = if v.as_file {
+                " (--as-file: the variable holds the file's path)"
+            } else {
+                ""
+            };
             eprintln!(
-                "botsecrets: exec: {} <- {} in {from}{replaced}",
+                "botsecrets: exec: {} <- {} in {from}{replaced}{file}",
                 v.name, v.path
             );
         }

@@ -295,6 +295,27 @@ fn as_file_gives_an_in_memory_file_and_leaves_nothing() {
     assert_eq!(lines[lines.len() - 2], "0", "{out}");
     assert_eq!(lines[lines.len() - 1], "sealed", "{out}");
     assert_eq!(listing(&t), before, "a file was left behind");
+    // --verbose says so, names only.
+    let r = exec(
+        &t,
+        &[
+            "-v",
+            "-f",
+            "s.yaml",
+            "--as-file",
+            "F=gcp.credentials",
+            "--",
+            "true",
+        ],
+    );
+    r.ok().leaks_none(&[TOKEN, "service_account"]);
+    assert!(
+        r.stderr().contains(
+            "F <- gcp.credentials in s.yaml (--as-file: the variable holds the file's path)"
+        ),
+        "{}",
+        r.stderr()
+    );
     // The path that is not a value.
     let r = exec(&t, &["-f", "s.yaml", "--as-file", "F=gcp", "--", "true"]);
     r.fails_with(91);
@@ -441,7 +462,7 @@ fn redact_forwards_signals_and_keeps_the_exit_status() {
         "--",
         "sh",
         "-c",
-        r#"trap 'echo "got TERM with $TOKEN"; exit 3' TERM; echo ready; sleep 10 & wait"#,
+        r#"trap 'echo "got TERM with $TOKEN"; exit 3' TERM; echo ready; sleep 10 >/dev/null 2>&1 & wait"#,
     ]);
     c.stdout(Stdio::piped())
         .stderr(Stdio::piped())
