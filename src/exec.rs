@@ -14,7 +14,15 @@
 //!   loaders do;
 //! - YAML merge keys are applied: `worker: {<<: *defaults, token: x}` gives
 //!   `WORKER_REGION` and `WORKER_TOKEN` (a key written in the map wins over
-//!   a merged one). Merged values come after the file's other values.
+//!   a merged one). Merged values come after the file's other values;
+//! - the file's storage suffix (its `unencrypted_suffix`, `_unencrypted` by
+//!   default, or its `encrypted_suffix`) is dropped from every key that
+//!   ends with it (`s3.bucket_unencrypted` -> `S3_BUCKET`) unless
+//!   [`Selection::keep_suffix`]. This is safe only because the seal
+//!   authenticates key names: a keyless writer cannot rename `x_unencrypted`
+//!   to shadow `x`, and two paths that now give one name still collide;
+//! - an explicit name ([`Selection::rename`]: `--rename PATH=NAME`, or a
+//!   rule's `env:` map) replaces the derived one, prefix not applied.
 //!
 //! Values: strings as they are (multi-line included; for dotenv files, what
 //! a dotenv loader reads, see [`crate::format::dotenv::loader_value`]),
@@ -83,6 +91,26 @@ pub enum ExecError {
     /// `--prefix` is not usable in a variable name.
     #[error("--prefix {0:?}: use only letters, digits and _")]
     BadPrefix(String),
+    /// A name given for a key path (`--rename`, `--as-file`) is not a
+    /// variable name.
+    #[error("{flag}: {name:?} is not a variable name (letters, digits and _, not starting with a digit)")]
+    BadName {
+        /// The flag, as the user wrote it (`--rename`).
+        flag: String,
+        /// The name.
+        name: String,
+    },
+    /// A key path named by `--rename` or `--as-file` is in none of the
+    /// files (or is not a single value).
+    #[error("{flag}: {path} is not a value in {} (give the key path of one value, like aws.access_key_id)", .files.join(", "))]
+    NotAValue {
+        /// The flag (`--rename`, `--as-file`).
+        flag: String,
+        /// The key path.
+        path: KeyPath,
+        /// The files searched.
+        files: Vec<String>,
+    },
     /// A variable that changes how the loader, a shell or an interpreter
     /// runs (see [`REFUSED_NAMES`]), not explicitly allowed.
     #[error("the key path {path} ({file}) gives the variable {name}, which {reason}; refusing to set it")]
@@ -247,6 +275,26 @@ pub struct Var {
     pub replaced_earlier: bool,
     /// The value.
     pub value: SecretText,
+    /// Whether the value was encrypted in its file (a secret), rather than
+    /// clear (`_unencrypted`): what `exec --redact` masks.
+    pub encrypted: bool,
+    /// `--as-file`: the value goes into a file, and the variable `name`
+    /// gets that file's path ([`environment`] leaves it out; the caller
+    /// sets it).
+    pub as_file: bool,
+}
+
+/// An explicit variable name for a key path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rename {
+    /// The key path (one value).
+    pub path: KeyPath,
+    /// The variable name, used as it is (no prefix).
+    pub name: String,
+    /// `None`: for every file, and an error when no file has the path
+    /// (`--rename`); `Some(i)`: only for source `i`, silently unused when
+    /// it lacks the path (a rule's `env:` map covers many files).
+    pub source: Option<usize>,
 }
 
 /// What to take from the files.
@@ -260,6 +308,40 @@ pub struct Selection {
     /// Names of [`REFUSED_NAMES`] the user allows anyway (exact names, as
     /// set, prefix included).
     pub allow: Vec<String>,
+    /// Keep the storage suffix (`_unencrypted`) in names.
+    pub keep_suffix: bool,
+    /// Explicit names; for one path, one without a source (the command
+    /// line) wins over one with a source (the rules).
+    pub rename: Vec<Rename>,
+    /// `--as-file NAME=PATH`: the value at PATH goes into a file, NAME gets
+    /// its path. Always taken, whatever `only` says.
+    pub as_file: Vec<(String, KeyPath)>,
+}
+
+/// The suffix a file's selection rule marks keys with, which names drop.
+fn storage_suffix(selection: &crate::metadata::Selection) -> Option<&str> {
+    use crate::metadata::Selection as S;
+    match selection {
+        S::UnencryptedSuffix(s) | S::EncryptedSuffix(s) if !s.is_empty() => Some(s),
+        _ => None,
+    }
+}
+
+/// `path` with `suffix` dropped from every key that ends with it (a key
+/// that is only the suffix is kept).
+fn strip_suffix(path: &KeyPath, suffix: &str) -> KeyPath {
+    KeyPath::from_segments(
+        path.segments()
+            .iter()
+            .map(|seg| match seg {
+                Segment::Key(k) => match k.strip_suffix(suffix) {
+                    Some(rest) if !rest.is_empty() => Segment::Key(rest.to_owned()),
+                    _ => seg.clone(),
+                },
+                Segment::Index(_) => seg.clone(),
+            })
+            .collect(),
+    )
 }
 
 /// The flattened name of a key path, before any prefix (no leading-digit
@@ -295,6 +377,11 @@ pub fn env_name(path: &KeyPath, prefix: &str) -> String {
     }
 }
 
+/// Whether `name` is a variable name: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_variable_name(name: &str) -> bool {
+    crate::rules::is_env_name(name)
+}
+
 /// Checks a `--prefix`.
 pub fn check_prefix(prefix: &str) -> Result<(), ExecError> {
     if prefix
@@ -307,18 +394,23 @@ pub fn check_prefix(prefix: &str) -> Result<(), ExecError> {
     }
 }
 
+/// One value of a file: the path a program loading it sees, type, text,
+/// whether it is encrypted in the file.
+type Leaf<'a> = (KeyPath, ValueType, &'a SecretText, bool);
+
 /// A file's values with the paths a program loading it sees: dotenv
 /// `export` dropped, YAML merge keys applied (the format layer's rule, which
 /// `get` shares; see [`crate::format::loaded`]).
-fn leaves<'a>(source: &Source<'a>) -> Vec<(KeyPath, ValueType, &'a SecretText)> {
-    let values = source
-        .opened
-        .values()
-        .into_iter()
-        .map(|(p, ty, t)| (p, (ty, t)));
+fn leaves<'a>(source: &Source<'a>) -> Vec<Leaf<'a>> {
+    let encrypted: std::collections::HashSet<KeyPath> =
+        source.opened.encrypted_paths().into_iter().collect();
+    let values = source.opened.values().into_iter().map(|(p, ty, t)| {
+        let enc = encrypted.contains(&p);
+        (p, (ty, t, enc))
+    });
     format::loaded_values(source.format.syntax(), values)
         .into_iter()
-        .map(|(p, (ty, t))| (p, ty, t))
+        .map(|(p, (ty, t, enc))| (p, ty, t, enc))
         .collect()
 }
 
@@ -334,11 +426,54 @@ fn env_value(format: FormatKind, ty: ValueType, text: &SecretText) -> SecretText
 /// error is found before anything is started.
 pub fn variables(sources: &[Source<'_>], selection: &Selection) -> Result<Vec<Var>, ExecError> {
     check_prefix(&selection.prefix)?;
+    for r in &selection.rename {
+        if !is_variable_name(&r.name) {
+            return Err(ExecError::BadName {
+                flag: "--rename".into(),
+                name: r.name.clone(),
+            });
+        }
+    }
+    for (name, _) in &selection.as_file {
+        if !is_variable_name(name) {
+            return Err(ExecError::BadName {
+                flag: "--as-file".into(),
+                name: name.clone(),
+            });
+        }
+    }
     let mut vars: Vec<Var> = Vec::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut used_rename = vec![false; selection.rename.len()];
+    let mut used_file = vec![false; selection.as_file.len()];
     for (index, source) in sources.iter().enumerate() {
-        for (path, ty, text) in leaves(source) {
-            let name = env_name(&path, &selection.prefix);
+        let suffix =
+            storage_suffix(&source.opened.metadata().selection).filter(|_| !selection.keep_suffix);
+        for (path, ty, text, encrypted) in leaves(source) {
+            let as_file = selection.as_file.iter().position(|(_, p)| *p == path);
+            // The command line's name wins over the rules' for one path.
+            let renamed = selection
+                .rename
+                .iter()
+                .position(|r| r.path == path && r.source.is_none())
+                .or_else(|| {
+                    selection
+                        .rename
+                        .iter()
+                        .position(|r| r.path == path && r.source == Some(index))
+                });
+            let name = if let Some(i) = as_file {
+                used_file[i] = true;
+                selection.as_file[i].0.clone()
+            } else if let Some(i) = renamed {
+                used_rename[i] = true;
+                selection.rename[i].name.clone()
+            } else {
+                match suffix {
+                    Some(sfx) => env_name(&strip_suffix(&path, sfx), &selection.prefix),
+                    None => env_name(&path, &selection.prefix),
+                }
+            };
             if name.is_empty() {
                 return Err(ExecError::EmptyName {
                     path,
@@ -352,6 +487,7 @@ pub fn variables(sources: &[Source<'_>], selection: &Selection) -> Result<Vec<Va
                     vars[at].value = value;
                     vars[at].source = index;
                     vars[at].replaced_earlier = true;
+                    vars[at].encrypted = encrypted;
                 }
                 Some(&at) => {
                     return Err(ExecError::Collision {
@@ -370,9 +506,30 @@ pub fn variables(sources: &[Source<'_>], selection: &Selection) -> Result<Vec<Va
                         source: index,
                         replaced_earlier: false,
                         value,
+                        encrypted,
+                        as_file: as_file.is_some(),
                     });
                 }
             }
+        }
+    }
+    let files = || sources.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+    for (i, used) in used_file.iter().enumerate() {
+        if !used {
+            return Err(ExecError::NotAValue {
+                flag: "--as-file".into(),
+                path: selection.as_file[i].1.clone(),
+                files: files(),
+            });
+        }
+    }
+    for (i, used) in used_rename.iter().enumerate() {
+        if !used && selection.rename[i].source.is_none() {
+            return Err(ExecError::NotAValue {
+                flag: "--rename".into(),
+                path: selection.rename[i].path.clone(),
+                files: files(),
+            });
         }
     }
     let vars = select(vars, sources, selection)?;
@@ -416,7 +573,8 @@ fn select(
         .collect();
     let matches = |item: &(&str, Option<KeyPath>), v: &Var| {
         v.name == item.0
-            || (!selection.prefix.is_empty() && env_name(&v.path, "") == item.0)
+            || (!selection.prefix.is_empty()
+                && v.name.strip_prefix(selection.prefix.as_str()) == Some(item.0))
             || item.1.as_ref().is_some_and(|p| v.path.starts_with(p))
     };
     let missing: Vec<String> = wanted
@@ -432,7 +590,7 @@ fn select(
     }
     Ok(vars
         .into_iter()
-        .filter(|v| wanted.iter().any(|item| matches(item, v)))
+        .filter(|v| v.as_file || wanted.iter().any(|item| matches(item, v)))
         .collect())
 }
 
@@ -474,7 +632,7 @@ pub fn environment(
         }
         out.push((name, value));
     }
-    for v in vars {
+    for v in vars.iter().filter(|v| !v.as_file) {
         out.push((
             OsString::from(&v.name),
             OsString::from(v.value.expose().to_owned()),

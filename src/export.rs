@@ -266,6 +266,8 @@ mod tests {
                 source: 0,
                 replaced_earlier: false,
                 value: SecretText::from_str(v),
+                encrypted: true,
+                as_file: false,
             })
             .collect()
     }

@@ -34,6 +34,11 @@ pub fn disable_core_dumps() -> CoreDumpGuard {
 }
 
 impl CoreDumpGuard {
+    /// The limit to give a child process: the one in force before.
+    pub fn saved_limit(&self) -> Rlimit {
+        self.saved
+    }
+
     /// Restores the soft core limit (the dumpable flag resets by itself on
     /// execve).
     pub fn restore(mut self) {

@@ -15,7 +15,8 @@
 //! - [`access`]: who can read a file: the plan of a recipients change;
 //! - [`scan`]: the leak scanner (detectors, allow list, history scan);
 //! - [`git`]: the three-way merge of values and what `git install` writes;
-//! - [`audit`]: who reads each secret, when its value last changed, rotation age.
+//! - [`audit`]: who reads each secret, when its value last changed, rotation age;
+//! - [`redact`]: masking secret values in a program's output (`exec --redact`).
 //!
 //! # Stability
 //!
@@ -68,6 +69,7 @@ pub mod hygiene;
 pub mod keys;
 pub mod metadata;
 pub mod path;
+pub mod redact;
 pub mod rules;
 pub mod scan;
 pub mod seal;

@@ -29,6 +29,9 @@
 //! recipients (`alice: age1...`; names shown where a recipient is listed),
 //! and a top-level `revoked:` list (names from `keys:`, or raw recipients)
 //! of keys that must no longer read anything.
+//! A rule may map key paths to environment variable names for `exec` and
+//! `export` (`env: {aws.access_key_id: AWS_ACCESS_KEY_ID}`): see
+//! [`RulesFile::env_names`].
 //!
 //! This module reads only the files it finds from the path it is handed;
 //! it reads no environment variable.
@@ -153,6 +156,30 @@ pub struct CreationRule {
     pub seal_optional: bool,
     /// `rotation:`, the age policy `audit` enforces.
     pub rotation: Option<Rotation>,
+    /// `env:`: the variable name `exec`/`export` give a key path, in the
+    /// order written.
+    pub env: Vec<EnvName>,
+}
+
+/// One entry of a rule's `env:` map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvName {
+    /// The key path (`aws.access_key_id`).
+    pub path: KeyPath,
+    /// The variable name it gets (`AWS_ACCESS_KEY_ID`).
+    pub name: String,
+    /// Its line in the rules file.
+    pub line: usize,
+}
+
+/// Whether `name` can be an environment variable name a shell can use:
+/// `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 impl CreationRule {
@@ -429,6 +456,24 @@ impl RulesFile {
             _ => SealPolicy::Required,
         }
     }
+
+    /// The `env:` names of the first rule whose `path_regex` matches `file`
+    /// (absolute), matched by path alone as for the seal policy; empty when
+    /// no rule matches.
+    pub fn env_names(&self, file: &Path) -> &[EnvName] {
+        let rel = match file.strip_prefix(&self.dir) {
+            Ok(rel) => rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/"),
+            Err(_) => file.to_string_lossy().into_owned(),
+        };
+        self.rules
+            .iter()
+            .find(|r| r.path_regex.as_ref().is_none_or(|re| re.is_match(&rel)))
+            .map_or(&[], |r| r.env.as_slice())
+    }
 }
 
 impl RulesFile {
@@ -465,9 +510,10 @@ impl RulesFile {
 }
 
 /// Keys a creation rule may have that botsecrets reads.
-const RULE_KEYS: [&str; 13] = [
+const RULE_KEYS: [&str; 14] = [
     "seal",
     "rotation",
+    "env",
     "path_regex",
     "age",
     "key_groups",
@@ -752,6 +798,7 @@ impl Reader<'_> {
                 return Err(self.err(&at.child_key("seal"), "seal must be required or optional"))
             }
         };
+        let env = self.env(obj.get("env"), &at.child_key("env"))?;
         let shamir_threshold = match obj.get("shamir_threshold") {
             None | Some(Value::Null) => 0,
             Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n <= 255) => {
@@ -826,6 +873,7 @@ impl Reader<'_> {
             mac_only_encrypted,
             seal_optional,
             rotation,
+            env,
         })
     }
 
@@ -953,6 +1001,56 @@ impl Reader<'_> {
                     line,
                 });
             }
+        }
+        Ok(out)
+    }
+
+    /// `env:`: a mapping from key paths to variable names.
+    fn env(&self, v: Option<&Value>, at: &KeyPath) -> Result<Vec<EnvName>, RulesError> {
+        let obj = match v {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::Object(obj)) => obj,
+            Some(_) => {
+                return Err(self.err(
+                    at,
+                    "env must be a mapping of key paths to variable names (aws.access_key_id: AWS_ACCESS_KEY_ID)",
+                ))
+            }
+        };
+        let mut out: Vec<EnvName> = Vec::new();
+        for (key, value) in obj {
+            let eat = at.child_key(key.clone());
+            let name = match value {
+                Value::String(s) => s.clone(),
+                _ => {
+                    return Err(self.err(
+                        &eat,
+                        format!("env: {key} must name one variable (write a nested key path as one key: `a.b: NAME`)"),
+                    ))
+                }
+            };
+            let path = KeyPath::parse(key)
+                .map_err(|e| self.err(&eat, format!("env: {key:?} is not a key path: {e}")))?;
+            if !is_env_name(&name) {
+                return Err(self.err(
+                    &eat,
+                    format!("env: {name:?} is not a variable name (letters, digits and _, not starting with a digit)"),
+                ));
+            }
+            if let Some(other) = out.iter().find(|e| e.name == name) {
+                return Err(self.err(
+                    &eat,
+                    format!(
+                        "env: {} and {} both give the variable {name}",
+                        other.path, path
+                    ),
+                ));
+            }
+            out.push(EnvName {
+                path,
+                name,
+                line: self.line(&eat),
+            });
         }
         Ok(out)
     }

@@ -59,6 +59,51 @@ pub enum Command {
     /// Git integration: pre-commit hook, diff driver and merge driver.
     #[command(subcommand)]
     Git(GitCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish,
+    /// powershell); see `botsecrets completions --help` for where it goes.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): `botsecrets man | man -l -`, or save it
+    /// as botsecrets.1 in a man directory.
+    Man,
+    /// Set up this git repository: a starter .botsecrets.yaml, your
+    /// identity (created or reused), `git install`, .gitignore lines.
+    /// Never overwrites; running it again changes nothing.
+    Init(InitArgs),
+}
+
+/// `init`.
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Use this identity file's recipient (it must exist). Default:
+    /// ~/.config/botsecrets/keys.txt, created when missing.
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+}
+
+/// `completions`.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Install, e.g.:\n  bash: botsecrets completions bash > ~/.local/share/bash-completion/completions/botsecrets\n  zsh:  botsecrets completions zsh > ~/.zfunc/_botsecrets  (with fpath+=~/.zfunc before compinit)\n  fish: botsecrets completions fish > ~/.config/fish/completions/botsecrets.fish"
+)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: ShellArg,
+}
+
+/// The shells `completions` writes for.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum ShellArg {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+    /// Elvish.
+    Elvish,
+    /// PowerShell.
+    Powershell,
 }
 
 /// `check`.
@@ -331,8 +376,16 @@ pub struct RotateArgs {
 pub struct KeygenArgs {
     /// Write the identity to FILE (mode 0600; never overwrites) and print
     /// its recipient. Without it, the identity goes to stdout.
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE", conflicts_with = "recipient")]
     pub output: Option<PathBuf>,
+    /// Print the recipient(s) of an existing identity file (INPUT, or
+    /// stdin), one a line, like `age-keygen -y`; nothing is generated.
+    #[arg(short = 'y', long = "recipient")]
+    pub recipient: bool,
+    /// With -y: the identity file (`-` or none: stdin). Age keys, an SSH
+    /// private key, or a passphrase-encrypted identity file.
+    #[arg(value_name = "INPUT", requires = "recipient")]
+    pub input: Option<PathBuf>,
 }
 
 /// Where a command's output goes.
@@ -449,6 +502,15 @@ pub struct SelectArgs {
     /// variable name, prefix included; comma-separated, repeatable.
     #[arg(long = "allow-env", value_name = "NAME", value_delimiter = ',')]
     pub allow_env: Vec<String>,
+    /// Give the value at key path PATH the variable name NAME, as it is
+    /// (no --prefix): `--rename aws.access_key_id=AWS_ACCESS_KEY_ID`.
+    /// Repeatable; wins over the rule's `env:` map.
+    #[arg(long, value_name = "PATH=NAME")]
+    pub rename: Vec<String>,
+    /// Keep the storage suffix in names (`s3.bucket_unencrypted` ->
+    /// S3_BUCKET_UNENCRYPTED); by default it is dropped (S3_BUCKET).
+    #[arg(long)]
+    pub keep_suffix: bool,
 }
 
 /// `exec`.
@@ -468,15 +530,27 @@ pub struct ExecArgs {
     /// override (names only, never values).
     #[arg(short, long)]
     pub verbose: bool,
+    /// Give the command the value at key path PATH as a file: the variable
+    /// NAME holds its path (/proc/self/fd/N, an in-memory file; nothing is
+    /// written to disk, and it is gone when the command exits). Repeatable.
+    #[arg(long = "as-file", value_name = "NAME=PATH")]
+    pub as_file: Vec<String>,
+    /// Pass the command's stdout and stderr through botsecrets, which
+    /// replaces every secret value it injected (6 characters or more) with
+    /// [redacted:NAME]. Uses a terminal (pty) when stdout is one; signals
+    /// are forwarded and the exit status is kept.
+    #[arg(long)]
+    pub redact: bool,
     #[command(flatten)]
     pub identity: IdentityArgs,
-    /// The command and its arguments (run directly, found on PATH; no shell).
+    /// The command and its arguments (run directly, found on PATH; no
+    /// shell). Put `--` before it: botsecrets' own flags end there, and a
+    /// mistyped flag before it is an error, never run as the command.
     #[arg(
         value_name = "CMD",
         required = true,
         num_args = 1..,
-        trailing_var_arg = true,
-        allow_hyphen_values = true
+        trailing_var_arg = true
     )]
     pub command: Vec<std::ffi::OsString>,
 }
@@ -515,6 +589,10 @@ pub struct ExportArgs {
     /// Print even when stdout is a terminal.
     #[arg(long)]
     pub force: bool,
+    /// Write to FILE instead of stdout: atomically, mode 0600. Refused
+    /// inside a git working tree unless git ignores the path.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// The input format, when a file name does not tell.
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,

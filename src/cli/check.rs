@@ -107,12 +107,18 @@ pub fn run(args: &CheckArgs) -> Result<()> {
         .iter()
         .map(|c| (c.display.clone(), c.abs.clone()))
         .collect();
+    let mut encrypted = Vec::new();
     for c in candidates {
         let bytes = zeroize::Zeroizing::new(c.bytes);
         let mut found = match std::str::from_utf8(&bytes) {
-            Ok(text) if !text.contains('\0') => check_file(
-                &c.display, &c.abs, text, args, &mut cache, &mut ids, &mut notes,
-            )?,
+            Ok(text) if !text.contains('\0') => {
+                if document::looks_encrypted(text) {
+                    encrypted.push(c.abs.clone());
+                }
+                check_file(
+                    &c.display, &c.abs, text, args, &mut cache, &mut ids, &mut notes,
+                )?
+            }
             _ => {
                 not_utf8.push(c.display.clone());
                 check_not_utf8(&c.display, &c.abs, &bytes, args, &mut cache)?
@@ -156,6 +162,8 @@ pub fn run(args: &CheckArgs) -> Result<()> {
     if let Identities::None(why) = &ids {
         notes.insert(0, format!("MACs not checked (structure only): {why}"));
     }
+    // Not a finding: the file is safe, only its diffs and merges suffer.
+    notes.extend(super::gitattr::missing_notes(&encrypted));
     if args.json {
         let list: Vec<serde_json::Value> = findings
             .iter()

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use botsecrets::convert;
-use botsecrets::document::Sealed;
+use botsecrets::document::{DocumentError, Sealed};
 
 use botsecrets::format::FormatKind;
 use botsecrets::path::KeyPath;
@@ -21,7 +21,6 @@ pub fn run(args: &DecryptArgs) -> Result<()> {
     } else {
         inputs::read_input(&args.input)?
     };
-    let identities = inputs::identities(&args.identity.identities)?;
     let name = input.display_name();
     let extract = args
         .extract
@@ -29,6 +28,7 @@ pub fn run(args: &DecryptArgs) -> Result<()> {
         .map(KeyPath::parse)
         .transpose()
         .map_err(|e| UserError::usage(e.to_string()))?;
+    let identities = inputs::identities(&args.identity.identities)?;
     // The text moves into the file; `input` keeps its path and lock.
     let file = Sealed::parse(std::mem::take(&mut input.text), input.format)
         .with_context(|| name.clone())?;
@@ -51,7 +51,17 @@ pub fn run(args: &DecryptArgs) -> Result<()> {
         .transpose()?;
     let text = match extract {
         Some(path) => {
-            let tree = opened.extract(&path).with_context(|| name.clone())?;
+            let tree = match opened.extract(&path) {
+                Ok(tree) => tree,
+                // A missing key path, with the closest existing ones; only
+                // once the file verified (a tampered file is refused as
+                // tampered first).
+                Err(e @ DocumentError::PathNotFound(_)) => {
+                    super::suggest::check_key_path(file.text(), input.format, &path, &name)?;
+                    return Err(anyhow::Error::new(e).context(name));
+                }
+                Err(e) => return Err(anyhow::Error::new(e).context(name)),
+            };
             Zeroizing::new(super::render::value_for_print(tree.expose(), input.format))
         }
         None if output_type.is_some_and(|k| k != input.format) => {

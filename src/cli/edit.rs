@@ -321,5 +321,6 @@ pub fn run(args: &EditArgs) -> Result<()> {
         Err(e) => return Err(e.into()),
     }
     drop(ws);
+    super::gitattr::after_write(path);
     Ok(())
 }

@@ -80,5 +80,14 @@ pub fn run(args: &EncryptArgs) -> Result<()> {
     for w in &encrypted.warnings {
         eprintln!("botsecrets: warning: {name}: {w}");
     }
-    output::emit(&args.output, &input, &encrypted.text, false)
+    output::emit(&args.output, &input, &encrypted.text, false)?;
+    let written = if args.output.in_place {
+        input.path.as_ref()
+    } else {
+        args.output.output.as_ref()
+    };
+    if let Some(path) = written {
+        super::gitattr::after_write(path);
+    }
+    Ok(())
 }

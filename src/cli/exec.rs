@@ -12,11 +12,12 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 use botsecrets::exec;
+use zeroize::Zeroizing;
 
 use super::args::ExecArgs;
 use super::inputs;
 use super::report::{code, UserError};
-use super::secrets::{exec_error, selection, Files};
+use super::secrets::{exec_error, parse_as_file, selection, Files};
 
 /// Exit code when the command is not found (as shells do).
 const NOT_FOUND: u8 = 127;
@@ -114,8 +115,34 @@ pub fn run(args: &ExecArgs) -> Result<()> {
     let read = Files::read(&files, None)?;
     let loaded = read.open(&identities)?;
     let sources = loaded.sources();
-    let vars = exec::variables(&sources, &selection(&args.select)).map_err(exec_error)?;
-    let env = exec::environment(std::env::vars_os(), &vars, args.pristine);
+    let mut sel = selection(&args.select, &loaded)?;
+    sel.as_file = args
+        .as_file
+        .iter()
+        .map(|a| parse_as_file(a))
+        .collect::<Result<_>>()?;
+    let vars = exec::variables(&sources, &sel).map_err(exec_error)?;
+    let mut env = exec::environment(std::env::vars_os(), &vars, args.pristine);
+    // --as-file: each value in an in-memory file the command inherits.
+    let mut files_kept = Vec::new();
+    for v in vars.iter().filter(|v| v.as_file) {
+        let fd = memory_file(&v.name, v.value.expose().as_bytes())?;
+        env.vars.push((
+            v.name.clone().into(),
+            format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd)).into(),
+        ));
+        files_kept.push(fd);
+    }
+    // --redact masks the values that were encrypted (secrets), not clear
+    // ones (`region_unencrypted: eu-west-1` would mask ordinary output).
+    let secrets: Vec<(String, Zeroizing<String>)> = if args.redact {
+        vars.iter()
+            .filter(|v| v.encrypted)
+            .map(|v| (v.name.clone(), Zeroizing::new(v.value.expose().to_owned())))
+            .collect()
+    } else {
+        Vec::new()
+    };
     if args.verbose {
         // SECURITY: names and key paths only, never values.
         for v in &vars {
@@ -125,8 +152,13 @@ pub fn run(args: &ExecArgs) -> Result<()> {
             } else {
                 ""
             };
+            let file = if v.as_file {
+                " (--as-file: the variable holds the file's path)"
+            } else {
+                ""
+            };
             eprintln!(
-                "botsecrets: exec: {} <- {} in {from}{replaced}",
+                "botsecrets: exec: {} <- {} in {from}{replaced}{file}",
                 v.name, v.path
             );
         }
@@ -150,9 +182,13 @@ pub fn run(args: &ExecArgs) -> Result<()> {
     drop(loaded);
     drop(read);
     drop(identities);
+    if args.redact {
+        return run_redacted(args, env.vars, secrets, files_kept, core);
+    }
     core.restore();
 
     let (program, rest) = args.command.split_first().expect("clap requires a command");
+
     // No shell: argv as given. PATH lookup of a bare name happens in
     // execvp, on the PATH the command gets (which --pristine keeps).
     let err = Command::new(program)
@@ -160,5 +196,60 @@ pub fn run(args: &ExecArgs) -> Result<()> {
         .env_clear()
         .envs(env.vars)
         .exec();
+    drop(files_kept);
     Err(exec_failure(Path::new(program), &err).into())
+}
+
+/// `exec --redact`: the command runs as a child whose output is masked;
+/// botsecrets exits as it did. Core dumps stay off here while the secrets
+/// are held; the child gets the limit botsecrets was started with.
+fn run_redacted(
+    args: &ExecArgs,
+    env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
+    secrets: Vec<(String, Zeroizing<String>)>,
+    files_kept: Vec<std::os::fd::OwnedFd>,
+    core: botsecrets::hygiene::CoreDumpGuard,
+) -> Result<()> {
+    let (program, rest) = args.command.split_first().expect("clap requires a command");
+    let mut cmd = Command::new(program);
+    cmd.args(rest).env_clear().envs(env);
+    let limit = core.saved_limit();
+    match super::redact::run(cmd, super::redact::Secrets::new(secrets), limit) {
+        Ok(status) => {
+            drop(files_kept);
+            super::redact::exit_like(status)
+        }
+        Err(e) => Err(exec_failure(Path::new(program), &e).into()),
+    }
+}
+
+/// An in-memory file (memfd) holding `contents`, sealed against changes,
+/// and inherited across execve (no close-on-exec): the command opens it
+/// as /proc/self/fd/N. It lives only as long as a process holds it open;
+/// nothing is ever written to a file system.
+fn memory_file(name: &str, contents: &[u8]) -> Result<std::os::fd::OwnedFd> {
+    use rustix::fs::{self as rfs, MemfdFlags, SealFlags};
+    let fail = |e: rustix::io::Errno| -> anyhow::Error {
+        UserError::with_code(
+            code::OUTPUT,
+            format!("--as-file {name}: cannot create an in-memory file: {e}"),
+            None,
+        )
+        .into()
+    };
+    // SECURITY: no MFD_CLOEXEC on purpose: the command must inherit it.
+    let fd =
+        rfs::memfd_create(format!("botsecrets:{name}"), MemfdFlags::ALLOW_SEALING).map_err(fail)?;
+    let mut written = 0;
+    while written < contents.len() {
+        written += rustix::io::write(&fd, &contents[written..]).map_err(fail)?;
+    }
+    // The command reads what the file said, and cannot change it for a
+    // process it starts.
+    rfs::fcntl_add_seals(
+        &fd,
+        SealFlags::WRITE | SealFlags::GROW | SealFlags::SHRINK | SealFlags::SEAL,
+    )
+    .map_err(fail)?;
+    Ok(fd)
 }

@@ -1,16 +1,39 @@
 //! `botsecrets export`: the variables `exec` would set, printed to stdout as
-//! dotenv, shell, JSON or a Kubernetes Secret; never to a file, and not to
-//! a terminal unless `--force` (secrets in scrollback are a leak).
+//! dotenv, shell, JSON or a Kubernetes Secret, not to a terminal unless
+//! `--force` (secrets in scrollback are a leak); or with `--output FILE`
+//! written atomically with mode 0600 (`> file` would make it 0644), and
+//! never into a git working tree where git would pick it up.
 
 use std::io::{IsTerminal, Write};
+
+use std::path::Path;
 
 use anyhow::Result;
 use botsecrets::export::{self, ExportError, ExportFormat, SecretMeta};
 
 use super::args::{ExportArgs, ExportFormatArg};
 use super::inputs;
-use super::report::UserError;
+use super::report::{code, UserError};
 use super::secrets::{exec_error, selection, Files};
+use super::worktree::{self, Standing};
+use botsecrets::fsio::{self, WriteMode};
+
+/// `--output` inside a git working tree must be a path git ignores.
+fn check_output(out: &Path) -> Result<()> {
+    if let Standing::Tracked { top } = worktree::standing(out) {
+        return Err(UserError::with_code(
+            code::IN_WORK_TREE,
+            format!(
+                "refusing to write plaintext secrets to {}: it is inside the git working tree {} and git does not ignore it, so `git add` would commit the secrets",
+                out.display(),
+                top.display()
+            ),
+            Some("write it outside the repository (e.g. /dev/shm or $XDG_RUNTIME_DIR), or add the path to .gitignore first"),
+        )
+        .into());
+    }
+    Ok(())
+}
 
 fn format_of(arg: ExportFormatArg) -> ExportFormat {
     match arg {
@@ -41,8 +64,11 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
         return Err(UserError::usage("stdin (-) can be read only once").into());
     }
+    if let Some(out) = &args.output {
+        check_output(out)?;
+    }
     let mut stdout = std::io::stdout().lock();
-    if stdout.is_terminal() && !args.force {
+    if args.output.is_none() && stdout.is_terminal() && !args.force {
         return Err(UserError {
             hint: Some(
                 "pipe it (`| kubectl apply -f -`, `> /dev/shm/x`), or pass --force to print it here"
@@ -55,9 +81,13 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     let identities = inputs::identities(&args.identity.identities)?;
     let read = Files::read(&args.files, args.input_type.as_deref())?;
     let loaded = read.open(&identities)?;
-    let vars = botsecrets::exec::variables(&loaded.sources(), &selection(&args.select))
+    let vars = botsecrets::exec::variables(&loaded.sources(), &selection(&args.select, &loaded)?)
         .map_err(exec_error)?;
-    let text = export::render(&vars, format, &meta).map_err(export_error)?;
+    let text = zeroize::Zeroizing::new(export::render(&vars, format, &meta).map_err(export_error)?);
+    if let Some(out) = &args.output {
+        fsio::write_file(out, text.as_bytes(), WriteMode::Private)?;
+        return Ok(());
+    }
     stdout.write_all(text.as_bytes())?;
     stdout.flush()?;
     Ok(())

@@ -150,17 +150,48 @@ fn install(args: &GitInstallArgs) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(UserError::io(&attrs, e).into()),
     };
-    let new = text::with_block(&existing, &files);
+    // Patterns from the rules' path_regex (where one translates to globs),
+    // so files added later are covered; the other files one by one.
+    let listed = nul_list(&git(
+        &top,
+        &[
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ],
+    )?);
+    let super::gitattr::InstallText {
+        text: new,
+        patterns,
+        files,
+    } = super::gitattr::install_text(&top, &existing, &files, &listed)?;
     if new != existing {
         fsio::write_file(&attrs, new.as_bytes(), WriteMode::Keep(0o644))?;
     }
     println!("pre-commit hook: {}", hook.display());
     println!("diff and merge drivers: .git/config (diff.botsecrets, merge.botsecrets)");
+    if !patterns.is_empty() {
+        println!(
+            ".gitattributes: {} pattern(s) from the creation rules: {}",
+            patterns.len(),
+            patterns.join(", ")
+        );
+    }
     println!(
-        ".gitattributes: {} file(s): {}",
+        ".gitattributes: {} file(s){}: {}",
         files.len(),
-        if files.is_empty() {
-            "none yet (re-run after adding a secrets file)".to_owned()
+        if patterns.is_empty() {
+            ""
+        } else {
+            " no pattern covers"
+        },
+        if files.is_empty() && patterns.is_empty() {
+            "none yet (encrypt, edit and set add new files once the drivers are installed)"
+                .to_owned()
+        } else if files.is_empty() {
+            "none".to_owned()
         } else {
             files.join(", ")
         }

@@ -208,7 +208,7 @@ pub fn recipient_args(args: &[String]) -> Result<Vec<Recipient>> {
 
 /// The configuration directory: `$XDG_CONFIG_HOME`, else `~/.config`
 /// (what sops uses on Linux).
-fn config_dir() -> Option<PathBuf> {
+pub fn config_dir() -> Option<PathBuf> {
     match std::env::var_os("XDG_CONFIG_HOME") {
         Some(d) if Path::new(&d).is_absolute() => Some(PathBuf::from(d)),
         _ => home().map(|h| h.join(".config")),
@@ -281,7 +281,7 @@ pub fn callbacks() -> Callbacks {
     Callbacks::new(TtyPrompter)
 }
 
-fn load_identity_file(path: &Path, source: &str, cb: &Callbacks) -> Result<Vec<Identity>> {
+pub fn load_identity_file(path: &Path, source: &str, cb: &Callbacks) -> Result<Vec<Identity>> {
     let bytes = zeroize::Zeroizing::new(
         std::fs::read(path)
             .map_err(|e| UserError::identity(format!("{source}: {}: {e}", path.display())))?,

@@ -5,19 +5,23 @@ mod access;
 mod args;
 mod audit;
 mod check;
+mod completions;
 mod decrypt;
 mod edit;
 mod encrypt;
 mod exec;
 mod export;
 mod git;
+mod gitattr;
 mod gitcmd;
 mod history;
+mod init;
 mod inputs;
 mod keygen;
 mod open;
 mod output;
 mod recipients;
+mod redact;
 mod render;
 mod report;
 mod rotate;
@@ -25,7 +29,9 @@ mod rules;
 mod seal;
 mod secrets;
 mod set;
+mod suggest;
 mod updatekeys;
+mod worktree;
 
 use std::process::ExitCode;
 
@@ -65,6 +71,9 @@ pub fn run() -> ExitCode {
         Command::Check(a) => check::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Git(c) => git::run(c),
+        Command::Completions(a) => completions::run(a),
+        Command::Man => completions::man(),
+        Command::Init(a) => init::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -89,6 +89,9 @@ pub mod code {
     /// `audit --check`: a secret is overdue for rotation, or a revoked key
     /// can still read a file.
     pub const AUDIT_OVERDUE: u8 = 221;
+    /// Refused to write plaintext secrets into a git working tree at a path
+    /// git does not ignore (`export --output`).
+    pub const IN_WORK_TREE: u8 = 222;
 }
 
 /// An error decided in the CLI, with its exit code and hint.
@@ -325,6 +328,13 @@ pub fn print(err: &anyhow::Error) -> u8 {
             hint = h.map(str::to_owned);
             break;
         }
+    }
+    if code == code::NO_FILE && hint.is_none() {
+        // A mistyped file name: near names in its directory.
+        hint = err.chain().find_map(|c| match c.downcast_ref::<FsError>() {
+            Some(FsError::NotFound { path }) => super::suggest::near_files(path),
+            _ => None,
+        });
     }
     eprintln!("botsecrets: {err:#}");
     if let Some(h) = hint {

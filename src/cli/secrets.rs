@@ -3,13 +3,14 @@
 //! runs or is printed), the selection flags, and the exit codes of
 //! `exec`'s library errors.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use botsecrets::document::{Opened, Sealed};
 use botsecrets::exec::{self, ExecError, Source};
 use botsecrets::format::FormatKind;
 use botsecrets::keys::Identity;
+use botsecrets::path::KeyPath;
 
 use super::args::{InputArgs, SelectArgs};
 use super::inputs;
@@ -18,11 +19,14 @@ use super::report::{code, UserError};
 /// Secrets files as read (not yet decrypted), in the order given.
 pub struct Files {
     files: Vec<(String, Option<PathBuf>, Sealed)>,
+    /// The `env:` names of each file's rule.
+    renames: Vec<exec::Rename>,
 }
 
 /// Secrets files opened (decrypted, MAC verified), in the order given.
 pub struct Loaded<'a> {
     files: Vec<(&'a str, FormatKind, Opened<'a>)>,
+    renames: &'a [exec::Rename],
 }
 
 impl Loaded<'_> {
@@ -43,6 +47,7 @@ impl Files {
     /// Reads and parses every file (all before any is decrypted).
     pub fn read(files: &[PathBuf], input_type: Option<&str>) -> Result<Self> {
         let mut out = Vec::with_capacity(files.len());
+        let mut renames = Vec::new();
         for file in files {
             let input = inputs::read_input(&InputArgs {
                 file: file.clone(),
@@ -50,9 +55,15 @@ impl Files {
             })?;
             let name = input.display_name();
             let sealed = Sealed::parse(input.text, input.format).with_context(|| name.clone())?;
+            if let Some(path) = &input.path {
+                renames.extend(rule_names(path, out.len())?);
+            }
             out.push((name, input.path, sealed));
         }
-        Ok(Self { files: out })
+        Ok(Self {
+            files: out,
+            renames,
+        })
     }
 
     /// Decrypts and MAC-checks every file (all before anything runs).
@@ -64,13 +75,78 @@ impl Files {
             let opened = super::open::open(sealed, identities, path.as_deref(), false, name)?;
             out.push((name.as_str(), sealed.format(), opened));
         }
-        Ok(Loaded { files: out })
+        Ok(Loaded {
+            files: out,
+            renames: &self.renames,
+        })
     }
 }
 
-/// The selection flags as the library takes them.
-pub fn selection(args: &SelectArgs) -> exec::Selection {
-    exec::Selection {
+/// The `env:` map of the rule for `file` (source number `index`): none
+/// without a rules file or a matching rule; a malformed rules file is an
+/// error (a bot must not start with names it was not meant to get).
+fn rule_names(file: &Path, index: usize) -> Result<Vec<exec::Rename>> {
+    let abs = super::rules::absolute(file);
+    let rules_file = match botsecrets::rules::load_for(&abs) {
+        Ok(r) => r,
+        Err(botsecrets::rules::RulesError::NotFound { .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(rules_file
+        .env_names(&abs)
+        .iter()
+        .map(|e| exec::Rename {
+            path: e.path.clone(),
+            name: e.name.clone(),
+            source: Some(index),
+        })
+        .collect())
+}
+
+/// The selection flags as the library takes them, with the rules' `env:`
+/// names of the files loaded.
+pub fn selection(args: &SelectArgs, loaded: &Loaded<'_>) -> Result<exec::Selection> {
+    let mut sel = flags_selection(args)?;
+    sel.rename.extend(loaded.renames.iter().cloned());
+    Ok(sel)
+}
+
+/// `PATH=NAME` (split at the last `=`: a name has none, a quoted key path
+/// may).
+fn parse_rename(item: &str) -> Result<exec::Rename> {
+    let bad = || {
+        UserError::usage(format!(
+            "--rename {item:?}: expected PATH=NAME, e.g. aws.access_key_id=AWS_ACCESS_KEY_ID"
+        ))
+    };
+    let (path, name) = item.rsplit_once('=').ok_or_else(bad)?;
+    let path = KeyPath::parse(path.trim())
+        .map_err(|e| UserError::usage(format!("--rename {item:?}: {e}")))?;
+    if name.is_empty() {
+        return Err(bad().into());
+    }
+    Ok(exec::Rename {
+        path,
+        name: name.trim().to_owned(),
+        source: None,
+    })
+}
+
+/// `NAME=PATH` (split at the first `=`).
+pub fn parse_as_file(item: &str) -> Result<(String, KeyPath)> {
+    let (name, path) = item.split_once('=').ok_or_else(|| {
+        UserError::usage(format!(
+            "--as-file {item:?}: expected NAME=PATH, e.g. GOOGLE_APPLICATION_CREDENTIALS=gcp.service_account"
+        ))
+    })?;
+    let path = KeyPath::parse(path.trim())
+        .map_err(|e| UserError::usage(format!("--as-file {item:?}: {e}")))?;
+    Ok((name.trim().to_owned(), path))
+}
+
+/// The selection flags alone.
+fn flags_selection(args: &SelectArgs) -> Result<exec::Selection> {
+    Ok(exec::Selection {
         only: args
             .only
             .iter()
@@ -84,14 +160,22 @@ pub fn selection(args: &SelectArgs) -> exec::Selection {
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty())
             .collect(),
-    }
+        keep_suffix: args.keep_suffix,
+        rename: args
+            .rename
+            .iter()
+            .map(|r| parse_rename(r))
+            .collect::<Result<_>>()?,
+        as_file: Vec::new(),
+    })
 }
 
 /// A library error with its exit code.
 pub fn exec_error(e: ExecError) -> anyhow::Error {
     let (code, hint) = match &e {
         ExecError::Missing { .. } => (code::PATH_NOT_FOUND, None),
-        ExecError::BadPrefix(_) => (code::GENERIC, None),
+        ExecError::BadPrefix(_) | ExecError::BadName { .. } => (code::GENERIC, None),
+        ExecError::NotAValue { .. } => (code::PATH_NOT_FOUND, None),
         ExecError::RefusedName { name, .. } => {
             return UserError {
                 code: code::REFUSED_ENV,

@@ -114,7 +114,9 @@ pub fn run_set(args: &SetArgs) -> Result<()> {
     let new_text = opened
         .set(&path, ty, &value, &now_rfc3339())
         .with_context(|| target.name.clone())?;
-    target.write(&new_text)
+    target.write(&new_text)?;
+    super::gitattr::after_write(&args.file);
+    Ok(())
 }
 
 /// Runs `unset`.
@@ -125,9 +127,19 @@ pub fn run_unset(args: &UnsetArgs) -> Result<()> {
     let new_text = match opened.unset(&path, &now_rfc3339()) {
         Ok(t) => t,
         Err(DocumentError::PathNotFound(_)) if args.idempotent => return Ok(()),
+        Err(e @ DocumentError::PathNotFound(_)) => {
+            // The closest existing key paths (key names are in the clear);
+            // only now that the file verified, so a tampered file is
+            // refused as tampered, not answered with suggestions.
+            let text = target.file.text();
+            super::suggest::check_key_path(text, target.file.format(), &path, &target.name)?;
+            return Err(anyhow::Error::new(e).context(target.name.clone()));
+        }
         Err(e) => return Err(anyhow::Error::new(e).context(target.name.clone())),
     };
-    target.write(&new_text)
+    target.write(&new_text)?;
+    super::gitattr::after_write(&args.file);
+    Ok(())
 }
 
 /// Runs `get`.
@@ -140,7 +152,15 @@ pub fn run_get(args: &GetArgs) -> Result<()> {
         &args.identity,
     )?;
     let opened = open::open(&target.file, &ids, Some(&args.file), false, &target.name)?;
-    let tree = opened.extract(&path).with_context(|| target.name.clone())?;
+    let tree = match opened.extract(&path) {
+        Ok(tree) => tree,
+        Err(e @ DocumentError::PathNotFound(_)) => {
+            let text = target.file.text();
+            super::suggest::check_key_path(text, target.file.format(), &path, &target.name)?;
+            return Err(anyhow::Error::new(e).context(target.name.clone()));
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(target.name.clone())),
+    };
     let text = Zeroizing::new(super::render::value_for_print(
         tree.expose(),
         target.file.format(),

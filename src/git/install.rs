@@ -73,21 +73,80 @@ pub fn attribute_pattern(path: &str) -> String {
     }
 }
 
+/// What every line of our block ends with.
+pub const ATTR_VALUES: &str = "diff=botsecrets merge=botsecrets";
+
 /// The lines of our block for these paths (sorted, deduplicated).
 fn block(paths: &[String]) -> String {
+    block_with(&[], paths)
+}
+
+/// Our block: first the patterns derived from the rules (in order), then
+/// the exact paths no pattern covers (sorted, deduplicated).
+fn block_with(patterns: &[String], paths: &[String]) -> String {
     let mut paths: Vec<&String> = paths.iter().collect();
     paths.sort();
     paths.dedup();
-    let mut out = format!(
-        "{ATTR_BEGIN} (written by `botsecrets git install`; re-run it after adding a secrets file)\n"
-    );
+    let mut out = if patterns.is_empty() {
+        format!(
+            "{ATTR_BEGIN} (written by `botsecrets git install`; re-run it after adding a secrets file)\n"
+        )
+    } else {
+        format!(
+            "{ATTR_BEGIN} (written by `botsecrets git install`: patterns from the creation rules, then files they do not cover)\n"
+        )
+    };
+    let mut seen = Vec::new();
+    for p in patterns {
+        if !seen.contains(&p) {
+            out.push_str(&format!("{p} {ATTR_VALUES}\n"));
+            seen.push(p);
+        }
+    }
     for p in paths {
         out.push_str(&attribute_pattern(p));
-        out.push_str(" diff=botsecrets merge=botsecrets\n");
+        out.push(' ');
+        out.push_str(ATTR_VALUES);
+        out.push('\n');
     }
     out.push_str(ATTR_END);
     out.push('\n');
     out
+}
+
+/// [`with_block`] with rule patterns before the exact paths.
+pub fn with_block_patterns(existing: &str, patterns: &[String], paths: &[String]) -> String {
+    let new = block_with(patterns, paths);
+    match find_block(existing) {
+        Some(range) => {
+            let mut out = existing.to_owned();
+            out.replace_range(range, &new);
+            out
+        }
+        None if existing.is_empty() => new,
+        None if existing.ends_with('\n') => format!("{existing}{new}"),
+        None => format!("{existing}\n{new}"),
+    }
+}
+
+/// `existing` with a line for `path` added at the end of our block (a new
+/// block when there is none); unchanged if the block lists it already.
+pub fn with_path_added(existing: &str, path: &str) -> String {
+    let line = format!("{} {ATTR_VALUES}\n", attribute_pattern(path));
+    match find_block(existing) {
+        Some(range) => {
+            let block = &existing[range.clone()];
+            if block.split_inclusive('\n').any(|l| l == line) {
+                return existing.to_owned();
+            }
+            // Before the end marker line.
+            let end_at = range.start + block.rfind(ATTR_END).unwrap_or(block.len());
+            let mut out = existing.to_owned();
+            out.insert_str(end_at, &line);
+            out
+        }
+        None => with_block(existing, &[path.to_owned()]),
+    }
 }
 
 /// Where our block is in `text`: the byte range of its lines, line breaks
@@ -161,6 +220,24 @@ mod tests {
         assert!(!updated.contains("secrets.yaml"));
         assert_eq!(without_block("no newline"), "no newline");
         assert_eq!(without_block(&with_block("", &paths)), "");
+    }
+
+    #[test]
+    fn patterns_come_first_and_paths_are_added_once() {
+        let with = with_block_patterns(
+            "*.png binary\n",
+            &["*secrets.yaml".into()],
+            &["x.env".into()],
+        );
+        assert!(with.contains("# botsecrets: begin (written by `botsecrets git install`: patterns from the creation rules, then files they do not cover)\n*secrets.yaml diff=botsecrets merge=botsecrets\n/x.env diff=botsecrets merge=botsecrets\n# botsecrets: end\n"), "{with}");
+        let added = with_path_added(&with, "a/b.json");
+        assert!(added.ends_with("/x.env diff=botsecrets merge=botsecrets\n/a/b.json diff=botsecrets merge=botsecrets\n# botsecrets: end\n"), "{added}");
+        assert_eq!(with_path_added(&added, "a/b.json"), added);
+        assert_eq!(
+            with_path_added("", "s.yaml"),
+            with_block("", &["s.yaml".into()])
+        );
+        assert_eq!(without_block(&added), "*.png binary\n");
     }
 
     #[test]

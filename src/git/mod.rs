@@ -3,6 +3,7 @@
 //! the merge driver, and the text `git install` writes (hook, attributes
 //! block). Running `git` and touching files is the CLI's job.
 
+pub mod attributes;
 pub mod install;
 pub mod merge;
 pub mod scan;

@@ -462,7 +462,9 @@ fn install_and_uninstall_are_idempotent_and_remove_only_their_own_lines() {
     let config = r.git(&["config", "--local", "--list"]).stdout();
     assert_eq!(
         attrs,
-        "*.png binary\n# botsecrets: begin (written by `botsecrets git install`; re-run it after adding a secrets file)\n/other.enc.json diff=botsecrets merge=botsecrets\n/secrets.yaml diff=botsecrets merge=botsecrets\n# botsecrets: end\n"
+        // The rule's path_regex secrets\.(yaml|env)$ as patterns (issue 15),
+        // then the encrypted file no rule covers.
+        "*.png binary\n# botsecrets: begin (written by `botsecrets git install`: patterns from the creation rules, then files they do not cover)\n*secrets.yaml diff=botsecrets merge=botsecrets\n*secrets.env diff=botsecrets merge=botsecrets\n/other.enc.json diff=botsecrets merge=botsecrets\n# botsecrets: end\n"
     );
     assert!(hook.contains("botsecrets check --staged"));
     use std::os::unix::fs::PermissionsExt;

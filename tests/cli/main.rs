@@ -11,13 +11,16 @@ mod util;
 
 mod access;
 mod audit;
+mod completions;
 mod conformance;
+mod conveniences;
 mod damaged;
 mod decrypt;
 mod edit;
 mod encrypt;
 mod errors;
 mod exec;
+mod exec_more;
 mod export;
 mod git;
 mod harden;

@@ -245,10 +245,64 @@ pub fn tool(name: &str) -> Option<PathBuf> {
             panic!("{name} is required (BOTSECRETS_REQUIRE_INTEROP=1) but not on PATH")
         }
         None => {
-            eprintln!("SKIP: {name} not on PATH; install it to run this interop test");
+            skipped(name);
             None
         }
     }
+}
+
+/// Interop tests skipped so far in this run: (test, tool).
+static SKIPS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Records and shows a skipped interop test. The line is written to the
+/// real stderr, not through `eprintln!`, which the test harness captures
+/// (and shows only for failures): `cargo test` must say what it skipped.
+fn skipped(tool: &str) {
+    use std::io::Write;
+    static SUMMARY: std::sync::Once = std::sync::Once::new();
+    SUMMARY.call_once(|| {
+        // SAFETY: atexit is given a plain function that takes no arguments.
+        #[allow(unsafe_code)]
+        unsafe {
+            atexit(skip_summary)
+        };
+    });
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    let mut skips = SKIPS.lock().unwrap();
+    if !skips.iter().any(|(t, n)| *t == test && n == tool) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIP {test}: {tool} is not on PATH (an interop test; see \"Install\" in the README)"
+        );
+        skips.push((test, tool.to_owned()));
+    }
+}
+
+#[allow(unsafe_code)]
+unsafe extern "C" {
+    fn atexit(callback: extern "C" fn()) -> std::ffi::c_int;
+}
+
+/// At exit, after the harness's own summary: how many interop tests were
+/// skipped, and why.
+extern "C" fn skip_summary() {
+    use std::io::Write;
+    let Ok(skips) = SKIPS.lock() else { return };
+    let mut tests: Vec<&str> = skips.iter().map(|(t, _)| t.as_str()).collect();
+    tests.sort();
+    tests.dedup();
+    let mut tools: Vec<&str> = skips.iter().map(|(_, t)| t.as_str()).collect();
+    tools.sort();
+    tools.dedup();
+    let _ = writeln!(
+        std::io::stderr(),
+        "\ninterop: {} test(s) skipped because {} not on PATH (counted as passed); install the tools (see \"Install\" in the README, or run `bash .ci/run`), or set BOTSECRETS_REQUIRE_INTEROP=1 to make a missing tool fail",
+        tests.len(),
+        match tools.as_slice() {
+            [one] => format!("{one} is"),
+            many => format!("{} are", many.join(", ")),
+        }
+    );
 }
 
 /// Runs `sops` with the test key and no update check.
