@@ -161,6 +161,10 @@ impl Syntax for Yaml {
         let nl = newline_style(text);
         let step = layout.step.unwrap_or(4);
         for d in &layout.docs {
+            if d.flow_root.is_some() {
+                out.push(flow_metadata_splice(text, d, tree, nl)?);
+                continue;
+            }
             let block = emit::metadata_block(tree, d.top_indent.unwrap_or(0), step, nl);
             if let Some(r) = &d.meta_span {
                 out.push(Splice {
@@ -168,13 +172,6 @@ impl Syntax for Yaml {
                     text: block,
                 });
                 continue;
-            }
-            if let Some(start) = d.flow_root {
-                return Err(FormatError::Unsupported {
-                    format: FORMAT,
-                    line: crate::format::line_col(text, start).0,
-                    reason: "a flow mapping ({...}) as the top level: write it as a block mapping (one `key: value` per line) to encrypt it".into(),
-                });
             }
             // After a byte order mark: it stays the file's first bytes.
             let at = if d.content_end == 0 {
@@ -221,6 +218,41 @@ impl Syntax for Yaml {
     }
 }
 
+/// The metadata of a document whose root is a flow mapping (`{a: x}`): one
+/// more entry, `sops: {...}` in JSON (which is flow YAML) on a line of its
+/// own before the closing `}`, replacing the entry that is there.
+///
+/// COMPAT(sops): sops reads the `sops` key of a flow root like any other
+/// (it rewrites the whole file in block style on its own writes).
+fn flow_metadata_splice(
+    text: &str,
+    d: &parse::DocInfo,
+    tree: &serde_json::Value,
+    nl: &str,
+) -> Result<Splice, FormatError> {
+    let json = serde_json::to_string(tree)
+        .map_err(|_| FormatError::Internal("the metadata does not serialize"))?;
+    // The entry's own comma: before it, or after it when the mapping
+    // already ended in a trailing comma (which decrypting then keeps).
+    let (range, before, after) = match (&d.meta_span, d.flow_root_end) {
+        (Some(r), _) => (
+            r.clone(),
+            text[r.start..].starts_with(','),
+            text[..r.end].ends_with(','),
+        ),
+        (None, Some(end)) => {
+            let prior = text[..end].trim_end();
+            (end..end, !prior.ends_with(['{', ',']), prior.ends_with(','))
+        }
+        (None, None) => return Err(FormatError::Internal("a flow root without its end")),
+    };
+    let comma = |on: bool| if on { "," } else { "" };
+    Ok(Splice {
+        range,
+        text: format!("{}{nl}sops: {json}{}", comma(before), comma(after)),
+    })
+}
+
 /// `body` behind its [`null_prefix`] (no copy when there is none, as for
 /// nearly every value).
 fn with_null_prefix(text: &str, leaf: &Leaf, body: String) -> String {
@@ -263,7 +295,15 @@ fn render_value(text: &str, leaf: &Leaf, ty: ValueType, v: &str) -> Option<Strin
         },
         ValueType::Time => {
             let canon = parse_timestamp(v)?;
-            if resolve_plain(v) == Resolved::Time(canon.clone()) {
+            // A date alone (`2001-01-23`) is stored as midnight UTC (sops
+            // reads only RFC 3339); it comes back as the date it was, which
+            // YAML 1.2 readers read as the same string as before.
+            let date = canon
+                .strip_suffix("T00:00:00Z")
+                .filter(|d| resolve_plain(d) == Resolved::Time(canon.clone()));
+            if let Some(d) = date {
+                d.to_owned()
+            } else if resolve_plain(v) == Resolved::Time(canon.clone()) {
                 v.to_owned()
             } else {
                 canon

@@ -27,3 +27,5 @@ mod select;
 mod set;
 mod tamper;
 mod writes;
+mod yaml_layout;
+mod yaml_suite;

@@ -37,6 +37,9 @@ pub(crate) struct DocInfo {
     /// Where the root is a flow mapping (`{a: x}`), its start: a block
     /// `sops:` cannot be appended to it.
     pub flow_root: Option<usize>,
+    /// The offset of a flow root's closing `}`: the metadata goes in
+    /// before it, as one more flow entry.
+    pub flow_root_end: Option<usize>,
 }
 
 /// Everything a parse yields.
@@ -58,6 +61,42 @@ pub(crate) struct Full<'a> {
 pub(crate) fn col_of(text: &str, off: usize) -> usize {
     let off = floor_char_boundary(text, off);
     text[line_start(text, off)..off].chars().count()
+}
+
+/// The column where the block mapping entry whose key scalar starts at
+/// `off` begins: the key's own column, or that of the properties (`&a`,
+/// `!!str`) or explicit-key indicator (`? `) before it on its line. The
+/// mapping's indentation is that column, not the scalar's (the metadata
+/// written at the scalar's column would not parse).
+fn key_col(text: &str, off: usize) -> usize {
+    let kcol = col_of(text, off);
+    let off = floor_char_boundary(text, off);
+    let prefix = &text[line_start(text, off)..off];
+    // Past the indentation and any `- ` of compact sequence entries.
+    let mut rest = prefix.trim_start_matches(' ');
+    while let Some(r) = rest.strip_prefix('-') {
+        if !r.starts_with([' ', '\t']) {
+            break;
+        }
+        rest = r.trim_start_matches([' ', '\t']);
+    }
+    if rest.starts_with(['&', '!', '?']) {
+        kcol - rest.chars().count()
+    } else {
+        kcol
+    }
+}
+
+/// Where the flow-mapping entry whose key starts at `key` begins, for its
+/// removal: at the `,` that separates it from the entry before, else right
+/// after the whitespace-free text before it (the `{`).
+fn flow_entry_start(text: &str, key: usize) -> usize {
+    let before = text[..key].trim_end();
+    if before.ends_with(',') {
+        before.len() - 1
+    } else {
+        before.len()
+    }
 }
 
 fn line_of(text: &str, off: usize) -> usize {
@@ -105,6 +144,8 @@ struct Frame<'t> {
     anchor: usize,
     leaf_lo: usize,
     event_lo: usize,
+    /// Where the collection starts (its `{`/`[` for flow ones).
+    start: usize,
 }
 
 /// The keys of one mapping, for the duplicate check: a short list scanned
@@ -163,6 +204,9 @@ struct MetaState {
     /// Depth of the root frame's stack when the value started.
     done: bool,
     tree: serde_json::Value,
+    /// An entry of a flow root (`{..., sops: {...}}`): the span runs from
+    /// the `,` before the key to the value's end, not by lines.
+    flow: bool,
 }
 
 enum Node<'e, 't> {
@@ -257,6 +301,7 @@ impl<'t> Walker<'t> {
                 top_indent: None,
                 meta_span: None,
                 flow_root: None,
+                flow_root_end: None,
             });
         }
         let ndocs = w.docs.len();
@@ -509,12 +554,15 @@ impl<'t> Walker<'t> {
                         Cow::Owned(s) => Cow::Owned(s.clone()),
                     }
                 }
-                Node::Alias(_) => return Err(self.unsupported(r.start, "alias as a mapping key")),
+                // SECURITY: the key would be the anchored value, which is
+                // encrypted where it stands (sops writes its plaintext as
+                // the key, in the clear).
+                Node::Alias(_) => return Err(self.unsupported(r.start, "an alias (*name) as a mapping key: keys stay in the clear, so the anchored value would show as a key; write the key out")),
                 Node::Start(..) => {
                     return Err(self.unsupported(r.start, "complex (non-scalar) mapping key"))
                 }
             };
-            let kcol = col_of(self.text, r.start);
+            let kcol = key_col(self.text, r.start);
             let top = self.stack.last_mut().expect("non-empty");
             if !top.indent_known && !top.flow {
                 top.indent = kcol;
@@ -530,15 +578,18 @@ impl<'t> Walker<'t> {
             let is_root = self.stack.len() == 1;
             let root_flow = self.stack[0].flow;
             if is_root && key == "sops" {
-                if root_flow {
-                    return Err(self.unsupported(r.start, "sops metadata inside a flow mapping"));
-                }
+                let start = if root_flow {
+                    flow_entry_start(self.text, r.start)
+                } else {
+                    line_start(self.text, r.start)
+                };
                 self.meta = Some(MetaState {
-                    start: line_start(self.text, r.start),
+                    start,
                     end: r.end,
                     key_col: kcol,
                     done: false,
                     tree: serde_json::Value::Null,
+                    flow: root_flow,
                 });
             } else {
                 self.touch(r.end);
@@ -607,6 +658,9 @@ impl<'t> Walker<'t> {
                     }
                 }
                 let (mut vr, block) = self.scalar_span(v, style, &r)?;
+                if !flow && !block {
+                    self.check_continuation(vr.clone(), owner)?;
+                }
                 // A tag that forces a non-string type is part of the value:
                 // `!!int ENC[...]` would not parse. sops drops tags too.
                 if tag.is_some_and(|t| {
@@ -629,6 +683,12 @@ impl<'t> Walker<'t> {
                     Resolved::Int(s) => (LeafKind::Value(ValueType::Int), s),
                     Resolved::Float(s) => (LeafKind::Value(ValueType::Float), s),
                     Resolved::Time(s) => (LeafKind::Value(ValueType::Time), s),
+                    Resolved::Str if block && self.clipped_at_eof(&vr, v) => {
+                        // A block scalar that ends the file without a line
+                        // break still has its final one (unless stripped);
+                        // the parser leaves it out after a blank-ish line.
+                        (LeafKind::Value(ValueType::Str), format!("{v}\n"))
+                    }
                     Resolved::Str => (LeafKind::Value(ValueType::Str), v.to_owned()),
                 };
                 let idx = self.leaves.len();
@@ -665,7 +725,7 @@ impl<'t> Walker<'t> {
                     return Err(self.unsupported(r.start, "alias inside the sops metadata"));
                 }
                 if self.anchor_keys.contains(&id) {
-                    return Err(self.unsupported(r.start, "alias to a mapping key or to metadata"));
+                    return Err(self.unsupported(r.start, "an alias (*name) to a mapping key or to metadata: keys are not values; write the value out"));
                 }
                 let Some((target, target_path)) = self.anchors.get(&id).cloned() else {
                     return Err(self.unsupported(r.start, "alias to an anchor that is still open"));
@@ -761,6 +821,7 @@ impl<'t> Walker<'t> {
             anchor,
             leaf_lo: self.leaves.len(),
             event_lo: ev_idx,
+            start,
         });
         if meta && anchor != 0 {
             self.anchor_keys.insert(anchor);
@@ -792,6 +853,18 @@ impl<'t> Walker<'t> {
                 {
                     self.note_step(frame.indent - o, frame.meta);
                 }
+            }
+        }
+        // A flow collection in block context: its lines are indented below
+        // the key or `-` that owns it (the parser lets that through).
+        if frame.flow && self.stack.last().is_some_and(|p| !p.flow) {
+            if let Some(owner) = frame.owner_col {
+                self.check_continuation(frame.start..r.end, owner)?;
+            }
+        }
+        if frame.flow && frame.path.is_root() && self.stack.is_empty() {
+            if let Some(d) = self.doc.and_then(|d| self.docs.get_mut(d)) {
+                d.flow_root_end = Some(r.start);
             }
         }
         if frame.flow {
@@ -867,17 +940,30 @@ impl<'t> Walker<'t> {
             return;
         }
         m.done = true;
-        let end = if m.end > m.start {
+        let end = if m.flow {
+            // The entry owns the `,` after it if there is one (it was
+            // written before a trailing comma), else the one before it.
+            let after = &self.text[m.end..];
+            let gap = after.len() - after.trim_start().len();
+            if after[gap..].starts_with(',') {
+                if self.text[m.start..].starts_with(',') {
+                    m.start += 1;
+                }
+                m.end + gap + 1
+            } else {
+                m.end
+            }
+        } else if m.end > m.start {
             after_line(self.text, m.end - 1)
         } else {
             after_line(self.text, m.start)
         };
         // A root comment that sat inside the block's lines goes with it.
-        while self
-            .leaves
-            .last()
-            .is_some_and(|l| l.span.start >= m.start && l.span.start < end)
-        {
+        while self.leaves.last().is_some_and(|l| {
+            // Only comments: the empty null of an explicit key without
+            // a value (`? b`) sits at the next line's start.
+            l.kind == LeafKind::Comment && l.span.start >= m.start && l.span.start < end
+        }) {
             self.leaves.pop();
         }
         if let Some(d) = self.doc.and_then(|d| self.docs.get_mut(d)) {
@@ -918,6 +1004,65 @@ impl<'t> Walker<'t> {
 
     /// The leaf span of a scalar: quoted and plain as the parser gives them;
     /// block scalars from their header to the end of the last content line.
+    /// Refuses a node in block context whose continuation lines are not
+    /// indented more than the column `owner` of its key or `-` (YAML 1.2
+    /// requires it; tabs are not indentation). Blank lines and comment
+    /// lines are exempt.
+    fn check_continuation(&self, r: Range<usize>, owner: usize) -> Result<(), FormatError> {
+        let body = &self.text[r.start..r.end.min(self.text.len())];
+        let mut off = r.start;
+        for (i, line) in body.split('\n').enumerate() {
+            if i > 0 {
+                let content = line.trim_end_matches('\r');
+                let rest = content.trim_start_matches(' ');
+                let spaces = content.len() - rest.len();
+                let t = rest.trim_start();
+                if !t.is_empty() && !t.starts_with('#') && spaces <= owner {
+                    let (line, column) = crate::format::line_col(self.text, off + spaces);
+                    return Err(FormatError::Syntax {
+                        format: FORMAT,
+                        line,
+                        column,
+                        reason: "a continuation line must be indented more than its key or `-` (with spaces, not tabs)".into(),
+                    });
+                }
+            }
+            off += line.len() + 1;
+        }
+        Ok(())
+    }
+
+    /// Whether the block scalar `v` at `vr` ends the text with no line
+    /// break after a line of spaces, is not stripped (`|-`), and so lacks
+    /// its final line break.
+    fn clipped_at_eof(&self, vr: &Range<usize>, v: &str) -> bool {
+        let text = self.text;
+        // Only after a last line of spaces (yaml-test-suite L24T): a last
+        // line with content keeps what go-yaml (sops) reads, no break.
+        let last = v.rsplit('\n').next().unwrap_or("");
+        if !v.contains('\n') || last.is_empty() || !last.chars().all(|c| c == ' ') {
+            return false;
+        }
+        if text.ends_with('\n') {
+            return false;
+        }
+        if text[vr.end.min(text.len())..]
+            .chars()
+            .any(|c| !c.is_whitespace())
+        {
+            return false;
+        }
+        let header = &text[vr.start..];
+        let header = &header[..header.find('\n').unwrap_or(header.len())];
+        let indicators = header
+            .get(1..)
+            .unwrap_or("")
+            .split([' ', '#'])
+            .next()
+            .unwrap_or("");
+        !indicators.contains('-')
+    }
+
     fn scalar_span(
         &self,
         _v: &str,
