@@ -9,7 +9,8 @@
 //! Invariants and decisions a user may notice:
 //! - Every document's top level must be a mapping; duplicate keys, complex
 //!   (collection) keys, aliases used as keys and aliases into the metadata
-//!   are errors. Scalar keys of any type are taken by their text.
+//!   are errors; so are keys that do not read as strings (`200:`, `true:`),
+//!   which sops refuses.
 //! - Types follow go-yaml v3 (sops): `yes`/`no`/`on`/`off` are strings;
 //!   `0x1F`, `0o17` and `017` are ints (canonical decimal in the leaf);
 //!   integers beyond i64 are floats (sops itself refuses them); `1e400` is a
@@ -52,7 +53,7 @@ mod resolve;
 
 pub use alias::expand_aliases;
 
-use super::text::newline_style;
+use super::text::{keep_missing_newline, newline_style};
 use super::{
     FormatError, FormatKind, Leaf, LeafKind, LoadedPath, ParsedFile, Replacement, Splice, Syntax,
     ValueType,
@@ -108,6 +109,11 @@ impl Syntax for Yaml {
                 if s.contains(['\n', '\r']) {
                     return Err(unrep("a comment cannot hold a line break"));
                 }
+                if leaf.style.empty_list {
+                    // The list stays a list: `k:` with only a comment
+                    // under it would read as null.
+                    return Ok(format!("[] #{s}"));
+                }
                 Ok(format!("#{s}"))
             }
             (Replacement::Comment(_), _) => Err(unrep("a comment at a value's position")),
@@ -139,7 +145,10 @@ impl Syntax for Yaml {
         tree: Option<&serde_json::Value>,
     ) -> Result<Vec<Splice>, FormatError> {
         let Some(tree) = tree else {
-            return Ok(self.metadata_removal(parsed));
+            return Ok(super::text::removal_keeps_missing_newline(
+                text,
+                self.metadata_removal(parsed),
+            ));
         };
         // The layout facts (document ends, indentation) of `parsed`, which
         // is the parse of `text` (as for every format); re-parsed only when
@@ -169,7 +178,7 @@ impl Syntax for Yaml {
             if let Some(r) = &d.meta_span {
                 out.push(Splice {
                     range: r.clone(),
-                    text: block,
+                    text: keep_missing_newline(text, r, block),
                 });
                 continue;
             }
@@ -185,8 +194,8 @@ impl Syntax for Yaml {
             }
             insert.push_str(&block);
             out.push(Splice {
+                text: keep_missing_newline(text, &(at..at), insert),
                 range: at..at,
-                text: insert,
             });
         }
         Ok(out)

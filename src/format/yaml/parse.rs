@@ -87,6 +87,44 @@ fn key_col(text: &str, off: usize) -> usize {
     }
 }
 
+/// The end of a clipped or stripped block scalar's span `..e` without the
+/// blank lines after its content, which the parser counts in: they are
+/// layout (the blank line after each `run: |` step of a workflow), and a
+/// replacement must not eat them. A kept (`|+`) scalar's blank lines are
+/// its value; with an explicit indentation indicator, or no content line,
+/// the span stays as it is. A line of spaces deeper than the content's
+/// indentation is content, not blank.
+fn trailing_blank_lines_out(text: &str, indicators: &str, header_end: usize, e: usize) -> usize {
+    if indicators.contains(['+', '1', '2', '3', '4', '5', '6', '7', '8', '9']) || e <= header_end {
+        return e;
+    }
+    let body = &text[header_end..e];
+    let Some(indent) = body
+        .split('\n')
+        .find(|l| l.trim_end_matches('\r').bytes().any(|c| c != b' '))
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+    else {
+        return e;
+    };
+    let mut end = e;
+    while end > header_end {
+        let start = line_start_of(text, end);
+        if start <= header_end {
+            break;
+        }
+        let line = text[start..end].trim_end_matches('\r');
+        if line.bytes().any(|c| c != b' ') || line.len() > indent {
+            break;
+        }
+        // Back over this blank line and the break before it.
+        end = start - 1;
+        if end > header_end && text.as_bytes()[end - 1] == b'\r' {
+            end -= 1;
+        }
+    }
+    end
+}
+
 /// Where the flow-mapping entry whose key starts at `key` begins, for its
 /// removal: at the `,` that separates it from the entry before, else right
 /// after the whitespace-free text before it (the `{`).
@@ -497,6 +535,7 @@ impl<'t> Walker<'t> {
                 flow,
                 indent: col,
                 block: false,
+                empty_list: false,
             },
             document,
         });
@@ -544,7 +583,26 @@ impl<'t> Walker<'t> {
         // A mapping key?
         if top.is_map && top.pending_key.is_none() {
             let key = match node {
-                Node::Scalar(v, _, anchor, _) => {
+                Node::Scalar(v, style, anchor, tag) => {
+                    // COMPAT(sops): sops refuses a file with a key that is
+                    // not a string (OpenAPI's `200:`) on both encrypt and
+                    // decrypt ("Tree contains a non-string key").
+                    if let Ok(ty) = type_scalar(v, style, tag) {
+                        if ty != Resolved::Str {
+                            let what = match ty {
+                                Resolved::Null => "null",
+                                Resolved::Bool(_) => "a boolean",
+                                Resolved::Int(_) => "an integer",
+                                Resolved::Float(_) => "a float",
+                                Resolved::Time(_) => "a timestamp",
+                                Resolved::Str => "a string",
+                            };
+                            return Err(self.unsupported(
+                                r.start,
+                                &format!("a mapping key that reads as {what}, not a string: sops cannot read such a file; quote the key (`'200':`)"),
+                            ));
+                        }
+                    }
                     if anchor != 0 {
                         self.anchor_keys.insert(anchor);
                         self.anchors.insert(anchor, (0..0, KeyPath::root()));
@@ -649,6 +707,7 @@ impl<'t> Walker<'t> {
                                 flow: false,
                                 indent: owner,
                                 block: false,
+                                empty_list: false,
                             },
                             document,
                         });
@@ -702,6 +761,7 @@ impl<'t> Walker<'t> {
                         flow,
                         indent: owner,
                         block,
+                        empty_list: false,
                     },
                     document,
                 });
@@ -881,6 +941,23 @@ impl<'t> Walker<'t> {
         } else {
             frame.next_index == 0
         };
+        // COMPAT(sops): `k: [] # c` comes from sops as a list whose only
+        // items are `- ENC[...,type:comment]`: no value, but still a list.
+        let only_comments = !frame.is_map
+            && !frame.flow
+            && empty
+            && self.leaves[frame.leaf_lo..]
+                .iter()
+                .any(|l| l.kind == LeafKind::Comment && l.path == frame.path);
+        if only_comments {
+            if let Some(first) = self.leaves[frame.leaf_lo..].iter_mut().find(|l| {
+                l.kind == LeafKind::Comment
+                    && l.path == frame.path
+                    && self.text[l.span.clone()].starts_with('-')
+            }) {
+                first.style.empty_list = true;
+            }
+        }
         if empty && !frame.meta && !frame.path.is_root() {
             self.empties.push(crate::format::EmptyCollection {
                 path: frame.path.clone(),
@@ -1006,8 +1083,8 @@ impl<'t> Walker<'t> {
     /// block scalars from their header to the end of the last content line.
     /// Refuses a node in block context whose continuation lines are not
     /// indented more than the column `owner` of its key or `-` (YAML 1.2
-    /// requires it; tabs are not indentation). Blank lines and comment
-    /// lines are exempt.
+    /// requires it; tabs are not indentation). Blank lines, comment lines
+    /// and lines that start by closing a flow collection are exempt.
     fn check_continuation(&self, r: Range<usize>, owner: usize) -> Result<(), FormatError> {
         let body = &self.text[r.start..r.end.min(self.text.len())];
         let mut off = r.start;
@@ -1017,7 +1094,9 @@ impl<'t> Walker<'t> {
                 let rest = content.trim_start_matches(' ');
                 let spaces = content.len() - rest.len();
                 let t = rest.trim_start();
-                if !t.is_empty() && !t.starts_with('#') && spaces <= owner {
+                // COMPAT(sops): go-yaml closes a flow collection holding
+                // only comments with `}` at the key's column.
+                if !t.is_empty() && !t.starts_with(['#', '}', ']']) && spaces <= owner {
                     let (line, column) = crate::format::line_col(self.text, off + spaces);
                     return Err(FormatError::Syntax {
                         format: FORMAT,
@@ -1126,6 +1205,7 @@ impl<'t> Walker<'t> {
                     }
                 }
                 let ind_end = h + rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
+                let e = trailing_blank_lines_out(text, &text[h..ind_end], hl_end, e);
                 Ok((h..e.max(ind_end), true))
             }
             _ => {

@@ -102,7 +102,8 @@ fn parses_the_sops_plaintext_sample() {
         LeafStyle {
             flow: false,
             indent: 0,
-            block: true
+            block: true,
+            empty_list: false,
         }
     );
     assert!(parsed.metadata.is_empty());
