@@ -185,3 +185,39 @@ fn mapping_keys_that_are_not_strings_are_refused() {
         assert!(theirs.contains("s3cret-k"));
     }
 }
+
+#[test]
+fn strings_come_back_quoted_where_yaml_1_1_readers_would_type_them() {
+    let t = TestDir::new();
+    // Quoted strings that go-yaml (YAML 1.2-ish) would read as strings
+    // plain, but PyYAML, Ansible and Home Assistant (YAML 1.1) would not.
+    let plain = "a: '16:9'\nb: '1:30:00.5'\nc: 'off'\nd: 'yes'\ne: '0644'\nf: '2001-12-14 21:59:43.10 -5'\ng: 's3cret-word'\n";
+    let out = round_trip(&t, "h.yaml", plain, &["s3cret-word"]);
+    assert_eq!(
+        out,
+        "a: \"16:9\"\nb: \"1:30:00.5\"\nc: \"off\"\nd: \"yes\"\ne: \"0644\"\nf: \"2001-12-14 21:59:43.10 -5\"\ng: s3cret-word\n"
+    );
+    // PyYAML (in the sops venv) reads the same strings back.
+    let Some(python) = tool("python3") else {
+        return;
+    };
+    let orig = t.write("h.orig.yaml", plain);
+    let dec = t.write("h.dec.yaml", &out);
+    let check = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import sys\ntry:\n    import yaml\nexcept ImportError:\n    sys.exit(3)\na = yaml.safe_load(open(sys.argv[1]))\nb = yaml.safe_load(open(sys.argv[2]))\nassert a == b and all(isinstance(v, str) for v in b.values()), b",
+        ])
+        .arg(&orig)
+        .arg(&dec)
+        .output()
+        .unwrap();
+    match check.status.code() {
+        Some(0) => {}
+        Some(3) if !interop_required() => eprintln!("SKIP: PyYAML not installed"),
+        _ => panic!(
+            "PyYAML reads other data: {}",
+            String::from_utf8_lossy(&check.stderr)
+        ),
+    }
+}
