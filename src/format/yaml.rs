@@ -121,9 +121,16 @@ impl Syntax for Yaml {
                 Err(unrep("a value at a comment's position"))
             }
             (Replacement::Encrypted(s), _) => {
+                // A quoted value keeps its quotes around the `ENC[...]`, so
+                // decrypting can give the style back (sops reads either).
+                let quote = quote_of(text, leaf);
+                let body = if quote == Some('\'') && canonical_enc(s) {
+                    format!("'{s}'")
+                } else if quote == Some('"') && canonical_enc(s) {
+                    format!("\"{s}\"")
                 // Plain in block context, as sops writes it; flow context
                 // needs quotes (`,` `[` `]` would split the scalar).
-                let body = if !leaf.style.flow && (canonical_enc(s) || plain_safe(s, false)) {
+                } else if !leaf.style.flow && (canonical_enc(s) || plain_safe(s, false)) {
                     (*s).to_owned()
                 } else {
                     double_quoted(s)
@@ -262,6 +269,38 @@ fn flow_metadata_splice(
     })
 }
 
+/// The quote (`'` or `"`) a string leaf was written with, if any.
+fn quote_of(text: &str, leaf: &Leaf) -> Option<char> {
+    if leaf.style.block || leaf.kind == LeafKind::Comment {
+        return None;
+    }
+    text.get(leaf.span.clone())
+        .and_then(|t| t.chars().next())
+        .filter(|c| matches!(c, '\'' | '"'))
+}
+
+/// `v` in the quote style its leaf had in an encrypted file (`'ENC[...]'`
+/// or `"ENC[...]"`), when that style can hold it on one line.
+fn requoted(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
+    let enc = text.get(leaf.span.clone())?;
+    let inner = enc.get(1..enc.len().checked_sub(1)?)?;
+    if !canonical_enc(inner) {
+        return None;
+    }
+    match quote_of(text, leaf)? {
+        // In flow context every `ENC[...]` is double-quoted (a plain one
+        // would split at its commas): the original style is not known.
+        '"' if leaf.style.flow => None,
+        '"' => Some(double_quoted(v)),
+        _ if !v.contains(['\n', '\r', '\t'])
+            && v.chars().all(|c| !c.is_control() && c != '\u{feff}') =>
+        {
+            Some(format!("'{}'", v.replace('\'', "''")))
+        }
+        _ => None,
+    }
+}
+
 /// `body` behind its [`null_prefix`] (no copy when there is none, as for
 /// nearly every value).
 fn with_null_prefix(text: &str, leaf: &Leaf, body: String) -> String {
@@ -392,6 +431,9 @@ pub(crate) fn render_float(v: &str) -> Option<String> {
 }
 
 fn render_str(text: &str, leaf: &Leaf, v: &str) -> String {
+    if let Some(q) = requoted(text, leaf, v) {
+        return q;
+    }
     let flow = leaf.style.flow;
     if plain_safe(v, flow) && simple_plain_string(v) {
         // Fast path: a word-like string the typing rules read as a string

@@ -139,3 +139,32 @@ fn an_alias_as_a_key_is_refused_without_showing_the_value() {
         r.stderr()
     );
 }
+
+#[test]
+fn quoted_values_keep_their_quotes_and_sops_reads_them() {
+    let t = TestDir::new();
+    let plain = "a: 'x y s3cret-q'\nb: \"tab\\there\"\nc: 'it''s'\ne: \"8080\"\nf: '16:9'\nflow: ['r', s]\nm: plain\n";
+    t.write("q.yaml", plain);
+    t.run(&["encrypt", "--age", RECIPIENT1, "-i", "q.yaml"])
+        .ok();
+    let enc = t.read("q.yaml");
+    assert!(!enc.contains("s3cret-q"));
+    for start in [
+        "a: 'ENC[",
+        "b: \"ENC[",
+        "c: 'ENC[",
+        "e: \"ENC[",
+        "f: 'ENC[",
+        "flow: ['ENC[",
+        "m: ENC[",
+    ] {
+        assert!(enc.contains(start), "{start} in {enc}");
+    }
+    assert_eq!(t.decrypt("q.yaml").ok().stdout(), plain);
+    if let Some(theirs) = sops_decrypts(&t, "q.yaml") {
+        assert_eq!(
+            theirs,
+            "a: x y s3cret-q\nb: \"tab\\there\"\nc: it's\ne: \"8080\"\nf: \"16:9\"\nflow:\n    - r\n    - s\nm: plain\n"
+        );
+    }
+}
