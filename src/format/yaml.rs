@@ -124,7 +124,9 @@ impl Syntax for Yaml {
                 // A quoted value keeps its quotes around the `ENC[...]`, so
                 // decrypting can give the style back (sops reads either).
                 let quote = quote_of(text, leaf);
-                let body = if quote == Some('\'') && canonical_enc(s) {
+                let body = if let Some(b) = enc_block(text, leaf, s) {
+                    b
+                } else if quote == Some('\'') && canonical_enc(s) {
                     format!("'{s}'")
                 } else if quote == Some('"') && canonical_enc(s) {
                     format!("\"{s}\"")
@@ -267,6 +269,86 @@ fn flow_metadata_splice(
         range,
         text: format!("{}{nl}sops: {json}{}", comma(before), comma(after)),
     })
+}
+
+/// A block scalar's header kind (`|` or `>`), whether it keeps (`+`), and
+/// the indentation of its content (the least of its non-blank lines).
+fn block_header(text: &str, leaf: &Leaf) -> Option<(char, bool, usize)> {
+    if !leaf.style.block || leaf.style.flow {
+        return None;
+    }
+    let span = text.get(leaf.span.clone())?;
+    let kind = span.chars().next().filter(|c| matches!(c, '|' | '>'))?;
+    let header_end = span.find('\n')?;
+    let keep = span[..header_end].contains('+');
+    let indent = span[header_end + 1..]
+        .split('\n')
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| l.bytes().any(|c| c != b' '))
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+        .min()?;
+    (indent > leaf.style.indent || leaf.style.indent == 0 && indent > 0)
+        .then_some((kind, keep, indent))
+}
+
+/// The encrypted form of a block scalar that keeps its header: `|-` or
+/// `>-` with the `ENC[...]` line under it, at the content's indentation
+/// (sops reads the same string). Kept (`|+`) blocks are written plain.
+fn enc_block(text: &str, leaf: &Leaf, enc: &str) -> Option<String> {
+    let (kind, keep, indent) = block_header(text, leaf)?;
+    // At the end of a file without a final newline the value's last break
+    // is the parser's guess (see parse.rs, clipped_at_eof): left plain.
+    let at_eof = text[leaf.span.end.min(text.len())..].trim().is_empty() && !text.ends_with('\n');
+    if keep || at_eof || !canonical_enc(enc) {
+        return None;
+    }
+    let nl = newline_style(text);
+    let mut out = format!("{kind}-{nl}{}{enc}", " ".repeat(indent));
+    if text[..leaf.span.end.min(text.len())].ends_with('\n') {
+        out.push_str(nl);
+    }
+    Some(out)
+}
+
+/// A value decrypted at a block scalar that holds an `ENC[...]` line: in
+/// that block's style (`|` or a one-paragraph `>`), at the `ENC` line's
+/// indentation, chomping from the value; proven by a parse.
+fn block_from_enc(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
+    let (kind, _, indent) = block_header(text, leaf)?;
+    let inner = text.get(leaf.span.clone())?.split_once('\n')?.1.trim();
+    if !canonical_enc(inner) {
+        return None;
+    }
+    let nl = newline_style(text);
+    let body = v.trim_end_matches('\n');
+    let trailing = v.len() - body.len();
+    let simple_line = !body.is_empty()
+        && !body.contains('\n')
+        && !body.starts_with([' ', '\t'])
+        && !body.ends_with([' ', '\t'])
+        && body.chars().all(|c| !c.is_control());
+    let make = |ind: usize, owner: usize, nl: &str| -> Option<String> {
+        if simple_line && trailing <= 1 {
+            let chomp = if trailing == 0 { "-" } else { "" };
+            let k = if kind == '>' { '>' } else { '|' };
+            Some(format!("{k}{chomp}{nl}{}{body}", " ".repeat(ind)))
+        } else {
+            literal_block(v, ind, ind.checked_sub(owner)?, nl)
+        }
+    };
+    // Proven in a neutral context first: `k:` at column 0.
+    let probe = make(indent - leaf.style.indent, 0, "\n")?;
+    let doc = format!("k: {probe}\n");
+    let full = parse::parse_full(&doc).ok()?;
+    let l = full
+        .file
+        .leaves
+        .iter()
+        .find(|l| l.kind != LeafKind::Comment)?;
+    if l.kind != LeafKind::Value(ValueType::Str) || l.value.expose() != v {
+        return None;
+    }
+    make(indent, leaf.style.indent, nl)
 }
 
 /// The quote (`'` or `"`) a string leaf was written with, if any.
@@ -433,6 +515,9 @@ pub(crate) fn render_float(v: &str) -> Option<String> {
 fn render_str(text: &str, leaf: &Leaf, v: &str) -> String {
     if let Some(q) = requoted(text, leaf, v) {
         return q;
+    }
+    if let Some(b) = block_from_enc(text, leaf, v) {
+        return b;
     }
     let flow = leaf.style.flow;
     if plain_safe(v, flow) && simple_plain_string(v) {

@@ -53,7 +53,8 @@ bots:
 flow: {a: \"ENC\", b: \"ENC\"}
 list: [\"ENC\", \"ENC\"]
 note_unencrypted: visible
-multi: ENC
+multi: |-
+  ENC
 "
     );
     for secret in [

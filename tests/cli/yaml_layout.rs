@@ -168,3 +168,31 @@ fn quoted_values_keep_their_quotes_and_sops_reads_them() {
         );
     }
 }
+
+#[test]
+fn block_scalars_keep_their_headers_and_sops_reads_them() {
+    let t = TestDir::new();
+    let plain = "a: |\n  x s3cret-b\n\n\nb: |-\n  y\n\n# c\nc: >\n  z w\n\nsteps:\n  - run: |\n      make\n      make test\n\n  - run: >-\n      echo hi\nd: |2\n    indented\n  base\nk: |+\n  kept\n\n";
+    t.write("b.yaml", plain);
+    t.run(&["encrypt", "--age", RECIPIENT1, "-i", "b.yaml"])
+        .ok();
+    let enc = t.read("b.yaml");
+    assert!(!enc.contains("s3cret-b"));
+    for start in [
+        "a: |-\n  ENC[",
+        "b: |-\n  ENC[",
+        "c: >-\n  ENC[",
+        "  - run: |-\n      ENC[",
+        "  - run: >-\n      ENC[",
+        "d: |-\n  ENC[",
+    ] {
+        assert!(enc.contains(start), "{start:?} in {enc}");
+    }
+    assert_eq!(t.decrypt("b.yaml").ok().stdout(), plain);
+    if let Some(theirs) = sops_decrypts(&t, "b.yaml") {
+        assert_eq!(
+            theirs,
+            "a: |\n    x s3cret-b\nb: \"y\"\n# c\nc: |\n    z w\nsteps:\n    - run: |\n        make\n        make test\n    - run: echo hi\nd: |4\n      indented\n    base\nk: |+\n    kept\n\n"
+        );
+    }
+}
