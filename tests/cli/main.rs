@@ -18,6 +18,7 @@ mod harden;
 mod interop;
 mod keygen;
 mod keys;
+mod layout_corpus;
 mod layout_defects;
 mod loaded;
 mod mutate;
