@@ -233,7 +233,10 @@ impl Syntax for Dotenv {
         tree: Option<&Value>,
     ) -> Result<Vec<Splice>, FormatError> {
         let Some(tree) = tree else {
-            return Ok(self.metadata_removal(parsed));
+            return Ok(super::text::removal_keeps_missing_newline(
+                text,
+                self.metadata_removal(parsed),
+            ));
         };
         let mut block = String::new();
         for (key, value) in flatten(tree, FORMAT)? {
@@ -253,7 +256,7 @@ impl Syntax for Dotenv {
         Ok(match parsed.metadata.first() {
             Some(existing) => vec![Splice {
                 range: existing.span.clone(),
-                text: block,
+                text: super::text::keep_missing_newline(text, &existing.span, block),
             }],
             None => {
                 let mut insert = String::new();
@@ -261,9 +264,10 @@ impl Syntax for Dotenv {
                     insert.push('\n');
                 }
                 insert.push_str(&block);
+                let range = text.len()..text.len();
                 vec![Splice {
-                    range: text.len()..text.len(),
-                    text: insert,
+                    text: super::text::keep_missing_newline(text, &range, insert),
+                    range,
                 }]
             }
         })

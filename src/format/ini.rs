@@ -521,7 +521,10 @@ impl Syntax for Ini {
         tree: Option<&Value>,
     ) -> Result<Vec<Splice>, FormatError> {
         let Some(tree) = tree else {
-            return Ok(self.metadata_removal(parsed));
+            return Ok(super::text::removal_keeps_missing_newline(
+                text,
+                self.metadata_removal(parsed),
+            ));
         };
         let flat = flatten(tree, FORMAT)?;
         let width = flat.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
@@ -568,7 +571,11 @@ impl Syntax for Ini {
                 };
                 vec![Splice {
                     range: existing.span.clone(),
-                    text: format!("{lead}{section}"),
+                    text: super::text::keep_missing_newline(
+                        text,
+                        &existing.span,
+                        format!("{lead}{section}"),
+                    ),
                 }]
             }
             None => {
@@ -580,9 +587,10 @@ impl Syntax for Ini {
                     insert.push('\n');
                 }
                 insert.push_str(&section);
+                let range = text.len()..text.len();
                 vec![Splice {
-                    range: text.len()..text.len(),
-                    text: insert,
+                    text: super::text::keep_missing_newline(text, &range, insert),
+                    range,
                 }]
             }
         })

@@ -153,6 +153,7 @@ impl<'a> Parser<'a> {
                 flow: true,
                 indent: 0,
                 block: false,
+                empty_list: false,
             },
             document: 0,
         });

@@ -161,6 +161,10 @@ pub struct LeafStyle {
     /// The value was written as a block scalar (YAML `|`/`>`), whose span
     /// starts at the header and ends before the final line break.
     pub block: bool,
+    /// YAML: the comment is the first `- ENC[...,type:comment]` item of a
+    /// list that has no other items (sops writes `k: [] # c` so): written
+    /// back, it must keep the list a list (`[] # c`), not leave a null.
+    pub empty_list: bool,
 }
 
 /// One scalar value or comment of a document.

@@ -207,6 +207,45 @@ pub(crate) fn is_plain_decimal(s: &str, exponent: &[u8]) -> bool {
     i == b.len()
 }
 
+/// Whether a block written at `range` would end a text that has no final
+/// line break.
+fn ends_text_without_newline(text: &str, range: &Range<usize>) -> bool {
+    range.end >= text.len() && !text.is_empty() && !text.ends_with('\n')
+}
+
+/// The metadata text `new` for `range`, without its final line break when
+/// it ends a file that had none: the file keeps its missing final newline,
+/// and [`removal_keeps_missing_newline`] gives it back on decrypt. (sops
+/// always ends its files with a line break, so its files never look so.)
+pub(crate) fn keep_missing_newline(text: &str, range: &Range<usize>, mut new: String) -> String {
+    if ends_text_without_newline(text, range) {
+        if new.ends_with("\r\n") {
+            new.truncate(new.len() - 2);
+        } else if new.ends_with('\n') {
+            new.truncate(new.len() - 1);
+        }
+    }
+    new
+}
+
+/// Metadata removals, each taking the line break before its block too when
+/// the block ends the file without one (see [`keep_missing_newline`]).
+pub(crate) fn removal_keeps_missing_newline(
+    text: &str,
+    mut splices: Vec<crate::format::Splice>,
+) -> Vec<crate::format::Splice> {
+    for s in &mut splices {
+        let r = &mut s.range;
+        if ends_text_without_newline(text, r) && r.start > 0 && text[..r.start].ends_with('\n') {
+            r.start -= 1;
+            if text[..r.start].ends_with('\r') {
+                r.start -= 1;
+            }
+        }
+    }
+    splices
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -175,6 +175,7 @@ impl Walker {
                 flow,
                 indent: 0,
                 block: false,
+                empty_list: false,
             },
             document: 0,
         });

@@ -9,7 +9,8 @@
 //! Invariants and decisions a user may notice:
 //! - Every document's top level must be a mapping; duplicate keys, complex
 //!   (collection) keys, aliases used as keys and aliases into the metadata
-//!   are errors. Scalar keys of any type are taken by their text.
+//!   are errors; so are keys that do not read as strings (`200:`, `true:`),
+//!   which sops refuses.
 //! - Types follow go-yaml v3 (sops): `yes`/`no`/`on`/`off` are strings;
 //!   `0x1F`, `0o17` and `017` are ints (canonical decimal in the leaf);
 //!   integers beyond i64 are floats (sops itself refuses them); `1e400` is a
@@ -52,7 +53,7 @@ mod resolve;
 
 pub use alias::expand_aliases;
 
-use super::text::newline_style;
+use super::text::{keep_missing_newline, newline_style};
 use super::{
     FormatError, FormatKind, Leaf, LeafKind, LoadedPath, ParsedFile, Replacement, Splice, Syntax,
     ValueType,
@@ -108,6 +109,11 @@ impl Syntax for Yaml {
                 if s.contains(['\n', '\r']) {
                     return Err(unrep("a comment cannot hold a line break"));
                 }
+                if leaf.style.empty_list {
+                    // The list stays a list: `k:` with only a comment
+                    // under it would read as null.
+                    return Ok(format!("[] #{s}"));
+                }
                 Ok(format!("#{s}"))
             }
             (Replacement::Comment(_), _) => Err(unrep("a comment at a value's position")),
@@ -115,9 +121,18 @@ impl Syntax for Yaml {
                 Err(unrep("a value at a comment's position"))
             }
             (Replacement::Encrypted(s), _) => {
+                // A quoted value keeps its quotes around the `ENC[...]`, so
+                // decrypting can give the style back (sops reads either).
+                let quote = quote_of(text, leaf);
+                let body = if let Some(b) = enc_block(text, leaf, s) {
+                    b
+                } else if quote == Some('\'') && canonical_enc(s) {
+                    format!("'{s}'")
+                } else if quote == Some('"') && canonical_enc(s) {
+                    format!("\"{s}\"")
                 // Plain in block context, as sops writes it; flow context
                 // needs quotes (`,` `[` `]` would split the scalar).
-                let body = if !leaf.style.flow && (canonical_enc(s) || plain_safe(s, false)) {
+                } else if !leaf.style.flow && (canonical_enc(s) || plain_safe(s, false)) {
                     (*s).to_owned()
                 } else {
                     double_quoted(s)
@@ -139,7 +154,10 @@ impl Syntax for Yaml {
         tree: Option<&serde_json::Value>,
     ) -> Result<Vec<Splice>, FormatError> {
         let Some(tree) = tree else {
-            return Ok(self.metadata_removal(parsed));
+            return Ok(super::text::removal_keeps_missing_newline(
+                text,
+                self.metadata_removal(parsed),
+            ));
         };
         // The layout facts (document ends, indentation) of `parsed`, which
         // is the parse of `text` (as for every format); re-parsed only when
@@ -161,20 +179,17 @@ impl Syntax for Yaml {
         let nl = newline_style(text);
         let step = layout.step.unwrap_or(4);
         for d in &layout.docs {
+            if d.flow_root.is_some() {
+                out.push(flow_metadata_splice(text, d, tree, nl)?);
+                continue;
+            }
             let block = emit::metadata_block(tree, d.top_indent.unwrap_or(0), step, nl);
             if let Some(r) = &d.meta_span {
                 out.push(Splice {
                     range: r.clone(),
-                    text: block,
+                    text: keep_missing_newline(text, r, block),
                 });
                 continue;
-            }
-            if let Some(start) = d.flow_root {
-                return Err(FormatError::Unsupported {
-                    format: FORMAT,
-                    line: crate::format::line_col(text, start).0,
-                    reason: "a flow mapping ({...}) as the top level: write it as a block mapping (one `key: value` per line) to encrypt it".into(),
-                });
             }
             // After a byte order mark: it stays the file's first bytes.
             let at = if d.content_end == 0 {
@@ -188,8 +203,8 @@ impl Syntax for Yaml {
             }
             insert.push_str(&block);
             out.push(Splice {
+                text: keep_missing_newline(text, &(at..at), insert),
                 range: at..at,
-                text: insert,
             });
         }
         Ok(out)
@@ -218,6 +233,153 @@ impl Syntax for Yaml {
     /// rule: the YAML parser never puts one in a key).
     fn loaded_path(&self, path: &KeyPath) -> LoadedPath {
         merge::strip_merge_keys(path).map_or(LoadedPath::Same, LoadedPath::Merged)
+    }
+}
+
+/// The metadata of a document whose root is a flow mapping (`{a: x}`): one
+/// more entry, `sops: {...}` in JSON (which is flow YAML) on a line of its
+/// own before the closing `}`, replacing the entry that is there.
+///
+/// COMPAT(sops): sops reads the `sops` key of a flow root like any other
+/// (it rewrites the whole file in block style on its own writes).
+fn flow_metadata_splice(
+    text: &str,
+    d: &parse::DocInfo,
+    tree: &serde_json::Value,
+    nl: &str,
+) -> Result<Splice, FormatError> {
+    let json = serde_json::to_string(tree)
+        .map_err(|_| FormatError::Internal("the metadata does not serialize"))?;
+    // The entry's own comma: before it, or after it when the mapping
+    // already ended in a trailing comma (which decrypting then keeps).
+    let (range, before, after) = match (&d.meta_span, d.flow_root_end) {
+        (Some(r), _) => (
+            r.clone(),
+            text[r.start..].starts_with(','),
+            text[..r.end].ends_with(','),
+        ),
+        (None, Some(end)) => {
+            let prior = text[..end].trim_end();
+            (end..end, !prior.ends_with(['{', ',']), prior.ends_with(','))
+        }
+        (None, None) => return Err(FormatError::Internal("a flow root without its end")),
+    };
+    let comma = |on: bool| if on { "," } else { "" };
+    Ok(Splice {
+        range,
+        text: format!("{}{nl}sops: {json}{}", comma(before), comma(after)),
+    })
+}
+
+/// A block scalar's header kind (`|` or `>`), whether it keeps (`+`), and
+/// the indentation of its content (the least of its non-blank lines).
+fn block_header(text: &str, leaf: &Leaf) -> Option<(char, bool, usize)> {
+    if !leaf.style.block || leaf.style.flow {
+        return None;
+    }
+    let span = text.get(leaf.span.clone())?;
+    let kind = span.chars().next().filter(|c| matches!(c, '|' | '>'))?;
+    let header_end = span.find('\n')?;
+    let keep = span[..header_end].contains('+');
+    let indent = span[header_end + 1..]
+        .split('\n')
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| l.bytes().any(|c| c != b' '))
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+        .min()?;
+    (indent > leaf.style.indent || leaf.style.indent == 0 && indent > 0)
+        .then_some((kind, keep, indent))
+}
+
+/// The encrypted form of a block scalar that keeps its header: `|-` or
+/// `>-` with the `ENC[...]` line under it, at the content's indentation
+/// (sops reads the same string). Kept (`|+`) blocks are written plain.
+fn enc_block(text: &str, leaf: &Leaf, enc: &str) -> Option<String> {
+    let (kind, keep, indent) = block_header(text, leaf)?;
+    // At the end of a file without a final newline the value's last break
+    // is the parser's guess (see parse.rs, clipped_at_eof): left plain.
+    let at_eof = text[leaf.span.end.min(text.len())..].trim().is_empty() && !text.ends_with('\n');
+    if keep || at_eof || !canonical_enc(enc) {
+        return None;
+    }
+    let nl = newline_style(text);
+    let mut out = format!("{kind}-{nl}{}{enc}", " ".repeat(indent));
+    if text[..leaf.span.end.min(text.len())].ends_with('\n') {
+        out.push_str(nl);
+    }
+    Some(out)
+}
+
+/// A value decrypted at a block scalar that holds an `ENC[...]` line: in
+/// that block's style (`|` or a one-paragraph `>`), at the `ENC` line's
+/// indentation, chomping from the value; proven by a parse.
+fn block_from_enc(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
+    let (kind, _, indent) = block_header(text, leaf)?;
+    let inner = text.get(leaf.span.clone())?.split_once('\n')?.1.trim();
+    if !canonical_enc(inner) {
+        return None;
+    }
+    let nl = newline_style(text);
+    let body = v.trim_end_matches('\n');
+    let trailing = v.len() - body.len();
+    let simple_line = !body.is_empty()
+        && !body.contains('\n')
+        && !body.starts_with([' ', '\t'])
+        && !body.ends_with([' ', '\t'])
+        && body.chars().all(|c| !c.is_control());
+    let make = |ind: usize, owner: usize, nl: &str| -> Option<String> {
+        if simple_line && trailing <= 1 {
+            let chomp = if trailing == 0 { "-" } else { "" };
+            let k = if kind == '>' { '>' } else { '|' };
+            Some(format!("{k}{chomp}{nl}{}{body}", " ".repeat(ind)))
+        } else {
+            literal_block(v, ind, ind.checked_sub(owner)?, nl)
+        }
+    };
+    // Proven in a neutral context first: `k:` at column 0.
+    let probe = make(indent - leaf.style.indent, 0, "\n")?;
+    let doc = format!("k: {probe}\n");
+    let full = parse::parse_full(&doc).ok()?;
+    let l = full
+        .file
+        .leaves
+        .iter()
+        .find(|l| l.kind != LeafKind::Comment)?;
+    if l.kind != LeafKind::Value(ValueType::Str) || l.value.expose() != v {
+        return None;
+    }
+    make(indent, leaf.style.indent, nl)
+}
+
+/// The quote (`'` or `"`) a string leaf was written with, if any.
+fn quote_of(text: &str, leaf: &Leaf) -> Option<char> {
+    if leaf.style.block || leaf.kind == LeafKind::Comment {
+        return None;
+    }
+    text.get(leaf.span.clone())
+        .and_then(|t| t.chars().next())
+        .filter(|c| matches!(c, '\'' | '"'))
+}
+
+/// `v` in the quote style its leaf had in an encrypted file (`'ENC[...]'`
+/// or `"ENC[...]"`), when that style can hold it on one line.
+fn requoted(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
+    let enc = text.get(leaf.span.clone())?;
+    let inner = enc.get(1..enc.len().checked_sub(1)?)?;
+    if !canonical_enc(inner) {
+        return None;
+    }
+    match quote_of(text, leaf)? {
+        // In flow context every `ENC[...]` is double-quoted (a plain one
+        // would split at its commas): the original style is not known.
+        '"' if leaf.style.flow => None,
+        '"' => Some(double_quoted(v)),
+        _ if !v.contains(['\n', '\r', '\t'])
+            && v.chars().all(|c| !c.is_control() && c != '\u{feff}') =>
+        {
+            Some(format!("'{}'", v.replace('\'', "''")))
+        }
+        _ => None,
     }
 }
 
@@ -263,7 +425,15 @@ fn render_value(text: &str, leaf: &Leaf, ty: ValueType, v: &str) -> Option<Strin
         },
         ValueType::Time => {
             let canon = parse_timestamp(v)?;
-            if resolve_plain(v) == Resolved::Time(canon.clone()) {
+            // A date alone (`2001-01-23`) is stored as midnight UTC (sops
+            // reads only RFC 3339); it comes back as the date it was, which
+            // YAML 1.2 readers read as the same string as before.
+            let date = canon
+                .strip_suffix("T00:00:00Z")
+                .filter(|d| resolve_plain(d) == Resolved::Time(canon.clone()));
+            if let Some(d) = date {
+                d.to_owned()
+            } else if resolve_plain(v) == Resolved::Time(canon.clone()) {
                 v.to_owned()
             } else {
                 canon
@@ -343,6 +513,12 @@ pub(crate) fn render_float(v: &str) -> Option<String> {
 }
 
 fn render_str(text: &str, leaf: &Leaf, v: &str) -> String {
+    if let Some(q) = requoted(text, leaf, v) {
+        return q;
+    }
+    if let Some(b) = block_from_enc(text, leaf, v) {
+        return b;
+    }
     let flow = leaf.style.flow;
     if plain_safe(v, flow) && simple_plain_string(v) {
         // Fast path: a word-like string the typing rules read as a string

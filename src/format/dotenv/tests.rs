@@ -308,7 +308,7 @@ fn metadata_append_replace_remove_round_trip() {
          sops_lastmodified=2026-01-01T00:00:00Z\n\
          sops_mac_only_encrypted=true\n\
          sops_shamir_threshold=2\n\
-         sops_version=3.11.0\n"
+         sops_version=3.11.0"
     );
     let q = parse(&with);
     assert_eq!(q.leaves.len(), 2);
@@ -325,11 +325,12 @@ fn metadata_append_replace_remove_round_trip() {
     let newer = serde_json::json!({"version": "3.12.0"});
     let mut r = Dotenv.metadata_splices(&with, &q, Some(&newer)).unwrap();
     let replaced = apply_splices(&with, &mut r).unwrap();
-    assert_eq!(replaced, "A=1\nB=2\nsops_version=3.12.0\n");
+    // The file had no final newline: it still has none (issue 14).
+    assert_eq!(replaced, "A=1\nB=2\nsops_version=3.12.0");
     // Remove.
     let rp = parse(&replaced);
     let mut d = Dotenv.metadata_splices(&replaced, &rp, None).unwrap();
-    assert_eq!(apply_splices(&replaced, &mut d).unwrap(), "A=1\nB=2\n");
+    assert_eq!(apply_splices(&replaced, &mut d).unwrap(), "A=1\nB=2");
     // Append to an empty file.
     let e = parse("");
     let mut a = Dotenv.metadata_splices("", &e, Some(&newer)).unwrap();

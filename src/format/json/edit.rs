@@ -50,6 +50,7 @@ impl Json {
                 flow: true,
                 indent: 0,
                 block: false,
+                empty_list: false,
             },
         );
         let rendered = self.render(text, &leaf, value)?;

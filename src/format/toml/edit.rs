@@ -206,6 +206,7 @@ pub(super) fn insert(
             flow,
             indent: 0,
             block: false,
+            empty_list: false,
         },
     );
     let v = syn.render(text, &leaf, value)?;

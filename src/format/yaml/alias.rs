@@ -106,7 +106,19 @@ fn node(
                         out.push_str(", ");
                     }
                     first = false;
-                    node(full, i, end, out, depth + 1, budget)?;
+                    // A merge key stays a merge key: quoted, `"<<"` would be
+                    // a plain key named `<<` and the merge would be lost.
+                    let merge_key = is_map
+                        && matches!(
+                            &full.events[*i].0,
+                            Event::Scalar(v, granit_parser::ScalarStyle::Plain, _, None) if v == "<<"
+                        );
+                    if merge_key {
+                        out.push_str("<<");
+                        *i += 1;
+                    } else {
+                        node(full, i, end, out, depth + 1, budget)?;
+                    }
                     if is_map {
                         out.push_str(": ");
                         node(full, i, end, out, depth + 1, budget)?;

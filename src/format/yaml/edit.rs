@@ -240,6 +240,7 @@ pub(super) fn insert(
                 flow: true,
                 indent: 0,
                 block: false,
+                empty_list: false,
             },
         );
         let v = syn.render("", &leaf, value)?;
@@ -313,6 +314,7 @@ fn block_entry(
             flow: false,
             indent: ind,
             block: false,
+            empty_list: false,
         },
     );
     let v = syn.render(&probe, &leaf, value)?;

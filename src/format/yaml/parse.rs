@@ -37,6 +37,9 @@ pub(crate) struct DocInfo {
     /// Where the root is a flow mapping (`{a: x}`), its start: a block
     /// `sops:` cannot be appended to it.
     pub flow_root: Option<usize>,
+    /// The offset of a flow root's closing `}`: the metadata goes in
+    /// before it, as one more flow entry.
+    pub flow_root_end: Option<usize>,
 }
 
 /// Everything a parse yields.
@@ -58,6 +61,80 @@ pub(crate) struct Full<'a> {
 pub(crate) fn col_of(text: &str, off: usize) -> usize {
     let off = floor_char_boundary(text, off);
     text[line_start(text, off)..off].chars().count()
+}
+
+/// The column where the block mapping entry whose key scalar starts at
+/// `off` begins: the key's own column, or that of the properties (`&a`,
+/// `!!str`) or explicit-key indicator (`? `) before it on its line. The
+/// mapping's indentation is that column, not the scalar's (the metadata
+/// written at the scalar's column would not parse).
+fn key_col(text: &str, off: usize) -> usize {
+    let kcol = col_of(text, off);
+    let off = floor_char_boundary(text, off);
+    let prefix = &text[line_start(text, off)..off];
+    // Past the indentation and any `- ` of compact sequence entries.
+    let mut rest = prefix.trim_start_matches(' ');
+    while let Some(r) = rest.strip_prefix('-') {
+        if !r.starts_with([' ', '\t']) {
+            break;
+        }
+        rest = r.trim_start_matches([' ', '\t']);
+    }
+    if rest.starts_with(['&', '!', '?']) {
+        kcol - rest.chars().count()
+    } else {
+        kcol
+    }
+}
+
+/// The end of a clipped or stripped block scalar's span `..e` without the
+/// blank lines after its content, which the parser counts in: they are
+/// layout (the blank line after each `run: |` step of a workflow), and a
+/// replacement must not eat them. A kept (`|+`) scalar's blank lines are
+/// its value; with an explicit indentation indicator, or no content line,
+/// the span stays as it is. A line of spaces deeper than the content's
+/// indentation is content, not blank.
+fn trailing_blank_lines_out(text: &str, indicators: &str, header_end: usize, e: usize) -> usize {
+    if indicators.contains(['+', '1', '2', '3', '4', '5', '6', '7', '8', '9']) || e <= header_end {
+        return e;
+    }
+    let body = &text[header_end..e];
+    let Some(indent) = body
+        .split('\n')
+        .find(|l| l.trim_end_matches('\r').bytes().any(|c| c != b' '))
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+    else {
+        return e;
+    };
+    let mut end = e;
+    while end > header_end {
+        let start = line_start_of(text, end);
+        if start <= header_end {
+            break;
+        }
+        let line = text[start..end].trim_end_matches('\r');
+        if line.bytes().any(|c| c != b' ') || line.len() > indent {
+            break;
+        }
+        // Back over this blank line and the break before it.
+        end = start - 1;
+        if end > header_end && text.as_bytes()[end - 1] == b'\r' {
+            end -= 1;
+        }
+    }
+    end
+}
+
+/// Where the flow-mapping entry whose key starts at `key` begins, for its
+/// removal: at the `,` that separates it from the entry before, else right
+/// after the whitespace-free text before it (the `{`).
+fn flow_entry_start(text: &str, key: usize) -> usize {
+    let before = text[..key].trim_end();
+    if before.ends_with(',') {
+        before.len() - 1
+    } else {
+        before.len()
+    }
 }
 
 fn line_of(text: &str, off: usize) -> usize {
@@ -105,6 +182,8 @@ struct Frame<'t> {
     anchor: usize,
     leaf_lo: usize,
     event_lo: usize,
+    /// Where the collection starts (its `{`/`[` for flow ones).
+    start: usize,
 }
 
 /// The keys of one mapping, for the duplicate check: a short list scanned
@@ -163,6 +242,9 @@ struct MetaState {
     /// Depth of the root frame's stack when the value started.
     done: bool,
     tree: serde_json::Value,
+    /// An entry of a flow root (`{..., sops: {...}}`): the span runs from
+    /// the `,` before the key to the value's end, not by lines.
+    flow: bool,
 }
 
 enum Node<'e, 't> {
@@ -257,6 +339,7 @@ impl<'t> Walker<'t> {
                 top_indent: None,
                 meta_span: None,
                 flow_root: None,
+                flow_root_end: None,
             });
         }
         let ndocs = w.docs.len();
@@ -452,6 +535,7 @@ impl<'t> Walker<'t> {
                 flow,
                 indent: col,
                 block: false,
+                empty_list: false,
             },
             document,
         });
@@ -499,7 +583,26 @@ impl<'t> Walker<'t> {
         // A mapping key?
         if top.is_map && top.pending_key.is_none() {
             let key = match node {
-                Node::Scalar(v, _, anchor, _) => {
+                Node::Scalar(v, style, anchor, tag) => {
+                    // COMPAT(sops): sops refuses a file with a key that is
+                    // not a string (OpenAPI's `200:`) on both encrypt and
+                    // decrypt ("Tree contains a non-string key").
+                    if let Ok(ty) = type_scalar(v, style, tag) {
+                        if ty != Resolved::Str {
+                            let what = match ty {
+                                Resolved::Null => "null",
+                                Resolved::Bool(_) => "a boolean",
+                                Resolved::Int(_) => "an integer",
+                                Resolved::Float(_) => "a float",
+                                Resolved::Time(_) => "a timestamp",
+                                Resolved::Str => "a string",
+                            };
+                            return Err(self.unsupported(
+                                r.start,
+                                &format!("a mapping key that reads as {what}, not a string: sops cannot read such a file; quote the key (`'200':`)"),
+                            ));
+                        }
+                    }
                     if anchor != 0 {
                         self.anchor_keys.insert(anchor);
                         self.anchors.insert(anchor, (0..0, KeyPath::root()));
@@ -509,12 +612,15 @@ impl<'t> Walker<'t> {
                         Cow::Owned(s) => Cow::Owned(s.clone()),
                     }
                 }
-                Node::Alias(_) => return Err(self.unsupported(r.start, "alias as a mapping key")),
+                // SECURITY: the key would be the anchored value, which is
+                // encrypted where it stands (sops writes its plaintext as
+                // the key, in the clear).
+                Node::Alias(_) => return Err(self.unsupported(r.start, "an alias (*name) as a mapping key: keys stay in the clear, so the anchored value would show as a key; write the key out")),
                 Node::Start(..) => {
                     return Err(self.unsupported(r.start, "complex (non-scalar) mapping key"))
                 }
             };
-            let kcol = col_of(self.text, r.start);
+            let kcol = key_col(self.text, r.start);
             let top = self.stack.last_mut().expect("non-empty");
             if !top.indent_known && !top.flow {
                 top.indent = kcol;
@@ -530,15 +636,18 @@ impl<'t> Walker<'t> {
             let is_root = self.stack.len() == 1;
             let root_flow = self.stack[0].flow;
             if is_root && key == "sops" {
-                if root_flow {
-                    return Err(self.unsupported(r.start, "sops metadata inside a flow mapping"));
-                }
+                let start = if root_flow {
+                    flow_entry_start(self.text, r.start)
+                } else {
+                    line_start(self.text, r.start)
+                };
                 self.meta = Some(MetaState {
-                    start: line_start(self.text, r.start),
+                    start,
                     end: r.end,
                     key_col: kcol,
                     done: false,
                     tree: serde_json::Value::Null,
+                    flow: root_flow,
                 });
             } else {
                 self.touch(r.end);
@@ -598,6 +707,7 @@ impl<'t> Walker<'t> {
                                 flow: false,
                                 indent: owner,
                                 block: false,
+                                empty_list: false,
                             },
                             document,
                         });
@@ -607,6 +717,9 @@ impl<'t> Walker<'t> {
                     }
                 }
                 let (mut vr, block) = self.scalar_span(v, style, &r)?;
+                if !flow && !block {
+                    self.check_continuation(vr.clone(), owner)?;
+                }
                 // A tag that forces a non-string type is part of the value:
                 // `!!int ENC[...]` would not parse. sops drops tags too.
                 if tag.is_some_and(|t| {
@@ -629,6 +742,12 @@ impl<'t> Walker<'t> {
                     Resolved::Int(s) => (LeafKind::Value(ValueType::Int), s),
                     Resolved::Float(s) => (LeafKind::Value(ValueType::Float), s),
                     Resolved::Time(s) => (LeafKind::Value(ValueType::Time), s),
+                    Resolved::Str if block && self.clipped_at_eof(&vr, v) => {
+                        // A block scalar that ends the file without a line
+                        // break still has its final one (unless stripped);
+                        // the parser leaves it out after a blank-ish line.
+                        (LeafKind::Value(ValueType::Str), format!("{v}\n"))
+                    }
                     Resolved::Str => (LeafKind::Value(ValueType::Str), v.to_owned()),
                 };
                 let idx = self.leaves.len();
@@ -642,6 +761,7 @@ impl<'t> Walker<'t> {
                         flow,
                         indent: owner,
                         block,
+                        empty_list: false,
                     },
                     document,
                 });
@@ -665,7 +785,7 @@ impl<'t> Walker<'t> {
                     return Err(self.unsupported(r.start, "alias inside the sops metadata"));
                 }
                 if self.anchor_keys.contains(&id) {
-                    return Err(self.unsupported(r.start, "alias to a mapping key or to metadata"));
+                    return Err(self.unsupported(r.start, "an alias (*name) to a mapping key or to metadata: keys are not values; write the value out"));
                 }
                 let Some((target, target_path)) = self.anchors.get(&id).cloned() else {
                     return Err(self.unsupported(r.start, "alias to an anchor that is still open"));
@@ -761,6 +881,7 @@ impl<'t> Walker<'t> {
             anchor,
             leaf_lo: self.leaves.len(),
             event_lo: ev_idx,
+            start,
         });
         if meta && anchor != 0 {
             self.anchor_keys.insert(anchor);
@@ -794,6 +915,18 @@ impl<'t> Walker<'t> {
                 }
             }
         }
+        // A flow collection in block context: its lines are indented below
+        // the key or `-` that owns it (the parser lets that through).
+        if frame.flow && self.stack.last().is_some_and(|p| !p.flow) {
+            if let Some(owner) = frame.owner_col {
+                self.check_continuation(frame.start..r.end, owner)?;
+            }
+        }
+        if frame.flow && frame.path.is_root() && self.stack.is_empty() {
+            if let Some(d) = self.doc.and_then(|d| self.docs.get_mut(d)) {
+                d.flow_root_end = Some(r.start);
+            }
+        }
         if frame.flow {
             self.touch(r.end);
             self.last_end = r.end;
@@ -808,6 +941,23 @@ impl<'t> Walker<'t> {
         } else {
             frame.next_index == 0
         };
+        // COMPAT(sops): `k: [] # c` comes from sops as a list whose only
+        // items are `- ENC[...,type:comment]`: no value, but still a list.
+        let only_comments = !frame.is_map
+            && !frame.flow
+            && empty
+            && self.leaves[frame.leaf_lo..]
+                .iter()
+                .any(|l| l.kind == LeafKind::Comment && l.path == frame.path);
+        if only_comments {
+            if let Some(first) = self.leaves[frame.leaf_lo..].iter_mut().find(|l| {
+                l.kind == LeafKind::Comment
+                    && l.path == frame.path
+                    && self.text[l.span.clone()].starts_with('-')
+            }) {
+                first.style.empty_list = true;
+            }
+        }
         if empty && !frame.meta && !frame.path.is_root() {
             self.empties.push(crate::format::EmptyCollection {
                 path: frame.path.clone(),
@@ -867,17 +1017,30 @@ impl<'t> Walker<'t> {
             return;
         }
         m.done = true;
-        let end = if m.end > m.start {
+        let end = if m.flow {
+            // The entry owns the `,` after it if there is one (it was
+            // written before a trailing comma), else the one before it.
+            let after = &self.text[m.end..];
+            let gap = after.len() - after.trim_start().len();
+            if after[gap..].starts_with(',') {
+                if self.text[m.start..].starts_with(',') {
+                    m.start += 1;
+                }
+                m.end + gap + 1
+            } else {
+                m.end
+            }
+        } else if m.end > m.start {
             after_line(self.text, m.end - 1)
         } else {
             after_line(self.text, m.start)
         };
         // A root comment that sat inside the block's lines goes with it.
-        while self
-            .leaves
-            .last()
-            .is_some_and(|l| l.span.start >= m.start && l.span.start < end)
-        {
+        while self.leaves.last().is_some_and(|l| {
+            // Only comments: the empty null of an explicit key without
+            // a value (`? b`) sits at the next line's start.
+            l.kind == LeafKind::Comment && l.span.start >= m.start && l.span.start < end
+        }) {
             self.leaves.pop();
         }
         if let Some(d) = self.doc.and_then(|d| self.docs.get_mut(d)) {
@@ -918,6 +1081,67 @@ impl<'t> Walker<'t> {
 
     /// The leaf span of a scalar: quoted and plain as the parser gives them;
     /// block scalars from their header to the end of the last content line.
+    /// Refuses a node in block context whose continuation lines are not
+    /// indented more than the column `owner` of its key or `-` (YAML 1.2
+    /// requires it; tabs are not indentation). Blank lines, comment lines
+    /// and lines that start by closing a flow collection are exempt.
+    fn check_continuation(&self, r: Range<usize>, owner: usize) -> Result<(), FormatError> {
+        let body = &self.text[r.start..r.end.min(self.text.len())];
+        let mut off = r.start;
+        for (i, line) in body.split('\n').enumerate() {
+            if i > 0 {
+                let content = line.trim_end_matches('\r');
+                let rest = content.trim_start_matches(' ');
+                let spaces = content.len() - rest.len();
+                let t = rest.trim_start();
+                // COMPAT(sops): go-yaml closes a flow collection holding
+                // only comments with `}` at the key's column.
+                if !t.is_empty() && !t.starts_with(['#', '}', ']']) && spaces <= owner {
+                    let (line, column) = crate::format::line_col(self.text, off + spaces);
+                    return Err(FormatError::Syntax {
+                        format: FORMAT,
+                        line,
+                        column,
+                        reason: "a continuation line must be indented more than its key or `-` (with spaces, not tabs)".into(),
+                    });
+                }
+            }
+            off += line.len() + 1;
+        }
+        Ok(())
+    }
+
+    /// Whether the block scalar `v` at `vr` ends the text with no line
+    /// break after a line of spaces, is not stripped (`|-`), and so lacks
+    /// its final line break.
+    fn clipped_at_eof(&self, vr: &Range<usize>, v: &str) -> bool {
+        let text = self.text;
+        // Only after a last line of spaces (yaml-test-suite L24T): a last
+        // line with content keeps what go-yaml (sops) reads, no break.
+        let last = v.rsplit('\n').next().unwrap_or("");
+        if !v.contains('\n') || last.is_empty() || !last.chars().all(|c| c == ' ') {
+            return false;
+        }
+        if text.ends_with('\n') {
+            return false;
+        }
+        if text[vr.end.min(text.len())..]
+            .chars()
+            .any(|c| !c.is_whitespace())
+        {
+            return false;
+        }
+        let header = &text[vr.start..];
+        let header = &header[..header.find('\n').unwrap_or(header.len())];
+        let indicators = header
+            .get(1..)
+            .unwrap_or("")
+            .split([' ', '#'])
+            .next()
+            .unwrap_or("");
+        !indicators.contains('-')
+    }
+
     fn scalar_span(
         &self,
         _v: &str,
@@ -981,6 +1205,7 @@ impl<'t> Walker<'t> {
                     }
                 }
                 let ind_end = h + rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
+                let e = trailing_blank_lines_out(text, &text[h..ind_end], hl_end, e);
                 Ok((h..e.max(ind_end), true))
             }
             _ => {

@@ -298,7 +298,32 @@ pub(crate) fn is_yaml11_special(s: &str) -> bool {
     const WORDS: [&str; 12] = [
         "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "<<", "=",
     ];
-    s.len() <= 5 && WORDS.iter().any(|w| s.eq_ignore_ascii_case(w))
+    (s.len() <= 5 && WORDS.iter().any(|w| s.eq_ignore_ascii_case(w))) || yaml11_number_or_time(s)
+}
+
+/// Whether `s` is a YAML 1.1 base-60 number (`16:9`, `1:30:00.5`) or a
+/// YAML 1.1 timestamp that go-yaml v3 reads as a string (`2001-12-14
+/// 21:59:43.10 -5`): PyYAML, Ansible and Home Assistant read them as a
+/// number (`16:9` is 969) or a datetime, so such a string is quoted.
+fn yaml11_number_or_time(s: &str) -> bool {
+    use std::sync::LazyLock;
+    // Cheap filter first: this runs for every string written.
+    let b = s.as_bytes();
+    let starts_numeric = b
+        .first()
+        .is_some_and(|c| c.is_ascii_digit() || matches!(c, b'+' | b'-'));
+    if !starts_numeric || !s.contains(':') {
+        return false;
+    }
+    static RE: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(concat!(
+            r"^(?:[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?",
+            r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}",
+            r"(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)$"
+        ))
+        .expect("valid regex")
+    });
+    RE.is_match(s)
 }
 
 /// The type of a data scalar, honouring core tags.
