@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use botsecrets::document::DocumentError;
+use botsecrets::document::{DocumentError, Warning};
 use botsecrets::format::FormatError;
 use botsecrets::fsio::FsError;
 use botsecrets::keys::KeyError;
@@ -202,7 +202,8 @@ fn classify_document(e: &DocumentError) -> (u8, Option<&'static str>) {
         D::NotEncrypted => (code::NOT_ENCRYPTED, Some("encrypt it first with `botsecrets encrypt --in-place FILE`")),
         D::Metadata(_) => (code::BAD_METADATA, None),
         D::Key(KeyError::IdentityAsRecipient { .. }) => (code::PRIVATE_KEY, Some(EXPOSED_HINT)),
-        D::NoRecipients | D::Key(_) => (code::NO_RECIPIENTS, None),
+        D::NoRecipients => (code::NO_RECIPIENTS, Some("pass --age with at least one age recipient")),
+        D::Key(_) => (code::NO_RECIPIENTS, None),
         D::NoMatchingIdentity { .. } | D::CorruptKey { .. } | D::Shamir(_) => (
             code::NO_IDENTITY,
             Some("pass --identity FILE, or set BOTSECRETS_AGE_KEY_FILE (or SOPS_AGE_KEY_FILE) to a key file holding one of these recipients' identities"),
@@ -219,7 +220,7 @@ fn classify_document(e: &DocumentError) -> (u8, Option<&'static str>) {
             code::MAC_MISMATCH,
             Some("the file was altered outside botsecrets/sops; restore it from version control, or inspect it with --ignore-mac"),
         ),
-        D::MacMissing => (code::MAC_MISSING, None),
+        D::MacMissing => (code::MAC_MISSING, Some("use --ignore-mac to read it anyway")),
         D::SealMismatch => (
             code::SEAL_MISMATCH,
             Some("nothing was decrypted or written; `git log -p --no-textconv FILE` shows the raw change; restore the file from version control"),
@@ -341,4 +342,21 @@ pub fn print(err: &anyhow::Error) -> u8 {
         eprintln!("hint: {h}");
     }
     code
+}
+
+/// A warning in the CLI's words: the library says what happened, this
+/// adds the flag that caused it or avoids it.
+pub fn warning_text(w: &Warning) -> String {
+    use botsecrets::seal::SealStatus;
+    match w {
+        Warning::AliasOfEncryptedValues { .. } => {
+            format!("{w}; use --expand-aliases for a sops-compatible file")
+        }
+        Warning::MacNotVerified => {
+            "the MAC was NOT verified (--ignore-mac): values may have been altered".into()
+        }
+        Warning::SealNotVerified(SealStatus::Broken) => "the seal does NOT verify (read anyway because of --ignore-mac): key names, clear values, the selection rule or the recipients were changed without the key".into(),
+        Warning::SealNotVerified(_) => "the file has NO seal although its rules require one (read anyway because of --ignore-mac)".into(),
+        _ => w.to_string(),
+    }
 }

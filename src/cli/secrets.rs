@@ -170,32 +170,47 @@ fn flags_selection(args: &SelectArgs) -> Result<exec::Selection> {
     })
 }
 
-/// A library error with its exit code.
+/// A library error with its exit code. Where the library's message is
+/// about what a flag gave, the flag leads the message.
 pub fn exec_error(e: ExecError) -> anyhow::Error {
-    let (code, hint) = match &e {
-        ExecError::Missing { .. } => (code::PATH_NOT_FOUND, None),
-        ExecError::BadPrefix(_) | ExecError::BadName { .. } => (code::GENERIC, None),
-        ExecError::NotAValue { .. } => (code::PATH_NOT_FOUND, None),
-        ExecError::RefusedName { name, .. } => {
-            return UserError {
-                code: code::REFUSED_ENV,
-                message: e.to_string(),
-                hint: Some(format!(
-                    "nothing was run; if the key is yours and the command needs it, pass --allow-env {name} (or --prefix, or leave it out with --only); see docs/exec.md"
-                )),
-            }
-            .into();
+    let flag = |given: &exec::Naming| match given {
+        exec::Naming::Rename => "--rename",
+        exec::Naming::AsFile => "--as-file",
+    };
+    let (code, message, hint) = match &e {
+        ExecError::Missing { .. } => (code::PATH_NOT_FOUND, format!("--only: {e}"), None),
+        ExecError::BadPrefix(p) => (
+            code::GENERIC,
+            format!("--prefix {p:?}: use only letters, digits and _"),
+            None,
+        ),
+        ExecError::BadName { given, .. } => (code::GENERIC, format!("{}: {e}", flag(given)), None),
+        ExecError::NotAValue { given, .. } => {
+            (code::PATH_NOT_FOUND, format!("{}: {e}", flag(given)), None)
         }
+        ExecError::EmptyName { .. } => (
+            code::INPUT,
+            e.to_string(),
+            Some("rename the key, or give every variable a prefix with --prefix".to_owned()),
+        ),
+        ExecError::RefusedName { name, .. } => (
+            code::REFUSED_ENV,
+            e.to_string(),
+            Some(format!(
+                "nothing was run; if the key is yours and the command needs it, pass --allow-env {name} (or --prefix, or leave it out with --only); see docs/exec.md"
+            )),
+        ),
         ExecError::Collision { .. } => (
             code::INPUT,
-            Some("each variable must come from one key path; rename a key (or use separate files and --only)"),
+            e.to_string(),
+            Some("each variable must come from one key path; rename a key (or use separate files and --only)".to_owned()),
         ),
-        _ => (code::INPUT, None),
+        _ => (code::INPUT, e.to_string(), None),
     };
     UserError {
         code,
-        message: e.to_string(),
-        hint: hint.map(str::to_owned),
+        message,
+        hint,
     }
     .into()
 }

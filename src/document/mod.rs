@@ -61,7 +61,7 @@ pub enum DocumentError {
     #[error(transparent)]
     Metadata(#[from] MetadataError),
     /// No recipients were given for a new file.
-    #[error("no recipients: pass --age with at least one age recipient")]
+    #[error("no recipients: a new file needs at least one age recipient")]
     NoRecipients,
     /// Wrapping the data key failed.
     #[error(transparent)]
@@ -108,7 +108,7 @@ pub enum DocumentError {
         found: Mismatch,
     },
     /// The MAC is missing.
-    #[error("the file has no MAC (sops.mac is empty); use --ignore-mac to read it anyway")]
+    #[error("the file has no MAC (sops.mac is empty)")]
     MacMissing,
     /// The stored MAC cannot be decrypted.
     #[error("the MAC cannot be decrypted (sops.mac or sops.lastmodified was altered)")]
@@ -198,12 +198,12 @@ impl std::fmt::Display for Warning {
         match self {
             Warning::AliasOfEncryptedValues { alias, anchor } => write!(
                 f,
-                "the alias at {alias} points at encrypted values under {anchor}: botsecrets can read this file but sops cannot; use --expand-aliases for a sops-compatible file"
+                "the alias at {alias} points at encrypted values under {anchor}: botsecrets can read this file but sops cannot"
             ),
-            Warning::MacNotVerified => f.write_str("the MAC was NOT verified (--ignore-mac): values may have been altered"),
+            Warning::MacNotVerified => f.write_str("the MAC was NOT verified: values may have been altered"),
             Warning::SealMissing => f.write_str("the file has no seal (sops.botsecrets_seal): sops or another tool wrote it, or the seal was stripped, so its key names, clear values, selection rule and recipients are not authenticated"),
-            Warning::SealNotVerified(SealStatus::Broken) => f.write_str("the seal does NOT verify (read anyway because of --ignore-mac): key names, clear values, the selection rule or the recipients were changed without the key"),
-            Warning::SealNotVerified(_) => f.write_str("the file has NO seal although its rules require one (read anyway because of --ignore-mac)"),
+            Warning::SealNotVerified(SealStatus::Broken) => f.write_str("the seal does NOT verify (read anyway, as asked): key names, clear values, the selection rule or the recipients were changed without the key"),
+            Warning::SealNotVerified(_) => f.write_str("the file has NO seal although its rules require one (read anyway, as asked)"),
         }
     }
 }
