@@ -45,17 +45,14 @@ fn format_of(arg: ExportFormatArg) -> ExportFormat {
 }
 
 fn export_error(e: ExportError) -> anyhow::Error {
-    let (code, hint) = match e {
-        ExportError::TrailingBackslash { .. } => (
-            code::INPUT,
-            "use --format shell or json, or leave it out with --only",
-        ),
-        ExportError::NoName => (code::GENERIC, "--format k8s-secret needs --name NAME"),
-        ExportError::BadName(_) => (code::GENERIC, "check the name given to --name"),
-        ExportError::BadNamespace(_) => (code::GENERIC, "check the namespace given to --namespace"),
-        _ => (code::GENERIC, ""),
-    };
-    UserError::with_code(code, e.to_string(), Some(hint).filter(|h| !h.is_empty())).into()
+    let message = e.to_string();
+    let (code, hint) = super::report::classify(&e.into());
+    UserError {
+        code,
+        message,
+        hint: hint.map(Into::into),
+    }
+    .into()
 }
 
 /// Runs `export`.

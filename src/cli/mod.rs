@@ -77,6 +77,6 @@ pub fn run() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => report::report(&e),
+        Err(e) => report::report(e),
     }
 }

@@ -14,7 +14,7 @@ use botsecrets::path::KeyPath;
 
 use super::args::{InputArgs, SelectArgs};
 use super::inputs;
-use super::report::{code, UserError};
+use super::report::{self, UserError};
 
 /// Secrets files as read (not yet decrypted), in the order given.
 pub struct Files {
@@ -170,47 +170,26 @@ fn flags_selection(args: &SelectArgs) -> Result<exec::Selection> {
     })
 }
 
-/// A library error with its exit code. Where the library's message is
-/// about what a flag gave, the flag leads the message.
+/// A library error with its exit code and hint (from report.rs). Where
+/// the library's message is about what a flag gave, the flag leads it.
 pub fn exec_error(e: ExecError) -> anyhow::Error {
     let flag = |given: &exec::Naming| match given {
         exec::Naming::Rename => "--rename",
         exec::Naming::AsFile => "--as-file",
     };
-    let (code, message, hint) = match &e {
-        ExecError::Missing { .. } => (code::PATH_NOT_FOUND, format!("--only: {e}"), None),
-        ExecError::BadPrefix(p) => (
-            code::GENERIC,
-            format!("--prefix {p:?}: use only letters, digits and _"),
-            None,
-        ),
-        ExecError::BadName { given, .. } => (code::GENERIC, format!("{}: {e}", flag(given)), None),
-        ExecError::NotAValue { given, .. } => {
-            (code::PATH_NOT_FOUND, format!("{}: {e}", flag(given)), None)
+    let message = match &e {
+        ExecError::Missing { .. } => format!("--only: {e}"),
+        ExecError::BadPrefix(p) => format!("--prefix {p:?}: use only letters, digits and _"),
+        ExecError::BadName { given, .. } | ExecError::NotAValue { given, .. } => {
+            format!("{}: {e}", flag(given))
         }
-        ExecError::EmptyName { .. } => (
-            code::INPUT,
-            e.to_string(),
-            Some("rename the key, or give every variable a prefix with --prefix".to_owned()),
-        ),
-        ExecError::RefusedName { name, .. } => (
-            code::REFUSED_ENV,
-            e.to_string(),
-            Some(format!(
-                "nothing was run; if the key is yours and the command needs it, pass --allow-env {name} (or --prefix, or leave it out with --only); see docs/exec.md"
-            )),
-        ),
-        ExecError::Collision { .. } => (
-            code::INPUT,
-            e.to_string(),
-            Some("each variable must come from one key path; rename a key (or use separate files and --only)".to_owned()),
-        ),
-        _ => (code::INPUT, e.to_string(), None),
+        _ => e.to_string(),
     };
+    let (code, hint) = report::classify(&e.into());
     UserError {
         code,
         message,
-        hint,
+        hint: hint.map(Into::into),
     }
     .into()
 }
