@@ -2,6 +2,7 @@
 //! report. Nothing here decides a rule of the format or the crypto.
 
 mod access;
+mod allow;
 mod args;
 mod audit;
 mod check;
@@ -14,6 +15,7 @@ mod export;
 mod git;
 mod gitattr;
 mod gitcmd;
+mod gitinstall;
 mod history;
 mod init;
 mod inputs;
@@ -68,6 +70,8 @@ pub fn run() -> ExitCode {
         Command::Updatekeys(a) => updatekeys::run(a),
         Command::Seal(a) => seal::run(a),
         Command::Rotate(a) => rotate::run(a),
+        // `check --history` scans git history: its own module.
+        Command::Check(a) if a.history => history::run(a),
         Command::Check(a) => check::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Git(c) => git::run(c),
