@@ -139,7 +139,7 @@ pub fn run(args: &CheckArgs) -> Result<()> {
     // Secrets overdue under the rules' rotation policy (docs/audit.md): a
     // failure in CI use, only a warning for a commit (--staged), so an
     // overdue key never blocks an unrelated commit.
-    for o in super::audit::overdue(&names, &args.identity.identities)? {
+    for o in super::auditwalk::overdue(&names, &args.identity.identities)? {
         if args.staged {
             let warning = format!("{}: overdue: {}", o.file, o.message);
             if !args.json {

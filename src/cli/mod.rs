@@ -5,6 +5,7 @@ mod access;
 mod allow;
 mod args;
 mod audit;
+mod auditwalk;
 mod check;
 mod completions;
 mod decrypt;
