@@ -77,4 +77,36 @@ mod tests {
         );
         assert!(std::error::Error::source(&e).is_none());
     }
+
+    #[test]
+    fn a_rules_file_that_cannot_be_read_keeps_the_io_cause_typed_and_says_it_once() {
+        let dir = std::env::temp_dir().join(format!("botsecrets-error-{}", std::process::id()));
+        let missing = dir.join("no-such.botsecrets.yaml");
+        let e = Error::from(crate::rules::read(&missing).unwrap_err());
+        assert!(
+            matches!(
+                &e,
+                Error::Rules(RulesError::Io {
+                    error: FsError::NotFound { .. },
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let text = e.to_string();
+        assert_eq!(text.matches("no such file").count(), 1, "{text}");
+        assert!(std::error::Error::source(&e).is_none());
+    }
+
+    #[test]
+    fn a_threshold_that_does_not_fit_is_typed() {
+        let e = DocumentError::Shamir(crate::document::GroupsError::Threshold {
+            threshold: 5,
+            groups: 2,
+        });
+        assert_eq!(
+            e.to_string(),
+            "cannot rebuild the data key from key groups: a threshold of 5 needs between 2 and 2 key groups"
+        );
+    }
 }

@@ -79,8 +79,8 @@ pub enum DocumentError {
     CorruptKey {
         /// Whose stanza.
         recipient: String,
-        /// age's reason.
-        reason: String,
+        /// What is wrong (age's error, typed).
+        reason: keys::KeyDamage,
     },
     /// An `ENC[...]` value is malformed or fails authentication.
     // The cause is in the text, so it is not also a `source()`: `{:#}`
@@ -129,10 +129,30 @@ pub enum DocumentError {
     PathNotFound(KeyPath),
     /// Shamir shares could not be combined.
     #[error("cannot rebuild the data key from key groups: {0}")]
-    Shamir(String),
+    Shamir(GroupsError),
     /// A bug caught by a self-check.
     #[error("internal error: {0}; the file was not written")]
     Internal(String),
+}
+
+/// Why key groups (Shamir shares) cannot be made or combined.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GroupsError {
+    /// More key groups than shares can be made for.
+    #[error("at most 255 key groups")]
+    TooMany,
+    /// The threshold does not fit the number of groups.
+    #[error("a threshold of {threshold} needs between 2 and {groups} key groups")]
+    Threshold {
+        /// The threshold asked for.
+        threshold: u32,
+        /// How many groups there are.
+        groups: usize,
+    },
+    /// The shares do not split or combine.
+    #[error(transparent)]
+    Shares(#[from] crate::crypto::shamir::ShamirError),
 }
 
 /// How a leaf disagrees with the file's selection rule.

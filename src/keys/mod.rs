@@ -177,7 +177,26 @@ pub enum UnwrapFailure {
     /// None of the identities matches this stanza's recipient.
     NoMatch,
     /// The stanza is not a valid age file, or its payload is not a data key.
-    Corrupt(String),
+    Corrupt(KeyDamage),
+}
+
+/// What is wrong with a wrapped data key (an age stanza). The cause is
+/// kept typed (age's error, the I/O error) and shown in the text only.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyDamage {
+    /// age refused the stanza (bad header, MAC, ...).
+    #[error(transparent)]
+    Age(#[from] age::DecryptError),
+    /// Reading the decrypted payload failed.
+    #[error(transparent)]
+    Read(std::io::Error),
+    /// The stanza is not an armored age file.
+    #[error("not an armored age file")]
+    NotArmored,
+    /// The payload is not a 32-byte data key.
+    #[error("the payload is not a 32-byte key")]
+    NotAKey,
 }
 
 /// Unwraps one armored age stanza with any of `identities`; returns the raw
@@ -187,17 +206,16 @@ pub fn unwrap_bytes(
     identities: &[&Identity],
 ) -> Result<Zeroizing<Vec<u8>>, UnwrapFailure> {
     let reader = ArmoredReader::new(enc.as_bytes());
-    let decryptor =
-        age::Decryptor::new(reader).map_err(|e| UnwrapFailure::Corrupt(e.to_string()))?;
+    let decryptor = age::Decryptor::new(reader).map_err(|e| UnwrapFailure::Corrupt(e.into()))?;
     let mut stream = match decryptor.decrypt(identities.iter().map(|i| *i as &dyn age::Identity)) {
         Ok(s) => s,
         Err(age::DecryptError::NoMatchingKeys) => return Err(UnwrapFailure::NoMatch),
-        Err(e) => return Err(UnwrapFailure::Corrupt(e.to_string())),
+        Err(e) => return Err(UnwrapFailure::Corrupt(e.into())),
     };
     let mut out = Zeroizing::new(Vec::with_capacity(33));
     stream
         .read_to_end(&mut out)
-        .map_err(|e| UnwrapFailure::Corrupt(e.to_string()))?;
+        .map_err(|e| UnwrapFailure::Corrupt(KeyDamage::Read(e)))?;
     Ok(out)
 }
 
