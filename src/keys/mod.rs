@@ -77,7 +77,7 @@ pub enum KeyError {
         /// The recipient.
         recipient: String,
         /// Why (from age; contains no secret).
-        reason: String,
+        reason: WrapFailure,
     },
 }
 
@@ -155,20 +155,40 @@ impl age::Callbacks for Callbacks {
 }
 
 /// Wraps raw payload bytes (a data key, or a Shamir share) to a recipient.
-pub fn wrap_bytes(recipient: &Recipient, payload: &[u8]) -> Result<String, String> {
-    let age_recipient = recipient.to_age()?;
-    let encryptor = age::Encryptor::with_recipients(std::iter::once(age_recipient.as_ref() as _))
-        .map_err(|e| e.to_string())?;
+pub fn wrap_bytes(recipient: &Recipient, payload: &[u8]) -> Result<String, WrapFailure> {
+    let age_recipient = recipient.to_age().map_err(WrapFailure::Recipient)?;
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(age_recipient.as_ref() as _))?;
     let mut out = Vec::new();
-    let armor =
-        ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(|e| e.to_string())?;
-    let mut writer = encryptor.wrap_output(armor).map_err(|e| e.to_string())?;
-    writer.write_all(payload).map_err(|e| e.to_string())?;
-    writer
-        .finish()
-        .and_then(|armor| armor.finish())
-        .map_err(|e| e.to_string())?;
-    String::from_utf8(out).map_err(|_| "armor is not UTF-8".to_owned())
+    let armor = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor)?;
+    let mut writer = encryptor.wrap_output(armor)?;
+    writer.write_all(payload)?;
+    writer.finish().and_then(|armor| armor.finish())?;
+    String::from_utf8(out).map_err(|_| WrapFailure::NotText)
+}
+
+/// Why a data key could not be wrapped for a recipient. The cause is kept
+/// typed (age's error, the I/O error) and shown in the text only.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WrapFailure {
+    /// The recipient cannot be used (a plugin that is not installed).
+    #[error("{0}")]
+    Recipient(String),
+    /// age refused to encrypt (boxed: the error is large, and it is rare).
+    #[error(transparent)]
+    Age(Box<age::EncryptError>),
+    /// Writing the armored output failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The armor is not UTF-8 text.
+    #[error("armor is not UTF-8")]
+    NotText,
+}
+
+impl From<age::EncryptError> for WrapFailure {
+    fn from(e: age::EncryptError) -> Self {
+        WrapFailure::Age(Box::new(e))
+    }
 }
 
 /// Why a wrapped data key could not be opened.
