@@ -65,7 +65,7 @@ pub enum ExecError {
         second_file: String,
     },
     /// A key path gives an empty name (an empty key at the top level).
-    #[error("the key path {path} ({file}) gives an empty variable name; rename the key or pass --prefix")]
+    #[error("the key path {path} ({file}) gives an empty variable name; rename the key")]
     EmptyName {
         /// The key path.
         path: KeyPath,
@@ -80,32 +80,32 @@ pub enum ExecError {
         /// Its file.
         file: String,
     },
-    /// `--only` asked for keys that are not there.
-    #[error("--only: {} not found in {} (give a variable name like WEATHER_API_KEY or a key path like weather.api_key)", quote_list(.missing), .files.join(", "))]
+    /// The selection (`Selection::only`) asked for keys that are not there.
+    #[error("{} not found in {} (give a variable name like WEATHER_API_KEY or a key path like weather.api_key)", quote_list(.missing), .files.join(", "))]
     Missing {
         /// What was asked for and not found.
         missing: Vec<String>,
         /// The files searched.
         files: Vec<String>,
     },
-    /// `--prefix` is not usable in a variable name.
-    #[error("--prefix {0:?}: use only letters, digits and _")]
+    /// The prefix is not usable in a variable name.
+    #[error("{0:?} is not usable as a variable-name prefix: use only letters, digits and _")]
     BadPrefix(String),
-    /// A name given for a key path (`--rename`, `--as-file`) is not a
+    /// A name given for a key path (a rename, a file variable) is not a
     /// variable name.
-    #[error("{flag}: {name:?} is not a variable name (letters, digits and _, not starting with a digit)")]
+    #[error("{name:?} is not a variable name (letters, digits and _, not starting with a digit)")]
     BadName {
-        /// The flag, as the user wrote it (`--rename`).
-        flag: String,
+        /// Where the name was given.
+        given: Naming,
         /// The name.
         name: String,
     },
     /// A key path named by `--rename` or `--as-file` is in none of the
     /// files (or is not a single value).
-    #[error("{flag}: {path} is not a value in {} (give the key path of one value, like aws.access_key_id)", .files.join(", "))]
+    #[error("{path} is not a value in {} (give the key path of one value, like aws.access_key_id)", .files.join(", "))]
     NotAValue {
-        /// The flag (`--rename`, `--as-file`).
-        flag: String,
+        /// Where the key path was given.
+        given: Naming,
         /// The key path.
         path: KeyPath,
         /// The files searched.
@@ -124,6 +124,25 @@ pub enum ExecError {
         /// What the variable does (from [`REFUSED_NAMES`]).
         reason: &'static str,
     },
+}
+
+/// Where a name for a key path was given: a rename of a variable, or a
+/// variable holding the path of a file with the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    /// `Selection::rename`.
+    Rename,
+    /// `Selection::as_file`.
+    AsFile,
+}
+
+impl std::fmt::Display for Naming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Naming::Rename => "a renamed variable",
+            Naming::AsFile => "a variable holding a file's path",
+        })
+    }
 }
 
 /// Variables `exec` and `export` refuse to set unless the user allows the
@@ -429,7 +448,7 @@ pub fn variables(sources: &[Source<'_>], selection: &Selection) -> Result<Vec<Va
     for r in &selection.rename {
         if !is_variable_name(&r.name) {
             return Err(ExecError::BadName {
-                flag: "--rename".into(),
+                given: Naming::Rename,
                 name: r.name.clone(),
             });
         }
@@ -437,7 +456,7 @@ pub fn variables(sources: &[Source<'_>], selection: &Selection) -> Result<Vec<Va
     for (name, _) in &selection.as_file {
         if !is_variable_name(name) {
             return Err(ExecError::BadName {
-                flag: "--as-file".into(),
+                given: Naming::AsFile,
                 name: name.clone(),
             });
         }
@@ -517,7 +536,7 @@ pub fn variables(sources: &[Source<'_>], selection: &Selection) -> Result<Vec<Va
     for (i, used) in used_file.iter().enumerate() {
         if !used {
             return Err(ExecError::NotAValue {
-                flag: "--as-file".into(),
+                given: Naming::AsFile,
                 path: selection.as_file[i].1.clone(),
                 files: files(),
             });
@@ -526,7 +545,7 @@ pub fn variables(sources: &[Source<'_>], selection: &Selection) -> Result<Vec<Va
     for (i, used) in used_rename.iter().enumerate() {
         if !used && selection.rename[i].source.is_none() {
             return Err(ExecError::NotAValue {
-                flag: "--rename".into(),
+                given: Naming::Rename,
                 path: selection.rename[i].path.clone(),
                 files: files(),
             });

@@ -43,13 +43,13 @@ pub enum ExportFormat {
 #[non_exhaustive]
 pub enum ExportError {
     /// `k8s-secret` without a name.
-    #[error("--format k8s-secret needs --name NAME (the Secret's metadata.name)")]
+    #[error("a k8s-secret needs a name (the Secret's metadata.name)")]
     NoName,
     /// An invalid Kubernetes object name.
-    #[error("--name {0:?} is not a valid Kubernetes name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters")]
+    #[error("{0:?} is not a valid Kubernetes name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters")]
     BadName(String),
     /// dotenv: a value ending in a backslash, which common loaders misread.
-    #[error("the value of {name} ({path}) ends with a backslash, which docker compose and python-dotenv misread in a quoted dotenv value (they take the closing quote as escaped and run into the next line); use --format shell or json, or leave it out with --only")]
+    #[error("the value of {name} ({path}) ends with a backslash, which docker compose and python-dotenv misread in a quoted dotenv value (they take the closing quote as escaped and run into the next line)")]
     TrailingBackslash {
         /// The variable.
         name: String,
@@ -57,7 +57,7 @@ pub enum ExportError {
         path: crate::path::KeyPath,
     },
     /// An invalid namespace.
-    #[error("--namespace {0:?} is not a valid Kubernetes namespace: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters")]
+    #[error("{0:?} is not a valid Kubernetes namespace: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters")]
     BadNamespace(String),
 }
 

@@ -16,6 +16,7 @@
 //! - [`scan`]: the leak scanner (detectors, allow list, history scan);
 //! - [`git`]: the three-way merge of values and what `git install` writes;
 //! - [`audit`]: who reads each secret, when its value last changed, rotation age;
+//! - [`error`]: [`Error`], every module's error rolled up;
 //! - [`redact`]: masking secret values in a program's output (`exec --redact`).
 //!
 //! # Stability
@@ -60,6 +61,7 @@ pub mod convert;
 pub mod crypto;
 pub mod document;
 pub mod edit;
+pub mod error;
 pub mod exec;
 pub mod export;
 pub mod format;
@@ -79,6 +81,7 @@ pub use access::Plan;
 pub use document::{
     DocumentError, EncryptOptions, Encrypted, OpenOptions, Opened, Sealed, Warning,
 };
+pub use error::{Error, Result};
 pub use format::FormatKind;
 pub use keys::{Identity, Recipient};
 pub use metadata::{Metadata, Selection};

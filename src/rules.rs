@@ -95,13 +95,20 @@ pub enum RulesError {
         /// What it is and its recipient.
         reason: String,
     },
-    /// The rules file cannot be read.
-    #[error("{}: {reason}", file.display())]
+    /// The rules file cannot be read. The cause is typed (its kind is
+    /// kept) and shown in the text only, not also as a `source()`.
+    #[error("{}: {}", file.display(), .error.reason())]
     Io {
         /// The rules file.
         file: PathBuf,
         /// Why.
-        reason: String,
+        error: crate::fsio::FsError,
+    },
+    /// The rules file is not UTF-8 text.
+    #[error("{}: not UTF-8 text", file.display())]
+    NotText {
+        /// The rules file.
+        file: PathBuf,
     },
     /// No rules file above the file.
     #[error("no .botsecrets.yaml or .sops.yaml found in {} or any directory above it", dir.display())]
@@ -381,12 +388,12 @@ const MAX_RULES_FILE: u64 = 16 * 1024 * 1024;
 
 /// Reads a rules file's text: a regular file of bounded size only.
 pub fn read(path: &Path) -> Result<String, RulesError> {
-    let io = |reason: String| RulesError::Io {
-        file: path.to_path_buf(),
-        reason,
-    };
-    let bytes = crate::fsio::read_file(path, MAX_RULES_FILE).map_err(|e| io(e.reason()))?;
-    String::from_utf8(bytes.to_vec()).map_err(|_| io("not UTF-8 text".to_owned()))
+    let file = || path.to_path_buf();
+    let bytes = crate::fsio::read_file(path, MAX_RULES_FILE).map_err(|error| RulesError::Io {
+        file: file(),
+        error,
+    })?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| RulesError::NotText { file: file() })
 }
 
 impl RulesFile {

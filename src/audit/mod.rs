@@ -137,6 +137,31 @@ pub struct Secret {
     pub readers: Vec<Reader>,
 }
 
+impl Secret {
+    /// Whether the rotation policy finds it overdue.
+    pub fn is_overdue(&self) -> bool {
+        self.status == Status::Overdue
+    }
+
+    /// One line on its age against its limit, and its readers:
+    /// `stripe.secret_key: 100 days old, limit 30d; readers: alice, ci`.
+    pub fn age_line(&self) -> String {
+        let readers: Vec<String> = self.readers.iter().map(Reader::described).collect();
+        format!(
+            "{}: {}{} days old, limit {}; readers: {}",
+            self.path,
+            if self.changed.approximate {
+                "about "
+            } else {
+                ""
+            },
+            self.age_days,
+            self.limit.as_ref().map_or("-", |l| l.text.as_str()),
+            readers.join(", ")
+        )
+    }
+}
+
 /// Whole days from `time` to `now` (never negative: a clock skew is 0).
 pub fn age_days(now: i64, time: i64) -> i64 {
     (now - time).max(0) / 86_400

@@ -29,9 +29,10 @@ use botsecrets::document::{self, DocumentError, OpenOptions, Sealed};
 use botsecrets::format::FormatKind;
 use botsecrets::keys::Identity;
 use botsecrets::rules::{self, is_rules_file, RulesCache};
-use botsecrets::scan::{self, allow::AllowList};
+use botsecrets::scan;
 use botsecrets::seal::SealPolicy;
 
+use super::allow::parse_allow;
 use super::args::CheckArgs;
 use super::gitcmd::{git, nul_list, toplevel};
 use super::inputs::quiet_identities;
@@ -88,9 +89,6 @@ fn summary_extra(not_utf8: usize, skipped: &[Skipped]) -> String {
 
 /// Runs `check`.
 pub fn run(args: &CheckArgs) -> Result<()> {
-    if args.history {
-        return super::history::run(args);
-    }
     let cwd = std::env::current_dir()?;
     let Gathered {
         files: candidates,
@@ -141,7 +139,7 @@ pub fn run(args: &CheckArgs) -> Result<()> {
     // Secrets overdue under the rules' rotation policy (docs/audit.md): a
     // failure in CI use, only a warning for a commit (--staged), so an
     // overdue key never blocks an unrelated commit.
-    for o in super::audit::overdue(&names, &args.identity.identities)? {
+    for o in super::auditwalk::overdue(&names, &args.identity.identities)? {
         if args.staged {
             let warning = format!("{}: overdue: {}", o.file, o.message);
             if !args.json {
@@ -613,31 +611,4 @@ fn walk(
         }
     }
     Ok(())
-}
-
-/// `--allow FINGERPRINT` into the allow list, and `--allow PATH[:LINE]` as
-/// (absolute path, line).
-pub(super) type PathAllows = Vec<(PathBuf, Option<usize>)>;
-pub(super) fn parse_allow(items: &[String], cwd: &Path) -> Result<(PathAllows, AllowList)> {
-    let mut out = Vec::new();
-    let mut fps = AllowList::default();
-    for item in items {
-        if scan::allow::is_fingerprint(&item.to_ascii_lowercase()) {
-            fps.add(item);
-            continue;
-        }
-        let (path, line) = match item.rsplit_once(':') {
-            Some((p, l))
-                if !p.is_empty() && !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                let line = l
-                    .parse::<usize>()
-                    .map_err(|_| UserError::usage(format!("--allow {item}: bad line number")))?;
-                (p, Some(line))
-            }
-            _ => (item.as_str(), None),
-        };
-        out.push((rules::absolute(Path::new(path), cwd), line));
-    }
-    Ok((out, fps))
 }

@@ -78,7 +78,10 @@ pub fn run(args: &EncryptArgs) -> Result<()> {
         document::encrypt_for_groups(&input.text, input.format, &opts, &groups, threshold)
             .with_context(|| name.clone())?;
     for w in &encrypted.warnings {
-        eprintln!("botsecrets: warning: {name}: {w}");
+        eprintln!(
+            "botsecrets: warning: {name}: {}",
+            super::report::warning_text(w)
+        );
     }
     output::emit(&args.output, &input, &encrypted.text, false)?;
     let written = if args.output.in_place {

@@ -45,10 +45,14 @@ fn format_of(arg: ExportFormatArg) -> ExportFormat {
 }
 
 fn export_error(e: ExportError) -> anyhow::Error {
-    match e {
-        ExportError::TrailingBackslash { .. } => UserError::parse(e.to_string()).into(),
-        _ => UserError::usage(e.to_string()).into(),
+    let message = e.to_string();
+    let (code, hint) = super::report::classify(&e.into());
+    UserError {
+        code,
+        message,
+        hint: hint.map(Into::into),
     }
+    .into()
 }
 
 /// Runs `export`.

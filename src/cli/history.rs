@@ -16,8 +16,8 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use botsecrets::scan::history::{self, BatchReader, Blob};
 
+use super::allow::parse_allow;
 use super::args::CheckArgs;
-use super::check::parse_allow;
 use super::gitcmd::{git, toplevel};
 use super::report::{code, UserError};
 use botsecrets::rules::RulesCache;

@@ -18,7 +18,7 @@ use botsecrets::keys;
 use botsecrets::metadata::now_rfc3339;
 use zeroize::Zeroizing;
 
-use super::args::{GitCommand, GitInstallArgs, InitArgs};
+use super::args::{GitInstallArgs, InitArgs};
 use super::report::UserError;
 
 /// The first line of the lines `init` adds to `.gitignore`.
@@ -228,7 +228,7 @@ pub fn run(args: &InitArgs) -> Result<()> {
     }
     // Last: it may stop on a foreign pre-commit hook (exit 211), after the
     // steps above are done; running init again after fixing it is safe.
-    super::git::run(&GitCommand::Install(GitInstallArgs { uninstall: false }))?;
+    super::gitinstall::install(&GitInstallArgs { uninstall: false })?;
     println!("next: put secrets in secrets.yaml (or .env, .json, ...) and run `botsecrets encrypt --in-place secrets.yaml`, or start one with `botsecrets edit secrets.yaml`");
     Ok(())
 }

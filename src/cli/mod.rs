@@ -2,8 +2,10 @@
 //! report. Nothing here decides a rule of the format or the crypto.
 
 mod access;
+mod allow;
 mod args;
 mod audit;
+mod auditwalk;
 mod check;
 mod completions;
 mod decrypt;
@@ -14,6 +16,7 @@ mod export;
 mod git;
 mod gitattr;
 mod gitcmd;
+mod gitinstall;
 mod history;
 mod init;
 mod inputs;
@@ -68,6 +71,8 @@ pub fn run() -> ExitCode {
         Command::Updatekeys(a) => updatekeys::run(a),
         Command::Seal(a) => seal::run(a),
         Command::Rotate(a) => rotate::run(a),
+        // `check --history` scans git history: its own module.
+        Command::Check(a) if a.history => history::run(a),
         Command::Check(a) => check::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Git(c) => git::run(c),
@@ -77,6 +82,6 @@ pub fn run() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => report::report(&e),
+        Err(e) => report::report(e),
     }
 }

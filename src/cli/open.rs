@@ -48,7 +48,7 @@ pub fn print_warnings(name: &str, warnings: &[Warning]) {
             Warning::SealMissing => eprintln!(
                 "botsecrets: warning: {name}: {w}; after checking it (e.g. `git log -p --no-textconv {name}`), seal it with `botsecrets seal {name}`"
             ),
-            _ => eprintln!("botsecrets: WARNING: {name}: {w}"),
+            _ => eprintln!("botsecrets: WARNING: {name}: {}", super::report::warning_text(w)),
         }
     }
 }

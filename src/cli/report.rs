@@ -8,11 +8,16 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use botsecrets::document::DocumentError;
+use std::borrow::Cow;
+
+use botsecrets::document::{DocumentError, Warning};
+use botsecrets::exec::ExecError;
+use botsecrets::export::ExportError;
 use botsecrets::format::FormatError;
 use botsecrets::fsio::FsError;
 use botsecrets::keys::KeyError;
 use botsecrets::rules::RulesError;
+use botsecrets::Error;
 
 /// Exit codes. Where sops has a code for the same failure we use it, so
 /// scripts written for sops keep working.
@@ -192,103 +197,145 @@ fn io_reason(e: &std::io::Error) -> String {
 /// What to do about a private key given where a recipient belongs.
 const EXPOSED_HINT: &str = "write its recipient (age1...) there instead; the private key is in a file others may read: make a new identity (`botsecrets keygen -o FILE`), add its recipient (`botsecrets recipients add`), remove the exposed one (`botsecrets recipients remove`, which rotates the data key), and delete the old key from the file and its history";
 
-/// Exit code and hint for a library error.
-fn classify_document(e: &DocumentError) -> (u8, Option<&'static str>) {
+/// Exit code and hint for a library error: the one place where the
+/// library's errors meet exit codes and the CLI's words (flags, commands).
+pub fn classify(e: &Error) -> (u8, Option<Cow<'static, str>>) {
     use DocumentError as D;
-    match e {
-        D::Format(FormatError::Internal(_)) | D::Internal(_) => (code::GENERIC, Some("this is a bug in botsecrets; please report it")),
-        D::Format(_) => (code::INPUT, Some("fix the syntax at the place named, then run the command again")),
-        D::AlreadyEncrypted => (code::ALREADY_ENCRYPTED, Some("use `botsecrets edit` or `botsecrets set` to change an encrypted file")),
-        D::NotEncrypted => (code::NOT_ENCRYPTED, Some("encrypt it first with `botsecrets encrypt --in-place FILE`")),
-        D::Metadata(_) => (code::BAD_METADATA, None),
-        D::Key(KeyError::IdentityAsRecipient { .. }) => (code::PRIVATE_KEY, Some(EXPOSED_HINT)),
-        D::NoRecipients | D::Key(_) => (code::NO_RECIPIENTS, None),
-        D::NoMatchingIdentity { .. } | D::CorruptKey { .. } | D::Shamir(_) => (
+    use ExecError as X;
+    use ExportError as P;
+    let (code, hint): (u8, Option<&'static str>) = match e {
+        Error::Document(D::Format(FormatError::Internal(_)) | D::Internal(_)) => (code::GENERIC, Some("this is a bug in botsecrets; please report it")),
+        Error::Document(D::Format(_)) => (code::INPUT, Some("fix the syntax at the place named, then run the command again")),
+        Error::Document(D::AlreadyEncrypted) => (code::ALREADY_ENCRYPTED, Some("use `botsecrets edit` or `botsecrets set` to change an encrypted file")),
+        Error::Document(D::NotEncrypted) => (code::NOT_ENCRYPTED, Some("encrypt it first with `botsecrets encrypt --in-place FILE`")),
+        Error::Document(D::Metadata(_)) => (code::BAD_METADATA, None),
+        Error::Document(D::Key(KeyError::IdentityAsRecipient { .. })) => (code::PRIVATE_KEY, Some(EXPOSED_HINT)),
+        Error::Document(D::NoRecipients) => (code::NO_RECIPIENTS, Some("pass --age with at least one age recipient")),
+        Error::Document(D::Key(_)) => (code::NO_RECIPIENTS, None),
+        Error::Document(D::NoMatchingIdentity { .. } | D::CorruptKey { .. } | D::Shamir(_)) => (
             code::NO_IDENTITY,
             Some("pass --identity FILE, or set BOTSECRETS_AGE_KEY_FILE (or SOPS_AGE_KEY_FILE) to a key file holding one of these recipients' identities"),
         ),
-        D::SelectionMismatch { .. } => (
+        Error::Document(D::SelectionMismatch { .. }) => (
             code::SELECTION_MISMATCH,
             Some("see the raw change with `git log -p --no-textconv -- FILE`; restore the file (or its sops metadata) from version control"),
         ),
-        D::Value { .. } => (
+        Error::Document(D::Value { .. }) => (
             code::VALUE,
             Some("the file was altered or damaged; restore it from version control"),
         ),
-        D::MacMismatch | D::MacUndecryptable => (
+        Error::Document(D::MacMismatch | D::MacUndecryptable) => (
             code::MAC_MISMATCH,
             Some("the file was altered outside botsecrets/sops; restore it from version control, or inspect it with --ignore-mac"),
         ),
-        D::MacMissing => (code::MAC_MISSING, None),
-        D::SealMismatch => (
+        Error::Document(D::MacMissing) => (code::MAC_MISSING, Some("use --ignore-mac to read it anyway")),
+        Error::Document(D::SealMismatch) => (
             code::SEAL_MISMATCH,
             Some("nothing was decrypted or written; `git log -p --no-textconv FILE` shows the raw change; restore the file from version control"),
         ),
-        D::SealMissing => (
+        Error::Document(D::SealMissing) => (
             code::SEAL_MISSING,
             Some("check the file's history (`git log -p --no-textconv FILE`), then seal it with `botsecrets seal FILE`; or set `seal: optional` in its rule in .botsecrets.yaml"),
         ),
-        D::PathNotFound(_) => (code::PATH_NOT_FOUND, None),
-        _ => (code::GENERIC, None),
-    }
-}
-
-/// Exit code and hint for a read or write refused or failed.
-fn classify_fs(e: &FsError) -> (u8, Option<&'static str>) {
-    match e {
-        FsError::NotFound { .. } => (code::NO_FILE, None),
-        FsError::Read { .. } => (code::INPUT, None),
-        FsError::Write { .. } => (code::OUTPUT, None),
-        FsError::NotRegular { .. } => (
+        Error::Document(D::PathNotFound(_)) => (code::PATH_NOT_FOUND, None),
+        Error::Fs(FsError::NotFound { path }) => {
+            // A mistyped file name: near names in its directory.
+            return (code::NO_FILE, super::suggest::near_files(path).map(Cow::Owned));
+        }
+        Error::Fs(FsError::Read { .. }) => (code::INPUT, None),
+        Error::Fs(FsError::Write { .. }) => (code::OUTPUT, None),
+        Error::Fs(FsError::NotRegular { .. }) => (
             code::REFUSED_INPUT,
             Some("give a regular file, or pipe the data to `-` (stdin)"),
         ),
-        FsError::TooLarge { .. } => (
+        Error::Fs(FsError::TooLarge { .. }) => (
             code::REFUSED_INPUT,
             Some("secrets files are small; if this one really is this large, raise the limit with BOTSECRETS_MAX_INPUT_BYTES"),
         ),
-        FsError::Busy { .. } => (
+        Error::Fs(FsError::Busy { .. }) => (
             code::BUSY,
             Some("wait for it to finish, then run the command again"),
         ),
-        FsError::Changed { .. } | FsError::Exists { .. } => (
+        Error::Fs(FsError::Changed { .. } | FsError::Exists { .. }) => (
             code::BUSY,
             Some("run the command again on the new version"),
         ),
-        FsError::ReadOnly { .. } => (
+        Error::Fs(FsError::ReadOnly { .. }) => (
             code::REFUSED_TARGET,
             Some("make it writable (`chmod u+w FILE`) if it should change"),
         ),
-        FsError::HardLinks { .. } => (
+        Error::Fs(FsError::HardLinks { .. }) => (
             code::REFUSED_TARGET,
             Some("find the other names with `find / -samefile FILE`; remove them, or break the link with `cp FILE FILE.new && mv FILE.new FILE`"),
         ),
-        FsError::NotRegularTarget { .. } => (code::REFUSED_TARGET, None),
-        FsError::Owner { .. } => (
+        Error::Fs(FsError::NotRegularTarget { .. }) => (code::REFUSED_TARGET, None),
+        Error::Fs(FsError::Owner { .. }) => (
             code::REFUSED_TARGET,
             Some("run the command as the file's owner (or as root)"),
         ),
-    }
-}
-
-/// Exit code and hint for a rules error.
-fn classify_rules(e: &RulesError) -> (u8, Option<&'static str>) {
-    match e {
-        RulesError::NotFound { .. } => (
+        Error::Rules(RulesError::NotFound { .. }) => (
             code::NO_RULE,
             Some("pass --age age1..., or create a .botsecrets.yaml with creation_rules (see docs/rules.md)"),
         ),
-        RulesError::PrivateKey { .. } => (code::PRIVATE_KEY, Some(EXPOSED_HINT)),
-        RulesError::NoMatch { .. } | RulesError::NoAgeRecipients { .. } => (
+        Error::Rules(RulesError::PrivateKey { .. }) => (code::PRIVATE_KEY, Some(EXPOSED_HINT)),
+        Error::Rules(RulesError::NoMatch { .. } | RulesError::NoAgeRecipients { .. }) => (
             code::NO_RULE,
             Some("add a creation rule for this path (a rule without path_regex matches every file), or pass --age"),
         ),
-        _ => (code::RULES, Some("fix the rules file at the place named (see docs/rules.md)")),
+        Error::Rules(_) => (code::RULES, Some("fix the rules file at the place named (see docs/rules.md)")),
+        Error::Exec(X::Missing { .. } | X::NotAValue { .. }) => (code::PATH_NOT_FOUND, None),
+        Error::Exec(X::BadPrefix(_) | X::BadName { .. }) => (code::GENERIC, None),
+        Error::Exec(X::EmptyName { .. }) => (code::INPUT, Some("rename the key, or give every variable a prefix with --prefix")),
+        Error::Exec(X::RefusedName { name, .. }) => return (code::REFUSED_ENV, Some(Cow::Owned(format!(
+            "nothing was run; if the key is yours and the command needs it, pass --allow-env {name} (or --prefix, or leave it out with --only); see docs/exec.md"
+        )))),
+        Error::Exec(X::Collision { .. }) => (
+            code::INPUT,
+            Some("each variable must come from one key path; rename a key (or use separate files and --only)"),
+        ),
+        Error::Exec(_) => (code::INPUT, None),
+        Error::Export(P::TrailingBackslash { .. }) => (code::INPUT, Some("use --format shell or json, or leave it out with --only")),
+        Error::Export(P::NoName) => (code::GENERIC, Some("--format k8s-secret needs --name NAME")),
+        Error::Export(P::BadName(_)) => (code::GENERIC, Some("check the name given to --name")),
+        Error::Export(P::BadNamespace(_)) => (code::GENERIC, Some("check the namespace given to --namespace")),
+        _ => (code::GENERIC, None),
+    };
+    (code, hint.map(Cow::Borrowed))
+}
+
+/// The library error first in `err`'s chain, taken out of it: the
+/// chain is searched by reference (the outermost decides), then that
+/// type is downcast by value so [`classify`] can match on one [`Error`].
+fn library_error(err: anyhow::Error) -> Option<Error> {
+    fn take<T>(err: anyhow::Error) -> Option<Error>
+    where
+        T: Into<Error> + std::fmt::Display + std::fmt::Debug + Send + Sync + 'static,
+    {
+        err.downcast::<T>().ok().map(Into::into)
     }
+    type Take = fn(anyhow::Error) -> Option<Error>;
+    let found: Option<Take> = err.chain().find_map(|c| -> Option<Take> {
+        if c.is::<Error>() {
+            Some(take::<Error>)
+        } else if c.is::<DocumentError>() {
+            Some(take::<DocumentError>)
+        } else if c.is::<FsError>() {
+            Some(take::<FsError>)
+        } else if c.is::<RulesError>() {
+            Some(take::<RulesError>)
+        } else if c.is::<ExecError>() {
+            Some(take::<ExecError>)
+        } else if c.is::<ExportError>() {
+            Some(take::<ExportError>)
+        } else {
+            None
+        }
+    });
+    found.and_then(|take| take(err))
 }
 
 /// Prints `err` and returns the exit code.
-pub fn report(err: &anyhow::Error) -> ExitCode {
+pub fn report(err: anyhow::Error) -> ExitCode {
     for cause in err.chain() {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             if io.kind() == std::io::ErrorKind::BrokenPipe {
@@ -301,44 +348,33 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
 
 /// Prints `err` (`botsecrets: ...` and its hint) and returns its exit
 /// code: for a command that goes on after one of several files failed.
-pub fn print(err: &anyhow::Error) -> u8 {
-    let mut code = code::GENERIC;
-    let mut hint: Option<String> = None;
-    for cause in err.chain() {
-        if let Some(u) = cause.downcast_ref::<UserError>() {
-            code = u.code;
-            hint = u.hint.clone();
-            break;
-        }
-        if let Some(d) = cause.downcast_ref::<DocumentError>() {
-            let (c, h) = classify_document(d);
-            code = c;
-            hint = h.map(str::to_owned);
-            break;
-        }
-        if let Some(f) = cause.downcast_ref::<FsError>() {
-            let (c, h) = classify_fs(f);
-            code = c;
-            hint = h.map(str::to_owned);
-            break;
-        }
-        if let Some(r) = cause.downcast_ref::<RulesError>() {
-            let (c, h) = classify_rules(r);
-            code = c;
-            hint = h.map(str::to_owned);
-            break;
-        }
-    }
-    if code == code::NO_FILE && hint.is_none() {
-        // A mistyped file name: near names in its directory.
-        hint = err.chain().find_map(|c| match c.downcast_ref::<FsError>() {
-            Some(FsError::NotFound { path }) => super::suggest::near_files(path),
-            _ => None,
-        });
-    }
+pub fn print(err: anyhow::Error) -> u8 {
     eprintln!("botsecrets: {err:#}");
+    // A CLI decision (outermost) wins over a library error beneath it.
+    let user = err.chain().find_map(|c| c.downcast_ref::<UserError>());
+    let (code, hint) = match user {
+        Some(u) => (u.code, u.hint.clone().map(Cow::Owned)),
+        None => library_error(err).map_or((code::GENERIC, None), |e| classify(&e)),
+    };
     if let Some(h) = hint {
         eprintln!("hint: {h}");
     }
     code
+}
+
+/// A warning in the CLI's words: the library says what happened, this
+/// adds the flag that caused it or avoids it.
+pub fn warning_text(w: &Warning) -> String {
+    use botsecrets::seal::SealStatus;
+    match w {
+        Warning::AliasOfEncryptedValues { .. } => {
+            format!("{w}; use --expand-aliases for a sops-compatible file")
+        }
+        Warning::MacNotVerified => {
+            "the MAC was NOT verified (--ignore-mac): values may have been altered".into()
+        }
+        Warning::SealNotVerified(SealStatus::Broken) => "the seal does NOT verify (read anyway because of --ignore-mac): key names, clear values, the selection rule or the recipients were changed without the key".into(),
+        Warning::SealNotVerified(_) => "the file has NO seal although its rules require one (read anyway because of --ignore-mac)".into(),
+        _ => w.to_string(),
+    }
 }

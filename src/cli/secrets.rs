@@ -14,7 +14,7 @@ use botsecrets::path::KeyPath;
 
 use super::args::{InputArgs, SelectArgs};
 use super::inputs;
-use super::report::{code, UserError};
+use super::report::{self, UserError};
 
 /// Secrets files as read (not yet decrypted), in the order given.
 pub struct Files {
@@ -170,32 +170,26 @@ fn flags_selection(args: &SelectArgs) -> Result<exec::Selection> {
     })
 }
 
-/// A library error with its exit code.
+/// A library error with its exit code and hint (from report.rs). Where
+/// the library's message is about what a flag gave, the flag leads it.
 pub fn exec_error(e: ExecError) -> anyhow::Error {
-    let (code, hint) = match &e {
-        ExecError::Missing { .. } => (code::PATH_NOT_FOUND, None),
-        ExecError::BadPrefix(_) | ExecError::BadName { .. } => (code::GENERIC, None),
-        ExecError::NotAValue { .. } => (code::PATH_NOT_FOUND, None),
-        ExecError::RefusedName { name, .. } => {
-            return UserError {
-                code: code::REFUSED_ENV,
-                message: e.to_string(),
-                hint: Some(format!(
-                    "nothing was run; if the key is yours and the command needs it, pass --allow-env {name} (or --prefix, or leave it out with --only); see docs/exec.md"
-                )),
-            }
-            .into();
-        }
-        ExecError::Collision { .. } => (
-            code::INPUT,
-            Some("each variable must come from one key path; rename a key (or use separate files and --only)"),
-        ),
-        _ => (code::INPUT, None),
+    let flag = |given: &exec::Naming| match given {
+        exec::Naming::Rename => "--rename",
+        exec::Naming::AsFile => "--as-file",
     };
+    let message = match &e {
+        ExecError::Missing { .. } => format!("--only: {e}"),
+        ExecError::BadPrefix(p) => format!("--prefix {p:?}: use only letters, digits and _"),
+        ExecError::BadName { given, .. } | ExecError::NotAValue { given, .. } => {
+            format!("{}: {e}", flag(given))
+        }
+        _ => e.to_string(),
+    };
+    let (code, hint) = report::classify(&e.into());
     UserError {
         code,
-        message: e.to_string(),
-        hint: hint.map(str::to_owned),
+        message,
+        hint: hint.map(Into::into),
     }
     .into()
 }

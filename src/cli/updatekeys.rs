@@ -73,12 +73,12 @@ pub fn run(args: &UpdatekeysArgs) -> Result<()> {
             .map(|p| p.file.name())
             .collect();
         let last = failed.pop();
-        for e in &failed {
+        for e in failed {
             report::print(e);
         }
         if let Some(e) = last {
             if !pending.is_empty() && !args.dry_run {
-                report::print(&e);
+                report::print(e);
             } else {
                 return Err(e);
             }
@@ -117,7 +117,7 @@ pub fn run(args: &UpdatekeysArgs) -> Result<()> {
         }
     }
     let last = failed.pop();
-    for e in &failed {
+    for e in failed {
         report::print(e);
     }
     last.map_or(Ok(()), Err)

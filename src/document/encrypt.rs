@@ -215,8 +215,8 @@ pub(super) fn wrap_groups(
 ) -> Result<(Vec<Vec<AgeStanza>>, u32), DocumentError> {
     let groups: Vec<&Vec<Recipient>> = groups.iter().filter(|g| !g.is_empty()).collect();
     let (shares, threshold) = if groups.len() > 1 {
-        let parts = u8::try_from(groups.len())
-            .map_err(|_| DocumentError::Shamir("at most 255 key groups".into()))?;
+        let parts =
+            u8::try_from(groups.len()).map_err(|_| DocumentError::Shamir(GroupsError::TooMany))?;
         let threshold = if shamir_threshold == 0 {
             u32::from(parts)
         } else {
@@ -226,13 +226,13 @@ pub(super) fn wrap_groups(
             .ok()
             .filter(|t| (2..=parts).contains(t));
         let Some(small) = small else {
-            return Err(DocumentError::Shamir(format!(
-                "a threshold of {threshold} needs between 2 and {} key groups",
-                groups.len()
-            )));
+            return Err(DocumentError::Shamir(GroupsError::Threshold {
+                threshold,
+                groups: groups.len(),
+            }));
         };
         let shares =
-            shamir::split(key, parts, small).map_err(|e| DocumentError::Shamir(e.to_string()))?;
+            shamir::split(key, parts, small).map_err(|e| DocumentError::Shamir(e.into()))?;
         (shares, threshold)
     } else {
         (vec![Zeroizing::new(key.expose().to_vec())], 0)

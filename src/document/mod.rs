@@ -61,7 +61,7 @@ pub enum DocumentError {
     #[error(transparent)]
     Metadata(#[from] MetadataError),
     /// No recipients were given for a new file.
-    #[error("no recipients: pass --age with at least one age recipient")]
+    #[error("no recipients: a new file needs at least one age recipient")]
     NoRecipients,
     /// Wrapping the data key failed.
     #[error(transparent)]
@@ -79,8 +79,8 @@ pub enum DocumentError {
     CorruptKey {
         /// Whose stanza.
         recipient: String,
-        /// age's reason.
-        reason: String,
+        /// What is wrong (age's error, typed).
+        reason: keys::KeyDamage,
     },
     /// An `ENC[...]` value is malformed or fails authentication.
     // The cause is in the text, so it is not also a `source()`: `{:#}`
@@ -108,7 +108,7 @@ pub enum DocumentError {
         found: Mismatch,
     },
     /// The MAC is missing.
-    #[error("the file has no MAC (sops.mac is empty); use --ignore-mac to read it anyway")]
+    #[error("the file has no MAC (sops.mac is empty)")]
     MacMissing,
     /// The stored MAC cannot be decrypted.
     #[error("the MAC cannot be decrypted (sops.mac or sops.lastmodified was altered)")]
@@ -129,10 +129,30 @@ pub enum DocumentError {
     PathNotFound(KeyPath),
     /// Shamir shares could not be combined.
     #[error("cannot rebuild the data key from key groups: {0}")]
-    Shamir(String),
+    Shamir(GroupsError),
     /// A bug caught by a self-check.
     #[error("internal error: {0}; the file was not written")]
     Internal(String),
+}
+
+/// Why key groups (Shamir shares) cannot be made or combined.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GroupsError {
+    /// More key groups than shares can be made for.
+    #[error("at most 255 key groups")]
+    TooMany,
+    /// The threshold does not fit the number of groups.
+    #[error("a threshold of {threshold} needs between 2 and {groups} key groups")]
+    Threshold {
+        /// The threshold asked for.
+        threshold: u32,
+        /// How many groups there are.
+        groups: usize,
+    },
+    /// The shares do not split or combine.
+    #[error(transparent)]
+    Shares(#[from] crate::crypto::shamir::ShamirError),
 }
 
 /// How a leaf disagrees with the file's selection rule.
@@ -198,12 +218,12 @@ impl std::fmt::Display for Warning {
         match self {
             Warning::AliasOfEncryptedValues { alias, anchor } => write!(
                 f,
-                "the alias at {alias} points at encrypted values under {anchor}: botsecrets can read this file but sops cannot; use --expand-aliases for a sops-compatible file"
+                "the alias at {alias} points at encrypted values under {anchor}: botsecrets can read this file but sops cannot"
             ),
-            Warning::MacNotVerified => f.write_str("the MAC was NOT verified (--ignore-mac): values may have been altered"),
+            Warning::MacNotVerified => f.write_str("the MAC was NOT verified: values may have been altered"),
             Warning::SealMissing => f.write_str("the file has no seal (sops.botsecrets_seal): sops or another tool wrote it, or the seal was stripped, so its key names, clear values, selection rule and recipients are not authenticated"),
-            Warning::SealNotVerified(SealStatus::Broken) => f.write_str("the seal does NOT verify (read anyway because of --ignore-mac): key names, clear values, the selection rule or the recipients were changed without the key"),
-            Warning::SealNotVerified(_) => f.write_str("the file has NO seal although its rules require one (read anyway because of --ignore-mac)"),
+            Warning::SealNotVerified(SealStatus::Broken) => f.write_str("the seal does NOT verify (read anyway, as asked): key names, clear values, the selection rule or the recipients were changed without the key"),
+            Warning::SealNotVerified(_) => f.write_str("the file has NO seal although its rules require one (read anyway, as asked)"),
         }
     }
 }

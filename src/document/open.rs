@@ -93,11 +93,11 @@ pub fn unwrap_data_key(meta: &Metadata, identities: &[Identity]) -> Result<DataK
         if let Some(bytes) = found.first() {
             return DataKey::from_slice(bytes).ok_or_else(|| DocumentError::CorruptKey {
                 recipient: meta.recipients().next().unwrap_or_default().to_owned(),
-                reason: "the payload is not a 32-byte key".into(),
+                reason: keys::KeyDamage::NotAKey,
             });
         }
     } else if found.len() >= needed {
-        return shamir::combine(&found[..needed]).map_err(|e| DocumentError::Shamir(e.to_string()));
+        return shamir::combine(&found[..needed]).map_err(|e| DocumentError::Shamir(e.into()));
     }
     Err(DocumentError::NoMatchingIdentity {
         recipients: meta.recipients().map(str::to_owned).collect(),

@@ -166,7 +166,7 @@ pub fn check_structure(text: &str, kind: FormatKind) -> Vec<DocumentError> {
         {
             problems.push(DocumentError::CorruptKey {
                 recipient: stanza.recipient.clone(),
-                reason: "not an armored age file".into(),
+                reason: crate::keys::KeyDamage::NotArmored,
             });
         }
     }

@@ -238,3 +238,65 @@ pub(super) fn selection_mismatches<'a>(
             })
         })
 }
+
+#[cfg(test)]
+mod tests {
+    //! The comment rules' selection, pinned without sops: which value
+    //! paths each rule encrypts (the interop tests check the same files
+    //! against sops where it is installed).
+    use super::*;
+    use regex::Regex;
+
+    /// The key paths of the values `selection` encrypts in `text`.
+    fn encrypted(text: &str, kind: FormatKind, selection: &Selection) -> Vec<String> {
+        let parsed = kind.syntax().parse(text).unwrap();
+        let selected = selected_leaves(text, kind, &parsed, selection);
+        parsed
+            .leaves
+            .iter()
+            .zip(selected)
+            .filter(|(l, s)| *s && l.kind != LeafKind::Comment)
+            .map(|(l, _)| l.path.to_string())
+            .collect()
+    }
+
+    fn unencrypted(re: &str) -> Selection {
+        Selection::UnencryptedCommentRegex(Regex::new(re).unwrap())
+    }
+
+    fn encrypted_by(re: &str) -> Selection {
+        Selection::EncryptedCommentRegex(Regex::new(re).unwrap())
+    }
+
+    const YAML: &str = "# clear\na: 1\nb: 2\nnested:\n  # clear\n  c: 3\n  d: 4\n";
+
+    #[test]
+    fn yaml_unencrypted_comment_regex_leaves_the_value_after_the_comment_clear() {
+        let got = encrypted(YAML, FormatKind::Yaml, &unencrypted("^ *clear"));
+        assert_eq!(got, ["b", "nested.d"]);
+    }
+
+    #[test]
+    fn yaml_encrypted_comment_regex_encrypts_only_the_value_after_the_comment() {
+        let text = YAML.replace("clear", "secret");
+        let got = encrypted(&text, FormatKind::Yaml, &encrypted_by("^ *secret"));
+        assert_eq!(got, ["a", "nested.c"]);
+    }
+
+    // COMPAT(sops): go-ini attaches a comment to the key after it, and
+    // sops walks that comment after the key, so it marks the NEXT key.
+    const INI: &str = "[s]\na = 1\n; clear\nb = 2\nc = 3\n";
+
+    #[test]
+    fn ini_unencrypted_comment_regex_marks_the_key_after_the_commented_one() {
+        let got = encrypted(INI, FormatKind::Ini, &unencrypted("clear"));
+        assert_eq!(got, ["s.a", "s.b"]);
+    }
+
+    #[test]
+    fn ini_encrypted_comment_regex_marks_the_key_after_the_commented_one() {
+        let text = INI.replace("clear", "secret");
+        let got = encrypted(&text, FormatKind::Ini, &encrypted_by("secret"));
+        assert_eq!(got, ["s.c"]);
+    }
+}

@@ -77,7 +77,7 @@ pub enum KeyError {
         /// The recipient.
         recipient: String,
         /// Why (from age; contains no secret).
-        reason: String,
+        reason: WrapFailure,
     },
 }
 
@@ -155,20 +155,40 @@ impl age::Callbacks for Callbacks {
 }
 
 /// Wraps raw payload bytes (a data key, or a Shamir share) to a recipient.
-pub fn wrap_bytes(recipient: &Recipient, payload: &[u8]) -> Result<String, String> {
-    let age_recipient = recipient.to_age()?;
-    let encryptor = age::Encryptor::with_recipients(std::iter::once(age_recipient.as_ref() as _))
-        .map_err(|e| e.to_string())?;
+pub fn wrap_bytes(recipient: &Recipient, payload: &[u8]) -> Result<String, WrapFailure> {
+    let age_recipient = recipient.to_age().map_err(WrapFailure::Recipient)?;
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(age_recipient.as_ref() as _))?;
     let mut out = Vec::new();
-    let armor =
-        ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(|e| e.to_string())?;
-    let mut writer = encryptor.wrap_output(armor).map_err(|e| e.to_string())?;
-    writer.write_all(payload).map_err(|e| e.to_string())?;
-    writer
-        .finish()
-        .and_then(|armor| armor.finish())
-        .map_err(|e| e.to_string())?;
-    String::from_utf8(out).map_err(|_| "armor is not UTF-8".to_owned())
+    let armor = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor)?;
+    let mut writer = encryptor.wrap_output(armor)?;
+    writer.write_all(payload)?;
+    writer.finish().and_then(|armor| armor.finish())?;
+    String::from_utf8(out).map_err(|_| WrapFailure::NotText)
+}
+
+/// Why a data key could not be wrapped for a recipient. The cause is kept
+/// typed (age's error, the I/O error) and shown in the text only.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WrapFailure {
+    /// The recipient cannot be used (a plugin that is not installed).
+    #[error("{0}")]
+    Recipient(String),
+    /// age refused to encrypt (boxed: the error is large, and it is rare).
+    #[error(transparent)]
+    Age(Box<age::EncryptError>),
+    /// Writing the armored output failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The armor is not UTF-8 text.
+    #[error("armor is not UTF-8")]
+    NotText,
+}
+
+impl From<age::EncryptError> for WrapFailure {
+    fn from(e: age::EncryptError) -> Self {
+        WrapFailure::Age(Box::new(e))
+    }
 }
 
 /// Why a wrapped data key could not be opened.
@@ -177,7 +197,26 @@ pub enum UnwrapFailure {
     /// None of the identities matches this stanza's recipient.
     NoMatch,
     /// The stanza is not a valid age file, or its payload is not a data key.
-    Corrupt(String),
+    Corrupt(KeyDamage),
+}
+
+/// What is wrong with a wrapped data key (an age stanza). The cause is
+/// kept typed (age's error, the I/O error) and shown in the text only.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyDamage {
+    /// age refused the stanza (bad header, MAC, ...).
+    #[error(transparent)]
+    Age(#[from] age::DecryptError),
+    /// Reading the decrypted payload failed.
+    #[error(transparent)]
+    Read(std::io::Error),
+    /// The stanza is not an armored age file.
+    #[error("not an armored age file")]
+    NotArmored,
+    /// The payload is not a 32-byte data key.
+    #[error("the payload is not a 32-byte key")]
+    NotAKey,
 }
 
 /// Unwraps one armored age stanza with any of `identities`; returns the raw
@@ -187,17 +226,16 @@ pub fn unwrap_bytes(
     identities: &[&Identity],
 ) -> Result<Zeroizing<Vec<u8>>, UnwrapFailure> {
     let reader = ArmoredReader::new(enc.as_bytes());
-    let decryptor =
-        age::Decryptor::new(reader).map_err(|e| UnwrapFailure::Corrupt(e.to_string()))?;
+    let decryptor = age::Decryptor::new(reader).map_err(|e| UnwrapFailure::Corrupt(e.into()))?;
     let mut stream = match decryptor.decrypt(identities.iter().map(|i| *i as &dyn age::Identity)) {
         Ok(s) => s,
         Err(age::DecryptError::NoMatchingKeys) => return Err(UnwrapFailure::NoMatch),
-        Err(e) => return Err(UnwrapFailure::Corrupt(e.to_string())),
+        Err(e) => return Err(UnwrapFailure::Corrupt(e.into())),
     };
     let mut out = Zeroizing::new(Vec::with_capacity(33));
     stream
         .read_to_end(&mut out)
-        .map_err(|e| UnwrapFailure::Corrupt(e.to_string()))?;
+        .map_err(|e| UnwrapFailure::Corrupt(KeyDamage::Read(e)))?;
     Ok(out)
 }
 
