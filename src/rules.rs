@@ -400,18 +400,7 @@ pub fn read(path: &Path) -> Result<String, RulesError> {
 impl RulesFile {
     /// The first rule matching `file` (absolute).
     pub fn rule_for(&self, file: &Path) -> Result<Matched<'_>, RulesError> {
-        let rel = match file.strip_prefix(&self.dir) {
-            Ok(rel) => rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/"),
-            Err(_) => file.to_string_lossy().into_owned(),
-        };
-        let rule = self
-            .rules
-            .iter()
-            .find(|r| r.path_regex.as_ref().is_none_or(|re| re.is_match(&rel)));
+        let (rel, rule) = self.first_by_path(file);
         match rule {
             Some(rule) if rule.key_groups.is_empty() => Err(RulesError::NoAgeRecipients {
                 file: self.path.clone(),
@@ -447,6 +436,33 @@ impl RulesFile {
         if !self.is_botsecrets() {
             return SealPolicy::Warn;
         }
+        match self.rule_by_path(file) {
+            Some(r) if r.seal_optional => SealPolicy::Warn,
+            _ => SealPolicy::Required,
+        }
+    }
+
+    /// The `env:` names of the first rule whose `path_regex` matches `file`
+    /// (absolute), matched by path alone as for the seal policy; empty when
+    /// no rule matches.
+    pub fn env_names(&self, file: &Path) -> &[EnvName] {
+        self.rule_by_path(file).map_or(&[], |r| r.env.as_slice())
+    }
+}
+
+impl RulesFile {
+    /// The first rule whose `path_regex` matches `file` (absolute), by its
+    /// path alone (a rule without age recipients included).
+    pub fn rule_by_path(&self, file: &Path) -> Option<&CreationRule> {
+        self.first_by_path(file).1
+    }
+
+    /// `file` (absolute) relative to the rules file's directory, with `/`
+    /// separators (the whole path when it lies outside), and the first rule
+    /// whose `path_regex` matches it. Every lookup by path goes through
+    /// here, so the seal policy, `env:` names and recipients of a file
+    /// always come from the same rule.
+    fn first_by_path(&self, file: &Path) -> (String, Option<&CreationRule>) {
         let rel = match file.strip_prefix(&self.dir) {
             Ok(rel) => rel
                 .components()
@@ -459,46 +475,7 @@ impl RulesFile {
             .rules
             .iter()
             .find(|r| r.path_regex.as_ref().is_none_or(|re| re.is_match(&rel)));
-        match rule {
-            Some(r) if r.seal_optional => SealPolicy::Warn,
-            _ => SealPolicy::Required,
-        }
-    }
-
-    /// The `env:` names of the first rule whose `path_regex` matches `file`
-    /// (absolute), matched by path alone as for the seal policy; empty when
-    /// no rule matches.
-    pub fn env_names(&self, file: &Path) -> &[EnvName] {
-        let rel = match file.strip_prefix(&self.dir) {
-            Ok(rel) => rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/"),
-            Err(_) => file.to_string_lossy().into_owned(),
-        };
-        self.rules
-            .iter()
-            .find(|r| r.path_regex.as_ref().is_none_or(|re| re.is_match(&rel)))
-            .map_or(&[], |r| r.env.as_slice())
-    }
-}
-
-impl RulesFile {
-    /// The first rule whose `path_regex` matches `file` (absolute), by its
-    /// path alone (a rule without age recipients included).
-    pub fn rule_by_path(&self, file: &Path) -> Option<&CreationRule> {
-        let rel = match file.strip_prefix(&self.dir) {
-            Ok(rel) => rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/"),
-            Err(_) => file.to_string_lossy().into_owned(),
-        };
-        self.rules
-            .iter()
-            .find(|r| r.path_regex.as_ref().is_none_or(|re| re.is_match(&rel)))
+        (rel, rule)
     }
 
     /// The `keys:` name of `recipient`, if the rules file names it.
