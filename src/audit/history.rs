@@ -178,7 +178,7 @@ fn print(
 /// Walks the history of one file; see the module documentation.
 pub fn walk(input: &WalkInput<'_>, blobs: &mut dyn Blobs) -> Result<FileHistory, AuditError> {
     let mut salt = [0u8; 32];
-    getrandom::fill(&mut salt).map_err(|e| AuditError::Random(e.to_string()))?;
+    getrandom::fill(&mut salt).map_err(AuditError::Random)?;
     let mut history = FileHistory::default();
     let mut cache: HashMap<String, Rc<Print>> = HashMap::new();
     let mut since: HashMap<KeyPath, Change> = HashMap::new();

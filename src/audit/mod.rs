@@ -42,11 +42,23 @@ pub enum AuditError {
         /// The blob id.
         id: String,
         /// Why.
-        reason: String,
+        reason: BlobFailure,
     },
     /// No random salt for the value digests.
     #[error("the system's random number generator failed: {0}")]
-    Random(String),
+    Random(getrandom::Error),
+}
+
+/// Why a blob could not be read from git (the cause is in the text, once).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BlobFailure {
+    /// Talking to `git cat-file` failed.
+    #[error("{0}")]
+    Io(std::io::Error),
+    /// git's answer was not a blob header (`<id> blob <size>`).
+    #[error("git answered {0:?}")]
+    Unexpected(String),
 }
 
 /// Who can read a secret.

@@ -14,8 +14,6 @@ use botsecrets::keys::Recipient;
 use botsecrets::metadata::{now_rfc3339, Metadata};
 use botsecrets::path::KeyPath;
 
-use super::report::UserError;
-
 /// An encrypted file as read from disk.
 pub struct EncryptedFile {
     /// Its path.
@@ -107,32 +105,13 @@ impl EncryptedFile {
 
 /// Parses the file's recipient strings into recipients to wrap for.
 pub fn parse_groups(file: &EncryptedFile, groups: &[Vec<String>]) -> Result<Vec<Vec<Recipient>>> {
-    access::parse_groups(groups).map_err(|e| access_error(&file.name(), e, None).into())
+    access::parse_groups(groups).map_err(|e| access_error(&file.name(), e))
 }
 
-/// The message, exit code and hint of a recipients change that cannot be
-/// made. `file` names the file for `recipients list` in the hint.
-pub fn access_error(name: &str, e: AccessError, list_hint: Option<&str>) -> UserError {
-    let message = format!("{name}: {e}");
-    match e {
-        AccessError::GroupNeeded { groups } => UserError::usage(format!(
-            "{name}: the file has {groups} key groups (Shamir); pass --group N to say which one gets the new recipients"
-        )),
-        AccessError::NoSuchGroup { group, groups } => UserError::usage(format!(
-            "{name}: --group {group}: the file has {groups} key group(s)"
-        )),
-        AccessError::NotARecipient { .. } => UserError::usage(match list_hint {
-            Some(file) => format!("{message}; see `botsecrets recipients list {file}`"),
-            None => message,
-        }),
-        AccessError::NoneLeft { .. } => {
-            UserError::recipients(format!("{message}; add the new recipient first"))
-        }
-        AccessError::EmptyGroup { .. } => {
-            UserError::recipients(format!("{message}; add a recipient to that group first"))
-        }
-        _ => UserError::recipients(message),
-    }
+/// A recipients change that cannot be made, named by its file; its exit
+/// code and hint come from `report::classify`, like every library error.
+pub fn access_error(name: &str, e: AccessError) -> anyhow::Error {
+    anyhow::Error::new(e).context(name.to_owned())
 }
 
 /// Applies `plan`: re-keys `opened` for `groups` (rotating the data key

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use anyhow::{Context, Result};
-use botsecrets::audit::{self, AuditError, Blobs, Finding, Reader, Secret, WalkInput};
+use botsecrets::audit::{self, AuditError, BlobFailure, Blobs, Finding, Reader, Secret, WalkInput};
 use botsecrets::document::DocumentError;
 use botsecrets::format::FormatKind;
 use botsecrets::keys::Identity;
@@ -59,27 +59,28 @@ impl Drop for CatFile {
 
 impl Blobs for CatFile {
     fn blob(&mut self, id: &str) -> Result<Zeroizing<Vec<u8>>, AuditError> {
-        let fail = |reason: String| AuditError::Blob {
+        let fail = |reason: BlobFailure| AuditError::Blob {
             id: id.to_owned(),
             reason,
         };
         writeln!(self.stdin, "{id}")
             .and_then(|_| self.stdin.flush())
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| fail(BlobFailure::Io(e)))?;
         let mut header = String::new();
         self.stdout
             .read_line(&mut header)
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| fail(BlobFailure::Io(e)))?;
         let parts: Vec<&str> = header.split_whitespace().collect();
+        let unexpected = || fail(BlobFailure::Unexpected(header.trim().to_owned()));
         let size: usize = match parts[..] {
-            [_, "blob", size] => size.parse().map_err(|_| fail("bad size".into()))?,
-            _ => return Err(fail(format!("git answered {:?}", header.trim()))),
+            [_, "blob", size] => size.parse().map_err(|_| unexpected())?,
+            _ => return Err(unexpected()),
         };
         // SECURITY: historical ciphertext only, but kept zeroized anyway.
         let mut buf = Zeroizing::new(vec![0u8; size + 1]);
         self.stdout
             .read_exact(&mut buf)
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| fail(BlobFailure::Io(e)))?;
         buf.truncate(size);
         Ok(buf)
     }

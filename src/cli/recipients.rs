@@ -84,7 +84,7 @@ fn add(args: &RecipientsChangeArgs) -> Result<()> {
     let new = inputs::recipient_args(&args.recipients)?;
     let current = file.sealed.groups();
     let change = access::add(current.clone(), &new, args.group)
-        .map_err(|e| shared::access_error(&name, e, None))?;
+        .map_err(|e| shared::access_error(&name, e))?;
     for r in &change.already {
         eprintln!("botsecrets: {name}: {r} is already a recipient");
     }
@@ -116,7 +116,7 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
         .map(str::to_owned)
         .collect();
     access::chosen_group(file.metadata().key_groups.len(), args.group)
-        .map_err(|e| shared::access_error(&name, e, None))?;
+        .map_err(|e| shared::access_error(&name, e))?;
     // SECURITY: a private key given here is refused, never echoed below.
     for r in &wanted {
         if let Some(e) = botsecrets::keys::recipient::private_key(r) {
@@ -125,7 +125,7 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
     }
     let current = file.sealed.groups();
     let groups = access::remove(current.clone(), &wanted, args.group)
-        .map_err(|e| shared::access_error(&name, e, Some(&name)))?;
+        .map_err(|e| shared::access_error(&name, e))?;
     let threshold = file.metadata().shamir_threshold;
     let plan = Plan::new(&current, threshold, &groups, threshold);
     let recipients = shared::parse_groups(&file, &groups)?;

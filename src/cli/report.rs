@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use std::borrow::Cow;
 
+use botsecrets::access::AccessError;
 use botsecrets::document::{DocumentError, Warning};
 use botsecrets::exec::ExecError;
 use botsecrets::export::ExportError;
@@ -298,6 +299,12 @@ pub fn classify(e: &Error) -> (u8, Option<Cow<'static, str>>) {
         Error::Export(P::NoName) => (code::GENERIC, Some("--format k8s-secret needs --name NAME")),
         Error::Export(P::BadName(_)) => (code::GENERIC, Some("check the name given to --name")),
         Error::Export(P::BadNamespace(_)) => (code::GENERIC, Some("check the namespace given to --namespace")),
+        Error::Access(AccessError::GroupNeeded { .. }) => (code::GENERIC, Some("pass --group N to say which key group gets the new recipients")),
+        Error::Access(AccessError::NoSuchGroup { .. }) => (code::GENERIC, Some("`botsecrets recipients list FILE` shows the key groups")),
+        Error::Access(AccessError::NotARecipient { .. }) => (code::GENERIC, Some("`botsecrets recipients list FILE` shows the recipients")),
+        Error::Access(AccessError::NoneLeft { .. }) => (code::NO_RECIPIENTS, Some("add the new recipient first")),
+        Error::Access(AccessError::EmptyGroup { .. }) => (code::NO_RECIPIENTS, Some("add a recipient to that group first")),
+        Error::Access(_) => (code::NO_RECIPIENTS, None),
         _ => (code::GENERIC, None),
     };
     (code, hint.map(Cow::Borrowed))
@@ -327,6 +334,8 @@ fn library_error(err: anyhow::Error) -> Option<Error> {
             Some(take::<ExecError>)
         } else if c.is::<ExportError>() {
             Some(take::<ExportError>)
+        } else if c.is::<AccessError>() {
+            Some(take::<AccessError>)
         } else {
             None
         }

@@ -226,3 +226,31 @@ fn error_usage() {
     let r = t.run(&["decrypt", "--no-such-flag"]);
     snapbox::assert_data_eq!(transcript(&r), snapshot("error-usage"));
 }
+
+#[test]
+fn error_recipients_remove_the_last_and_a_stranger() {
+    let t = TestDir::new();
+    encrypted(&t);
+    let key = key1();
+    let key = key.to_str().unwrap();
+    let r = t.run(&[
+        "recipients",
+        "remove",
+        "--identity",
+        key,
+        "s.yaml",
+        RECIPIENT1,
+    ]);
+    r.leaks_none(&[SECRET]);
+    snapbox::assert_data_eq!(transcript(&r), snapshot("error-remove-last-recipient"));
+    let r = t.run(&[
+        "recipients",
+        "remove",
+        "--identity",
+        key,
+        "s.yaml",
+        RECIPIENT2,
+    ]);
+    r.leaks_none(&[SECRET]);
+    snapbox::assert_data_eq!(transcript(&r), snapshot("error-remove-not-a-recipient"));
+}
