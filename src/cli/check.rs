@@ -381,21 +381,9 @@ fn check_file(
         }
         return Ok(out);
     }
-    if kind.is_some() && !is_rules_file(abs) {
-        if let Some(rule) = cache.covering_rule(abs)? {
-            let what = if args.staged {
-                "the staged version"
-            } else {
-                "it"
-            };
-            out.push(finding(
-                None,
-                "not-encrypted",
-                format!("{rule} says this file is encrypted, but {what} is not"),
-                format!("`botsecrets encrypt --in-place {display}`, then `git add {display}`"),
-            ));
-            return Ok(out);
-        }
+    if let Some(f) = uncovered(display, abs, kind, args, cache, true)? {
+        out.push(f);
+        return Ok(out);
     }
     out.extend(
         scan::scan_plain(display, text)
@@ -403,6 +391,49 @@ fn check_file(
             .map(|f| scanner_finding(display, f)),
     );
     Ok(out)
+}
+
+/// The finding for a file a creation rule says is encrypted but that is
+/// plaintext (`utf8`: whether it is at least UTF-8 text), or None when no
+/// rule with a `path_regex` covers it (rules files never count).
+fn uncovered(
+    display: &str,
+    abs: &Path,
+    kind: Option<FormatKind>,
+    args: &CheckArgs,
+    cache: &mut RulesCache,
+    utf8: bool,
+) -> Result<Option<Finding>> {
+    if kind.is_none() || is_rules_file(abs) {
+        return Ok(None);
+    }
+    let Some(rule) = cache.covering_rule(abs)? else {
+        return Ok(None);
+    };
+    let what = if args.staged {
+        "the staged version"
+    } else {
+        "it"
+    };
+    let (message, fix) = if utf8 {
+        (
+            format!("{rule} says this file is encrypted, but {what} is not"),
+            format!("`botsecrets encrypt --in-place {display}`, then `git add {display}`"),
+        )
+    } else {
+        (
+            format!("{rule} says this file is encrypted, but {what} is not (nor UTF-8 text)"),
+            format!("convert it to UTF-8, then `botsecrets encrypt --in-place {display}`"),
+        )
+    };
+    Ok(Some(Finding {
+        file: display.to_owned(),
+        line: None,
+        rule: "not-encrypted".to_owned(),
+        message,
+        fix,
+        fingerprint: None,
+    }))
 }
 
 /// A scanner finding as `check` reports it: what, the redacted prefix, and
@@ -475,21 +506,9 @@ fn check_not_utf8(
         );
         return Ok(out);
     }
-    if kind.is_some() && !is_rules_file(abs) {
-        if let Some(rule) = cache.covering_rule(abs)? {
-            let what = if args.staged {
-                "the staged version"
-            } else {
-                "it"
-            };
-            out.push(finding(
-                None,
-                "not-encrypted",
-                format!("{rule} says this file is encrypted, but {what} is not (nor UTF-8 text)"),
-                format!("convert it to UTF-8, then `botsecrets encrypt --in-place {display}`"),
-            ));
-            return Ok(out);
-        }
+    if let Some(f) = uncovered(display, abs, kind, args, cache, false)? {
+        out.push(f);
+        return Ok(out);
     }
     out.extend(
         scan::scan_bytes(display, bytes)
