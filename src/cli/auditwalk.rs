@@ -20,7 +20,7 @@ use botsecrets::path::KeyPath;
 use botsecrets::rules::{self, RulesError, RulesFile};
 use zeroize::Zeroizing;
 
-use super::gitcmd::{git, nul_list, toplevel};
+use super::gitcmd::{git, toplevel, worktree_files};
 use super::report::UserError;
 
 /// `git cat-file --batch`, one process for the whole run.
@@ -158,17 +158,7 @@ pub(super) fn default_files(
 ) -> Result<Vec<(String, PathBuf)>> {
     let mut cache = botsecrets::rules::RulesCache::default();
     let mut out = Vec::new();
-    let names = nul_list(&git(
-        top,
-        &[
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-        ],
-    )?);
-    for name in names {
+    for name in worktree_files(top)? {
         let abs = top.join(&name);
         if FormatKind::from_path(&abs).is_none() || botsecrets::rules::is_rules_file(&abs) {
             continue;

@@ -52,3 +52,18 @@ pub fn nul_list(bytes: &[u8]) -> Vec<String> {
         .map(|s| String::from_utf8_lossy(s).into_owned())
         .collect()
 }
+
+/// The files git knows in the working tree at `top`: tracked ones and new
+/// ones it does not ignore (what `git add -A` would take), relative paths.
+pub fn worktree_files(top: &Path) -> Result<Vec<String>> {
+    Ok(nul_list(&git(
+        top,
+        &[
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ],
+    )?))
+}

@@ -12,7 +12,7 @@ use botsecrets::fsio::{self, WriteMode};
 use botsecrets::git::install as text;
 
 use super::args::GitInstallArgs;
-use super::gitcmd::{git, git_line, nul_list, toplevel};
+use super::gitcmd::{git, git_line, nul_list, toplevel, worktree_files};
 use super::inputs;
 use super::report::{code, UserError};
 
@@ -46,16 +46,7 @@ fn is_encrypted_file(path: &Path, text: &str) -> bool {
 fn secrets_files(top: &Path) -> Result<Vec<String>> {
     let mut cache = botsecrets::rules::RulesCache::default();
     let mut out = Vec::new();
-    for name in nul_list(&git(
-        top,
-        &[
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-        ],
-    )?) {
+    for name in worktree_files(top)? {
         let abs = top.join(&name);
         if FormatKind::from_path(&abs).is_none() || botsecrets::rules::is_rules_file(&abs) {
             continue;
