@@ -47,8 +47,10 @@ use crate::metadata::Selection;
 use crate::path::KeyPath;
 use crate::seal::SealPolicy;
 
+pub mod names;
 mod parse;
 pub mod rotation;
+pub use names::{Group, NameError, Names};
 pub use parse::parse;
 pub use rotation::Rotation;
 
@@ -223,6 +225,8 @@ pub struct RulesFile {
     pub allow: Vec<String>,
     /// `keys:`: names of recipients, in the order written.
     pub keys: Vec<(String, Recipient)>,
+    /// `groups:`: names of lists of names, in the order written.
+    pub groups: Vec<Group>,
     /// `revoked:`: keys that must no longer be a reader of any file.
     pub revoked: Vec<Revoked>,
 }
@@ -484,6 +488,22 @@ impl RulesFile {
             .iter()
             .find(|(_, r)| r.same_as(recipient))
             .map(|(n, _)| n.as_str())
+    }
+
+    /// The names of `keys:` and `groups:`.
+    pub fn names(&self) -> Names<'_> {
+        Names {
+            keys: &self.keys,
+            groups: &self.groups,
+        }
+    }
+
+    /// The recipients `word` stands for: a name of `keys:` or `groups:`
+    /// (groups expanded) or a raw recipient. The same resolution as a
+    /// rule's `age:` in `.botsecrets.yaml`; for commands that take a
+    /// recipient (`recipients remove FILE bob`).
+    pub fn resolve(&self, word: &str) -> Result<Vec<Recipient>, NameError> {
+        self.names().resolve(word)
     }
 
     /// Whether any creation rule names `recipient`.

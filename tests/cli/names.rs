@@ -1,0 +1,238 @@
+//! Issue 11, names: `keys:` and `groups:` in `.botsecrets.yaml`, names in
+//! a rule's `age:` (and key groups'), YAML anchors, the errors (line and
+//! column, no secret echoed), `.sops.yaml` keeping sops' schema; names
+//! shown wherever a recipient is shown and accepted where one is taken;
+//! drift (`check`, `updatekeys --check`); `recipients list` of several
+//! files. Real git repositories, real keys made with `botsecrets keygen`.
+
+use std::path::PathBuf;
+
+use crate::conveniences::Repo;
+use crate::util::*;
+
+const PLAIN: &str = "db:\n  url: postgres://u:pw-7781@db/app\nweather:\n  api_key: wk-5521\n";
+const SECRETS: [&str; 2] = ["pw-7781", "wk-5521"];
+
+/// A repository and a fleet of named keys (made with `keygen`, kept
+/// outside the repository).
+struct Fleet {
+    repo: Repo,
+    _keys: TestDir,
+    people: Vec<(String, String, PathBuf)>,
+}
+
+impl Fleet {
+    fn new(names: &[&str]) -> Self {
+        let repo = Repo::new();
+        let keys = TestDir::new();
+        let mut people = Vec::new();
+        for n in names {
+            let path = keys.path(&format!("{n}.txt"));
+            let r = keys.run(&["keygen", "-o", path.to_str().unwrap()]);
+            r.ok();
+            people.push((n.to_string(), r.stdout().trim().to_owned(), path));
+        }
+        Fleet {
+            repo,
+            _keys: keys,
+            people,
+        }
+    }
+
+    fn t(&self) -> &TestDir {
+        &self.repo.t
+    }
+
+    fn recipient(&self, name: &str) -> &str {
+        &self.people.iter().find(|p| p.0 == name).unwrap().1
+    }
+
+    fn key(&self, name: &str) -> &str {
+        self.people
+            .iter()
+            .find(|p| p.0 == name)
+            .unwrap()
+            .2
+            .to_str()
+            .unwrap()
+    }
+
+    /// `keys:` naming every member of the fleet.
+    fn keys_block(&self) -> String {
+        let mut s = String::from("keys:\n");
+        for (n, r, _) in &self.people {
+            s.push_str(&format!("  {n}: {r}\n"));
+        }
+        s
+    }
+
+    /// Writes `.botsecrets.yaml`: the fleet's `keys:` then `rest`.
+    fn rules(&self, rest: &str) {
+        self.t()
+            .write(".botsecrets.yaml", &format!("{}{rest}", self.keys_block()));
+    }
+
+    /// Encrypts `PLAIN` as `name` by its rule.
+    fn encrypt(&self, name: &str) {
+        self.t().write(name, PLAIN);
+        self.repo.bs(&["encrypt", "-i", name]).ok();
+    }
+
+    /// The file's recipients as `recipients list` prints them (no key).
+    fn listed(&self, name: &str) -> String {
+        let r = self.repo.bs(&["recipients", "list", name]);
+        r.ok();
+        r.stdout()
+    }
+
+    /// Whether `who` can decrypt `file`.
+    fn reads(&self, who: &str, file: &str) -> bool {
+        let r = self
+            .repo
+            .bs(&["decrypt", "--identity", self.key(who), file]);
+        r.leaks_none(if r.0.status.success() { &[] } else { &SECRETS });
+        r.0.status.success()
+    }
+}
+
+#[test]
+fn a_rule_names_keys_groups_and_raw_keys_mixed() {
+    let f = Fleet::new(&["alice", "bob", "ci", "worker-1"]);
+    f.rules(&format!(
+        "groups:\n  humans: [alice, bob]\n  bots: [ci, humans]\ncreation_rules:\n  - path_regex: ^prod/\n    age: bots\n  - path_regex: ^dev/\n    age: \"humans, {RECIPIENT1}\"\n  - path_regex: ^split/\n    key_groups:\n      - age: [humans]\n      - age: [worker-1]\n"
+    ));
+    f.encrypt("prod/a.yaml");
+    f.encrypt("dev/a.yaml");
+    f.encrypt("split/a.yaml");
+    for who in ["alice", "bob", "ci"] {
+        assert!(f.reads(who, "prod/a.yaml"), "{who}");
+    }
+    assert!(!f.reads("worker-1", "prod/a.yaml"));
+    assert!(f.reads("bob", "dev/a.yaml") && !f.reads("ci", "dev/a.yaml"));
+    assert!(f.t().decrypt("dev/a.yaml").0.status.success());
+    // Names in key groups too: group 1 is the humans, group 2 the worker.
+    let listed = f.listed("split/a.yaml");
+    let (g1, g2) = listed.split_once("group 2:").unwrap();
+    assert!(
+        g1.contains(f.recipient("alice")) && g1.contains(f.recipient("bob")),
+        "{listed}"
+    );
+    assert!(
+        g2.contains(f.recipient("worker-1")) && !g2.contains(f.recipient("alice")),
+        "{listed}"
+    );
+}
+
+#[test]
+fn yaml_anchors_and_aliases_work_in_the_rules_file() {
+    let f = Fleet::new(&["alice", "bob"]);
+    f.rules(
+        "creation_rules:\n  - path_regex: ^a/\n    age: &owners [alice, bob]\n    encrypted_regex: &sel ^(url|api_key)$\n  - path_regex: ^b/\n    age: *owners\n    encrypted_regex: *sel\n",
+    );
+    f.encrypt("b/s.yaml");
+    assert!(f.reads("alice", "b/s.yaml") && f.reads("bob", "b/s.yaml"));
+    assert!(f
+        .t()
+        .read("b/s.yaml")
+        .contains("encrypted_regex: ^(url|api_key)$"));
+}
+
+#[test]
+fn name_errors_give_line_and_column() {
+    let f = Fleet::new(&["alice"]);
+    let t = f.t();
+    t.write("s.yaml", PLAIN);
+    let cases = [
+        (
+            "creation_rules:\n  - age: [alice, bobb]\n",
+            "line 4, column 18: unknown name \"bobb\": not a name under keys: or groups: (known: alice)",
+        ),
+        (
+            "groups:\n  a: [alice, b]\n  b: [a]\ncreation_rules:\n  - age: a\n",
+            "line 4, column 14: groups form a cycle: a -> b -> a",
+        ),
+        (
+            "groups:\n  alice: [alice]\ncreation_rules:\n  - age: alice\n",
+            "line 4, column 11: \"alice\" is both a key (line 2) and a group",
+        ),
+    ];
+    for (rest, want) in cases {
+        f.rules(rest);
+        let r = f.repo.bs(&["encrypt", "s.yaml"]);
+        r.fails_with(5).leaks_none(&SECRETS);
+        assert!(r.stderr().contains(want), "{want}\n{}", r.stderr());
+        assert!(r.stderr().contains(".botsecrets.yaml"), "{}", r.stderr());
+    }
+    // A name bound to a malformed key.
+    t.write(
+        ".botsecrets.yaml",
+        "keys:\n  bob: age1notakey\ncreation_rules:\n  - age: bob\n",
+    );
+    let r = f.repo.bs(&["encrypt", "s.yaml"]);
+    r.fails_with(5);
+    assert!(
+        r.stderr().contains("line 2, column 8: invalid recipient"),
+        "{}",
+        r.stderr()
+    );
+}
+
+#[test]
+fn a_name_bound_to_a_private_key_is_refused_and_never_echoed() {
+    let f = Fleet::new(&["alice"]);
+    let secret = std::fs::read_to_string(f.key("alice")).unwrap();
+    let secret = secret
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap()
+        .to_owned();
+    f.t().write(
+        ".botsecrets.yaml",
+        &format!("keys:\n  alice: {secret}\ncreation_rules:\n  - age: alice\n"),
+    );
+    f.t().write("s.yaml", PLAIN);
+    let r = f.repo.bs(&["encrypt", "s.yaml"]);
+    r.fails_with(218).leaks_none(&[&secret, &secret[..30]]);
+    assert!(r.stderr().contains("line 2, column 10"), "{}", r.stderr());
+    // Its public recipient is named instead.
+    assert!(r.stderr().contains(f.recipient("alice")), "{}", r.stderr());
+}
+
+#[test]
+fn sops_yaml_keeps_sops_schema_names_are_refused_with_the_reason() {
+    let f = Fleet::new(&["alice"]);
+    let t = f.t();
+    t.write(
+        ".sops.yaml",
+        &format!(
+            "keys:\n  alice: {}\ncreation_rules:\n  - age: alice\n",
+            f.recipient("alice")
+        ),
+    );
+    t.write("s.yaml", PLAIN);
+    let r = f.repo.bs(&["encrypt", "s.yaml"]);
+    r.fails_with(5);
+    assert!(
+        r.stderr().contains("line 4, column 10: invalid recipient"),
+        "{}",
+        r.stderr()
+    );
+    assert!(
+        r.stderr()
+            .contains("names from keys: and groups: work in .botsecrets.yaml only"),
+        "{}",
+        r.stderr()
+    );
+    // sops agrees: a name is no age recipient to it.
+    if let Some(sops) = tool("sops") {
+        let out = std::process::Command::new(sops)
+            .args(["encrypt", "s.yaml"])
+            .current_dir(t.dir.path())
+            .env("SOPS_DISABLE_VERSION_CHECK", "1")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("alice"), "{err}");
+    }
+}
