@@ -74,16 +74,10 @@ impl Reader {
     /// The short form for a table: the name, else the recipient cut to
     /// `age10fsp0t…sxyvm9n`.
     pub fn label(&self) -> String {
-        if let Some(n) = &self.name {
-            return n.clone();
+        match &self.name {
+            Some(n) => n.clone(),
+            None => crate::keys::recipient::abbreviated(&self.recipient),
         }
-        let chars: Vec<char> = self.recipient.chars().collect();
-        if chars.len() <= 20 {
-            return self.recipient.clone();
-        }
-        let head: String = chars[..10].iter().collect();
-        let tail: String = chars[chars.len() - 7..].iter().collect();
-        format!("{head}…{tail}")
     }
 
     /// `alice (age1...)`, or the recipient alone.

@@ -300,10 +300,11 @@ pub enum RecipientsCommand {
 /// `recipients list`.
 #[derive(Args, Debug)]
 pub struct RecipientsListArgs {
-    /// The encrypted file.
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
-    /// Print JSON: the key groups, the threshold and the other key types.
+    /// The encrypted files.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print JSON: the key groups, each owner with its name, the threshold
+    /// and the other key types (several files: `{"files": [...]}`).
     #[arg(long)]
     pub json: bool,
 }
@@ -314,8 +315,9 @@ pub struct RecipientsChangeArgs {
     /// The encrypted file.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Recipients (age1..., "ssh-ed25519 AAAA...", age1<plugin>1...);
-    /// commas separate several in one argument.
+    /// Recipients (age1..., "ssh-ed25519 AAAA...", age1<plugin>1...), or
+    /// names and groups from the rules file's keys: and groups:; commas
+    /// separate several in one argument.
     #[arg(value_name = "RECIPIENT", required = true)]
     pub recipients: Vec<String>,
     /// For a file with several key groups (Shamir): the group to change

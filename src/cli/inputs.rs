@@ -193,19 +193,6 @@ pub fn recipient_error(from: &str, e: keys::KeyError) -> UserError {
     }
 }
 
-/// Recipients given on the command line as arguments (each may hold
-/// several, comma-separated).
-pub fn recipient_args(args: &[String]) -> Result<Vec<Recipient>> {
-    let mut out = Vec::new();
-    for item in args {
-        out.extend(Recipient::parse_list(item).map_err(|e| recipient_error("RECIPIENT", e))?);
-    }
-    if out.is_empty() {
-        return Err(UserError::recipients("no recipients given".to_owned()).into());
-    }
-    Ok(out)
-}
-
 /// The configuration directory: `$XDG_CONFIG_HOME`, else `~/.config`
 /// (what sops uses on Linux).
 pub fn config_dir() -> Option<PathBuf> {

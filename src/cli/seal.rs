@@ -40,7 +40,8 @@ pub fn run(args: &SealArgs) -> Result<()> {
         let values = opened.values().len();
         let encrypted = opened.encrypted_paths().len();
         eprintln!("botsecrets: {name}: the seal will vouch for:");
-        for l in describe(opened.metadata()) {
+        let names = super::names::Names::for_file(&file.path);
+        for l in describe(opened.metadata(), &names) {
             eprintln!("  {l}");
         }
         eprintln!(

@@ -19,6 +19,7 @@ use botsecrets::seal::SealPolicy;
 
 use super::access::{self, EncryptedFile};
 use super::args::UpdatekeysArgs;
+use super::names::Names;
 use super::report::{code, UserError};
 use super::rules::Chosen;
 use super::{inputs, render, report, rules};
@@ -26,6 +27,8 @@ use super::{inputs, render, report, rules};
 /// One file and what would change.
 struct Planned {
     file: EncryptedFile,
+    /// The rules file's names, for every recipient shown.
+    names: Names,
     rule: Chosen,
     plan: Plan,
     /// The lines that show the plan (stderr, or JSON's `lines`).
@@ -127,6 +130,7 @@ pub fn run(args: &UpdatekeysArgs) -> Result<()> {
 fn plan_file(path: &std::path::Path) -> Result<Planned> {
     let file = EncryptedFile::lock(path)?;
     let rule = rules::for_file(path)?;
+    let names = Names::for_file(path);
     let target = botsecrets::access::group_strings(&rule.key_groups);
     let plan = Plan::new(
         &file.sealed.groups(),
@@ -146,14 +150,14 @@ fn plan_file(path: &std::path::Path) -> Result<Planned> {
     for m in &plan.added {
         lines.push(format!(
             "  + {}{}",
-            m.recipient,
+            names.show(&m.recipient),
             group_note(groups_after, m)
         ));
     }
     for m in &plan.removed {
         lines.push(format!(
             "  - {}{}",
-            m.recipient,
+            names.show(&m.recipient),
             group_note(groups_before, m)
         ));
     }
@@ -177,13 +181,14 @@ fn plan_file(path: &std::path::Path) -> Result<Planned> {
                 .collect();
             after.shamir_threshold = effective_threshold(target.len(), rule.shamir_threshold);
         }
-        for l in render::describe(&after) {
+        for l in render::describe(&after, &names) {
             lines.push(format!("      {l}"));
         }
         lines.push("      and every key name, kind and clear value as they are now".into());
     }
     Ok(Planned {
         file,
+        names,
         rule,
         plan,
         lines,
@@ -210,10 +215,16 @@ fn show(p: &Planned) {
 
 /// Prints every plan (and every file that could not be planned) as JSON.
 fn print_json(planned: &[Planned], failed: &[anyhow::Error]) -> Result<()> {
-    let member = |m: &Member| serde_json::json!({"recipient": m.recipient, "group": m.group + 1});
     let mut files: Vec<serde_json::Value> = planned
         .iter()
         .map(|p| {
+            let member = |m: &Member| {
+                serde_json::json!({
+                    "recipient": m.recipient,
+                    "name": p.names.name(&m.recipient),
+                    "group": m.group + 1,
+                })
+            };
             serde_json::json!({
                 "file": p.file.name(),
                 "rule": p.rule.description,
@@ -278,7 +289,7 @@ fn apply(p: &Planned, identities: &[Identity]) -> Result<()> {
             }
         );
     } else {
-        access::print_checklist(&name, &p.plan.lost, &paths, comments);
+        access::print_checklist(&name, &p.names.show_each(&p.plan.lost), &paths, comments);
     }
     Ok(())
 }

@@ -236,3 +236,188 @@ fn sops_yaml_keeps_sops_schema_names_are_refused_with_the_reason() {
         assert!(err.contains("alice"), "{err}");
     }
 }
+
+/// `alice (age1xxxxxx…yyyyyyy)`, as messages abbreviate a named recipient.
+fn shown(name: &str, recipient: &str) -> String {
+    let head: String = recipient.chars().take(10).collect();
+    let tail: String = recipient
+        .chars()
+        .skip(recipient.chars().count() - 7)
+        .collect();
+    format!("{name} ({head}…{tail})")
+}
+
+#[test]
+fn names_show_in_lists_plans_checklists_and_no_identity_errors() {
+    let f = Fleet::new(&["alice", "bob", "ci", "stranger"]);
+    let (alice, bob, ci) = (f.recipient("alice"), f.recipient("bob"), f.recipient("ci"));
+    f.rules("groups:\n  humans: [alice, bob]\ncreation_rules:\n  - age: [humans, ci]\n");
+    f.encrypt("a.yaml");
+    f.encrypt("b.yaml");
+    // recipients list: by name, the key in full.
+    assert_eq!(
+        f.listed("a.yaml"),
+        format!("alice ({alice})\nbob ({bob})\nci ({ci})\n")
+    );
+    // No identity matches: the file's recipients by name.
+    let r = f
+        .repo
+        .bs(&["decrypt", "--identity", f.key("stranger"), "a.yaml"]);
+    r.fails_with(128).leaks_none(&SECRETS);
+    assert!(
+        r.stderr().contains(&format!(
+            "no identity matches this file's recipients: {}, {}, {}",
+            shown("alice", alice),
+            shown("bob", bob),
+            shown("ci", ci)
+        )),
+        "{}",
+        r.stderr()
+    );
+    // updatekeys plan and --json, after ci leaves the rule.
+    f.rules("groups:\n  humans: [alice, bob]\ncreation_rules:\n  - age: [humans]\n");
+    let r = f.repo.bs(&["updatekeys", "--dry-run", "a.yaml"]);
+    r.ok();
+    assert!(
+        r.stderr().contains(&format!("  - {}\n", shown("ci", ci))),
+        "{}",
+        r.stderr()
+    );
+    let r = f.repo.bs(&["updatekeys", "--dry-run", "--json", "a.yaml"]);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    assert_eq!(doc["files"][0]["removed"][0]["name"], "ci");
+    assert_eq!(doc["files"][0]["removed"][0]["recipient"], ci);
+    // The checklist after the change names who lost access.
+    let r = f.repo.bs(&[
+        "updatekeys",
+        "--yes",
+        "--identity",
+        f.key("alice"),
+        "a.yaml",
+    ]);
+    r.ok().leaks_none(&SECRETS);
+    assert!(
+        r.stderr()
+            .contains(&format!("a.yaml: removed {} and rotated", shown("ci", ci))),
+        "{}",
+        r.stderr()
+    );
+    assert_eq!(r.stdout(), "- [ ] db.url\n- [ ] weather.api_key\n");
+}
+
+#[test]
+fn recipients_add_and_remove_take_names_and_groups() {
+    let f = Fleet::new(&["alice", "bob", "ci", "worker-1", "worker-2"]);
+    let t = f.t();
+    f.rules("groups:\n  workers: [worker-1, worker-2]\ncreation_rules:\n  - age: [alice]\n");
+    f.encrypt("s.yaml");
+    let alice = f.key("alice");
+    // add: a name and a group.
+    let r = f.repo.bs(&[
+        "recipients",
+        "add",
+        "s.yaml",
+        "bob,workers",
+        "--identity",
+        alice,
+    ]);
+    r.ok();
+    assert!(
+        r.stderr().contains(&format!(
+            "added {}, {}, {}",
+            shown("bob", f.recipient("bob")),
+            shown("worker-1", f.recipient("worker-1")),
+            shown("worker-2", f.recipient("worker-2"))
+        )),
+        "{}",
+        r.stderr()
+    );
+    assert!(f.reads("worker-2", "s.yaml") && f.reads("bob", "s.yaml"));
+    // remove by name: rotated, the checklist names them.
+    let r = f.repo.bs(&[
+        "recipients",
+        "remove",
+        "s.yaml",
+        "worker-1",
+        "--identity",
+        alice,
+    ]);
+    r.ok().leaks_none(&SECRETS);
+    assert!(
+        r.stderr().contains(&format!(
+            "removed {} and rotated",
+            shown("worker-1", f.recipient("worker-1"))
+        )),
+        "{}",
+        r.stderr()
+    );
+    assert_eq!(r.stdout(), "- [ ] db.url\n- [ ] weather.api_key\n");
+    assert!(!f.reads("worker-1", "s.yaml") && f.reads("worker-2", "s.yaml"));
+    // An unknown name is refused, the file unchanged.
+    let before = t.read("s.yaml");
+    let r = f.repo.bs(&[
+        "recipients",
+        "remove",
+        "s.yaml",
+        "worker-3",
+        "--identity",
+        alice,
+    ]);
+    r.fails_with(111);
+    assert!(
+        r.stderr().contains("unknown name \"worker-3\""),
+        "{}",
+        r.stderr()
+    );
+    assert_eq!(t.read("s.yaml"), before);
+    // A private key given as the name is refused, never echoed.
+    let secret = std::fs::read_to_string(f.key("bob")).unwrap();
+    let secret = secret
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap();
+    let r = f.repo.bs(&[
+        "recipients",
+        "remove",
+        "s.yaml",
+        secret,
+        "--identity",
+        alice,
+    ]);
+    r.fails_with(218).leaks_none(&[secret]);
+    assert_eq!(t.read("s.yaml"), before);
+}
+
+#[test]
+fn recipients_list_takes_several_files_with_names_and_json() {
+    let f = Fleet::new(&["alice", "ci"]);
+    let (alice, ci) = (f.recipient("alice"), f.recipient("ci"));
+    f.rules(&format!(
+        "creation_rules:\n  - path_regex: ^a\n    age: [alice, ci]\n  - age: [alice, {RECIPIENT2}]\n"
+    ));
+    f.encrypt("a.yaml");
+    f.encrypt("b.yaml");
+    let r = f.repo.bs(&["recipients", "list", "a.yaml", "b.yaml"]);
+    r.ok();
+    assert_eq!(
+        r.stdout(),
+        format!(
+            "a.yaml:\n  alice ({alice})\n  ci ({ci})\nb.yaml:\n  alice ({alice})\n  {RECIPIENT2}\n"
+        )
+    );
+    let r = f
+        .repo
+        .bs(&["recipients", "list", "--json", "a.yaml", "b.yaml"]);
+    r.ok();
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    let files = doc["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0]["file"], "a.yaml");
+    assert_eq!(
+        files[1]["owners"],
+        serde_json::json!([
+            {"recipient": alice, "name": "alice", "group": 1},
+            {"recipient": RECIPIENT2, "name": null, "group": 1},
+        ])
+    );
+}
