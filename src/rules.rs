@@ -355,6 +355,21 @@ impl RulesCache {
         self.files[&found].seal_policy(abs)
     }
 
+    /// The rules file that governs `abs`, read once; `None` without one. A
+    /// malformed rules file is an error.
+    pub fn rules_file(&mut self, abs: &Path) -> Result<Option<&RulesFile>, RulesError> {
+        let found = match find(abs) {
+            Ok(p) => p,
+            Err(RulesError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if !self.files.contains_key(&found) {
+            let text = read(&found)?;
+            self.files.insert(found.clone(), parse(&text, &found)?);
+        }
+        Ok(self.files.get(&found))
+    }
+
     /// Whether the rules file for `abs` lists `fingerprint` under `allow:`.
     /// A malformed rules file is an error.
     pub fn allowed(&mut self, abs: &Path, fingerprint: &str) -> Result<bool, RulesError> {
@@ -488,6 +503,15 @@ impl RulesFile {
             .iter()
             .find(|(_, r)| r.same_as(recipient))
             .map(|(n, _)| n.as_str())
+    }
+
+    /// A recipient for messages: `bob (age1u4p50c…k8pnve)` when `keys:`
+    /// names it, else the recipient in full.
+    pub fn shown(&self, recipient: &str) -> String {
+        match self.name_of(recipient) {
+            Some(n) => format!("{n} ({})", crate::keys::recipient::abbreviated(recipient)),
+            None => recipient.to_owned(),
+        }
     }
 
     /// The names of `keys:` and `groups:`.

@@ -345,6 +345,10 @@ pub struct UpdatekeysArgs {
     /// With --dry-run: print the plans as JSON on stdout.
     #[arg(long, requires = "dry_run")]
     pub json: bool,
+    /// Print every file's plan, change nothing, and fail (exit 223) when a
+    /// file's recipients differ from its rule (drift): a CI gate.
+    #[arg(long, conflicts_with_all = ["yes", "dry_run"])]
+    pub check: bool,
     #[command(flatten)]
     pub identity: IdentityArgs,
 }

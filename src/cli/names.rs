@@ -8,7 +8,6 @@
 use std::path::Path;
 
 use anyhow::Result;
-use botsecrets::keys::recipient::abbreviated;
 use botsecrets::keys::Recipient;
 use botsecrets::rules::{self, names::looks_like_key, RulesFile};
 
@@ -38,8 +37,8 @@ impl Names {
     /// For messages and plans: `bob (age1u4p50c…k8pnve)`, or the recipient
     /// in full when it has no name.
     pub fn show(&self, recipient: &str) -> String {
-        match self.name(recipient) {
-            Some(n) => format!("{n} ({})", abbreviated(recipient)),
+        match &self.rules {
+            Some(rules) => rules.shown(recipient),
             None => recipient.to_owned(),
         }
     }

@@ -59,6 +59,9 @@ pub fn run(args: &UpdatekeysArgs) -> Result<()> {
             Err(e) => failed.push(e),
         }
     }
+    if args.check {
+        return check(&planned, failed);
+    }
     let can_ask = args.yes || inputs::has_tty();
     // On a terminal each plan is shown right before its question.
     let interactive = can_ask && !args.yes && !args.dry_run;
@@ -124,6 +127,46 @@ pub fn run(args: &UpdatekeysArgs) -> Result<()> {
         report::print(e);
     }
     last.map_or(Ok(()), Err)
+}
+
+/// `--check`: every plan shown, nothing written; exit 223 when any file's
+/// recipients differ from its rule (a missing seal alone is not drift:
+/// `check` reports it), else the last file that could not be planned.
+fn check(planned: &[Planned], mut failed: Vec<anyhow::Error>) -> Result<()> {
+    for p in planned {
+        show(p);
+    }
+    let drifted: Vec<String> = planned
+        .iter()
+        .filter(|p| p.plan.changes_access())
+        .map(|p| p.file.name())
+        .collect();
+    let last = failed.pop();
+    if !drifted.is_empty() {
+        for e in failed.into_iter().chain(last) {
+            report::print(e);
+        }
+        return Err(UserError {
+            code: code::DRIFT,
+            message: format!(
+                "{}: the recipients differ from the rules (drift); nothing was changed",
+                drifted.join(", ")
+            ),
+            hint: Some("review the plans above, then run `botsecrets updatekeys` on these files (or change the rules)".into()),
+        }
+        .into());
+    }
+    for e in failed {
+        report::print(e);
+    }
+    if let Some(e) = last {
+        return Err(e);
+    }
+    eprintln!(
+        "botsecrets: updatekeys --check: {} file(s) match their rules",
+        planned.len()
+    );
+    Ok(())
 }
 
 /// Reads `path` under the lock and plans it against its rule.

@@ -421,3 +421,187 @@ fn recipients_list_takes_several_files_with_names_and_json() {
         ])
     );
 }
+
+#[test]
+fn check_reports_drift_by_name_without_a_key() {
+    let f = Fleet::new(&["alice", "bob", "ci"]);
+    let (bob, ci) = (f.recipient("bob"), f.recipient("ci"));
+    f.rules("creation_rules:\n  - path_regex: ^secrets/\n    age: [alice, ci]\n");
+    f.encrypt("secrets/a.yaml");
+    f.encrypt("secrets/b.yaml");
+    f.repo.git(&["add", "-A"]).ok();
+    f.repo.bs(&["check"]).ok();
+    // CI is removed from the rule, bob added; updatekeys forgotten.
+    f.rules("creation_rules:\n  - path_regex: ^secrets/\n    age: [alice, bob]\n");
+    f.repo.git(&["add", "-A"]).ok();
+    let r = f.repo.bs(&["check"]);
+    r.fails_with(210).leaks_none(&SECRETS);
+    let out = r.stdout();
+    for file in ["secrets/a.yaml", "secrets/b.yaml"] {
+        let want = format!(
+            "{file}: drift: its recipients differ from rule 1 (line 6, path_regex ^secrets/) of {}: not in the rule: {}; missing: {}",
+            f.t().path(".botsecrets.yaml").canonicalize().unwrap().display(),
+            shown("ci", ci),
+            shown("bob", bob)
+        );
+        assert!(out.contains(&want), "{want}\n{out}");
+    }
+    assert!(
+        out.contains("fix: `botsecrets updatekeys secrets/a.yaml`"),
+        "{out}"
+    );
+    // --json too.
+    let r = f.repo.bs(&["check", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    let drift: Vec<&serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "drift")
+        .collect();
+    assert_eq!(drift.len(), 2, "{doc}");
+    // Fixed: check passes again.
+    f.repo
+        .bs(&[
+            "updatekeys",
+            "--yes",
+            "--identity",
+            f.key("alice"),
+            "secrets/a.yaml",
+            "secrets/b.yaml",
+        ])
+        .ok();
+    f.repo.git(&["add", "-A"]).ok();
+    f.repo.bs(&["check"]).ok();
+    assert!(!f.reads("ci", "secrets/a.yaml") && f.reads("bob", "secrets/b.yaml"));
+}
+
+#[test]
+fn updatekeys_check_fails_on_drift_prints_every_plan_and_writes_nothing() {
+    let f = Fleet::new(&["alice", "ci"]);
+    let t = f.t();
+    f.rules("creation_rules:\n  - age: [alice, ci]\n");
+    f.encrypt("a.yaml");
+    f.encrypt("b.yaml");
+    f.encrypt("c.yaml");
+    // In step: exit 0, nothing written.
+    let r = f.repo.bs(&["updatekeys", "--check", "a.yaml", "b.yaml"]);
+    r.ok();
+    assert!(
+        r.stderr().contains("2 file(s) match their rules"),
+        "{}",
+        r.stderr()
+    );
+    f.rules("creation_rules:\n  - age: [alice]\n");
+    t.write("plain.yaml", "a: 1\n");
+    let before: Vec<String> = ["a.yaml", "b.yaml", "c.yaml"]
+        .iter()
+        .map(|n| t.read(n))
+        .collect();
+    let r = f.repo.bs(&[
+        "updatekeys",
+        "--check",
+        "a.yaml",
+        "plain.yaml",
+        "b.yaml",
+        "c.yaml",
+    ]);
+    r.fails_with(223).leaks_none(&SECRETS);
+    let err = r.stderr();
+    let minus = format!("  - {}\n", shown("ci", f.recipient("ci")));
+    assert_eq!(err.matches(&minus).count(), 3, "{err}");
+    for n in ["a.yaml", "b.yaml", "c.yaml"] {
+        assert!(
+            err.contains(&format!("botsecrets: {n}: to match rule 1")),
+            "{err}"
+        );
+    }
+    // The file it cannot handle is reported, the others still planned.
+    assert!(err.contains("plain.yaml: not encrypted"), "{err}");
+    assert!(
+        err.contains("a.yaml, b.yaml, c.yaml: the recipients differ from the rules (drift); nothing was changed"),
+        "{err}"
+    );
+    let after: Vec<String> = ["a.yaml", "b.yaml", "c.yaml"]
+        .iter()
+        .map(|n| t.read(n))
+        .collect();
+    assert_eq!(before, after);
+    // --dry-run: every plan, exit 0 without a bad file; no terminal and no
+    // --yes: every plan, then 209, the bad file reported.
+    let r = f
+        .repo
+        .bs(&["updatekeys", "--dry-run", "a.yaml", "b.yaml", "c.yaml"]);
+    r.ok();
+    assert_eq!(r.stderr().matches(&minus).count(), 3, "{}", r.stderr());
+    let r = t.run_no_tty(
+        &["updatekeys", "a.yaml", "plain.yaml", "b.yaml", "c.yaml"],
+        &[],
+    );
+    r.fails_with(209);
+    assert_eq!(r.stderr().matches(&minus).count(), 3, "{}", r.stderr());
+    assert!(
+        r.stderr().contains("plain.yaml: not encrypted"),
+        "{}",
+        r.stderr()
+    );
+    let after: Vec<String> = ["a.yaml", "b.yaml", "c.yaml"]
+        .iter()
+        .map(|n| t.read(n))
+        .collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn removing_a_person_from_a_group_updates_every_file_whose_rule_uses_it() {
+    let f = Fleet::new(&["alice", "bob", "worker-1", "worker-2", "monitor"]);
+    let groups = |workers: &str| {
+        format!(
+            "groups:\n  humans: [alice, bob]\n  workers: [{workers}]\ncreation_rules:\n  - path_regex: ^weather/\n    age: [humans, workers]\n  - path_regex: ^captcha/\n    age: [humans, workers, monitor]\n  - path_regex: ^other/\n    age: [humans]\n"
+        )
+    };
+    f.rules(&groups("worker-1, worker-2"));
+    for file in ["weather/s.yaml", "captcha/s.yaml", "other/s.yaml"] {
+        f.encrypt(file);
+    }
+    f.repo.git(&["add", "-A"]).ok();
+    f.repo
+        .git(&["commit", "-qm", "secrets", "--no-verify"])
+        .ok();
+    assert!(f.reads("worker-1", "weather/s.yaml") && f.reads("worker-1", "captcha/s.yaml"));
+    f.rules(&groups("worker-2"));
+    let other = f.t().read("other/s.yaml");
+    let files = ["weather/s.yaml", "captcha/s.yaml", "other/s.yaml"];
+    let mut args = vec!["updatekeys", "--yes", "--identity", f.key("alice")];
+    args.extend(files);
+    let r = f.repo.bs(&args);
+    r.ok().leaks_none(&SECRETS);
+    let who = shown("worker-1", f.recipient("worker-1"));
+    assert_eq!(
+        r.stderr()
+            .matches(&format!("removed {who} and rotated"))
+            .count(),
+        2,
+        "{}",
+        r.stderr()
+    );
+    assert!(
+        r.stderr().contains("other/s.yaml: already matches"),
+        "{}",
+        r.stderr()
+    );
+    assert_eq!(f.t().read("other/s.yaml"), other);
+    for file in ["weather/s.yaml", "captcha/s.yaml"] {
+        assert!(!f.reads("worker-1", file), "{file}");
+        assert!(f.reads("worker-2", file) && f.reads("bob", file), "{file}");
+    }
+    assert!(f.reads("monitor", "captcha/s.yaml"));
+    let r = f.repo.bs(&[
+        "updatekeys",
+        "--check",
+        "weather/s.yaml",
+        "captcha/s.yaml",
+        "other/s.yaml",
+    ]);
+    r.ok();
+}
