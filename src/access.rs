@@ -181,13 +181,23 @@ pub fn drift(meta: &Metadata, rule: &CreationRule) -> Drift {
         .iter()
         .map(|g| g.age.iter().map(|s| s.recipient.clone()).collect())
         .collect();
-    let target = group_strings(&rule.key_groups);
-    let plan = Plan::new(
+    drift_groups(
         &current,
         meta.shamir_threshold,
-        &target,
+        &group_strings(&rule.key_groups),
         rule.shamir_threshold,
-    );
+    )
+}
+
+/// [`drift`] from `current` groups (threshold as recorded) to `target`
+/// groups (threshold as a rule gives it).
+pub fn drift_groups(
+    current: &[Vec<String>],
+    current_threshold: u32,
+    target: &[Vec<String>],
+    target_threshold: u32,
+) -> Drift {
+    let plan = Plan::new(current, current_threshold, target, target_threshold);
     let once = |from: &[Vec<String>], not_in: &[Vec<String>]| {
         let mut out: Vec<String> = Vec::new();
         for r in from.iter().flatten() {
@@ -198,8 +208,8 @@ pub fn drift(meta: &Metadata, rule: &CreationRule) -> Drift {
         }
         out
     };
-    let extra = once(&current, &target);
-    let missing = once(&target, &current);
+    let extra = once(current, target);
+    let missing = once(target, current);
     let regrouped = plan.changes_access() && extra.is_empty() && missing.is_empty();
     Drift {
         extra,
@@ -442,6 +452,29 @@ mod tests {
         let p = Plan::new(&g(&[&[A], &[B]]), 2, &g(&[&[A], &[B]]), 0);
         assert!(!p.changes_access() && !p.rotate, "{p:?}");
         assert!(Plan::rotation().rotate && !Plan::rotation().changes_access());
+    }
+
+    #[test]
+    fn drift_names_who_is_extra_and_missing_once_each() {
+        let d = drift_groups(&g(&[&[A, B]]), 0, &g(&[&[A]]), 0);
+        assert_eq!(
+            (d.extra.as_slice(), d.missing.len()),
+            (&[B.to_owned()][..], 0)
+        );
+        assert_eq!(d.summary(|r| r[..6].to_owned()), "not in the rule: age1u4");
+        let d = drift_groups(&g(&[&[B], &[B]]), 0, &g(&[&[A, B]]), 0);
+        assert_eq!(
+            (d.extra.len(), d.missing.as_slice()),
+            (0, &[A.to_owned()][..])
+        );
+        // The same people, other groups: drift, said as such.
+        let d = drift_groups(&g(&[&[A, B]]), 0, &g(&[&[A], &[B]]), 0);
+        assert!(d.regrouped && !d.is_empty());
+        assert_eq!(
+            d.summary(str::to_owned),
+            "the same recipients, but the key groups or the threshold differ"
+        );
+        assert!(drift_groups(&g(&[&[A]]), 0, &g(&[&[A]]), 0).is_empty());
     }
 
     #[test]

@@ -605,3 +605,35 @@ fn removing_a_person_from_a_group_updates_every_file_whose_rule_uses_it() {
     ]);
     r.ok();
 }
+
+#[test]
+fn textconv_and_rotate_notes_name_recipients() {
+    let f = Fleet::new(&["alice", "ci"]);
+    let (alice, ci) = (f.recipient("alice"), f.recipient("ci"));
+    f.rules("creation_rules:\n  - age: [alice, ci]\n");
+    f.encrypt("s.yaml");
+    // textconv's metadata trailer (what `git diff` shows).
+    let r = f.repo.bs(&["git", "textconv", "s.yaml"]);
+    r.ok();
+    assert!(
+        r.stdout()
+            .contains(&format!("# recipient: {}\n", shown("alice", alice))),
+        "{}",
+        r.stdout()
+    );
+    // rotate keeps the recipients, and names who differs from the rule.
+    f.rules("creation_rules:\n  - age: [alice]\n");
+    let r = f
+        .repo
+        .bs(&["rotate", "--identity", f.key("alice"), "s.yaml"]);
+    r.ok().leaks_none(&SECRETS);
+    assert!(
+        r.stderr().contains(&format!(
+            "note: s.yaml: its recipients differ from rule 1 (line 5, any file) of {} (not in the rule: {}); run `botsecrets updatekeys s.yaml`",
+            f.t().path(".botsecrets.yaml").canonicalize().unwrap().display(),
+            shown("ci", ci)
+        )),
+        "{}",
+        r.stderr()
+    );
+}
