@@ -211,8 +211,9 @@ pub struct EditArgs {
     /// The format, when the file name does not tell.
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
-    /// Recipients for a new file (comma-separated); ignored for an existing
-    /// file, which keeps its own.
+    /// Recipients for a new file (comma-separated; names and groups from
+    /// the rules file work too); ignored for an existing file, which keeps
+    /// its own.
     #[arg(short = 'a', long = "age", value_name = "RECIPIENTS")]
     pub age: Vec<String>,
     #[command(flatten)]
@@ -424,9 +425,10 @@ pub struct EncryptArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Recipients, comma-separated (age1..., ssh-ed25519 ...). Also read
-    /// from BOTSECRETS_AGE_RECIPIENTS, then SOPS_AGE_RECIPIENTS; without
-    /// any, the matching rule of .botsecrets.yaml / .sops.yaml is used.
+    /// Recipients, comma-separated (age1..., ssh-ed25519 ..., or names and
+    /// groups from the rules file's keys:/groups:). Also read from
+    /// BOTSECRETS_AGE_RECIPIENTS, then SOPS_AGE_RECIPIENTS; without any, the
+    /// matching rule of .botsecrets.yaml / .sops.yaml is used.
     #[arg(short = 'a', long = "age", value_name = "RECIPIENTS")]
     pub age: Vec<String>,
     /// Leave values whose key path has a key ending in SUFFIX in the clear

@@ -102,20 +102,21 @@ impl Names {
     /// The recipients the command-line words stand for (each argument
     /// may hold several, comma-separated): raw recipients, or names and
     /// groups of the rules file. SECURITY: a private key is refused as
-    /// such (218), never echoed.
-    pub fn recipients(&self, args: &[String]) -> Result<Vec<Recipient>> {
+    /// such (218), never echoed. `from` names where they came from in messages (`--age`, `RECIPIENT`).
+    pub fn recipients(&self, from: &str, args: &[String]) -> Result<Vec<Recipient>> {
         let mut out: Vec<Recipient> = Vec::new();
         for word in words(args) {
-            let found = match &self.rules {
-                Some(rules) if !looks_like_key(word) => rules.resolve(word).map_err(|e| {
-                    UserError::recipients(format!(
-                        "RECIPIENT: {e} (names from {})",
-                        rules.path.display()
-                    ))
-                })?,
-                _ => vec![Recipient::parse(word)
-                    .map_err(|e| super::inputs::recipient_error("RECIPIENT", e))?],
-            };
+            let found =
+                match &self.rules {
+                    Some(rules) if !looks_like_key(word) => rules.resolve(word).map_err(|e| {
+                        UserError::recipients(format!(
+                            "{from}: {e} (names from {})",
+                            rules.path.display()
+                        ))
+                    })?,
+                    _ => vec![Recipient::parse(word)
+                        .map_err(|e| super::inputs::recipient_error(from, e))?],
+                };
             for r in found {
                 if !out.iter().any(|o| o.same_as(&r.to_string())) {
                     out.push(r);

@@ -129,7 +129,7 @@ fn add(args: &RecipientsChangeArgs) -> Result<()> {
     let file = EncryptedFile::lock(&args.file)?;
     let name = file.name();
     let names = Names::for_file(&args.file);
-    let new = names.recipients(&args.recipients)?;
+    let new = names.recipients("RECIPIENT", &args.recipients)?;
     let current = file.sealed.groups();
     let change = access::add(current.clone(), &new, args.group)
         .map_err(|e| shared::access_error(&name, e))?;

@@ -637,3 +637,31 @@ fn textconv_and_rotate_notes_name_recipients() {
         r.stderr()
     );
 }
+
+#[test]
+fn age_flag_takes_names_where_a_rules_file_names_keys() {
+    let f = Fleet::new(&["alice", "bob", "ci"]);
+    f.rules("groups:\n  humans: [alice, bob]\ncreation_rules:\n  - age: [ci]\n");
+    f.t().write("s.yaml", PLAIN);
+    f.repo
+        .bs(&["encrypt", "-i", "--age", "humans", "s.yaml"])
+        .ok();
+    assert!(f.reads("alice", "s.yaml") && f.reads("bob", "s.yaml") && !f.reads("ci", "s.yaml"));
+    let r = f.repo.bs(&["encrypt", "--age", "carol", "s.yaml"]);
+    r.fails_with(111);
+    assert!(
+        r.stderr().contains("--age: unknown name \"carol\""),
+        "{}",
+        r.stderr()
+    );
+    // Without a rules file naming keys, a name is no recipient (as before).
+    let t = TestDir::new();
+    t.write("s.yaml", PLAIN);
+    let r = t.run(&["encrypt", "--age", "humans", "s.yaml"]);
+    r.fails_with(111);
+    assert!(
+        r.stderr().contains("--age: invalid recipient"),
+        "{}",
+        r.stderr()
+    );
+}
