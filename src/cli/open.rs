@@ -35,7 +35,7 @@ pub fn open<'a>(
 
 /// "No identity matches" with each recipient by name where the file's
 /// rules name it (`bob (age1u4p50c…k8pnve)`).
-fn named(e: DocumentError, path: Option<&Path>) -> DocumentError {
+pub fn named(e: DocumentError, path: Option<&Path>) -> DocumentError {
     match e {
         DocumentError::NoMatchingIdentity { recipients, tried } => {
             let names = Names::for_file(path.unwrap_or(Path::new("stdin")));

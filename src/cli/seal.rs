@@ -32,6 +32,7 @@ pub fn run(args: &SealArgs) -> Result<()> {
         let opened = file
             .sealed
             .open(ids, &OpenOptions::with_seal(SealPolicy::Warn))
+            .map_err(|e| super::open::named(e, Some(&file.path)))
             .with_context(|| name.clone())?;
         if opened.seal_status() == SealStatus::Verified {
             eprintln!("botsecrets: {name}: already sealed (the seal verifies)");

@@ -307,6 +307,7 @@ fn apply(p: &Planned, identities: &[Identity]) -> Result<()> {
         .file
         .sealed
         .open(identities, &OpenOptions::with_seal(SealPolicy::Warn))
+        .map_err(|e| super::open::named(e, Some(&p.file.path)))
         .with_context(|| name.clone())?;
     if p.seal_only() {
         access::write_sealed(&p.file, opened)?;

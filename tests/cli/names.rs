@@ -665,3 +665,30 @@ fn age_flag_takes_names_where_a_rules_file_names_keys() {
         r.stderr()
     );
 }
+
+#[test]
+fn updatekeys_no_identity_error_names_the_recipients() {
+    let f = Fleet::new(&["alice", "ci", "stranger"]);
+    f.rules("creation_rules:\n  - age: [alice, ci]\n");
+    f.encrypt("s.yaml");
+    f.rules("creation_rules:\n  - age: [alice]\n");
+    let before = f.t().read("s.yaml");
+    let r = f.repo.bs(&[
+        "updatekeys",
+        "--yes",
+        "--identity",
+        f.key("stranger"),
+        "s.yaml",
+    ]);
+    r.fails_with(128).leaks_none(&SECRETS);
+    assert!(
+        r.stderr().contains(&format!(
+            "no identity matches this file's recipients: {}, {}",
+            shown("alice", f.recipient("alice")),
+            shown("ci", f.recipient("ci"))
+        )),
+        "{}",
+        r.stderr()
+    );
+    assert_eq!(f.t().read("s.yaml"), before);
+}
