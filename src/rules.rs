@@ -24,11 +24,15 @@
 //!
 //! A top-level `allow:` list holds fingerprints (`fp-` and 16 hex digits)
 //! of reviewed leak-scanner findings that `check` accepts.
+//! Names ([`names`]): a top-level `keys:` map naming recipients (`alice:
+//! age1...`) and `groups:` (`humans: [alice, bob]`); in `.botsecrets.yaml`
+//! a rule's `age:` takes names, groups and raw keys, all resolved by
+//! [`Names::resolve`] (in `.sops.yaml` only raw keys, as sops reads it).
+//! YAML aliases are expanded before the file is read.
 //! For `audit` (both file names: sops ignores what it does not know): a
-//! rule's `rotation:` policy ([`rotation`]), a top-level `keys:` map naming
-//! recipients (`alice: age1...`; names shown where a recipient is listed),
-//! and a top-level `revoked:` list (names from `keys:`, or raw recipients)
-//! of keys that must no longer read anything.
+//! rule's `rotation:` policy ([`rotation`]), the names shown where a
+//! recipient is listed, and a top-level `revoked:` list (names, groups or
+//! raw recipients) of keys that must no longer read anything.
 //! A rule may map key paths to environment variable names for `exec` and
 //! `export` (`env: {aws.access_key_id: AWS_ACCESS_KEY_ID}`): see
 //! [`RulesFile::env_names`].
