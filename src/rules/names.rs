@@ -60,7 +60,8 @@ fn shown_name(word: &str) -> String {
     let namelike = word.len() <= 64
         && word
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+        && crate::scan::scan_text(".botsecrets.yaml", &format!("name: {word}\n")).is_empty();
     if namelike {
         format!("{word:?}")
     } else {
@@ -216,6 +217,15 @@ mod tests {
             err,
             "unknown name \"carol\": not a name under keys: or groups: (known: alice, bob, humans, all)"
         );
+    }
+
+    #[test]
+    fn a_pasted_token_is_not_echoed_as_an_unknown_name() {
+        let names = Names::default();
+        let token = "ghp_R4nd0mT0k3nV4lu3Xq9Zk2Lm8Np5Wc7Yb1Hd6";
+        let err = names.resolve(token).unwrap_err().to_string();
+        assert!(!err.contains(token), "{err}");
+        assert!(err.contains("unknown name \"ghp_..."), "{err}");
     }
 
     #[test]
