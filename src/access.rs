@@ -15,7 +15,8 @@
 //! their ciphertext: the diff is the `sops` block).
 
 use crate::keys::{same_recipient, KeyError, Recipient};
-use crate::metadata::effective_threshold;
+use crate::metadata::{effective_threshold, Metadata};
+use crate::rules::CreationRule;
 
 /// A recipient in a key group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,6 +129,92 @@ impl Plan {
     /// does not).
     pub fn changes_access(&self) -> bool {
         !self.added.is_empty() || !self.removed.is_empty() || self.regrouped.is_some()
+    }
+}
+
+/// How a file's owners differ from what its rule says: the drift that
+/// `check` and `audit` report and `updatekeys --check` refuses.
+///
+/// This is the one place drift is computed; per-rule extensions (scope
+/// readers and paths) join here as more fields, so every caller reports
+/// them without change.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Drift {
+    /// Recipients of the file that the rule does not name (each once).
+    pub extra: Vec<String>,
+    /// Recipients the rule names that the file lacks (each once).
+    pub missing: Vec<String>,
+    /// The same people, but the key groups or the threshold differ (or
+    /// someone is in another group than the rule says).
+    pub regrouped: bool,
+}
+
+impl Drift {
+    /// Whether the file matches its rule.
+    pub fn is_empty(&self) -> bool {
+        self.extra.is_empty() && self.missing.is_empty() && !self.regrouped
+    }
+
+    /// `not in the rule: X; missing: Y` (or that the key groups differ),
+    /// each recipient as `show` gives it (by name, where there is one).
+    pub fn summary(&self, show: impl Fn(&str) -> String) -> String {
+        let list = |v: &[String]| v.iter().map(|r| show(r)).collect::<Vec<_>>().join(", ");
+        let mut parts = Vec::new();
+        if !self.extra.is_empty() {
+            parts.push(format!("not in the rule: {}", list(&self.extra)));
+        }
+        if !self.missing.is_empty() {
+            parts.push(format!("missing: {}", list(&self.missing)));
+        }
+        if self.regrouped && parts.is_empty() {
+            parts.push("the same recipients, but the key groups or the threshold differ".into());
+        }
+        parts.join("; ")
+    }
+}
+
+/// The drift of a file (its metadata) from `rule`. Needs no key: the
+/// recipients are public metadata.
+pub fn drift(meta: &Metadata, rule: &CreationRule) -> Drift {
+    let current: Vec<Vec<String>> = meta
+        .key_groups
+        .iter()
+        .map(|g| g.age.iter().map(|s| s.recipient.clone()).collect())
+        .collect();
+    drift_groups(
+        &current,
+        meta.shamir_threshold,
+        &group_strings(&rule.key_groups),
+        rule.shamir_threshold,
+    )
+}
+
+/// [`drift`] from `current` groups (threshold as recorded) to `target`
+/// groups (threshold as a rule gives it).
+pub fn drift_groups(
+    current: &[Vec<String>],
+    current_threshold: u32,
+    target: &[Vec<String>],
+    target_threshold: u32,
+) -> Drift {
+    let plan = Plan::new(current, current_threshold, target, target_threshold);
+    let once = |from: &[Vec<String>], not_in: &[Vec<String>]| {
+        let mut out: Vec<String> = Vec::new();
+        for r in from.iter().flatten() {
+            let elsewhere = not_in.iter().flatten().any(|x| same_recipient(x, r));
+            if !elsewhere && !out.iter().any(|o| same_recipient(o, r)) {
+                out.push(r.clone());
+            }
+        }
+        out
+    };
+    let extra = once(current, target);
+    let missing = once(target, current);
+    let regrouped = plan.changes_access() && extra.is_empty() && missing.is_empty();
+    Drift {
+        extra,
+        missing,
+        regrouped,
     }
 }
 
@@ -365,6 +452,29 @@ mod tests {
         let p = Plan::new(&g(&[&[A], &[B]]), 2, &g(&[&[A], &[B]]), 0);
         assert!(!p.changes_access() && !p.rotate, "{p:?}");
         assert!(Plan::rotation().rotate && !Plan::rotation().changes_access());
+    }
+
+    #[test]
+    fn drift_names_who_is_extra_and_missing_once_each() {
+        let d = drift_groups(&g(&[&[A, B]]), 0, &g(&[&[A]]), 0);
+        assert_eq!(
+            (d.extra.as_slice(), d.missing.len()),
+            (&[B.to_owned()][..], 0)
+        );
+        assert_eq!(d.summary(|r| r[..6].to_owned()), "not in the rule: age1u4");
+        let d = drift_groups(&g(&[&[B], &[B]]), 0, &g(&[&[A, B]]), 0);
+        assert_eq!(
+            (d.extra.len(), d.missing.as_slice()),
+            (0, &[A.to_owned()][..])
+        );
+        // The same people, other groups: drift, said as such.
+        let d = drift_groups(&g(&[&[A, B]]), 0, &g(&[&[A], &[B]]), 0);
+        assert!(d.regrouped && !d.is_empty());
+        assert_eq!(
+            d.summary(str::to_owned),
+            "the same recipients, but the key groups or the threshold differ"
+        );
+        assert!(drift_groups(&g(&[&[A]]), 0, &g(&[&[A]]), 0).is_empty());
     }
 
     #[test]

@@ -24,11 +24,15 @@
 //!
 //! A top-level `allow:` list holds fingerprints (`fp-` and 16 hex digits)
 //! of reviewed leak-scanner findings that `check` accepts.
+//! Names ([`names`]): a top-level `keys:` map naming recipients (`alice:
+//! age1...`) and `groups:` (`humans: [alice, bob]`); in `.botsecrets.yaml`
+//! a rule's `age:` takes names, groups and raw keys, all resolved by
+//! [`Names::resolve`] (in `.sops.yaml` only raw keys, as sops reads it).
+//! YAML aliases are expanded before the file is read.
 //! For `audit` (both file names: sops ignores what it does not know): a
-//! rule's `rotation:` policy ([`rotation`]), a top-level `keys:` map naming
-//! recipients (`alice: age1...`; names shown where a recipient is listed),
-//! and a top-level `revoked:` list (names from `keys:`, or raw recipients)
-//! of keys that must no longer read anything.
+//! rule's `rotation:` policy ([`rotation`]), the names shown where a
+//! recipient is listed, and a top-level `revoked:` list (names, groups or
+//! raw recipients) of keys that must no longer read anything.
 //! A rule may map key paths to environment variable names for `exec` and
 //! `export` (`env: {aws.access_key_id: AWS_ACCESS_KEY_ID}`): see
 //! [`RulesFile::env_names`].
@@ -47,8 +51,10 @@ use crate::metadata::Selection;
 use crate::path::KeyPath;
 use crate::seal::SealPolicy;
 
+pub mod names;
 mod parse;
 pub mod rotation;
+pub use names::{Group, NameError, Names};
 pub use parse::parse;
 pub use rotation::Rotation;
 
@@ -223,6 +229,8 @@ pub struct RulesFile {
     pub allow: Vec<String>,
     /// `keys:`: names of recipients, in the order written.
     pub keys: Vec<(String, Recipient)>,
+    /// `groups:`: names of lists of names, in the order written.
+    pub groups: Vec<Group>,
     /// `revoked:`: keys that must no longer be a reader of any file.
     pub revoked: Vec<Revoked>,
 }
@@ -349,6 +357,21 @@ impl RulesCache {
             }
         }
         self.files[&found].seal_policy(abs)
+    }
+
+    /// The rules file that governs `abs`, read once; `None` without one. A
+    /// malformed rules file is an error.
+    pub fn rules_file(&mut self, abs: &Path) -> Result<Option<&RulesFile>, RulesError> {
+        let found = match find(abs) {
+            Ok(p) => p,
+            Err(RulesError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if !self.files.contains_key(&found) {
+            let text = read(&found)?;
+            self.files.insert(found.clone(), parse(&text, &found)?);
+        }
+        Ok(self.files.get(&found))
     }
 
     /// Whether the rules file for `abs` lists `fingerprint` under `allow:`.
@@ -484,6 +507,31 @@ impl RulesFile {
             .iter()
             .find(|(_, r)| r.same_as(recipient))
             .map(|(n, _)| n.as_str())
+    }
+
+    /// A recipient for messages: `bob (age1u4p50c…k8pnve)` when `keys:`
+    /// names it, else the recipient in full.
+    pub fn shown(&self, recipient: &str) -> String {
+        match self.name_of(recipient) {
+            Some(n) => format!("{n} ({})", crate::keys::recipient::abbreviated(recipient)),
+            None => recipient.to_owned(),
+        }
+    }
+
+    /// The names of `keys:` and `groups:`.
+    pub fn names(&self) -> Names<'_> {
+        Names {
+            keys: &self.keys,
+            groups: &self.groups,
+        }
+    }
+
+    /// The recipients `word` stands for: a name of `keys:` or `groups:`
+    /// (groups expanded) or a raw recipient. The same resolution as a
+    /// rule's `age:` in `.botsecrets.yaml`; for commands that take a
+    /// recipient (`recipients remove FILE bob`).
+    pub fn resolve(&self, word: &str) -> Result<Vec<Recipient>, NameError> {
+        self.names().resolve(word)
     }
 
     /// Whether any creation rule names `recipient`.

@@ -74,16 +74,10 @@ impl Reader {
     /// The short form for a table: the name, else the recipient cut to
     /// `age10fsp0t…sxyvm9n`.
     pub fn label(&self) -> String {
-        if let Some(n) = &self.name {
-            return n.clone();
+        match &self.name {
+            Some(n) => n.clone(),
+            None => crate::keys::recipient::abbreviated(&self.recipient),
         }
-        let chars: Vec<char> = self.recipient.chars().collect();
-        if chars.len() <= 20 {
-            return self.recipient.clone();
-        }
-        let head: String = chars[..10].iter().collect();
-        let tail: String = chars[chars.len() - 7..].iter().collect();
-        format!("{head}…{tail}")
     }
 
     /// `alice (age1...)`, or the recipient alone.
@@ -270,32 +264,15 @@ pub fn findings(
         name: rules.name_of(r).map(str::to_owned),
     };
     if let Ok(m) = rules.rule_for(abs) {
-        let wanted: Vec<String> = m.rule.recipients().map(ToString::to_string).collect();
-        let added: Vec<String> = readers
-            .iter()
-            .filter(|r| !wanted.iter().any(|w| same_recipient(w, &r.recipient)))
-            .map(Reader::described)
-            .collect();
-        let missing: Vec<String> = wanted
-            .iter()
-            .filter(|w| !readers.iter().any(|r| same_recipient(w, &r.recipient)))
-            .map(|w| reader(w).described())
-            .collect();
-        if !added.is_empty() || !missing.is_empty() {
-            let mut parts = Vec::new();
-            if !added.is_empty() {
-                parts.push(format!("not in the rule: {}", added.join(", ")));
-            }
-            if !missing.is_empty() {
-                parts.push(format!("missing: {}", missing.join(", ")));
-            }
+        let drift = crate::access::drift(meta, m.rule);
+        if !drift.is_empty() {
             out.push(Finding {
                 kind: FindingKind::Drift,
                 message: format!(
                     "the readers differ from {} of {}: {}",
                     m.rule.describe(),
                     rules.path.display(),
-                    parts.join("; ")
+                    drift.summary(|r| reader(r).described())
                 ),
             });
         }

@@ -211,8 +211,9 @@ pub struct EditArgs {
     /// The format, when the file name does not tell.
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
-    /// Recipients for a new file (comma-separated); ignored for an existing
-    /// file, which keeps its own.
+    /// Recipients for a new file (comma-separated; names and groups from
+    /// the rules file work too); ignored for an existing file, which keeps
+    /// its own.
     #[arg(short = 'a', long = "age", value_name = "RECIPIENTS")]
     pub age: Vec<String>,
     #[command(flatten)]
@@ -300,10 +301,11 @@ pub enum RecipientsCommand {
 /// `recipients list`.
 #[derive(Args, Debug)]
 pub struct RecipientsListArgs {
-    /// The encrypted file.
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
-    /// Print JSON: the key groups, the threshold and the other key types.
+    /// The encrypted files.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print JSON: the key groups, each owner with its name, the threshold
+    /// and the other key types (several files: `{"files": [...]}`).
     #[arg(long)]
     pub json: bool,
 }
@@ -314,8 +316,9 @@ pub struct RecipientsChangeArgs {
     /// The encrypted file.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Recipients (age1..., "ssh-ed25519 AAAA...", age1<plugin>1...);
-    /// commas separate several in one argument.
+    /// Recipients (age1..., "ssh-ed25519 AAAA...", age1<plugin>1...), or
+    /// names and groups from the rules file's keys: and groups:; commas
+    /// separate several in one argument.
     #[arg(value_name = "RECIPIENT", required = true)]
     pub recipients: Vec<String>,
     /// For a file with several key groups (Shamir): the group to change
@@ -343,6 +346,10 @@ pub struct UpdatekeysArgs {
     /// With --dry-run: print the plans as JSON on stdout.
     #[arg(long, requires = "dry_run")]
     pub json: bool,
+    /// Print every file's plan, change nothing, and fail (exit 223) when a
+    /// file's recipients differ from its rule (drift): a CI gate.
+    #[arg(long, conflicts_with_all = ["yes", "dry_run"])]
+    pub check: bool,
     #[command(flatten)]
     pub identity: IdentityArgs,
 }
@@ -418,9 +425,10 @@ pub struct EncryptArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Recipients, comma-separated (age1..., ssh-ed25519 ...). Also read
-    /// from BOTSECRETS_AGE_RECIPIENTS, then SOPS_AGE_RECIPIENTS; without
-    /// any, the matching rule of .botsecrets.yaml / .sops.yaml is used.
+    /// Recipients, comma-separated (age1..., ssh-ed25519 ..., or names and
+    /// groups from the rules file's keys:/groups:). Also read from
+    /// BOTSECRETS_AGE_RECIPIENTS, then SOPS_AGE_RECIPIENTS; without any, the
+    /// matching rule of .botsecrets.yaml / .sops.yaml is used.
     #[arg(short = 'a', long = "age", value_name = "RECIPIENTS")]
     pub age: Vec<String>,
     /// Leave values whose key path has a key ending in SUFFIX in the clear

@@ -7,7 +7,8 @@
 //!   (it parses, the metadata is there and valid, every `ENC[...]`
 //!   well-formed, the selection rule and the values agree); its values and
 //!   MAC, for those holding a key (no key: a note, not a failure); and the
-//!   key patterns over its clear values. A damaged one (truncated, broken
+//!   key patterns over its clear values; whether its recipients are those
+//!   its rule names (drift: a finding, under `--staged` a note). A damaged one (truncated, broken
 //!   `sops` block, not UTF-8) is a finding, never skipped;
 //! - a file a creation rule covers (a rule with a `path_regex`; a catch-all
 //!   rule only names recipients) that is not encrypted: a finding;
@@ -321,6 +322,17 @@ fn check_file(
             }
         }
         if problems.is_empty() {
+            // Drift fails CI use; for a commit (--staged) it is a note, so
+            // a deliberate `recipients add` never blocks the commit.
+            if let Some(f) = drift(display, abs, text, kind, cache)? {
+                if args.staged {
+                    notes.push(format!("{display}: drift: {}; {}", f.message, f.fix));
+                } else {
+                    out.push(f);
+                }
+            }
+        }
+        if problems.is_empty() {
             if let Some(ids) = ids.get(&args.identity.identities) {
                 let opts = OpenOptions::with_seal(SealPolicy::Warn);
                 let opened =
@@ -391,6 +403,46 @@ fn check_file(
             .map(|f| scanner_finding(display, f)),
     );
     Ok(out)
+}
+
+/// The finding for an encrypted file whose owners differ from what its
+/// rule says (no key needed: recipients are public metadata), naming who
+/// is added or missing; `None` when it matches, or no rule matches it.
+fn drift(
+    display: &str,
+    abs: &Path,
+    text: &str,
+    kind: FormatKind,
+    cache: &mut RulesCache,
+) -> Result<Option<Finding>> {
+    let Ok(sealed) = Sealed::parse(text.to_owned(), kind) else {
+        return Ok(None);
+    };
+    let Some(rules) = cache.rules_file(abs)? else {
+        return Ok(None);
+    };
+    let Ok(matched) = rules.rule_for(abs) else {
+        return Ok(None);
+    };
+    let drift = botsecrets::access::drift(sealed.metadata(), matched.rule);
+    if drift.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Finding {
+        file: display.to_owned(),
+        line: None,
+        rule: "drift".into(),
+        message: format!(
+            "its recipients differ from {} of {}: {}",
+            matched.rule.describe(),
+            rules.path.display(),
+            drift.summary(|r| rules.shown(r))
+        ),
+        fix: format!(
+            "`botsecrets updatekeys {display}` makes them match (removing anyone rotates the data key); or change the rule"
+        ),
+        fingerprint: None,
+    }))
 }
 
 /// The finding for a file a creation rule says is encrypted but that is

@@ -132,7 +132,7 @@ struct NewFilePlan {
 /// `--age` (or the recipients variables) if given, else the creation rule
 /// that matches the new file's path.
 fn new_file_plan(age: &[String], path: &Path) -> Result<NewFilePlan> {
-    if let Some(recipients) = inputs::recipients_if_given(age)? {
+    if let Some(recipients) = inputs::recipients_if_given(age, Some(path))? {
         return Ok(NewFilePlan {
             groups: vec![recipients],
             threshold: 0,

@@ -46,12 +46,16 @@ pub fn run(args: &EncryptArgs) -> Result<()> {
         expand_aliases: args.expand_aliases,
         now: now_rfc3339(),
     };
-    let (groups, threshold) = match inputs::recipients_if_given(&args.age)? {
+    // The rule (and the names of `--age bob`) are those of the file being
+    // written: --output if given, else the input.
+    let written = args.output.output.as_ref().or(input.path.as_ref());
+    let (groups, threshold) = match inputs::recipients_if_given(
+        &args.age,
+        written.map(|p| p.as_path()),
+    )? {
         Some(recipients) => (vec![recipients], 0),
         None => {
-            // The rule is chosen for the file being written: --output if
-            // given, else the input.
-            let target = args.output.output.as_ref().or(input.path.as_ref()).ok_or_else(|| {
+            let target = written.ok_or_else(|| {
                 UserError::recipients(
                     "no recipients: pass --age age1... (a rules file is looked up from a file's path, and stdin has none)".to_owned(),
                 )

@@ -88,7 +88,10 @@ fn textconv_text(file: &Path, text: &str) -> (Option<Zeroizing<String>>, Vec<Str
     let Ok(file) = Sealed::parse(text.to_owned(), kind) else {
         return (None, Vec::new());
     };
-    let mut lines = super::render::describe(file.metadata());
+    // git runs textconv at the top of the working tree: the names of the
+    // repository's rules file apply (as its seal policy does below).
+    let names = super::names::Names::for_file(Path::new("textconv"));
+    let mut lines = super::render::describe(file.metadata(), &names);
     let Some(ids) = quiet_identities(&[]) else {
         lines.push("seal: not checked (no key)".into());
         return (None, lines);

@@ -155,8 +155,13 @@ fn read_input_for(args: &InputArgs, locked: bool) -> Result<Input> {
 }
 
 /// Recipients from `--age` flags, else the environment; `None` when
-/// neither names any (the caller then uses the rules file).
-pub fn recipients_if_given(flags: &[String]) -> Result<Option<Vec<Recipient>>> {
+/// neither names any (the caller then uses the rules file). With `target`
+/// (the file to be written), names and groups of its rules file are taken
+/// too (`--age bob`).
+pub fn recipients_if_given(
+    flags: &[String],
+    target: Option<&Path>,
+) -> Result<Option<Vec<Recipient>>> {
     let mut list: Vec<String> = flags.to_vec();
     let mut from = "--age";
     if list.is_empty() {
@@ -170,11 +175,16 @@ pub fn recipients_if_given(flags: &[String]) -> Result<Option<Vec<Recipient>>> {
             }
         }
     }
-    let mut out = Vec::new();
-    for item in &list {
-        out.extend(Recipient::parse_list(item).map_err(|e| recipient_error(from, e))?);
+    if list
+        .iter()
+        .all(|item| item.split(',').all(|w| w.trim().is_empty()))
+    {
+        return Ok(None);
     }
-    Ok((!out.is_empty()).then_some(out))
+    let names = target
+        .map(super::names::Names::for_file)
+        .unwrap_or_default();
+    names.recipients(from, &list).map(Some)
 }
 
 /// A recipient string that could not be used, as the user sees it: a
@@ -191,19 +201,6 @@ pub fn recipient_error(from: &str, e: keys::KeyError) -> UserError {
         ),
         _ => UserError::recipients(format!("{from}: {e}")),
     }
-}
-
-/// Recipients given on the command line as arguments (each may hold
-/// several, comma-separated).
-pub fn recipient_args(args: &[String]) -> Result<Vec<Recipient>> {
-    let mut out = Vec::new();
-    for item in args {
-        out.extend(Recipient::parse_list(item).map_err(|e| recipient_error("RECIPIENT", e))?);
-    }
-    if out.is_empty() {
-        return Err(UserError::recipients("no recipients given".to_owned()).into());
-    }
-    Ok(out)
 }
 
 /// The configuration directory: `$XDG_CONFIG_HOME`, else `~/.config`

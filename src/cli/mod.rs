@@ -21,6 +21,7 @@ mod history;
 mod init;
 mod inputs;
 mod keygen;
+mod names;
 mod open;
 mod output;
 mod recipients;

@@ -5,9 +5,10 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use botsecrets::document::{OpenOptions, Opened, Sealed, Warning};
+use botsecrets::document::{DocumentError, OpenOptions, Opened, Sealed, Warning};
 use botsecrets::keys::Identity;
 
+use super::names::Names;
 use super::rules;
 
 /// Opens `file` (the file at `path`, `None` for stdin) with the seal policy
@@ -24,21 +25,30 @@ pub fn open<'a>(
         ignore_mac,
         seal: rules::seal_policy(path),
     };
-    open_with(file, identities, &opts, name)
-}
-
-/// [`open`] with the options given.
-pub fn open_with<'a>(
-    file: &'a Sealed,
-    identities: &[Identity],
-    opts: &OpenOptions,
-    name: &str,
-) -> Result<Opened<'a>> {
     let opened = file
-        .open(identities, opts)
+        .open(identities, &opts)
+        .map_err(|e| named(e, path))
         .with_context(|| name.to_owned())?;
     print_warnings(name, opened.warnings());
     Ok(opened)
+}
+
+/// "No identity matches" with each recipient by name where the file's
+/// rules name it (`bob (age1u4p50c…k8pnve)`).
+pub fn named(e: DocumentError, path: Option<&Path>) -> DocumentError {
+    match e {
+        DocumentError::NoMatchingIdentity { recipients, tried } => {
+            let names = Names::for_file(path.unwrap_or(Path::new("stdin")));
+            DocumentError::NoMatchingIdentity {
+                recipients: names.show_each(&recipients),
+                tried: tried
+                    .into_iter()
+                    .map(|(r, source)| (names.show(&r), source))
+                    .collect(),
+            }
+        }
+        e => e,
+    }
 }
 
 /// Prints warnings from opening a file.

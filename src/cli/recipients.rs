@@ -13,6 +13,7 @@ use botsecrets::access::{self, Plan};
 use super::access::{self as shared, EncryptedFile};
 use super::args::{RecipientsChangeArgs, RecipientsCommand, RecipientsListArgs};
 use super::inputs;
+use super::names::Names;
 
 /// Runs `recipients ...`.
 pub fn run(cmd: &RecipientsCommand) -> Result<()> {
@@ -24,10 +25,39 @@ pub fn run(cmd: &RecipientsCommand) -> Result<()> {
 }
 
 fn list(args: &RecipientsListArgs) -> Result<()> {
-    let file = EncryptedFile::read(&args.file)?;
-    let groups = file.sealed.groups();
-    let foreign: Vec<(usize, &String, usize)> = file
-        .metadata()
+    let mut docs = Vec::new();
+    let several = args.files.len() > 1;
+    for path in &args.files {
+        let file = EncryptedFile::read(path)?;
+        let names = Names::for_file(path);
+        if args.json {
+            docs.push(list_json(&file, &names));
+            continue;
+        }
+        if several {
+            println!("{}:", file.name());
+        }
+        let indent = if several { "  " } else { "" };
+        for line in list_lines(&file, &names) {
+            println!("{indent}{line}");
+        }
+    }
+    if args.json {
+        // One file: its object (as before); several: `{"files": [...]}`.
+        let doc = if several {
+            serde_json::json!({ "files": docs })
+        } else {
+            docs.pop().unwrap_or_default()
+        };
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    }
+    Ok(())
+}
+
+/// The key types of each group botsecrets does not manage: (group, kind,
+/// how many).
+fn foreign(file: &EncryptedFile) -> Vec<(usize, &String, usize)> {
+    file.metadata()
         .key_groups
         .iter()
         .enumerate()
@@ -36,57 +66,78 @@ fn list(args: &RecipientsListArgs) -> Result<()> {
                 .iter()
                 .map(move |(kind, keys)| (i, kind, keys.as_array().map_or(1, Vec::len)))
         })
+        .collect()
+}
+
+/// A file's owners for `--json`: the groups as written, and each owner
+/// with its name.
+fn list_json(file: &EncryptedFile, names: &Names) -> serde_json::Value {
+    let groups = file.sealed.groups();
+    let owners: Vec<serde_json::Value> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(i, g)| {
+            g.iter().map(
+                move |r| serde_json::json!({"recipient": r, "name": names.name(r), "group": i + 1}),
+            )
+        })
         .collect();
-    if args.json {
-        let doc = serde_json::json!({
-            "file": file.name(),
-            "groups": groups,
-            "threshold": file.sealed.threshold(),
-            "foreign": foreign
-                .iter()
-                .map(|(i, kind, n)| serde_json::json!({"group": i + 1, "kind": kind, "count": n}))
-                .collect::<Vec<_>>(),
-        });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-        return Ok(());
-    }
+    serde_json::json!({
+        "file": file.name(),
+        "groups": groups,
+        "owners": owners,
+        "threshold": file.sealed.threshold(),
+        "foreign": foreign(file)
+            .iter()
+            .map(|(i, kind, n)| serde_json::json!({"group": i + 1, "kind": kind, "count": n}))
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// A file's owners as text: one per line, by name where the rules name
+/// them (`bob (age1...)`), grouped when the file has several key groups.
+fn list_lines(file: &EncryptedFile, names: &Names) -> Vec<String> {
+    let groups = file.sealed.groups();
+    let mut out = Vec::new();
     if groups.len() <= 1 {
-        for r in groups.iter().flatten() {
-            println!("{r}");
-        }
+        out.extend(groups.iter().flatten().map(|r| names.listed(r)));
     } else {
-        println!(
+        out.push(format!(
             "# {} key groups; any {} of them together can open the file",
             groups.len(),
             file.sealed.threshold()
-        );
+        ));
         for (i, g) in groups.iter().enumerate() {
-            println!("group {}:", i + 1);
-            for r in g {
-                println!("  {r}");
-            }
+            out.push(format!("group {}:", i + 1));
+            out.extend(g.iter().map(|r| format!("  {}", names.listed(r))));
         }
     }
-    for (i, kind, n) in foreign {
+    for (i, kind, n) in foreign(file) {
         let group = if groups.len() > 1 {
             format!(" in group {}", i + 1)
         } else {
             String::new()
         };
-        println!("# also {n} {kind} key(s){group}, not managed by botsecrets");
+        out.push(format!(
+            "# also {n} {kind} key(s){group}, not managed by botsecrets"
+        ));
     }
-    Ok(())
+    out
 }
 
 fn add(args: &RecipientsChangeArgs) -> Result<()> {
     let file = EncryptedFile::lock(&args.file)?;
     let name = file.name();
-    let new = inputs::recipient_args(&args.recipients)?;
+    let names = Names::for_file(&args.file);
+    let new = names.recipients("RECIPIENT", &args.recipients)?;
     let current = file.sealed.groups();
     let change = access::add(current.clone(), &new, args.group)
         .map_err(|e| shared::access_error(&name, e))?;
     for r in &change.already {
-        eprintln!("botsecrets: {name}: {r} is already a recipient");
+        eprintln!(
+            "botsecrets: {name}: {} is already a recipient",
+            names.show(r)
+        );
     }
     if change.added.is_empty() {
         return Ok(());
@@ -99,7 +150,7 @@ fn add(args: &RecipientsChangeArgs) -> Result<()> {
     shared::apply(&file, opened, &plan, &recipients, threshold)?;
     eprintln!(
         "botsecrets: {name}: added {} (the data key was re-wrapped; values unchanged)",
-        change.added.join(", ")
+        names.show_all(&change.added)
     );
     Ok(())
 }
@@ -107,22 +158,13 @@ fn add(args: &RecipientsChangeArgs) -> Result<()> {
 fn remove(args: &RecipientsChangeArgs) -> Result<()> {
     let file = EncryptedFile::lock(&args.file)?;
     let name = file.name();
-    let wanted: Vec<String> = args
-        .recipients
-        .iter()
-        .flat_map(|a| a.split(','))
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let names = Names::for_file(&args.file);
     access::chosen_group(file.metadata().key_groups.len(), args.group)
         .map_err(|e| shared::access_error(&name, e))?;
+    // Names and groups of the rules file stand for their keys; raw
+    // recipients stay as written (a file's odd one must still be removable).
     // SECURITY: a private key given here is refused, never echoed below.
-    for r in &wanted {
-        if let Some(e) = botsecrets::keys::recipient::private_key(r) {
-            return Err(super::inputs::recipient_error("RECIPIENT", e).into());
-        }
-    }
+    let wanted = names.recipient_strings(&args.recipients)?;
     let current = file.sealed.groups();
     let groups = access::remove(current.clone(), &wanted, args.group)
         .map_err(|e| shared::access_error(&name, e))?;
@@ -134,15 +176,15 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
     let paths = opened.encrypted_paths();
     let comments = opened.encrypted_comments();
     shared::apply(&file, opened, &plan, &recipients, threshold)?;
-    shared::print_checklist(&name, &wanted, &paths, comments);
-    warn_if_still_in_rules(&args.file, &name, &wanted);
+    shared::print_checklist(&name, &names.show_each(&wanted), &paths, comments);
+    warn_if_still_in_rules(&args.file, &name, &wanted, &names);
     Ok(())
 }
 
 /// A removed recipient still listed in the file's creation rule would come
 /// back with the next `updatekeys`: say so. A missing or unmatched rules
 /// file is not an error here.
-fn warn_if_still_in_rules(path: &std::path::Path, name: &str, removed: &[String]) {
+fn warn_if_still_in_rules(path: &std::path::Path, name: &str, removed: &[String], names: &Names) {
     let Ok(rule) = super::rules::for_file(path) else {
         return;
     };
@@ -154,7 +196,8 @@ fn warn_if_still_in_rules(path: &std::path::Path, name: &str, removed: &[String]
             .any(|x| botsecrets::keys::same_recipient(&x.to_string(), r));
         if listed {
             eprintln!(
-                "botsecrets: warning: {name}: {r} is still a recipient in its creation rule ({}); remove it there too, or the next `botsecrets updatekeys` adds it back",
+                "botsecrets: warning: {name}: {} is still a recipient in its creation rule ({}); remove it there too, or the next `botsecrets updatekeys` adds it back",
+                names.show(r),
                 rule.description
             );
         }

@@ -7,6 +7,8 @@ use botsecrets::format::FormatKind;
 use botsecrets::metadata::{effective_threshold, Metadata};
 use serde_json::Value;
 
+use super::names::Names;
+
 /// A scalar prints as its bare text (no newline, as sops does, so
 /// `$(botsecrets decrypt --extract k f)` is the value); a subtree prints in
 /// the file's own family: JSON for JSON files, YAML otherwise.
@@ -24,7 +26,8 @@ pub fn value_for_print(value: &Value, format: FormatKind) -> String {
 /// The lines that say what a seal of `meta` vouches for (also the textconv
 /// summary's body): recipients per group, threshold, selection rule, MAC
 /// mode.
-pub fn describe(meta: &Metadata) -> Vec<String> {
+/// Each recipient by name where the rules name it.
+pub fn describe(meta: &Metadata, names: &Names) -> Vec<String> {
     let mut lines = Vec::new();
     let groups = meta.key_groups.len();
     for (i, g) in meta.key_groups.iter().enumerate() {
@@ -34,7 +37,7 @@ pub fn describe(meta: &Metadata) -> Vec<String> {
             String::new()
         };
         for s in &g.age {
-            lines.push(format!("recipient: {}{group}", s.recipient));
+            lines.push(format!("recipient: {}{group}", names.show(&s.recipient)));
         }
         for (kind, entries) in &g.foreign {
             for id in foreign_names(entries) {

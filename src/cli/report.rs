@@ -98,6 +98,9 @@ pub mod code {
     /// Refused to write plaintext secrets into a git working tree at a path
     /// git does not ignore (`export --output`).
     pub const IN_WORK_TREE: u8 = 222;
+    /// `updatekeys --check`: a file's recipients differ from its rule
+    /// (drift); nothing was written.
+    pub const DRIFT: u8 = 223;
 }
 
 /// An error decided in the CLI, with its exit code and hint.

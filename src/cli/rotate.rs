@@ -11,6 +11,7 @@ use botsecrets::access::Plan;
 
 use super::access::{self, EncryptedFile};
 use super::args::RotateArgs;
+use super::names::Names;
 use super::{inputs, rules};
 
 /// Runs `rotate`.
@@ -35,9 +36,17 @@ pub fn run(args: &RotateArgs) -> Result<()> {
                     || !plan.removed.is_empty()
                     || target.len() != groups.len();
                 if differs {
+                    let names = Names::for_file(path);
+                    let drift = botsecrets::access::drift_groups(
+                        &groups,
+                        threshold,
+                        &target,
+                        rule.shamir_threshold,
+                    );
                     eprintln!(
-                        "botsecrets: note: {name}: its recipients differ from {}; run `botsecrets updatekeys {name}` to apply the rule",
-                        rule.description
+                        "botsecrets: note: {name}: its recipients differ from {} ({}); run `botsecrets updatekeys {name}` to apply the rule",
+                        rule.description,
+                        drift.summary(|r| names.show(r))
                     );
                 }
             }

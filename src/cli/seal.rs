@@ -32,6 +32,7 @@ pub fn run(args: &SealArgs) -> Result<()> {
         let opened = file
             .sealed
             .open(ids, &OpenOptions::with_seal(SealPolicy::Warn))
+            .map_err(|e| super::open::named(e, Some(&file.path)))
             .with_context(|| name.clone())?;
         if opened.seal_status() == SealStatus::Verified {
             eprintln!("botsecrets: {name}: already sealed (the seal verifies)");
@@ -40,7 +41,8 @@ pub fn run(args: &SealArgs) -> Result<()> {
         let values = opened.values().len();
         let encrypted = opened.encrypted_paths().len();
         eprintln!("botsecrets: {name}: the seal will vouch for:");
-        for l in describe(opened.metadata()) {
+        let names = super::names::Names::for_file(&file.path);
+        for l in describe(opened.metadata(), &names) {
             eprintln!("  {l}");
         }
         eprintln!(

@@ -19,6 +19,7 @@ use botsecrets::seal::SealPolicy;
 
 use super::access::{self, EncryptedFile};
 use super::args::UpdatekeysArgs;
+use super::names::Names;
 use super::report::{code, UserError};
 use super::rules::Chosen;
 use super::{inputs, render, report, rules};
@@ -26,6 +27,8 @@ use super::{inputs, render, report, rules};
 /// One file and what would change.
 struct Planned {
     file: EncryptedFile,
+    /// The rules file's names, for every recipient shown.
+    names: Names,
     rule: Chosen,
     plan: Plan,
     /// The lines that show the plan (stderr, or JSON's `lines`).
@@ -55,6 +58,9 @@ pub fn run(args: &UpdatekeysArgs) -> Result<()> {
             Ok(p) => planned.push(p),
             Err(e) => failed.push(e),
         }
+    }
+    if args.check {
+        return check(&planned, failed);
     }
     let can_ask = args.yes || inputs::has_tty();
     // On a terminal each plan is shown right before its question.
@@ -123,10 +129,51 @@ pub fn run(args: &UpdatekeysArgs) -> Result<()> {
     last.map_or(Ok(()), Err)
 }
 
+/// `--check`: every plan shown, nothing written; exit 223 when any file's
+/// recipients differ from its rule (a missing seal alone is not drift:
+/// `check` reports it), else the last file that could not be planned.
+fn check(planned: &[Planned], mut failed: Vec<anyhow::Error>) -> Result<()> {
+    for p in planned {
+        show(p);
+    }
+    let drifted: Vec<String> = planned
+        .iter()
+        .filter(|p| p.plan.changes_access())
+        .map(|p| p.file.name())
+        .collect();
+    let last = failed.pop();
+    if !drifted.is_empty() {
+        for e in failed.into_iter().chain(last) {
+            report::print(e);
+        }
+        return Err(UserError {
+            code: code::DRIFT,
+            message: format!(
+                "{}: the recipients differ from the rules (drift); nothing was changed",
+                drifted.join(", ")
+            ),
+            hint: Some("review the plans above, then run `botsecrets updatekeys` on these files (or change the rules)".into()),
+        }
+        .into());
+    }
+    for e in failed {
+        report::print(e);
+    }
+    if let Some(e) = last {
+        return Err(e);
+    }
+    eprintln!(
+        "botsecrets: updatekeys --check: {} file(s) match their rules",
+        planned.len()
+    );
+    Ok(())
+}
+
 /// Reads `path` under the lock and plans it against its rule.
 fn plan_file(path: &std::path::Path) -> Result<Planned> {
     let file = EncryptedFile::lock(path)?;
     let rule = rules::for_file(path)?;
+    let names = Names::for_file(path);
     let target = botsecrets::access::group_strings(&rule.key_groups);
     let plan = Plan::new(
         &file.sealed.groups(),
@@ -146,14 +193,14 @@ fn plan_file(path: &std::path::Path) -> Result<Planned> {
     for m in &plan.added {
         lines.push(format!(
             "  + {}{}",
-            m.recipient,
+            names.show(&m.recipient),
             group_note(groups_after, m)
         ));
     }
     for m in &plan.removed {
         lines.push(format!(
             "  - {}{}",
-            m.recipient,
+            names.show(&m.recipient),
             group_note(groups_before, m)
         ));
     }
@@ -177,13 +224,14 @@ fn plan_file(path: &std::path::Path) -> Result<Planned> {
                 .collect();
             after.shamir_threshold = effective_threshold(target.len(), rule.shamir_threshold);
         }
-        for l in render::describe(&after) {
+        for l in render::describe(&after, &names) {
             lines.push(format!("      {l}"));
         }
         lines.push("      and every key name, kind and clear value as they are now".into());
     }
     Ok(Planned {
         file,
+        names,
         rule,
         plan,
         lines,
@@ -210,10 +258,16 @@ fn show(p: &Planned) {
 
 /// Prints every plan (and every file that could not be planned) as JSON.
 fn print_json(planned: &[Planned], failed: &[anyhow::Error]) -> Result<()> {
-    let member = |m: &Member| serde_json::json!({"recipient": m.recipient, "group": m.group + 1});
     let mut files: Vec<serde_json::Value> = planned
         .iter()
         .map(|p| {
+            let member = |m: &Member| {
+                serde_json::json!({
+                    "recipient": m.recipient,
+                    "name": p.names.name(&m.recipient),
+                    "group": m.group + 1,
+                })
+            };
             serde_json::json!({
                 "file": p.file.name(),
                 "rule": p.rule.description,
@@ -253,6 +307,7 @@ fn apply(p: &Planned, identities: &[Identity]) -> Result<()> {
         .file
         .sealed
         .open(identities, &OpenOptions::with_seal(SealPolicy::Warn))
+        .map_err(|e| super::open::named(e, Some(&p.file.path)))
         .with_context(|| name.clone())?;
     if p.seal_only() {
         access::write_sealed(&p.file, opened)?;
@@ -278,7 +333,7 @@ fn apply(p: &Planned, identities: &[Identity]) -> Result<()> {
             }
         );
     } else {
-        access::print_checklist(&name, &p.plan.lost, &paths, comments);
+        access::print_checklist(&name, &p.names.show_each(&p.plan.lost), &paths, comments);
     }
     Ok(())
 }

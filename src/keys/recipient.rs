@@ -130,6 +130,18 @@ pub fn shown(s: &str) -> String {
     }
 }
 
+/// A recipient cut short for messages and tables: `age10fsp0t…sxyvm9n`
+/// (the first 10 and last 7 characters), or whole when it is short.
+pub fn abbreviated(recipient: &str) -> String {
+    let chars: Vec<char> = recipient.chars().collect();
+    if chars.len() <= 20 {
+        return recipient.to_owned();
+    }
+    let head: String = chars[..10].iter().collect();
+    let tail: String = chars[chars.len() - 7..].iter().collect();
+    format!("{head}…{tail}")
+}
+
 /// A private key in `s` (an age identity, also inside a pasted key file;
 /// an age plugin identity; an SSH or PEM private key block), as the error to
 /// give instead of echoing it.

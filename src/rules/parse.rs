@@ -13,6 +13,8 @@ use crate::keys::{KeyError, Recipient};
 use crate::metadata::Selection;
 use crate::path::{KeyPath, Segment};
 
+use super::names::{bad_name, looks_like_key, Group, NameError, Names};
+
 /// Keys a creation rule may have that botsecrets reads.
 const RULE_KEYS: [&str; 14] = [
     "seal",
@@ -51,13 +53,21 @@ struct Tree {
 }
 
 fn build_tree(text: &str, file: &Path) -> Result<Tree, RulesError> {
-    let parsed = FormatKind::Yaml
-        .syntax()
-        .parse(text)
-        .map_err(|error| RulesError::Syntax {
-            file: file.to_path_buf(),
-            error,
-        })?;
+    let syntax = |error| RulesError::Syntax {
+        file: file.to_path_buf(),
+        error,
+    };
+    // YAML anchors and aliases (`age: *owners`, `<<: *defaults`): each
+    // alias is replaced by a one-line copy of its anchor's node, so lines
+    // stay where they are (a column after an alias on its line moves).
+    let expanded;
+    let text = if text.contains('*') {
+        expanded = format::yaml::expand_aliases(text).map_err(syntax)?;
+        expanded.as_str()
+    } else {
+        text
+    };
+    let parsed = FormatKind::Yaml.syntax().parse(text).map_err(syntax)?;
     let mut root = Value::Object(Map::new());
     let mut positions = HashMap::new();
     for (path, i) in parsed.values_in_order() {
@@ -124,6 +134,8 @@ struct Reader<'a> {
     file: &'a Path,
     tree: &'a Tree,
     strict: bool,
+    /// `keys:` and `groups:`, once read (empty while they are read).
+    names: Names<'a>,
 }
 
 impl Reader<'_> {
@@ -150,8 +162,9 @@ impl Reader<'_> {
         }
     }
 
-    /// `age`: a comma-separated string or a list of strings.
-    fn recipients(&self, v: &Value, at: &KeyPath) -> Result<Vec<Recipient>, RulesError> {
+    /// The words of a recipient list (a comma-separated string or a list
+    /// of strings), each with its position.
+    fn words(&self, v: &Value, at: &KeyPath) -> Result<Vec<(String, KeyPath)>, RulesError> {
         let mut texts = Vec::new();
         match v {
             Value::Null => {}
@@ -167,23 +180,75 @@ impl Reader<'_> {
                 texts.extend(split_list(&s).into_iter().map(|r| (r, at.clone())));
             }
         }
-        let mut out: Vec<Recipient> = Vec::new();
-        for (text, at) in texts {
-            let r = Recipient::parse(&text).map_err(|e| match e {
-                KeyError::IdentityAsRecipient { .. } => {
-                    let (line, column) = self.tree.positions.get(&at).copied().unwrap_or((1, 1));
-                    RulesError::PrivateKey {
-                        file: self.file.to_path_buf(),
-                        line,
-                        column,
-                        reason: e.to_string(),
-                    }
+        Ok(texts)
+    }
+
+    /// One raw recipient at `at`; a private key is the 218 error, never
+    /// echoed.
+    fn key(&self, text: &str, at: &KeyPath) -> Result<Recipient, RulesError> {
+        Recipient::parse(text).map_err(|e| self.key_err(e, at))
+    }
+
+    fn key_err(&self, e: KeyError, at: &KeyPath) -> RulesError {
+        match e {
+            KeyError::IdentityAsRecipient { .. } => {
+                let (line, column) = self.tree.positions.get(at).copied().unwrap_or((1, 1));
+                RulesError::PrivateKey {
+                    file: self.file.to_path_buf(),
+                    line,
+                    column,
+                    reason: e.to_string(),
                 }
-                _ => self.err(&at, e.to_string()),
-            })?;
-            // COMPAT(sops): keys in a group are de-duplicated.
-            if !out.iter().any(|o| o.same_as(&r.to_string())) {
-                out.push(r);
+            }
+            _ => self.err(at, e.to_string()),
+        }
+    }
+
+    fn name_err(&self, e: NameError, at: &KeyPath) -> RulesError {
+        match e {
+            NameError::Key(e) => self.key_err(e, at),
+            e => self.err(at, e.to_string()),
+        }
+    }
+
+    /// The recipients one word stands for at `at`: in `.botsecrets.yaml` a
+    /// name of `keys:` or `groups:` or a raw recipient; in `.sops.yaml` a
+    /// raw recipient only (sops' schema: it would reject a name).
+    pub(super) fn resolve(&self, word: &str, at: &KeyPath) -> Result<Vec<Recipient>, RulesError> {
+        if self.strict {
+            return self.names.resolve(word).map_err(|e| self.name_err(e, at));
+        }
+        self.key(word, at).map(|r| vec![r]).map_err(|e| match e {
+            RulesError::Invalid {
+                file,
+                line,
+                column,
+                reason,
+            } if self.names.key(word).is_some() || self.names.group(word).is_some() => {
+                RulesError::Invalid {
+                    file,
+                    line,
+                    column,
+                    reason: format!(
+                        "{reason}; {word:?} is a name: names from keys: and groups: work in .botsecrets.yaml only (sops reads .sops.yaml and knows no names)"
+                    ),
+                }
+            }
+            e => e,
+        })
+    }
+
+    /// A list of recipients (`age:`, a scope's readers): a comma-separated
+    /// string or a list of strings, each a name, a group or a raw
+    /// recipient ([`Reader::resolve`]); each recipient once, in order.
+    pub(super) fn recipients(&self, v: &Value, at: &KeyPath) -> Result<Vec<Recipient>, RulesError> {
+        let mut out: Vec<Recipient> = Vec::new();
+        for (text, at) in self.words(v, at)? {
+            for r in self.resolve(&text, &at)? {
+                // COMPAT(sops): keys in a group are de-duplicated.
+                if !out.iter().any(|o| o.same_as(&r.to_string())) {
+                    out.push(r);
+                }
             }
         }
         Ok(out)
@@ -439,7 +504,7 @@ impl Reader<'_> {
         })
     }
 
-    /// `keys: { NAME: RECIPIENT }`.
+    /// `keys: { NAME: RECIPIENT }`: raw recipients only.
     fn keys(&self, v: &Value, at: &KeyPath) -> Result<Vec<(String, Recipient)>, RulesError> {
         let obj = v
             .as_object()
@@ -447,13 +512,88 @@ impl Reader<'_> {
         let mut out = Vec::new();
         for (name, v) in obj {
             let kat = at.child_key(name.clone());
-            let mut r = self.recipients(v, &kat)?;
-            if r.len() != 1 {
+            self.check_name(name, &kat)?;
+            let words = self.words(v, &kat)?;
+            if words.len() != 1 {
                 return Err(self.err(&kat, format!("keys.{name} must be one recipient")));
             }
-            out.push((name.clone(), r.remove(0)));
+            let (text, wat) = &words[0];
+            if self.strict && !looks_like_key(text) {
+                return Err(self.err(
+                    wat,
+                    format!(
+                        "keys.{name} must be a recipient (age1..., ssh-...), not a name; use groups: to give several names one name"
+                    ),
+                ));
+            }
+            out.push((name.clone(), self.key(text, wat)?));
         }
         Ok(out)
+    }
+
+    /// A name for `keys:` or `groups:` must be usable in `age:` lists.
+    fn check_name(&self, name: &str, at: &KeyPath) -> Result<(), RulesError> {
+        match bad_name(name) {
+            Some(why) if self.strict => Err(self.err(at, format!("{name:?}: {why}"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// `groups: { NAME: [NAME or GROUP or RECIPIENT, ...] }`: the entries,
+    /// unchecked ([`Reader::check_groups`] resolves them).
+    fn groups(
+        &self,
+        v: &Value,
+        at: &KeyPath,
+        keys: &[(String, Recipient)],
+    ) -> Result<Vec<Group>, RulesError> {
+        let obj = match v {
+            Value::Null => return Ok(Vec::new()),
+            Value::Object(obj) => obj,
+            _ => {
+                return Err(self.err(
+                    at,
+                    "groups must be a mapping of names to lists of names (groups: { humans: [alice, bob] })",
+                ))
+            }
+        };
+        let mut out = Vec::new();
+        for (name, v) in obj {
+            let gat = at.child_key(name.clone());
+            self.check_name(name, &gat)?;
+            if keys.iter().any(|(k, _)| k == name) {
+                let key_line =
+                    self.line(&KeyPath::root().child_key("keys").child_key(name.clone()));
+                return Err(self.err(
+                    &gat,
+                    format!("{name:?} is both a key (line {key_line}) and a group: a name must mean one thing"),
+                ));
+            }
+            let members = self.words(v, &gat)?.into_iter().map(|(w, _)| w).collect();
+            out.push(Group {
+                name: name.clone(),
+                members,
+                line: self.line(&gat),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every group resolves: each member known, no cycle. Errors point at
+    /// the member.
+    fn check_groups(&self, v: Option<&Value>, at: &KeyPath) -> Result<(), RulesError> {
+        let Some(Value::Object(obj)) = v else {
+            return Ok(());
+        };
+        for (name, v) in obj {
+            let gat = at.child_key(name.clone());
+            for (word, wat) in self.words(v, &gat)? {
+                self.names
+                    .resolve_member(name, &word)
+                    .map_err(|e| self.name_err(e, &wat))?;
+            }
+        }
+        Ok(())
     }
 
     /// `revoked: [NAME or RECIPIENT, ...]`.
@@ -477,30 +617,33 @@ impl Reader<'_> {
         for (i, item) in items.iter().enumerate() {
             let iat = at.child_index(i);
             let text = self.string(item, &iat)?;
+            let word = text.trim();
             let line = self.line(&iat);
-            if let Some((name, r)) = keys.iter().find(|(n, _)| *n == text.trim()) {
-                out.push(Revoked {
-                    name: Some(name.clone()),
-                    recipient: r.clone(),
-                    line,
-                });
-                continue;
-            }
-            if Recipient::parse(text.trim()).is_err()
-                && crate::keys::recipient::private_key(text.trim()).is_none()
-            {
+            let known = self.names.key(word).is_some() || self.names.group(word).is_some();
+            if !known && !looks_like_key(word) {
                 return Err(self.err(
                     &iat,
                     format!(
-                        "revoked entry {:?} is neither a name under keys: nor a recipient",
+                        "revoked entry {:?} is neither a name under keys: or groups: nor a recipient",
                         // SECURITY: what was pasted may be a secret.
-                        crate::keys::recipient::shown(text.trim())
+                        crate::keys::recipient::shown(word)
                     ),
                 ));
             }
-            for recipient in self.recipients(item, &iat)? {
+            // A name (or a group: each of its keys) or raw recipients.
+            // SECURITY: names resolve here in .sops.yaml too: `revoked:` is
+            // botsecrets' own key (sops ignores it), and must not be looser.
+            let mut recipients: Vec<Recipient> = Vec::new();
+            for (w, wat) in self.words(item, &iat)? {
+                recipients.extend(self.names.resolve(&w).map_err(|e| self.name_err(e, &wat))?);
+            }
+            for recipient in recipients {
+                let name = keys
+                    .iter()
+                    .find(|(_, r)| r.same_as(&recipient.to_string()))
+                    .map(|(n, _)| n.clone());
                 out.push(Revoked {
-                    name: None,
+                    name,
                     recipient,
                     line,
                 });
@@ -573,17 +716,18 @@ fn split_list(s: &str) -> Vec<String> {
 pub fn parse(text: &str, path: &Path) -> Result<RulesFile, RulesError> {
     let tree = build_tree(text, path)?;
     let strict = path.file_name().is_some_and(|n| n == ".botsecrets.yaml");
-    let reader = Reader {
+    let first = Reader {
         file: path,
         tree: &tree,
         strict,
+        names: Names::default(),
     };
     let root = KeyPath::root();
     let top = tree
         .root
         .as_object()
-        .ok_or_else(|| reader.err(&root, "the rules file must be a mapping"))?;
-    reader.check_keys(
+        .ok_or_else(|| first.err(&root, "the rules file must be a mapping"))?;
+    first.check_keys(
         top,
         &root,
         &[
@@ -592,10 +736,28 @@ pub fn parse(text: &str, path: &Path) -> Result<RulesFile, RulesError> {
             "stores",
             "allow",
             "keys",
+            "groups",
             "revoked",
         ],
         "the rules file",
     )?;
+    // Names first: every list of recipients below may use them.
+    let keys = match top.get("keys") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) => first.keys(v, &root.child_key("keys"))?,
+    };
+    let groups = match top.get("groups") {
+        None => Vec::new(),
+        Some(v) => first.groups(v, &root.child_key("groups"), &keys)?,
+    };
+    let reader = Reader {
+        names: Names {
+            keys: &keys,
+            groups: &groups,
+        },
+        ..first
+    };
+    reader.check_groups(top.get("groups"), &root.child_key("groups"))?;
     let allow_at = root.child_key("allow");
     let allow = match top.get("allow") {
         None | Some(Value::Null) => Vec::new(),
@@ -627,16 +789,13 @@ pub fn parse(text: &str, path: &Path) -> Result<RulesFile, RulesError> {
         None | Some(Value::Null) => Vec::new(),
         Some(_) => return Err(reader.err(&rules_at, "creation_rules must be a list of rules")),
     };
-    let keys = match top.get("keys") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(v) => reader.keys(v, &root.child_key("keys"))?,
-    };
     let revoked = match top.get("revoked") {
         None => Vec::new(),
         Some(v) => reader.revoked(v, &root.child_key("revoked"), &keys)?,
     };
     Ok(RulesFile {
         keys,
+        groups,
         revoked,
         path: path.to_path_buf(),
         dir: path

@@ -50,7 +50,7 @@ fn errors_have_line_and_column() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.starts_with("/repo/.botsecrets.yaml: line 2, column 10: invalid recipient \"bob\""),
+        err.starts_with("/repo/.botsecrets.yaml: line 2, column 10: unknown name \"bob\""),
         "{err}"
     );
     let err = rules("creation_rules:\n  - path_regexp: x\n")
@@ -177,7 +177,7 @@ fn keys_and_revoked() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("line 1, column 11: revoked entry \"bob\" is neither a name under keys: nor a recipient"),
+        err.contains("line 1, column 11: revoked entry \"bob\" is neither a name under keys: or groups: nor a recipient"),
         "{err}"
     );
 }
@@ -196,4 +196,112 @@ fn key_groups_and_threshold() {
         f.rule_for(Path::new("/repo/a.yaml")),
         Err(RulesError::NoAgeRecipients { .. })
     ));
+}
+
+#[test]
+fn names_and_groups_in_age_lists() {
+    let f = rules(&format!(
+        "keys:\n  alice: {R1}\n  bob: {R2}\ngroups:\n  humans: [alice]\n  all: [humans, bob]\ncreation_rules:\n  - path_regex: ^a/\n    age: all\n  - path_regex: ^b/\n    age: \"humans, {R2}\"\n  - key_groups:\n      - age: [humans]\n      - age: [bob]\n"
+    ))
+    .unwrap();
+    let strings = |r: &CreationRule| -> Vec<Vec<String>> {
+        r.key_groups
+            .iter()
+            .map(|g| g.iter().map(ToString::to_string).collect())
+            .collect()
+    };
+    assert_eq!(strings(&f.rules[0]), [[R1, R2]]);
+    assert_eq!(strings(&f.rules[1]), [[R1, R2]]);
+    assert_eq!(strings(&f.rules[2]), [vec![R1], vec![R2]]);
+    assert_eq!(f.resolve("all").unwrap().len(), 2);
+}
+
+#[test]
+fn yaml_anchors_work_in_the_rules_file() {
+    let f = rules(&format!(
+        "keys:\n  alice: &alice {R1}\n  bob: {R2}\ncreation_rules:\n  - path_regex: ^a/\n    age: &owners [*alice, bob]\n  - age: *owners\n"
+    ))
+    .unwrap();
+    assert_eq!(f.rules[0].recipients().count(), 2);
+    assert_eq!(f.rules[1].recipients().count(), 2);
+}
+
+#[test]
+fn name_errors_have_line_and_column() {
+    let err = rules(&format!(
+        "keys:\n  alice: {R1}\ncreation_rules:\n  - age: [alice, bobb]\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "/repo/.botsecrets.yaml: line 4, column 18: unknown name \"bobb\": not a name under keys: or groups: (known: alice)"
+    );
+    let err = rules("groups:\n  a: [b]\n  b: [c]\n  c: [a]\ncreation_rules: []\n")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "/repo/.botsecrets.yaml: line 2, column 7: groups form a cycle: a -> b -> c -> a"
+    );
+    let err = rules(&format!("keys:\n  bob: {R1}\ngroups:\n  bob: [bob]\n"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "/repo/.botsecrets.yaml: line 4, column 9: \"bob\" is both a key (line 2) and a group: a name must mean one thing"
+    );
+    let err = rules("keys:\n  bob: age1notakey\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("/repo/.botsecrets.yaml: line 2, column 8: invalid recipient"),
+        "{err}"
+    );
+    let err = rules(
+        "keys:\n  bob: AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RulesError::PrivateKey {
+                line: 2,
+                column: 8,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains("AGE-SECRET-KEY-1"), "{err}");
+    let err = rules(&format!("keys:\n  a,b: {R1}\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("line 2, column 8") && err.contains("commas"),
+        "{err}"
+    );
+    let err = rules("groups:\n  humans: [alice]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("line 2, column 12: unknown name \"alice\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn sops_yaml_keeps_the_sops_schema() {
+    // sops would reject a name in age:; so does botsecrets, saying why.
+    let err = parse(
+        &format!("keys:\n  alice: {R1}\ncreation_rules:\n  - age: alice\n"),
+        Path::new("/repo/.sops.yaml"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("line 4, column 10: invalid recipient"),
+        "{err}"
+    );
+    assert!(err.contains("work in .botsecrets.yaml only"), "{err}");
 }

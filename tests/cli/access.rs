@@ -128,6 +128,10 @@ fn recipients_list_json() {
         serde_json::json!({
             "file": "a.yaml",
             "groups": [[RECIPIENT1, RECIPIENT2]],
+            "owners": [
+                {"recipient": RECIPIENT1, "name": null, "group": 1},
+                {"recipient": RECIPIENT2, "name": null, "group": 1},
+            ],
             "threshold": 0,
             "foreign": [],
         })
