@@ -40,6 +40,7 @@ mod select;
 mod set;
 mod snapshots;
 mod tamper;
+mod value_styles;
 mod writes;
 mod yaml_layout;
 mod yaml_suite;
