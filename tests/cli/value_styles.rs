@@ -154,3 +154,153 @@ fn python_reads_encrypted_and_decrypted_toml_as_intended() {
         python("python3", code, &plain)
     );
 }
+
+/// Decrypts `name` with sops 3.11; `None` (skipped) without sops.
+fn sops_decrypts(t: &TestDir, name: &str) -> Option<String> {
+    let sops_bin = tool("sops")?;
+    let out = sops(
+        &sops_bin,
+        &key1(),
+        &["decrypt", t.path(name).to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "sops cannot decrypt {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+const INI_QUOTES: &str = "[mysqld]\n\
+sql-mode=\"STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION\"\n\
+password = 's3cret-a with spaces '\n\
+hash = `s3cret-b#not-a-comment`\n\
+motd = \"\"\"s3cret-c welcome\"\"\"\n\
+quoted = \"s3cret-d\" ; a comment\n\
+plain = s3cret-e\n";
+
+#[test]
+fn ini_values_keep_their_quotes_and_sops_reads_them() {
+    let secrets = [
+        "STRICT_TRANS",
+        "s3cret-a",
+        "s3cret-b",
+        "s3cret-c",
+        "s3cret-d",
+        "s3cret-e",
+    ];
+    let t = TestDir::new();
+    let enc = encrypt_in_place(&t, "my.ini", INI_QUOTES, &secrets);
+    for kind in [
+        "sql-mode=\"ENC[",
+        "password = 'ENC[",
+        "hash = `ENC[",
+        "motd = \"\"\"ENC[",
+        "quoted = \"ENC[",
+        "plain = ENC[",
+    ] {
+        assert!(enc.contains(kind), "{kind:?} not in:\n{enc}");
+    }
+    let dec = t.decrypt("my.ini");
+    dec.ok();
+    stderr_quiet(&dec, &secrets);
+    assert_eq!(dec.stdout(), INI_QUOTES);
+    // sops (go-ini) removes the quotes: it reads the values they hold.
+    if let Some(theirs) = sops_decrypts(&t, "my.ini") {
+        for line in [
+            "sql-mode = STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION\n",
+            "password = \"s3cret-a with spaces \"\n",
+            "hash     = `s3cret-b#not-a-comment`\n",
+            "motd     = s3cret-c welcome\n",
+            "quoted   = s3cret-d\n",
+        ] {
+            assert!(theirs.contains(line), "{line:?} not in:\n{theirs}");
+        }
+    }
+}
+
+#[test]
+fn configparser_reads_the_decrypted_ini_as_the_original() {
+    let t = TestDir::new();
+    encrypt_in_place(&t, "my.ini", INI_QUOTES, &[]);
+    t.write("d.ini", &t.decrypt("my.ini").ok().stdout());
+    let plain = t.write("p.ini", INI_QUOTES);
+    // configparser keeps quotes: `"..."` is part of what it reads.
+    let code = "import sys, configparser, json\n\
+        c = configparser.ConfigParser(interpolation=None)\n\
+        c.read(sys.argv[1])\n\
+        print(json.dumps({s: dict(c[s]) for s in c.sections()}, sort_keys=True))";
+    let Some(original) = python("python3", code, &plain) else {
+        return;
+    };
+    assert!(
+        original.contains("\"sql-mode\": \"\\\"STRICT"),
+        "{original}"
+    );
+    assert_eq!(python("python3", code, &t.path("d.ini")), Some(original));
+}
+
+const DOTENV_QUOTES: &str = "# settings\n\
+DB_PASS=\"s3cret-a b\"\n\
+TOKEN='s3cret-b $NOT_EXPANDED'\n\
+export API_KEY=\"s3cret-c \\\"q\\\"\"\n\
+PLAIN=s3cret-d # note\n\
+\n\
+LAST='s3cret-e'";
+
+#[test]
+fn dotenv_quotes_and_a_missing_final_newline_come_back() {
+    let secrets = ["s3cret-a", "s3cret-b", "s3cret-c", "s3cret-d", "s3cret-e"];
+    let t = TestDir::new();
+    let enc = encrypt_in_place(&t, "app.env", DOTENV_QUOTES, &secrets);
+    assert!(!enc.ends_with('\n'), "{enc}");
+    let dec = t.decrypt("app.env");
+    dec.ok();
+    stderr_quiet(&dec, &secrets);
+    assert_eq!(dec.stdout(), DOTENV_QUOTES);
+    // sops keeps the quotes as part of the value, as botsecrets does.
+    if let Some(theirs) = sops_decrypts(&t, "app.env") {
+        for line in [
+            "DB_PASS=\"s3cret-a b\"\n",
+            "TOKEN='s3cret-b $NOT_EXPANDED'\n",
+        ] {
+            assert!(theirs.contains(line), "{line:?} not in:\n{theirs}");
+        }
+    }
+    // python-dotenv reads the decrypted file as the original.
+    t.write("d.env", &dec.stdout());
+    let plain = t.write("p.env", DOTENV_QUOTES);
+    let code = "import sys, json\n\
+        from dotenv import dotenv_values\n\
+        print(json.dumps(dotenv_values(sys.argv[1]), sort_keys=True))";
+    let venv = "python3";
+    let Some(original) = python_dotenv(venv, code, &plain) else {
+        return;
+    };
+    assert!(
+        original.contains("\"TOKEN\": \"s3cret-b $NOT_EXPANDED\""),
+        "{original}"
+    );
+    assert_eq!(python_dotenv(venv, code, &t.path("d.env")), Some(original));
+}
+
+/// Runs `code` with a python that has python-dotenv (the sops venv's, whose
+/// `bin` is on PATH next to sops); `None` (skipped) when there is none.
+fn python_dotenv(bin: &str, code: &str, file: &std::path::Path) -> Option<String> {
+    let dir = tool("sops")?.parent()?.to_path_buf();
+    let py = dir.join(bin);
+    if !py.is_file() {
+        return python(bin, code, file);
+    }
+    let out = std::process::Command::new(py)
+        .args(["-c", code])
+        .arg(file)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{code}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8(out.stdout).unwrap())
+}
