@@ -128,6 +128,8 @@ impl Syntax for Yaml {
                     b
                 } else if quote == Some('\'') && canonical_enc(s) {
                     format!("'{s}'")
+                } else if quote == Some('"') && leaf.style.flow && canonical_enc(s) {
+                    flow_double_marked(s).unwrap_or_else(|| format!("\"{s}\""))
                 } else if quote == Some('"') && canonical_enc(s) {
                     format!("\"{s}\"")
                 // Plain in block context, as sops writes it; flow context
@@ -366,13 +368,22 @@ fn quote_of(text: &str, leaf: &Leaf) -> Option<char> {
 fn requoted(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
     let enc = text.get(leaf.span.clone())?;
     let inner = enc.get(1..enc.len().checked_sub(1)?)?;
+    let quote = quote_of(text, leaf)?;
+    if quote == '"' && leaf.style.flow {
+        // In flow context a plain `ENC[...]` would split at its commas, so
+        // a plain value's is double-quoted, and a double-quoted value's
+        // carries the mark (see `flow_double_marked`).
+        return match flow_double_unmarked(inner) {
+            Some(unmarked) if canonical_enc(&unmarked) => Some(double_quoted(v)),
+            Some(_) => None,
+            None if canonical_enc(inner) => flow_plain(v),
+            None => None,
+        };
+    }
     if !canonical_enc(inner) {
         return None;
     }
-    match quote_of(text, leaf)? {
-        // In flow context every `ENC[...]` is double-quoted (a plain one
-        // would split at its commas): the original style is not known.
-        '"' if leaf.style.flow => None,
+    match quote {
         '"' => Some(double_quoted(v)),
         _ if !v.contains(['\n', '\r', '\t'])
             && v.chars().all(|c| !c.is_control() && c != '\u{feff}') =>
@@ -381,6 +392,53 @@ fn requoted(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// What marks the `ENC[...]` of a double-quoted value in a flow collection,
+/// where a plain value's `ENC[...]` is double-quoted too: the last `=` of the
+/// tag's padding (a 16-byte tag always ends in `==`) written as the escape
+/// `\x3D`. COMPAT(sops): every YAML reader decodes it, so sops reads the
+/// same `ENC[...]` string; `ENC[AES256_GCM,` stays greppable.
+const FLOW_DOUBLE: (&str, &str) = ("==,type:", "=\\x3D,type:");
+
+/// `"ENC[...]"` with the mark, for a double-quoted value in flow context;
+/// `None` when `s` has no tag padding to mark.
+fn flow_double_marked(s: &str) -> Option<String> {
+    let at = s.find(FLOW_DOUBLE.0)?;
+    Some(format!(
+        "\"{}{}{}\"",
+        &s[..at],
+        FLOW_DOUBLE.1,
+        &s[at + FLOW_DOUBLE.0.len()..]
+    ))
+}
+
+/// The `ENC[...]` of a marked double-quoted flow scalar's raw text between
+/// the quotes; `None` when it has no mark.
+fn flow_double_unmarked(inner: &str) -> Option<String> {
+    let at = inner.find(FLOW_DOUBLE.1)?;
+    Some(format!(
+        "{}{}{}",
+        &inner[..at],
+        FLOW_DOUBLE.0,
+        &inner[at + FLOW_DOUBLE.1.len()..]
+    ))
+}
+
+/// `v` as a plain scalar in flow context, as it was written before it was
+/// encrypted, when it reads back as the same string (go-yaml typing, as
+/// sops reads it; a plain value YAML 1.1 readers type otherwise, like
+/// `16:9`, was so in the original too).
+fn flow_plain(v: &str) -> Option<String> {
+    if simple_plain_string(v) {
+        return Some(v.to_owned());
+    }
+    let edges_ok = !v.starts_with(char::is_whitespace) && !v.ends_with(char::is_whitespace);
+    let one_line = !v.contains(['\n', '\r']);
+    (edges_ok
+        && one_line
+        && reparse(v, true).is_some_and(|(k, s)| k == LeafKind::Value(ValueType::Str) && s == v))
+    .then(|| v.to_owned())
 }
 
 /// `body` behind its [`null_prefix`] (no copy when there is none, as for

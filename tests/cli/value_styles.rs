@@ -304,3 +304,60 @@ fn python_dotenv(bin: &str, code: &str, file: &std::path::Path) -> Option<String
     );
     Some(String::from_utf8(out.stdout).unwrap())
 }
+
+const YAML_FLOW: &str = "on:\n  push:\n    branches: [main, \"release/*\", 'hotfix']\n\
+services:\n  web: {image: \"nginx:1.27\", command: [\"npm\", \"start\"], user: s3cret-a}\n\
+ports: [\"80:80\", 8080, 16:9]\n\
+env: {TOKEN: \"s3cret-b\", MODE: off, NAME: 's3cret-c'}\n\
+nested: [[a, \"b\"], {k: \"v\", m: w}]\n";
+
+#[test]
+fn yaml_flow_scalars_keep_plain_double_and_single_quoted_style() {
+    let secrets = ["s3cret-a", "s3cret-b", "s3cret-c"];
+    let t = TestDir::new();
+    let enc = encrypt_in_place(&t, "w.yaml", YAML_FLOW, &secrets);
+    // Plain and double-quoted values are both `"ENC[...]"` in flow context;
+    // a double-quoted one's tag padding ends in the escape `\x3D`.
+    let env = enc.lines().find(|l| l.starts_with("env:")).unwrap();
+    let re = regex::Regex::new(r#"(\w+): (["'])ENC\[AES256_GCM,[^"']*?(=\\x3D)?,type:str\]["']"#)
+        .unwrap();
+    let seen: Vec<(String, String, bool)> = re
+        .captures_iter(env)
+        .map(|c| (c[1].to_owned(), c[2].to_owned(), c.get(3).is_some()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("TOKEN".to_owned(), "\"".to_owned(), true),
+            ("MODE".to_owned(), "\"".to_owned(), false),
+            ("NAME".to_owned(), "'".to_owned(), false),
+        ],
+        "{env}"
+    );
+    let dec = t.decrypt("w.yaml");
+    dec.ok();
+    stderr_quiet(&dec, &secrets);
+    assert_eq!(dec.stdout(), YAML_FLOW);
+    // sops reads every form as the same string.
+    if let Some(theirs) = sops_decrypts(&t, "w.yaml") {
+        for line in [
+            "        branches:\n            - main\n            - release/*\n            - hotfix\n",
+            "        image: nginx:1.27\n        command:\n            - npm\n            - start\n        user: s3cret-a\n",
+            "    TOKEN: s3cret-b\n    MODE: \"off\"\n    NAME: s3cret-c\n",
+            "ports:\n    - 80:80\n    - 8080\n    - \"16:9\"\n",
+        ] {
+            assert!(theirs.contains(line), "{line:?} not in:\n{theirs}");
+        }
+    }
+    // PyYAML (YAML 1.1) reads the decrypted file as the original.
+    let code = "import sys, yaml\nprint(repr(yaml.safe_load(open(sys.argv[1]))))";
+    t.write("d.yaml", &dec.stdout());
+    let plain = t.write("p.yaml", YAML_FLOW);
+    if let Some(original) = python_dotenv("python3", code, &plain) {
+        assert!(original.contains("969"), "{original}");
+        assert_eq!(
+            python_dotenv("python3", code, &t.path("d.yaml")),
+            Some(original)
+        );
+    }
+}
