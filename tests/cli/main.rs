@@ -33,6 +33,7 @@ mod leaks;
 mod loaded;
 mod messages;
 mod mutate;
+mod output_type;
 mod recipients;
 mod rules;
 mod seal;
