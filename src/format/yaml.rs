@@ -124,12 +124,22 @@ impl Syntax for Yaml {
                 // A quoted value keeps its quotes around the `ENC[...]`, so
                 // decrypting can give the style back (sops reads either).
                 let quote = quote_of(text, leaf);
+                // A plain value that the canonical style would not give back
+                // plain (in flow context: every plain value, as its
+                // `ENC[...]` must be quoted there) is marked.
+                let plain_mark = match quote {
+                    None => plain_needs_mark(leaf),
+                    Some('"') => text
+                        .get(leaf.span.clone())
+                        .is_some_and(|raw| plain_unmarked(raw).is_some()),
+                    Some(_) => false,
+                };
                 let body = if let Some(b) = enc_block(text, leaf, s) {
                     b
                 } else if quote == Some('\'') && canonical_enc(s) {
                     format!("'{s}'")
-                } else if quote == Some('"') && leaf.style.flow && canonical_enc(s) {
-                    flow_double_marked(s).unwrap_or_else(|| format!("\"{s}\""))
+                } else if plain_mark && canonical_enc(s) {
+                    plain_marked(s).unwrap_or_else(|| format!("\"{s}\""))
                 } else if quote == Some('"') && canonical_enc(s) {
                     format!("\"{s}\"")
                 // Plain in block context, as sops writes it; flow context
@@ -369,16 +379,16 @@ fn requoted(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
     let enc = text.get(leaf.span.clone())?;
     let inner = enc.get(1..enc.len().checked_sub(1)?)?;
     let quote = quote_of(text, leaf)?;
-    if quote == '"' && leaf.style.flow {
-        // In flow context a plain `ENC[...]` would split at its commas, so
-        // a plain value's is double-quoted, and a double-quoted value's
-        // carries the mark (see `flow_double_marked`).
-        return match flow_double_unmarked(inner) {
-            Some(unmarked) if canonical_enc(&unmarked) => Some(double_quoted(v)),
-            Some(_) => None,
-            None if canonical_enc(inner) => flow_plain(v),
-            None => None,
-        };
+    if quote == '"' {
+        if let Some(unmarked) = plain_unmarked(inner) {
+            // A plain value's (see `PLAIN_MARK`): plain again when it reads
+            // back as the same string, else the canonical style.
+            return if canonical_enc(&unmarked) {
+                as_plain(v, leaf.style.flow)
+            } else {
+                None
+            };
+        }
     }
     if !canonical_enc(inner) {
         return None;
@@ -394,42 +404,51 @@ fn requoted(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
     }
 }
 
-/// What marks the `ENC[...]` of a double-quoted value in a flow collection,
-/// where a plain value's `ENC[...]` is double-quoted too: the last `=` of the
-/// tag's padding (a 16-byte tag always ends in `==`) written as the escape
-/// `\x3D`. COMPAT(sops): every YAML reader decodes it, so sops reads the
-/// same `ENC[...]` string; `ENC[AES256_GCM,` stays greppable.
-const FLOW_DOUBLE: (&str, &str) = ("==,type:", "=\\x3D,type:");
+/// What marks the `ENC[...]` of a value that was a plain scalar, where it
+/// is double-quoted (every plain value in a flow collection, where a plain
+/// `ENC[...]` would split at its commas; in block context a plain string
+/// the canonical style would quote, like `off`, `yes` or `16:9`, which
+/// YAML 1.1 readers type otherwise): the last `=` of the tag's padding (a
+/// 16-byte tag always ends in `==`) written as the escape `\x3D`.
+/// COMPAT(sops): every YAML reader decodes it, so sops reads the same
+/// `ENC[...]` string; `ENC[AES256_GCM,` stays greppable.
+const PLAIN_MARK: (&str, &str) = ("==,type:", "=\\x3D,type:");
 
-/// `"ENC[...]"` with the mark, for a double-quoted value in flow context;
-/// `None` when `s` has no tag padding to mark.
-fn flow_double_marked(s: &str) -> Option<String> {
-    let at = s.find(FLOW_DOUBLE.0)?;
+/// Whether a plain leaf's `ENC[...]` must carry [`PLAIN_MARK`] for its
+/// plain style to come back.
+fn plain_needs_mark(leaf: &Leaf) -> bool {
+    leaf.kind == LeafKind::Value(ValueType::Str)
+        && !leaf.style.block
+        && (leaf.style.flow || !plain_safe(leaf.value.expose(), false))
+}
+
+/// `"ENC[...]"` with the mark; `None` when `s` has no tag padding to mark.
+fn plain_marked(s: &str) -> Option<String> {
+    let at = s.find(PLAIN_MARK.0)?;
     Some(format!(
         "\"{}{}{}\"",
         &s[..at],
-        FLOW_DOUBLE.1,
-        &s[at + FLOW_DOUBLE.0.len()..]
+        PLAIN_MARK.1,
+        &s[at + PLAIN_MARK.0.len()..]
     ))
 }
 
-/// The `ENC[...]` of a marked double-quoted flow scalar's raw text between
-/// the quotes; `None` when it has no mark.
-fn flow_double_unmarked(inner: &str) -> Option<String> {
-    let at = inner.find(FLOW_DOUBLE.1)?;
+/// The `ENC[...]` of a marked scalar's raw text; `None` without the mark.
+fn plain_unmarked(raw: &str) -> Option<String> {
+    let at = raw.find(PLAIN_MARK.1)?;
     Some(format!(
         "{}{}{}",
-        &inner[..at],
-        FLOW_DOUBLE.0,
-        &inner[at + FLOW_DOUBLE.1.len()..]
+        &raw[..at],
+        PLAIN_MARK.0,
+        &raw[at + PLAIN_MARK.1.len()..]
     ))
 }
 
-/// `v` as a plain scalar in flow context, as it was written before it was
-/// encrypted, when it reads back as the same string (go-yaml typing, as
-/// sops reads it; a plain value YAML 1.1 readers type otherwise, like
-/// `16:9`, was so in the original too).
-fn flow_plain(v: &str) -> Option<String> {
+/// `v` as a plain scalar, as it was written before it was encrypted, when
+/// it reads back as the same string (go-yaml typing, as sops reads it; a
+/// plain value YAML 1.1 readers type otherwise, like `off` or `16:9`, was
+/// so in the original too).
+fn as_plain(v: &str, flow: bool) -> Option<String> {
     if simple_plain_string(v) {
         return Some(v.to_owned());
     }
@@ -437,7 +456,7 @@ fn flow_plain(v: &str) -> Option<String> {
     let one_line = !v.contains(['\n', '\r']);
     (edges_ok
         && one_line
-        && reparse(v, true).is_some_and(|(k, s)| k == LeafKind::Value(ValueType::Str) && s == v))
+        && reparse(v, flow).is_some_and(|(k, s)| k == LeafKind::Value(ValueType::Str) && s == v))
     .then(|| v.to_owned())
 }
 

@@ -317,7 +317,7 @@ fn yaml_flow_scalars_keep_plain_double_and_single_quoted_style() {
     let t = TestDir::new();
     let enc = encrypt_in_place(&t, "w.yaml", YAML_FLOW, &secrets);
     // Plain and double-quoted values are both `"ENC[...]"` in flow context;
-    // a double-quoted one's tag padding ends in the escape `\x3D`.
+    // a plain one's tag padding ends in the escape `\x3D`.
     let env = enc.lines().find(|l| l.starts_with("env:")).unwrap();
     let re = regex::Regex::new(r#"(\w+): (["'])ENC\[AES256_GCM,[^"']*?(=\\x3D)?,type:str\]["']"#)
         .unwrap();
@@ -328,8 +328,8 @@ fn yaml_flow_scalars_keep_plain_double_and_single_quoted_style() {
     assert_eq!(
         seen,
         [
-            ("TOKEN".to_owned(), "\"".to_owned(), true),
-            ("MODE".to_owned(), "\"".to_owned(), false),
+            ("TOKEN".to_owned(), "\"".to_owned(), false),
+            ("MODE".to_owned(), "\"".to_owned(), true),
             ("NAME".to_owned(), "'".to_owned(), false),
         ],
         "{env}"
@@ -357,6 +357,40 @@ fn yaml_flow_scalars_keep_plain_double_and_single_quoted_style() {
         assert!(original.contains("969"), "{original}");
         assert_eq!(
             python_dotenv("python3", code, &t.path("d.yaml")),
+            Some(original)
+        );
+    }
+}
+
+const YAML11_PLAIN: &str = "become: yes\ngather_facts: no\ninitial: off\naspect_ratio: 16:9\n\
+quoted_off: 'off'\nquoted_ratio: \"16:9\"\nname: s3cret-a\n";
+
+#[test]
+fn yaml_1_1_plain_strings_come_back_plain_so_yaml_1_1_readers_see_the_same_data() {
+    let t = TestDir::new();
+    let enc = encrypt_in_place(&t, "vars.yml", YAML11_PLAIN, &["s3cret-a"]);
+    // Only the plain strings the canonical style would quote are marked;
+    // an ordinary plain value stays `key: ENC[...]` as sops writes it.
+    assert!(enc.contains("become: \"ENC[AES256_GCM,"), "{enc}");
+    assert!(enc.contains("=\\x3D,type:str]\"\ninitial: \"ENC["), "{enc}");
+    assert!(enc.contains("\nname: ENC[AES256_GCM,"), "{enc}");
+    assert!(enc.contains("\nquoted_off: 'ENC[AES256_GCM,"), "{enc}");
+    let dec = t.decrypt("vars.yml");
+    dec.ok();
+    assert_eq!(dec.stdout(), YAML11_PLAIN);
+    if let Some(theirs) = sops_decrypts(&t, "vars.yml") {
+        assert!(
+            theirs.starts_with("become: \"yes\"\ngather_facts: \"no\"\n"),
+            "{theirs}"
+        );
+    }
+    let code = "import sys, yaml\nprint(repr(yaml.safe_load(open(sys.argv[1]))))";
+    t.write("d.yml", &dec.stdout());
+    let plain = t.write("p.yml", YAML11_PLAIN);
+    if let Some(original) = python_dotenv("python3", code, &plain) {
+        assert!(original.contains("'become': True"), "{original}");
+        assert_eq!(
+            python_dotenv("python3", code, &t.path("d.yml")),
             Some(original)
         );
     }
