@@ -91,12 +91,18 @@ fn the_layout_corpus_round_trips_byte_for_byte() {
         t.write(name, &plain);
         t.run(&["encrypt", "--age", RECIPIENT1, "-i", name]).ok();
         let enc = t.read(name);
-        assert!(enc.contains("ENC[AES256_GCM,"), "{name} has no encrypted value");
+        assert!(
+            enc.contains("ENC[AES256_GCM,"),
+            "{name} has no encrypted value"
+        );
         let back = t.decrypt(name).ok().stdout();
         let mut want = plain.clone();
         for (file, why, from, to) in EXCEPTIONS {
             if file == name {
-                assert!(want.contains(from), "{name}: exception ({why}) not in the file");
+                assert!(
+                    want.contains(from),
+                    "{name}: exception ({why}) not in the file"
+                );
                 want = want.replace(from, to);
             }
         }
@@ -122,7 +128,11 @@ fn the_layout_corpus_round_trips_byte_for_byte() {
     if let Some(read) = pyyaml(&files) {
         assert_eq!(read.len(), files.len());
         for (i, (name, _, _)) in yaml_pairs.iter().enumerate() {
-            assert_eq!(read[2 * i + 1], read[2 * i], "PyYAML reads {name} otherwise");
+            assert_eq!(
+                read[2 * i + 1],
+                read[2 * i],
+                "PyYAML reads {name} otherwise"
+            );
         }
     }
     println!(

@@ -395,3 +395,68 @@ fn yaml_1_1_plain_strings_come_back_plain_so_yaml_1_1_readers_see_the_same_data(
         );
     }
 }
+
+#[test]
+fn styles_survive_edit_set_and_rotate() {
+    let t = TestDir::new();
+    let key = key1();
+    let key = key.to_str().unwrap();
+    for (name, plain, from, to) in [
+        ("w.yaml", YAML_FLOW, "s3cret-a", "s3cret-A"),
+        ("v.yml", YAML11_PLAIN, "s3cret-a", "s3cret-A"),
+        ("c.toml", TOML_KINDS_BACK, "s3cret-i", "s3cret-I"),
+        ("my.ini", INI_QUOTES, "s3cret-e", "s3cret-E"),
+    ] {
+        encrypt_in_place(&t, name, plain, &[]);
+        let out = t
+            .cmd()
+            .args(["edit", "--identity", key, name])
+            .env("EDITOR", editor("replace.sh"))
+            .env("EDIT_FROM", from)
+            .env("EDIT_TO", to)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let want = plain.replace(from, to);
+        assert_eq!(t.decrypt(name).ok().stdout(), want, "{name} after edit");
+        t.run(&["rotate", "--identity", key, name]).ok();
+        assert_eq!(t.decrypt(name).ok().stdout(), want, "{name} after rotate");
+    }
+    // `set` keeps the kind where it can hold the new value.
+    t.run(&["set", "--identity", key, "c.toml", "lit", "new C:\\dir"])
+        .ok();
+    t.run(&[
+        "set",
+        "--identity",
+        key,
+        "my.ini",
+        "mysqld.password",
+        "new pass",
+    ])
+    .ok();
+    assert!(t
+        .decrypt("c.toml")
+        .ok()
+        .stdout()
+        .contains("\nlit = 'new C:\\dir'\n"));
+    assert!(t
+        .decrypt("my.ini")
+        .ok()
+        .stdout()
+        .contains("\npassword = 'new pass'\n"));
+}
+
+#[test]
+fn a_block_with_deeper_indented_lines_keeps_its_header() {
+    let plain = "configMap:\n  app.yaml: |\n    server:\n      port: 8080\n\n    logging:\n      level: info\n  nginx.conf: |-\n    location / {\n        return 200;\n    }\n";
+    let t = TestDir::new();
+    encrypt_in_place(&t, "v.yaml", plain, &[]);
+    assert_eq!(t.decrypt("v.yaml").ok().stdout(), plain);
+    if let Some(theirs) = sops_decrypts(&t, "v.yaml") {
+        assert!(theirs.contains("            return 200;\n"), "{theirs}");
+    }
+}
