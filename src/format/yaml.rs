@@ -305,18 +305,21 @@ fn block_header(text: &str, leaf: &Leaf) -> Option<(char, bool, usize)> {
 
 /// The encrypted form of a block scalar that keeps its header: `|-` or
 /// `>-` with the `ENC[...]` line under it, at the content's indentation
-/// (sops reads the same string). Kept (`|+`) blocks are written plain.
+/// (sops reads the same string). A kept (`|+`) block's trailing blank
+/// lines are its value: they go into the `ENC[...]` and come back from it.
 fn enc_block(text: &str, leaf: &Leaf, enc: &str) -> Option<String> {
     let (kind, keep, indent) = block_header(text, leaf)?;
     // At the end of a file without a final newline the value's last break
     // is the parser's guess (see parse.rs, clipped_at_eof): left plain.
     let at_eof = text[leaf.span.end.min(text.len())..].trim().is_empty() && !text.ends_with('\n');
-    if keep || at_eof || !canonical_enc(enc) {
+    if at_eof || !canonical_enc(enc) {
         return None;
     }
     let nl = newline_style(text);
     let mut out = format!("{kind}-{nl}{}{enc}", " ".repeat(indent));
-    if text[..leaf.span.end.min(text.len())].ends_with('\n') {
+    // A kept block's own blank lines are its value (in the ENC[...] now);
+    // other blank lines in the span stay.
+    if !keep && text[..leaf.span.end.min(text.len())].ends_with('\n') {
         out.push_str(nl);
     }
     Some(out)
@@ -340,10 +343,20 @@ fn block_from_enc(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
         && !body.ends_with([' ', '\t'])
         && body.chars().all(|c| !c.is_control());
     let make = |ind: usize, owner: usize, nl: &str| -> Option<String> {
-        if simple_line && trailing <= 1 {
-            let chomp = if trailing == 0 { "-" } else { "" };
+        if simple_line && (trailing <= 1 || kind == '>') {
+            let chomp = match trailing {
+                0 => "-",
+                1 => "",
+                _ => "+",
+            };
             let k = if kind == '>' { '>' } else { '|' };
-            Some(format!("{k}{chomp}{nl}{}{body}", " ".repeat(ind)))
+            let mut out = format!("{k}{chomp}{nl}{}{body}", " ".repeat(ind));
+            // `+`: the extra line breaks are empty lines; the last one is
+            // the line break after the span.
+            for _ in 1..trailing {
+                out.push_str(nl);
+            }
+            Some(out)
         } else {
             literal_block(v, ind, ind.checked_sub(owner)?, nl)
         }

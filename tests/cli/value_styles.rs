@@ -460,3 +460,18 @@ fn a_block_with_deeper_indented_lines_keeps_its_header() {
         assert!(theirs.contains("            return 200;\n"), "{theirs}");
     }
 }
+
+#[test]
+fn kept_blocks_keep_their_header_and_trailing_blank_lines() {
+    let plain = "script: |+\n  echo s3cret-a\n\n\nnote: >+\n  s3cret-b\n\nnested:\n  k: |+\n    l1\n    l2\n\n  j: 2\n";
+    let t = TestDir::new();
+    let enc = encrypt_in_place(&t, "k.yaml", plain, &["s3cret-a", "s3cret-b"]);
+    assert!(enc.starts_with("script: |-\n  ENC[AES256_GCM,"), "{enc}");
+    assert_eq!(t.decrypt("k.yaml").ok().stdout(), plain);
+    if let Some(theirs) = sops_decrypts(&t, "k.yaml") {
+        assert!(
+            theirs.starts_with("script: |+\n    echo s3cret-a\n\n\n"),
+            "{theirs}"
+        );
+    }
+}
