@@ -65,10 +65,15 @@ pub fn run(args: &DecryptArgs) -> Result<()> {
             Zeroizing::new(super::render::value_for_print(tree.expose(), input.format))
         }
         None if output_type.is_some_and(|k| k != input.format) => {
-            let tree = opened.to_tree();
             Zeroizing::new(match output_type {
-                Some(FormatKind::Json) => convert::to_json(tree.expose()),
-                _ => convert::to_yaml(tree.expose()),
+                // One JSON value per document of a YAML stream (sops 3.11
+                // prints only the first and drops the rest).
+                Some(FormatKind::Json) => opened
+                    .to_trees()
+                    .iter()
+                    .map(|tree| convert::to_json(tree.expose()))
+                    .collect(),
+                _ => convert::to_yaml(opened.to_tree().expose()),
             })
         }
         None => opened.plaintext().with_context(|| name.clone())?,

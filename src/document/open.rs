@@ -689,27 +689,66 @@ impl<'a> Opened<'a> {
         Ok(SecretTree(node.clone()))
     }
 
-    /// The first document's data as a JSON tree (nulls included, comments
-    /// left out). Scalars are JSON strings, numbers and booleans by type.
+    /// The first document's data as a JSON tree (nulls and empty
+    /// collections included, comments left out). Scalars are JSON strings,
+    /// numbers and booleans by type.
     pub fn to_tree(&self) -> SecretTree {
         self.tree_of(self.parsed().values_in_order())
+    }
+
+    /// Every document's data as a JSON tree, as [`Opened::to_tree`] (one
+    /// tree except for a YAML stream of several documents).
+    pub fn to_trees(&self) -> Vec<SecretTree> {
+        let values = self.parsed().values_in_order();
+        (0..self.parsed().documents.max(1))
+            .map(|d| self.document_tree(&values, d))
+            .collect()
     }
 
     /// The tree of the first document's leaves `values` (`(path, leaf
     /// index)`, in the order to insert them).
     fn tree_of<P: std::borrow::Borrow<KeyPath>>(&self, values: Vec<(P, usize)>) -> SecretTree {
+        self.document_tree(&values, 0)
+    }
+
+    /// The tree of document `document`'s leaves among `values`, with its
+    /// empty collections (`{}`, `[]`) where they sit.
+    fn document_tree<P: std::borrow::Borrow<KeyPath>>(
+        &self,
+        values: &[(P, usize)],
+        document: usize,
+    ) -> SecretTree {
         let mut root = Value::Object(Default::default());
+        let mut empties = self
+            .parsed()
+            .empties
+            .iter()
+            .filter(|e| e.document == document)
+            .peekable();
+        let empty = |e: &format::EmptyCollection| {
+            if e.is_map {
+                Value::Object(Default::default())
+            } else {
+                Value::Array(Vec::new())
+            }
+        };
         for (path, i) in values {
             let path: &KeyPath = path.borrow();
-            let leaf = &self.parsed().leaves[i];
-            if leaf.document != 0 {
+            let leaf = &self.parsed().leaves[*i];
+            if leaf.document != document {
                 continue;
             }
-            let value = match (&self.plain[i], leaf.kind) {
+            while let Some(e) = empties.next_if(|e| e.position <= *i) {
+                insert_at(&mut root, e.path.segments(), empty(e));
+            }
+            let value = match (&self.plain[*i], leaf.kind) {
                 (None, _) => Value::Null,
                 (Some(p), _) => scalar_json(p.ty, p.text.expose()),
             };
             insert_at(&mut root, path.segments(), value);
+        }
+        for e in empties {
+            insert_at(&mut root, e.path.segments(), empty(e));
         }
         SecretTree(root)
     }

@@ -57,8 +57,13 @@
 //! # Writing
 //! - `ENC[...]` replaces the value or goes after the comment's own marker
 //!   (`; ENC[...]`, `#ENC[...]`: whatever the line had; sops reads both).
-//! - Plaintext values are written so that go-ini reads them back to the same
-//!   text: plain when possible; in backquotes when they hold `#` or `;`,
+//!   A quoted value (`"..."`, `'...'`, `` `...` ``, `"""..."""`) keeps its
+//!   quotes around the `ENC[...]`, which go-ini removes (so sops reads the
+//!   same string), and decrypts back into them when they can hold the
+//!   value as go-ini reads it (`in_quotes`); configparser, which keeps
+//!   quotes, then reads the same text as before.
+//! - Other plaintext values are written so that go-ini reads them back to
+//!   the same text: plain when possible; in backquotes when they hold `#` or `;`,
 //!   surrounding whitespace, surrounding quotes, or end in `\`; as
 //!   `"""..."""` when they hold a line break or a backquote. A value that
 //!   holds `"""` and needs that form cannot be written.
@@ -501,9 +506,18 @@ impl Syntax for Ini {
                         "an ENC value with # ; or a line break",
                     ));
                 }
-                Ok(space_after_delimiter(text, leaf, s))
+                // COMPAT(sops): a quoted value keeps its quotes around the
+                // ENC[...] (go-ini removes them, so sops reads the same
+                // string), and decrypting gives them back.
+                let v = quotes_of(span_text)
+                    .and_then(|q| in_quotes(q, s))
+                    .unwrap_or_else(|| (*s).to_owned());
+                Ok(space_after_delimiter(text, leaf, &v))
             }
             (_, Replacement::Value(_, t)) => {
+                if let Some(v) = quotes_of(span_text).and_then(|q| in_quotes(q, t)) {
+                    return Ok(space_after_delimiter(text, leaf, &v));
+                }
                 let v = render_value(t).ok_or_else(|| FormatError::Unrepresentable {
                     format: FORMAT,
                     path: leaf.path.clone(),
@@ -727,6 +741,36 @@ fn space_after_delimiter(text: &str, leaf: &Leaf, v: &str) -> String {
     } else {
         v.to_owned()
     }
+}
+
+/// The quotes around a value as written (`span_text` is its span):
+/// `"""`, `` ` ``, `"` or `'`; `None` for an unquoted value.
+fn quotes_of(span_text: &str) -> Option<&'static str> {
+    if span_text.len() >= 6 && span_text.starts_with("\"\"\"") && span_text.ends_with("\"\"\"") {
+        Some("\"\"\"")
+    } else if span_text.len() >= 2 && span_text.starts_with('`') && span_text.ends_with('`') {
+        Some("`")
+    } else if has_surrounded_quote(span_text, '"') {
+        Some("\"")
+    } else if has_surrounded_quote(span_text, '\'') {
+        Some("'")
+    } else {
+        None
+    }
+}
+
+/// `t` in the quotes `q`, when go-ini reads that back as exactly `t`:
+/// `"..."` and `'...'` hold no comment marker, line break or other such
+/// quote (go-ini cuts the comment first, then removes one pair of quotes
+/// that occur nowhere else); `` `...` `` holds no backquote, `"""..."""`
+/// no `"""` and no `"` at its end (both may span lines).
+fn in_quotes(q: &str, t: &str) -> Option<String> {
+    let ok = match q {
+        "\"" | "'" => !t.contains(q) && !t.contains(['#', ';', '\n', '\r']),
+        "`" => !t.contains('`'),
+        _ => !t.contains("\"\"\"") && !t.ends_with('"') && !t.is_empty(),
+    };
+    ok.then(|| format!("{q}{t}{q}"))
 }
 
 /// A value written so that go-ini reads it back as `t`; `None` when it

@@ -42,11 +42,19 @@
 //!   appended block also removes the blank line before it (and the line break
 //!   that was added when the file did not end with one). A `sops` key below
 //!   the top level is ordinary data.
-//! - **Rendering.** ENC strings and plain strings are one-line basic strings
-//!   with escapes, except a plain string holding a line break outside an
-//!   array or inline table, which is a `"""` block (its first line break is
-//!   the one after the opening quotes; line breaks are written as the value
-//!   has them, `\n` or `\r\n`). Ints, floats, bools and datetimes are
+//! - **String kinds.** A string keeps the kind it is written in (basic
+//!   `".."`, literal `'..'`, multi-line `"""..."""` / `'''..'''`, and whether
+//!   a line break follows the opening quotes): encrypting writes the
+//!   `ENC[...]` in that kind (every kind holds it unchanged, and every TOML
+//!   reader reads the same string), and decrypting reads the kind back off
+//!   the `ENC[...]` string and writes the value in it. Escapes are written
+//!   canonically (`\u00e9` comes back as `é`). When the kind cannot hold
+//!   the value (a `'` or control character in a literal string, `'''` in a
+//!   multi-line literal one), or no kind is known (a new key), the value is
+//!   a one-line basic string with escapes, or a `"""` block when it holds a
+//!   line break outside an array or inline table (line breaks are written
+//!   as the value has them, `\n` or `\r\n`).
+//! - **Other values.** Ints, floats, bools and datetimes are
 //!   written bare when they are valid TOML of that type (floats from other
 //!   formats are converted: `5432` -> `5432.0`, `.inf` -> `inf`), else as a
 //!   string. Comments are `#` + text, on one line.
@@ -74,7 +82,9 @@ use super::{
 };
 use crate::path::KeyPath;
 use crate::secret::SecretText;
-use emit::{bare_value, basic_string, key_text, multiline_string, render_metadata, toml_float};
+use emit::{
+    bare_value, basic_string, key_text, multiline_string, render_metadata, toml_float, StrKind,
+};
 
 const FORMAT: &str = "toml";
 
@@ -583,6 +593,12 @@ impl Syntax for Toml {
             reason: reason.to_owned(),
         };
         let comment = leaf.kind == LeafKind::Comment;
+        // The kind of string the leaf is written as now (none for other
+        // values, comments, and new keys).
+        let kind = match leaf.kind {
+            LeafKind::Value(_) => text.get(leaf.span.clone()).and_then(StrKind::of),
+            _ => None,
+        };
         match with {
             Replacement::Encrypted(s) if comment => {
                 if s.contains(['\n', '\r']) {
@@ -590,7 +606,11 @@ impl Syntax for Toml {
                 }
                 Ok(format!("#{s}"))
             }
-            Replacement::Encrypted(s) => Ok(basic_string(s)),
+            // The string kind is kept around the ENC[...] (every kind can
+            // hold it), so that decrypting can give it back.
+            Replacement::Encrypted(s) => Ok(kind
+                .and_then(|k| k.write(s, newline_style(text)))
+                .unwrap_or_else(|| basic_string(s))),
             Replacement::Comment(c) if comment => {
                 if c.chars()
                     .any(|c| (c.is_control() && c != '\t') || c == '\u{7f}')
@@ -606,7 +626,9 @@ impl Syntax for Toml {
                 Err(unrepresentable("a comment cannot become a value"))
             }
             Replacement::Value(ValueType::Str, t) => {
-                if t.contains('\n') && !leaf.style.flow {
+                if let Some(out) = kind.and_then(|k| k.write(t, newline_style(text))) {
+                    Ok(out)
+                } else if t.contains('\n') && !leaf.style.flow {
                     Ok(multiline_string(t, newline_style(text)))
                 } else {
                     Ok(basic_string(t))

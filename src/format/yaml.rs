@@ -124,10 +124,22 @@ impl Syntax for Yaml {
                 // A quoted value keeps its quotes around the `ENC[...]`, so
                 // decrypting can give the style back (sops reads either).
                 let quote = quote_of(text, leaf);
+                // A plain value that the canonical style would not give back
+                // plain (in flow context: every plain value, as its
+                // `ENC[...]` must be quoted there) is marked.
+                let plain_mark = match quote {
+                    None => plain_needs_mark(leaf),
+                    Some('"') => text
+                        .get(leaf.span.clone())
+                        .is_some_and(|raw| plain_unmarked(raw).is_some()),
+                    Some(_) => false,
+                };
                 let body = if let Some(b) = enc_block(text, leaf, s) {
                     b
                 } else if quote == Some('\'') && canonical_enc(s) {
                     format!("'{s}'")
+                } else if plain_mark && canonical_enc(s) {
+                    plain_marked(s).unwrap_or_else(|| format!("\"{s}\""))
                 } else if quote == Some('"') && canonical_enc(s) {
                     format!("\"{s}\"")
                 // Plain in block context, as sops writes it; flow context
@@ -293,18 +305,21 @@ fn block_header(text: &str, leaf: &Leaf) -> Option<(char, bool, usize)> {
 
 /// The encrypted form of a block scalar that keeps its header: `|-` or
 /// `>-` with the `ENC[...]` line under it, at the content's indentation
-/// (sops reads the same string). Kept (`|+`) blocks are written plain.
+/// (sops reads the same string). A kept (`|+`) block's trailing blank
+/// lines are its value: they go into the `ENC[...]` and come back from it.
 fn enc_block(text: &str, leaf: &Leaf, enc: &str) -> Option<String> {
     let (kind, keep, indent) = block_header(text, leaf)?;
     // At the end of a file without a final newline the value's last break
     // is the parser's guess (see parse.rs, clipped_at_eof): left plain.
     let at_eof = text[leaf.span.end.min(text.len())..].trim().is_empty() && !text.ends_with('\n');
-    if keep || at_eof || !canonical_enc(enc) {
+    if at_eof || !canonical_enc(enc) {
         return None;
     }
     let nl = newline_style(text);
     let mut out = format!("{kind}-{nl}{}{enc}", " ".repeat(indent));
-    if text[..leaf.span.end.min(text.len())].ends_with('\n') {
+    // A kept block's own blank lines are its value (in the ENC[...] now);
+    // other blank lines in the span stay.
+    if !keep && text[..leaf.span.end.min(text.len())].ends_with('\n') {
         out.push_str(nl);
     }
     Some(out)
@@ -328,10 +343,20 @@ fn block_from_enc(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
         && !body.ends_with([' ', '\t'])
         && body.chars().all(|c| !c.is_control());
     let make = |ind: usize, owner: usize, nl: &str| -> Option<String> {
-        if simple_line && trailing <= 1 {
-            let chomp = if trailing == 0 { "-" } else { "" };
+        if simple_line && (trailing <= 1 || kind == '>') {
+            let chomp = match trailing {
+                0 => "-",
+                1 => "",
+                _ => "+",
+            };
             let k = if kind == '>' { '>' } else { '|' };
-            Some(format!("{k}{chomp}{nl}{}{body}", " ".repeat(ind)))
+            let mut out = format!("{k}{chomp}{nl}{}{body}", " ".repeat(ind));
+            // `+`: the extra line breaks are empty lines; the last one is
+            // the line break after the span.
+            for _ in 1..trailing {
+                out.push_str(nl);
+            }
+            Some(out)
         } else {
             literal_block(v, ind, ind.checked_sub(owner)?, nl)
         }
@@ -366,13 +391,22 @@ fn quote_of(text: &str, leaf: &Leaf) -> Option<char> {
 fn requoted(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
     let enc = text.get(leaf.span.clone())?;
     let inner = enc.get(1..enc.len().checked_sub(1)?)?;
+    let quote = quote_of(text, leaf)?;
+    if quote == '"' {
+        if let Some(unmarked) = plain_unmarked(inner) {
+            // A plain value's (see `PLAIN_MARK`): plain again when it reads
+            // back as the same string, else the canonical style.
+            return if canonical_enc(&unmarked) {
+                as_plain(v, leaf.style.flow)
+            } else {
+                None
+            };
+        }
+    }
     if !canonical_enc(inner) {
         return None;
     }
-    match quote_of(text, leaf)? {
-        // In flow context every `ENC[...]` is double-quoted (a plain one
-        // would split at its commas): the original style is not known.
-        '"' if leaf.style.flow => None,
+    match quote {
         '"' => Some(double_quoted(v)),
         _ if !v.contains(['\n', '\r', '\t'])
             && v.chars().all(|c| !c.is_control() && c != '\u{feff}') =>
@@ -381,6 +415,62 @@ fn requoted(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// What marks the `ENC[...]` of a value that was a plain scalar, where it
+/// is double-quoted (every plain value in a flow collection, where a plain
+/// `ENC[...]` would split at its commas; in block context a plain string
+/// the canonical style would quote, like `off`, `yes` or `16:9`, which
+/// YAML 1.1 readers type otherwise): the last `=` of the tag's padding (a
+/// 16-byte tag always ends in `==`) written as the escape `\x3D`.
+/// COMPAT(sops): every YAML reader decodes it, so sops reads the same
+/// `ENC[...]` string; `ENC[AES256_GCM,` stays greppable.
+const PLAIN_MARK: (&str, &str) = ("==,type:", "=\\x3D,type:");
+
+/// Whether a plain leaf's `ENC[...]` must carry [`PLAIN_MARK`] for its
+/// plain style to come back.
+fn plain_needs_mark(leaf: &Leaf) -> bool {
+    leaf.kind == LeafKind::Value(ValueType::Str)
+        && !leaf.style.block
+        && (leaf.style.flow || !plain_safe(leaf.value.expose(), false))
+}
+
+/// `"ENC[...]"` with the mark; `None` when `s` has no tag padding to mark.
+fn plain_marked(s: &str) -> Option<String> {
+    let at = s.find(PLAIN_MARK.0)?;
+    Some(format!(
+        "\"{}{}{}\"",
+        &s[..at],
+        PLAIN_MARK.1,
+        &s[at + PLAIN_MARK.0.len()..]
+    ))
+}
+
+/// The `ENC[...]` of a marked scalar's raw text; `None` without the mark.
+fn plain_unmarked(raw: &str) -> Option<String> {
+    let at = raw.find(PLAIN_MARK.1)?;
+    Some(format!(
+        "{}{}{}",
+        &raw[..at],
+        PLAIN_MARK.0,
+        &raw[at + PLAIN_MARK.1.len()..]
+    ))
+}
+
+/// `v` as a plain scalar, as it was written before it was encrypted, when
+/// it reads back as the same string (go-yaml typing, as sops reads it; a
+/// plain value YAML 1.1 readers type otherwise, like `off` or `16:9`, was
+/// so in the original too).
+fn as_plain(v: &str, flow: bool) -> Option<String> {
+    if simple_plain_string(v) {
+        return Some(v.to_owned());
+    }
+    let edges_ok = !v.starts_with(char::is_whitespace) && !v.ends_with(char::is_whitespace);
+    let one_line = !v.contains(['\n', '\r']);
+    (edges_ok
+        && one_line
+        && reparse(v, flow).is_some_and(|(k, s)| k == LeafKind::Value(ValueType::Str) && s == v))
+    .then(|| v.to_owned())
 }
 
 /// `body` behind its [`null_prefix`] (no copy when there is none, as for

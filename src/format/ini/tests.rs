@@ -228,7 +228,7 @@ fn splice_round_trip_keeps_everything_outside_spans() {
     assert_eq!(
         out,
         format!(
-            "; {FAKE}\n[a]\nk = {FAKE} ; {FAKE}\n  # {FAKE}\nq: {FAKE}\nml = {FAKE}\n\n[b]\r\nz={FAKE}\r\ne = {FAKE}\n"
+            "; {FAKE}\n[a]\nk = {FAKE} ; {FAKE}\n  # {FAKE}\nq: \"{FAKE}\"\nml = `{FAKE}`\n\n[b]\r\nz={FAKE}\r\ne = {FAKE}\n"
         )
     );
     let q = parse(&out);
@@ -237,10 +237,10 @@ fn splice_round_trip_keeps_everything_outside_spans() {
         assert_eq!((&a.path, a.kind), (&b.path, b.kind));
         assert_eq!(b.value.expose(), FAKE);
     }
-    // Decrypting gives back the canonical plaintext.
+    // Decrypting gives back the plaintext in its quotes.
     assert_eq!(
         restore(&out, &q, &p),
-        "; head\n[a]\nk = v ; inline\n  # indented\nq: quoted\nml = \"\"\"x\ny\"\"\"\n\n[b]\r\nz=1\r\ne = \n"
+        "; head\n[a]\nk = v ; inline\n  # indented\nq: \"quoted\"\nml = `x\ny`\n\n[b]\r\nz=1\r\ne = \n"
     );
 }
 
@@ -456,5 +456,49 @@ proptest! {
     #[test]
     fn never_panics(text in "[^\u{0}]{0,64}") {
         let _ = Ini.parse(&text);
+    }
+}
+
+#[test]
+fn quoted_values_keep_their_quotes_when_go_ini_reads_them_back() {
+    let text = "[s]\nd = \"x\"\nq = 'x'\nb = `x`\nt = \"\"\"x\"\"\"\n";
+    let p = parse(text);
+    let values = [
+        "plain",
+        " padded ",
+        "a;b#c",
+        "it's",
+        "say \"hi\"",
+        "back`tick",
+        "two\nlines",
+        "ends\\",
+        "ends\"",
+        "has \"\"\" inside",
+    ];
+    for leaf in &p.leaves {
+        let src = &text[leaf.span.clone()];
+        let q = quotes_of(src).unwrap();
+        for v in values {
+            let out = Ini
+                .render(text, leaf, &Replacement::Value(ValueType::Str, v))
+                .unwrap_or_else(|_| panic!("{src} {v:?}"));
+            if in_quotes(q, v).is_some() {
+                assert!(
+                    out.starts_with(q) && out.ends_with(q),
+                    "{src} {v:?} -> {out}"
+                );
+            }
+            let mut sp = vec![Splice {
+                range: leaf.span.clone(),
+                text: out.clone(),
+            }];
+            let back = parse(&apply_splices(text, &mut sp).unwrap());
+            let l = back.leaves.iter().find(|l| l.path == leaf.path).unwrap();
+            assert_eq!(l.value.expose(), v, "{src} {v:?} -> {out}");
+        }
+        let enc = Ini
+            .render(text, leaf, &Replacement::Encrypted(FAKE))
+            .unwrap();
+        assert_eq!(enc, format!("{q}{FAKE}{q}"));
     }
 }

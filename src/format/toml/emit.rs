@@ -33,8 +33,9 @@ fn push_escaped(c: char, out: &mut String) {
 }
 
 /// A multi-line basic string whose content is exactly `s`. `newline`
-/// follows the opening quotes (and is trimmed by readers); line breaks in
-/// `s` are written as they are (`\n` or `\r\n`), a lone `\r` escaped.
+/// follows the opening quotes (and is trimmed by readers; it must not be
+/// empty when `s` starts with a line break); line breaks in `s` are written
+/// as they are (`\n` or `\r\n`), a lone `\r` escaped.
 pub(super) fn multiline_string(s: &str, newline: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     out.push_str("\"\"\"");
@@ -53,6 +54,74 @@ pub(super) fn multiline_string(s: &str, newline: &str) -> String {
     }
     out.push_str("\"\"\"");
     out
+}
+
+/// The kind of TOML string a value was written as, read from its source
+/// text, so that encrypting and decrypting can keep it (see the module doc
+/// of `toml.rs`). `lead` is whether a line break follows the opening quotes
+/// of a multi-line string (readers trim it, so it is layout, not value).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum StrKind {
+    Basic,
+    Literal,
+    MultiBasic { lead: bool },
+    MultiLiteral { lead: bool },
+}
+
+impl StrKind {
+    /// The kind of the string at the start of `src`, if it is one.
+    pub(super) fn of(src: &str) -> Option<StrKind> {
+        let lead = |rest: &str| rest.starts_with('\n') || rest.starts_with("\r\n");
+        if let Some(rest) = src.strip_prefix("\"\"\"") {
+            Some(StrKind::MultiBasic { lead: lead(rest) })
+        } else if let Some(rest) = src.strip_prefix("'''") {
+            Some(StrKind::MultiLiteral { lead: lead(rest) })
+        } else if src.starts_with('"') {
+            Some(StrKind::Basic)
+        } else if src.starts_with('\'') {
+            Some(StrKind::Literal)
+        } else {
+            None
+        }
+    }
+
+    /// `s` written as a string of this kind, or `None` when this kind
+    /// cannot hold it (a literal string cannot escape anything). `newline`
+    /// is the line break written after multi-line opening quotes.
+    pub(super) fn write(self, s: &str, newline: &str) -> Option<String> {
+        // Control characters other than tab (and line breaks in multi-line
+        // strings) need escapes, which literal strings do not have.
+        let literal_safe = |multi: bool| {
+            let b = s.as_bytes();
+            b.iter().enumerate().all(|(i, &c)| match c {
+                b'\t' => true,
+                b'\n' => multi,
+                b'\r' => multi && b.get(i + 1) == Some(&b'\n'),
+                c => c >= 0x20 && c != 0x7f,
+            })
+        };
+        // A leading line break in the value needs one before it that
+        // readers trim.
+        let lead = |want: bool| {
+            if want || s.starts_with('\n') || s.starts_with("\r\n") {
+                newline
+            } else {
+                ""
+            }
+        };
+        match self {
+            StrKind::Basic => Some(basic_string(s)),
+            StrKind::Literal => {
+                (literal_safe(false) && !s.contains('\'')).then(|| format!("'{s}'"))
+            }
+            StrKind::MultiLiteral { lead: l } => {
+                // No `'''` inside, and none touching the closing quotes.
+                (literal_safe(true) && !s.contains("'''") && !s.ends_with('\''))
+                    .then(|| format!("'''{}{s}'''", lead(l)))
+            }
+            StrKind::MultiBasic { lead: l } => Some(multiline_string(s, lead(l))),
+        }
+    }
 }
 
 /// Parses `v = <t>` and returns the value when `t` is exactly one bare TOML

@@ -188,9 +188,9 @@ fn datetimes_are_normalised_and_render_back() {
 
 #[test]
 fn renders_plain_values_back() {
-    let text = "s = \"x\"\narr = [\"y\"]\n# c\n";
+    let text = "s = \"x\"\nm = \"\"\"\nx\"\"\"\narr = [\"y\"]\n# c\n";
     let p = parse(text);
-    let (s, in_arr, comment) = (&p.leaves[0], &p.leaves[1], &p.leaves[2]);
+    let (s, m, in_arr, comment) = (&p.leaves[0], &p.leaves[1], &p.leaves[2], &p.leaves[3]);
     let r = |l: &Leaf, w: Replacement<'_>| Toml.render(text, l, &w);
     let ok = |l: &Leaf, w: Replacement<'_>| r(l, w).unwrap();
     use Replacement::Value as V;
@@ -198,12 +198,14 @@ fn renders_plain_values_back() {
         ok(s, V(ValueType::Str, "a\"b\\c\td\u{1}\u{7f}é")),
         "\"a\\\"b\\\\c\\td\\u0001\\u007Fé\""
     );
+    // A string keeps the kind it was written in: a basic one stays basic.
+    assert_eq!(ok(s, V(ValueType::Str, "l1\nl2\n")), "\"l1\\nl2\\n\"");
     assert_eq!(
-        ok(s, V(ValueType::Str, "l1\nl2\n")),
+        ok(m, V(ValueType::Str, "l1\nl2\n")),
         "\"\"\"\nl1\nl2\n\"\"\""
     );
     assert_eq!(
-        ok(s, V(ValueType::Str, "q\"\n\"\"\"")),
+        ok(m, V(ValueType::Str, "q\"\n\"\"\"")),
         "\"\"\"\nq\"\n\\\"\\\"\\\"\"\"\""
     );
     assert_eq!(ok(in_arr, V(ValueType::Str, "l1\nl2")), "\"l1\\nl2\"");
@@ -240,7 +242,7 @@ fn renders_plain_values_back() {
         (ValueType::Bool, "false"),
         (ValueType::Time, "1979-05-27T00:32:00.999999-07:00"),
     ] {
-        for leaf in [s, in_arr] {
+        for leaf in [s, m, in_arr] {
             let out = ok(leaf, V(ty, v));
             let mut sp = vec![Splice {
                 range: leaf.span.clone(),
@@ -630,5 +632,69 @@ proptest! {
             }
             let _ = Toml.metadata_splices(&s, &p, None);
         }
+    }
+}
+
+#[test]
+fn every_string_kind_is_kept_when_it_can_hold_the_value() {
+    let text = "b = \"x\"\nl = 'x'\nm = \"\"\"\nx\"\"\"\nn = \"\"\"x\"\"\"\nml = '''\nx'''\nmn = '''x'''\n";
+    let p = parse(text);
+    let values = [
+        "plain",
+        "it's",
+        "C:\\path\\n",
+        "two\nlines\n",
+        "\nleading break",
+        "crlf\r\nline",
+        "lone\rcr",
+        "tab\tand \"quotes\" \"\"\"",
+        "'''",
+        "ends with '",
+        "ends with \"",
+        "ctl\u{1}",
+        "",
+    ];
+    for leaf in &p.leaves {
+        let src = &text[leaf.span.clone()];
+        let kind = StrKind::of(src).unwrap();
+        for v in values {
+            let out = Toml
+                .render(text, leaf, &Replacement::Value(ValueType::Str, v))
+                .unwrap();
+            // Kept when the kind can hold the value (a value starting with
+            // a line break gets the trimmed one after the quotes).
+            let got = StrKind::of(&out).unwrap();
+            let literal_cannot = v.contains(['\'', '\u{1}'])
+                || v.contains("lone\r")
+                || (kind == StrKind::Literal && v.contains(['\n', '\r']));
+            let holds =
+                !matches!(kind, StrKind::Literal | StrKind::MultiLiteral { .. }) || !literal_cannot;
+            let lead = |k: StrKind| match k {
+                StrKind::MultiBasic { .. } => StrKind::MultiBasic { lead: true },
+                StrKind::MultiLiteral { .. } => StrKind::MultiLiteral { lead: true },
+                k => k,
+            };
+            if holds {
+                let want = if v.starts_with('\n') {
+                    lead(kind)
+                } else {
+                    kind
+                };
+                assert_eq!(got, want, "{src} {v:?} -> {out}");
+            }
+            let mut sp = vec![Splice {
+                range: leaf.span.clone(),
+                text: out.clone(),
+            }];
+            let doc = apply_splices(text, &mut sp).unwrap();
+            let back = parse(&doc);
+            let l = back.leaves.iter().find(|l| l.path == leaf.path).unwrap();
+            assert_eq!(l.value.expose(), v, "{src} {v:?} -> {out}");
+        }
+        // An ENC[...] value keeps the kind exactly.
+        let enc = Toml
+            .render(text, leaf, &Replacement::Encrypted(ENC))
+            .unwrap();
+        assert_eq!(StrKind::of(&enc), Some(kind), "{enc}");
     }
 }

@@ -132,9 +132,13 @@ pub(crate) fn literal_block(
         _ => "+",
     };
     let lines: Vec<&str> = body.split('\n').collect();
+    // Readers take the indentation from the first non-empty line (empty
+    // lines are written empty), so only that line's leading blanks need
+    // the indicator; more-indented later lines are content.
     let needs_indicator = lines
         .iter()
-        .any(|l| l.starts_with(' ') || l.starts_with('\t'));
+        .find(|l| !l.is_empty())
+        .is_some_and(|l| l.starts_with(' ') || l.starts_with('\t'));
     if needs_indicator && !(1..=9).contains(&relative) {
         return None;
     }
