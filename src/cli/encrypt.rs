@@ -46,8 +46,8 @@ pub fn run(args: &EncryptArgs) -> Result<()> {
         expand_aliases: args.expand_aliases,
         now: now_rfc3339(),
     };
-    let (groups, threshold) = match inputs::recipients_if_given(&args.age)? {
-        Some(recipients) => (vec![recipients], 0),
+    let (groups, threshold, scopes) = match inputs::recipients_if_given(&args.age)? {
+        Some(recipients) => (vec![recipients], 0, Vec::new()),
         None => {
             // The rule is chosen for the file being written: --output if
             // given, else the input.
@@ -71,12 +71,18 @@ pub fn run(args: &EncryptArgs) -> Result<()> {
                 }
             }
             opts.mac_only_encrypted |= rule.mac_only_encrypted;
-            (rule.key_groups, rule.shamir_threshold)
+            (rule.key_groups, rule.shamir_threshold, rule.scopes)
         }
     };
-    let encrypted =
-        document::encrypt_for_groups(&input.text, input.format, &opts, &groups, threshold)
-            .with_context(|| name.clone())?;
+    let encrypted = document::encrypt_scoped(
+        &input.text,
+        input.format,
+        &opts,
+        &groups,
+        threshold,
+        &scopes,
+    )
+    .with_context(|| name.clone())?;
     for w in &encrypted.warnings {
         eprintln!(
             "botsecrets: warning: {name}: {}",

@@ -72,7 +72,9 @@ impl Files {
         for (name, path, sealed) in &self.files {
             // No --ignore-mac here: a file that fails its MAC never reaches
             // a program's environment.
-            let opened = super::open::open(sealed, identities, path.as_deref(), false, name)?;
+            // A scope reader gets its scopes' values only.
+            let opened =
+                super::open::open_reading(sealed, identities, path.as_deref(), false, name)?;
             out.push((name.as_str(), sealed.format(), opened));
         }
         Ok(Loaded {

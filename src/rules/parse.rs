@@ -14,7 +14,8 @@ use crate::metadata::Selection;
 use crate::path::{KeyPath, Segment};
 
 /// Keys a creation rule may have that botsecrets reads.
-const RULE_KEYS: [&str; 14] = [
+const RULE_KEYS: [&str; 15] = [
+    "scopes",
     "seal",
     "rotation",
     "env",
@@ -241,7 +242,13 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    fn rule(&self, v: &Value, at: &KeyPath, number: usize) -> Result<CreationRule, RulesError> {
+    fn rule(
+        &self,
+        v: &Value,
+        at: &KeyPath,
+        number: usize,
+        keys: &[(String, Recipient)],
+    ) -> Result<CreationRule, RulesError> {
         let obj = v
             .as_object()
             .ok_or_else(|| self.err(at, format!("creation rule {number} must be a mapping")))?;
@@ -367,7 +374,12 @@ impl Reader<'_> {
             None | Some(Value::Null) => None,
             Some(v) => Some(self.rotation(v, &at.child_key("rotation"))?),
         };
+        let scopes = match obj.get("scopes") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(v) => self.scopes(v, &at.child_key("scopes"), keys)?,
+        };
         Ok(CreationRule {
+            scopes,
             number,
             line: self.line(at),
             path_regex,
@@ -437,6 +449,108 @@ impl Reader<'_> {
             line,
             column,
         })
+    }
+
+    /// `scopes: { NAME: { readers: [...], paths: [KEY.PATH, ...] } }`.
+    fn scopes(
+        &self,
+        v: &Value,
+        at: &KeyPath,
+        keys: &[(String, Recipient)],
+    ) -> Result<Vec<RuleScope>, RulesError> {
+        let obj = v.as_object().ok_or_else(|| {
+            self.err(
+                at,
+                "scopes must be a mapping: NAME: { readers: [...], paths: [...] }",
+            )
+        })?;
+        let mut out = Vec::new();
+        for (name, v) in obj {
+            let sat = at.child_key(name.clone());
+            if name.is_empty() || name.chars().any(|c| c.is_control()) {
+                return Err(self.err(&sat, "a scope name must be non-empty text"));
+            }
+            let scope = v.as_object().ok_or_else(|| {
+                self.err(
+                    &sat,
+                    format!("scopes.{name} must be a mapping with readers and paths"),
+                )
+            })?;
+            if let Some(k) = scope.keys().find(|k| *k != "readers" && *k != "paths") {
+                return Err(self.err(
+                    &sat.child_key(k.clone()),
+                    format!("unknown key {k:?} in scope {name}; expected readers, paths"),
+                ));
+            }
+            let list = |field: &str| -> Result<Vec<(String, KeyPath)>, RulesError> {
+                let fat = sat.child_key(field);
+                let items = match scope.get(field) {
+                    Some(Value::Array(items)) if !items.is_empty() => items,
+                    _ => {
+                        return Err(self.err(
+                            &sat,
+                            format!("scope {name} needs {field}: a non-empty list"),
+                        ))
+                    }
+                };
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        let iat = fat.child_index(i);
+                        Ok((self.string(item, &iat)?.trim().to_owned(), iat))
+                    })
+                    .collect()
+            };
+            let mut readers: Vec<Recipient> = Vec::new();
+            for (text, iat) in list("readers")? {
+                for r in self.scope_reader(&text, &iat, keys)? {
+                    if !readers.iter().any(|o| o.same_as(&r.to_string())) {
+                        readers.push(r);
+                    }
+                }
+            }
+            let mut paths = Vec::new();
+            for (text, iat) in list("paths")? {
+                let path = KeyPath::parse(&text)
+                    .map_err(|e| self.err(&iat, format!("scope {name}: {text:?}: {e}")))?;
+                paths.push(path);
+            }
+            out.push(RuleScope {
+                name: name.clone(),
+                readers,
+                paths,
+                line: self.line(&sat),
+            });
+        }
+        Ok(out)
+    }
+
+    /// A scope reader as the rule names it: a name under `keys:` or a raw
+    /// recipient. The one place a scope reader is resolved (groups, once
+    /// the rules have them, resolve here too).
+    fn scope_reader(
+        &self,
+        text: &str,
+        at: &KeyPath,
+        keys: &[(String, Recipient)],
+    ) -> Result<Vec<Recipient>, RulesError> {
+        if let Some((_, r)) = keys.iter().find(|(n, _)| n == text) {
+            return Ok(vec![r.clone()]);
+        }
+        if !text.starts_with("age1")
+            && !text.starts_with("ssh-")
+            && crate::keys::recipient::private_key(text).is_none()
+        {
+            return Err(self.err(
+                at,
+                format!(
+                    "scope reader {:?} is neither a name under keys: nor a recipient",
+                    crate::keys::recipient::shown(text)
+                ),
+            ));
+        }
+        self.recipients(&Value::String(text.to_owned()), at)
     }
 
     /// `keys: { NAME: RECIPIENT }`.
@@ -617,19 +731,19 @@ pub fn parse(text: &str, path: &Path) -> Result<RulesFile, RulesError> {
             .collect::<Result<Vec<_>, _>>()?,
         Some(_) => return Err(reader.err(&allow_at, "allow must be a list of fingerprints")),
     };
+    let keys = match top.get("keys") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) => reader.keys(v, &root.child_key("keys"))?,
+    };
     let rules_at = root.child_key("creation_rules");
     let rules = match top.get("creation_rules") {
         Some(Value::Array(items)) => items
             .iter()
             .enumerate()
-            .map(|(i, v)| reader.rule(v, &rules_at.child_index(i), i + 1))
+            .map(|(i, v)| reader.rule(v, &rules_at.child_index(i), i + 1, &keys))
             .collect::<Result<Vec<_>, _>>()?,
         None | Some(Value::Null) => Vec::new(),
         Some(_) => return Err(reader.err(&rules_at, "creation_rules must be a list of rules")),
-    };
-    let keys = match top.get("keys") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(v) => reader.keys(v, &root.child_key("keys"))?,
     };
     let revoked = match top.get("revoked") {
         None => Vec::new(),
