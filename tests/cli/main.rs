@@ -35,6 +35,7 @@ mod messages;
 mod mutate;
 mod recipients;
 mod rules;
+mod scopes;
 mod seal;
 mod select;
 mod set;
