@@ -250,6 +250,7 @@ pub fn classify(e: &Error) -> (u8, Option<Cow<'static, str>>) {
             code::RULES,
             Some("fix the scope's paths in the rule (key paths as `botsecrets get` takes them, e.g. db.password)"),
         ),
+        Error::Document(D::UnknownScope { .. }) => (code::GENERIC, Some("`botsecrets recipients list FILE` shows the file's scopes")),
         Error::Document(D::ScopeDamaged { .. }) => (
             code::VALUE,
             Some("the file was altered or damaged; restore it from version control, or ask an owner to rewrite it (`botsecrets updatekeys FILE`)"),

@@ -30,6 +30,16 @@ pub struct Loaded<'a> {
 }
 
 impl Loaded<'_> {
+    /// Restricts every file to its scope `name` (`export --scope`).
+    pub fn restrict_to_scope(&mut self, name: &str) -> Result<()> {
+        for (file, _, opened) in &mut self.files {
+            opened
+                .restrict_to_scope(name)
+                .with_context(|| (*file).to_owned())?;
+        }
+        Ok(())
+    }
+
     /// The files as sources of variables.
     pub fn sources(&self) -> Vec<Source<'_>> {
         self.files

@@ -151,6 +151,14 @@ pub enum DocumentError {
         /// Its path.
         path: KeyPath,
     },
+    /// A scope was asked for by a name the file does not have.
+    #[error("the file has no scope {name:?}; its scopes: {}", if .scopes.is_empty() { "none".to_owned() } else { .scopes.join(", ") })]
+    UnknownScope {
+        /// The name asked for.
+        name: String,
+        /// The file's scopes.
+        scopes: Vec<String>,
+    },
     /// A stored scope cannot be read by its reader.
     #[error("scope {scope} is damaged: {reason}")]
     ScopeDamaged {

@@ -421,6 +421,22 @@ impl<'a> Opened<'a> {
         self.scope.as_ref().map(|v| v.names.as_slice())
     }
 
+    /// Restricts this owner's view to the scope `name`: from now on it
+    /// gives exactly what the scope's readers get (from the scope's stored
+    /// blob), and cannot be written back (`export --scope`).
+    pub fn restrict_to_scope(&mut self, name: &str) -> Result<(), DocumentError> {
+        if let Some(view) = &self.scope {
+            if view.names.iter().any(|n| n == name) {
+                return Ok(());
+            }
+        }
+        let view = scopes::owner_view(self.metadata(), self.owner_key()?, name)?;
+        self.scope = Some(view);
+        self.key = None;
+        self.plain = Vec::new();
+        Ok(())
+    }
+
     /// The data key, for owners; a scope reader's refusal otherwise.
     fn owner_key(&self) -> Result<&DataKey, DocumentError> {
         match (&self.key, &self.scope) {

@@ -461,6 +461,88 @@ pub(super) struct ScopeView {
     pub(super) values: Vec<ScopeValue>,
 }
 
+/// The values of a scope's blob plaintext, each checked to be inside the
+/// scope's `paths`.
+fn parse_blob(plain: &[u8], paths: &[KeyPath]) -> Result<Vec<ScopeValue>, &'static str> {
+    let unreadable = "its values are not readable";
+    let tree: serde_json::Value = serde_json::from_slice(plain).map_err(|_| unreadable)?;
+    let items = tree
+        .get("values")
+        .and_then(|v| v.as_array())
+        .ok_or(unreadable)?;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let parse = || -> Option<ScopeValue> {
+            let a = item.as_array()?;
+            let segs = a.first()?.as_array()?;
+            let mut path = KeyPath::root();
+            for s in segs {
+                match s {
+                    serde_json::Value::String(k) => path.push_key(k.clone()),
+                    serde_json::Value::Number(n) => {
+                        path.push_index(usize::try_from(n.as_u64()?).ok()?)
+                    }
+                    _ => return None,
+                }
+            }
+            let ty = type_of(a.get(1)?.as_str()?)?;
+            let text = a.get(2)?.as_str()?;
+            let encrypted = a.get(3)?.as_bool()?;
+            Some(ScopeValue {
+                path,
+                ty,
+                text: SecretText::from_str(text),
+                encrypted,
+            })
+        };
+        let value = parse().ok_or(unreadable)?;
+        // SECURITY: the blob is authenticated for these paths; a value
+        // outside them is refused, not shown.
+        if !paths.iter().any(|p| value.path.starts_with(p)) {
+            return Err("it holds a value outside its paths");
+        }
+        out.push(value);
+    }
+    Ok(out)
+}
+
+/// An owner's view of one scope: what its readers get, from its stored
+/// blob (so an owner exports exactly what the scope's bot reads).
+pub(super) fn owner_view(
+    meta: &Metadata,
+    main: &DataKey,
+    name: &str,
+) -> Result<ScopeView, DocumentError> {
+    let Some(entry) = meta.scopes.iter().find(|s| s.name == name) else {
+        return Err(DocumentError::UnknownScope {
+            name: name.to_owned(),
+            scopes: meta.scopes.iter().map(|s| s.name.clone()).collect(),
+        });
+    };
+    let damaged = |reason: &'static str| DocumentError::ScopeDamaged {
+        scope: entry.name.clone(),
+        reason,
+    };
+    let old = recover(meta, main)
+        .into_iter()
+        .find(|o| o.entry.name == name)
+        .ok_or(damaged("it is not stored"))?;
+    let plain = old.plain.ok_or(damaged(
+        "its values do not decrypt (the blob, name or paths were changed)",
+    ))?;
+    let paths = entry
+        .paths
+        .iter()
+        .map(|p| KeyPath::parse(p).map_err(|_| damaged("a path is not a key path")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let values = parse_blob(&plain, &paths).map_err(damaged)?;
+    Ok(ScopeView {
+        names: vec![entry.name.clone()],
+        paths,
+        values,
+    })
+}
+
 /// Whether one of `identities` reads a scope of `meta`.
 pub(super) fn reads_a_scope(meta: &Metadata, identities: &[Identity]) -> bool {
     meta.scopes.iter().any(|s| {
@@ -513,42 +595,7 @@ pub(super) fn open_as_reader(
             .iter()
             .map(|p| KeyPath::parse(p).map_err(|_| damaged("a path is not a key path")))
             .collect::<Result<Vec<_>, _>>()?;
-        let tree: serde_json::Value =
-            serde_json::from_slice(&plain).map_err(|_| damaged("its values are not readable"))?;
-        let items = tree
-            .get("values")
-            .and_then(|v| v.as_array())
-            .ok_or(damaged("its values are not readable"))?;
-        for item in items {
-            let parse = || -> Option<ScopeValue> {
-                let a = item.as_array()?;
-                let segs = a.first()?.as_array()?;
-                let mut path = KeyPath::root();
-                for s in segs {
-                    match s {
-                        serde_json::Value::String(k) => path.push_key(k.clone()),
-                        serde_json::Value::Number(n) => {
-                            path.push_index(usize::try_from(n.as_u64()?).ok()?)
-                        }
-                        _ => return None,
-                    }
-                }
-                let ty = type_of(a.get(1)?.as_str()?)?;
-                let text = a.get(2)?.as_str()?;
-                let encrypted = a.get(3)?.as_bool()?;
-                Some(ScopeValue {
-                    path,
-                    ty,
-                    text: SecretText::from_str(text),
-                    encrypted,
-                })
-            };
-            let value = parse().ok_or(damaged("its values are not readable"))?;
-            // SECURITY: the blob is authenticated for these paths; a value
-            // outside them is refused, not shown.
-            if !paths.iter().any(|p| value.path.starts_with(p)) {
-                return Err(damaged("it holds a value outside its paths"));
-            }
+        for value in parse_blob(&plain, &paths).map_err(damaged)? {
             if view.values.iter().all(|v| v.path != value.path) {
                 view.values.push(value);
             }

@@ -514,3 +514,54 @@ fn removing_a_scope_reader_rotates_only_that_scopes_key() {
         "https://sentry.example/42"
     );
 }
+
+#[test]
+fn an_owner_exports_one_scope_for_its_bot() {
+    let f = fleet();
+    let t = &f.t;
+    let r = t.run(&[
+        "export",
+        "--identity",
+        &f.owner,
+        "--scope",
+        "monitor",
+        "--format",
+        "k8s-secret",
+        "--name",
+        "monitor",
+        "secrets.yaml",
+    ]);
+    r.ok().leaks_none(&SECRETS);
+    assert_eq!(
+        r.stdout(),
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: \"monitor\"\ntype: Opaque\ndata:\n  \"SENTRY_DSN\": \"aHR0cHM6Ly9zZW50cnkuZXhhbXBsZS80Mg==\"\n  \"SLACK_BOT_TOKEN\": \"eG94Yi1zbGFjay03\"\n  \"SLACK_CHANNEL\": \"b3BzLXJvb20=\"\n"
+    );
+    let r = t.run(&[
+        "export",
+        "--identity",
+        &f.owner,
+        "--scope",
+        "workers",
+        "--format",
+        "json",
+        "secrets.yaml",
+    ]);
+    assert_eq!(r.ok().stdout(), "{\n  \"WEATHER\": \"wk-weather-1\"\n}\n");
+    let r = t.run(&[
+        "export",
+        "--identity",
+        &f.owner,
+        "--scope",
+        "nope",
+        "--format",
+        "json",
+        "secrets.yaml",
+    ]);
+    r.fails_with(1).leaks_none(&SECRETS);
+    assert!(
+        r.stderr()
+            .contains("the file has no scope \"nope\"; its scopes: monitor, workers"),
+        "{}",
+        r.stderr()
+    );
+}
