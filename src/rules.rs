@@ -384,6 +384,32 @@ impl RulesCache {
         self.files[&found].seal_policy(abs)
     }
 
+    /// How the scopes of the encrypted file `abs` (metadata `meta`) differ
+    /// from its rule's (none without a rules file or a matching rule). A
+    /// malformed rules file is an error.
+    pub fn scope_drift(
+        &mut self,
+        abs: &Path,
+        meta: &crate::metadata::Metadata,
+    ) -> Result<Vec<crate::document::ScopeDrift>, RulesError> {
+        let found = match find(abs) {
+            Ok(p) => p,
+            Err(RulesError::NotFound { .. }) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        if !self.files.contains_key(&found) {
+            let text = read(&found)?;
+            self.files.insert(found.clone(), parse(&text, &found)?);
+        }
+        let Ok(matched) = self.files[&found].rule_for(abs) else {
+            return Ok(Vec::new());
+        };
+        Ok(crate::document::scope_drift(
+            meta,
+            &matched.rule.scope_specs(),
+        ))
+    }
+
     /// Whether the rules file for `abs` lists `fingerprint` under `allow:`.
     /// A malformed rules file is an error.
     pub fn allowed(&mut self, abs: &Path, fingerprint: &str) -> Result<bool, RulesError> {

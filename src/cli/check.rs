@@ -320,6 +320,20 @@ fn check_file(
                 SealPolicy::Warn => notes.push(format!("{display}: {why}; {fix}")),
             }
         }
+        // Scope drift: the file's scopes differ from its rule's (no key
+        // needed: names, readers and paths are public metadata).
+        if let Ok(file) = Sealed::parse(text.to_owned(), kind) {
+            for d in cache.scope_drift(abs, file.metadata())? {
+                out.push(finding(
+                    None,
+                    "scope-drift",
+                    d.to_string(),
+                    format!(
+                        "`botsecrets updatekeys {display}` makes the file's scopes match its rule"
+                    ),
+                ));
+            }
+        }
         if problems.is_empty() {
             if let Some(ids) = ids.get(&args.identity.identities) {
                 let opts = OpenOptions::with_seal(SealPolicy::Warn);
@@ -347,6 +361,9 @@ fn check_file(
                     }
                     Err(DocumentError::NoMatchingIdentity { .. }) => notes.push(format!(
                         "{display}: MAC not checked: none of your identities is a recipient"
+                    )),
+                    Err(DocumentError::NotAnOwner { .. }) => notes.push(format!(
+                        "{display}: MAC not checked: your identity reads only a scope of the file"
                     )),
                     Err(
                         e @ (DocumentError::MacMismatch
