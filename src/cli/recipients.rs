@@ -46,6 +46,11 @@ fn list(args: &RecipientsListArgs) -> Result<()> {
                 .iter()
                 .map(|(i, kind, n)| serde_json::json!({"group": i + 1, "kind": kind, "count": n}))
                 .collect::<Vec<_>>(),
+            "scopes": file.metadata().scopes.iter().map(|s| serde_json::json!({
+                "name": s.name,
+                "paths": s.paths,
+                "readers": s.recipients.iter().map(|r| r.recipient.as_str()).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
@@ -74,6 +79,17 @@ fn list(args: &RecipientsListArgs) -> Result<()> {
             String::new()
         };
         println!("# also {n} {kind} key(s){group}, not managed by botsecrets");
+    }
+    // Scope readers read only the scope's paths (they are not owners).
+    for scope in &file.metadata().scopes {
+        println!(
+            "# scope {} ({}), read by:",
+            scope.name,
+            scope.paths.join(", ")
+        );
+        for r in &scope.recipients {
+            println!("#   {}", r.recipient);
+        }
     }
     Ok(())
 }
