@@ -36,6 +36,7 @@ mod mutate;
 mod recipients;
 mod rules;
 mod scopes;
+mod scopes_fleet;
 mod seal;
 mod select;
 mod set;
