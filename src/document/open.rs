@@ -53,6 +53,10 @@ pub struct Opened<'a> {
     /// The scopes the next write stores ([`Opened::set_scopes`]); `None`:
     /// the file's own.
     target_scopes: Option<Vec<ScopeSpec>>,
+    /// The scopes of another version of the file taken over with its IVs
+    /// ([`Opened::adopt_ivs`]): a merged scope equal to theirs keeps
+    /// their blob.
+    adopted_scopes: Vec<scopes::OldScope>,
     /// Per leaf: the plaintext (None for nulls).
     plain: Vec<Option<Plain>>,
     /// Warnings (e.g. MAC not verified, no seal).
@@ -240,6 +244,7 @@ pub(super) fn open<'a>(
         key: Some(key),
         scope: None,
         target_scopes: None,
+        adopted_scopes: Vec::new(),
         plain,
         warnings,
         seal,
@@ -273,6 +278,7 @@ fn open_scope<'a>(
         key: None,
         scope: Some(view),
         target_scopes: None,
+        adopted_scopes: Vec::new(),
         plain: Vec::new(),
         warnings: Vec::new(),
         // A scope reader cannot check the owners' seal (it is under the
@@ -461,7 +467,9 @@ impl<'a> Opened<'a> {
             Some(s) => s.clone(),
             None => scopes::specs_of(self.metadata())?,
         };
-        Ok((specs, scopes::recover(self.metadata(), key)))
+        let mut old = scopes::recover(self.metadata(), key);
+        old.extend(self.adopted_scopes.iter().map(scopes::OldScope::duplicate));
+        Ok((specs, old))
     }
 
     /// The IVs of the values as they were, for minimal-diff re-encryption.
@@ -702,6 +710,9 @@ impl<'a> Opened<'a> {
         }
         let theirs = other.iv_stash();
         self.adopted.absorb(theirs);
+        if let Some(key) = &other.key {
+            self.adopted_scopes = scopes::recover(other.metadata(), key);
+        }
     }
 
     /// Sets the value at `path` (first document) to `value` of type `ty`,

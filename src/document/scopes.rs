@@ -215,6 +215,27 @@ pub(super) struct OldScope {
     plain: Option<Zeroizing<Vec<u8>>>,
 }
 
+impl OldScope {
+    /// A copy (the key and plaintext copied into new zeroizing storage).
+    pub(super) fn duplicate(&self) -> Self {
+        Self {
+            entry: self.entry.clone(),
+            key: self
+                .key
+                .as_ref()
+                .and_then(|k| DataKey::from_slice(k.expose())),
+            plain: self.plain.as_ref().map(|p| Zeroizing::new(p.to_vec())),
+        }
+    }
+
+    /// Whether its blob's plaintext is `plain`.
+    fn holds(&self, plain: &[u8]) -> bool {
+        self.plain
+            .as_ref()
+            .is_some_and(|p| bool::from(p.as_slice().ct_eq(plain)))
+    }
+}
+
 /// Recovers each stored scope's key and blob plaintext with the file's
 /// data key `main`.
 pub(super) fn recover(meta: &Metadata, main: &DataKey) -> Vec<OldScope> {
@@ -369,10 +390,14 @@ pub(super) fn build(
         let paths = spec.path_strings();
         let readers = spec.reader_strings();
         let plain = blob_plaintext(parsed, selected, spec);
+        // This file's own state comes first; another version's (a merge)
+        // is used where its blob already holds exactly these values.
+        let usable = |o: &&OldScope| o.entry.name == spec.name && !rotate && o.key.is_some();
         let prev = old
             .iter()
-            .find(|o| o.entry.name == spec.name)
-            .filter(|o| !rotate && o.key.is_some());
+            .filter(usable)
+            .find(|o| o.holds(plain.as_bytes()) && o.entry.paths == paths)
+            .or_else(|| old.iter().find(usable));
         // SECURITY: a reader who is no longer in the scope knew its key:
         // anything written from now on is under a new one.
         let removed = prev.is_some_and(|o| {
@@ -420,10 +445,9 @@ pub(super) fn build(
                 }
             }
         }
-        let same_blob = prev.filter(|o| o.entry.paths == paths).and_then(|o| {
-            let old_plain = o.plain.as_ref()?;
-            bool::from(old_plain.as_slice().ct_eq(plain.as_bytes())).then(|| o.entry.blob.clone())
-        });
+        let same_blob = prev
+            .filter(|o| o.entry.paths == paths && o.holds(plain.as_bytes()))
+            .map(|o| o.entry.blob.clone());
         let blob = match same_blob {
             Some(b) => b,
             None => EncryptedValue::encrypt(

@@ -565,3 +565,75 @@ fn an_owner_exports_one_scope_for_its_bot() {
         r.stderr()
     );
 }
+
+#[test]
+fn rotate_edit_and_the_merge_driver_keep_scopes_in_step() {
+    let f = fleet();
+    let t = &f.t;
+    let get = |key: &str, path: &str| {
+        t.run(&["get", "--identity", key, "secrets.yaml", path])
+            .ok()
+            .stdout()
+    };
+    // rotate: a new data key, so every scope gets a new key too; the
+    // readers keep reading.
+    let before = t.read("secrets.yaml");
+    t.run(&["rotate", "--identity", &f.owner, "secrets.yaml"])
+        .ok();
+    let rotated = t.read("secrets.yaml");
+    assert_ne!(blob_of(&before, "monitor"), blob_of(&rotated, "monitor"));
+    assert_ne!(blob_of(&before, "workers"), blob_of(&rotated, "workers"));
+    assert_eq!(get(&f.monitor, "sentry.dsn"), "https://sentry.example/42");
+    assert_eq!(get(&f.worker, "weather"), "wk-weather-1");
+    // edit: the edited scoped value reaches its readers; the other scope
+    // keeps its bytes.
+    let out = t
+        .cmd()
+        .args(["edit", "--identity", &f.owner, "secrets.yaml"])
+        .env("EDITOR", editor("replace.sh"))
+        .env("EDIT_FROM", "ops-room")
+        .env("EDIT_TO", "ops-edited")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let edited = t.read("secrets.yaml");
+    assert_eq!(get(&f.monitor, "slack.channel"), "ops-edited");
+    assert_eq!(blob_of(&rotated, "workers"), blob_of(&edited, "workers"));
+    // The merge driver: ours changes an unscoped value, theirs a monitor
+    // value; the merged monitor scope is theirs byte for byte, the workers
+    // scope the base's.
+    t.write("base.yaml", &edited);
+    t.write("ours.yaml", &edited);
+    t.write("theirs.yaml", &edited);
+    let set = |file: &str, path: &str, value: &str| {
+        t.run(&["set", "--identity", &f.owner, file, path, value])
+            .ok();
+    };
+    set("ours.yaml", "db.password", "pw-ours");
+    set("theirs.yaml", "slack.bot_token", "xoxb-theirs");
+    let theirs = t.read("theirs.yaml");
+    let r = t
+        .cmd()
+        .args([
+            "git",
+            "merge",
+            "base.yaml",
+            "ours.yaml",
+            "theirs.yaml",
+            "secrets.yaml",
+        ])
+        .env("BOTSECRETS_AGE_KEY_FILE", &f.owner)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let merged = t.read("ours.yaml");
+    assert_eq!(blob_of(&merged, "monitor"), blob_of(&theirs, "monitor"));
+    assert_eq!(blob_of(&merged, "workers"), blob_of(&edited, "workers"));
+    t.write("secrets.yaml", &merged);
+    assert_eq!(get(&f.monitor, "slack.bot_token"), "xoxb-theirs");
+    assert_eq!(get(&f.owner, "db.password"), "pw-ours");
+}
