@@ -6,7 +6,8 @@
 //! one. Here: the flags, the messages, and the checklist of every secret a
 //! removed recipient could read, to rotate at its provider.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use botsecrets::document;
 
 use botsecrets::access::{self, Plan};
 
@@ -140,17 +141,39 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
         }
     }
     let current = file.sealed.groups();
-    let groups = access::remove(current.clone(), &wanted, args.group)
+    // A scope reader who is not an owner leaves its scopes only: each of
+    // those scopes gets a new key, the file's data key stays.
+    let meta = file.metadata();
+    let is_owner = |r: &String| {
+        meta.recipients()
+            .any(|x| botsecrets::keys::same_recipient(x, r))
+    };
+    let (scopes, revoked) = document::specs_without(meta, &wanted).with_context(|| name.clone())?;
+    let owners: Vec<String> = wanted
+        .iter()
+        .filter(|r| is_owner(r) || !document::is_scope_reader(meta, r))
+        .cloned()
+        .collect();
+    let identities = inputs::identities(&args.identity.identities)?;
+    if owners.is_empty() {
+        let mut opened = file.open(&identities)?;
+        opened.set_scopes(scopes);
+        shared::write_sealed(&file, opened)?;
+        shared::print_scope_checklist(&file, &revoked);
+        warn_if_still_in_rules(&args.file, &name, &wanted);
+        return Ok(());
+    }
+    let groups = access::remove(current.clone(), &owners, args.group)
         .map_err(|e| shared::access_error(&name, e))?;
-    let threshold = file.metadata().shamir_threshold;
+    let threshold = meta.shamir_threshold;
     let plan = Plan::new(&current, threshold, &groups, threshold);
     let recipients = shared::parse_groups(&file, &groups)?;
-    let identities = inputs::identities(&args.identity.identities)?;
-    let opened = file.open(&identities)?;
+    let mut opened = file.open(&identities)?;
+    opened.set_scopes(scopes);
     let paths = opened.encrypted_paths();
     let comments = opened.encrypted_comments();
     shared::apply(&file, opened, &plan, &recipients, threshold)?;
-    shared::print_checklist(&name, &wanted, &paths, comments);
+    shared::print_checklist(&name, &owners, &paths, comments);
     warn_if_still_in_rules(&args.file, &name, &wanted);
     Ok(())
 }
@@ -167,6 +190,7 @@ fn warn_if_still_in_rules(path: &std::path::Path, name: &str, removed: &[String]
             .key_groups
             .iter()
             .flatten()
+            .chain(rule.scopes.iter().flat_map(|s| &s.readers))
             .any(|x| botsecrets::keys::same_recipient(&x.to_string(), r));
         if listed {
             eprintln!(

@@ -318,29 +318,15 @@ fn apply(p: &Planned, identities: &[Identity]) -> Result<()> {
     Ok(())
 }
 
-/// The checklist of a scope reader's revocation: per scope that lost
-/// readers, only the secrets that scope holds, then a summary line.
+/// The checklist of a scope reader's revocation (see
+/// [`access::print_scope_checklist`]).
 fn scope_checklist(p: &Planned) {
-    let name = p.file.name();
-    let revoked = p.revoked_readers();
-    let mut total = 0;
-    for (scope, readers) in &revoked {
-        let secrets = p.file.sealed.scope_secret_paths(scope);
-        eprintln!(
-            "botsecrets: {name}: removed {} from scope {scope} and gave the scope a new key (the file's data key is unchanged); they could read these secrets and may have copied them; rotate each one at its provider:",
-            readers.join(", ")
-        );
-        for s in &secrets {
-            println!("- [ ] {s}");
-        }
-        total += secrets.len();
-    }
-    if !revoked.is_empty() {
-        eprintln!(
-            "botsecrets: {name}: {total} secret(s) to rotate for {} revoked scope reader(s)",
-            revoked.iter().map(|(_, r)| r.len()).sum::<usize>()
-        );
-    }
+    let revoked: Vec<(String, Vec<String>)> = p
+        .revoked_readers()
+        .into_iter()
+        .map(|(s, r)| (s.to_owned(), r.to_vec()))
+        .collect();
+    access::print_scope_checklist(&p.file, &revoked);
 }
 
 fn group_note(groups: usize, m: &Member) -> String {

@@ -39,7 +39,9 @@ pub use encrypt::{
     encrypt, encrypt_for_groups, encrypt_scoped, EncryptOptions, Encrypted, IvStash,
 };
 pub use open::{scalar_json, unwrap_data_key, OpenOptions, Opened, Rekeyed};
-pub use scopes::{scope_drift, ScopeDrift, ScopeReaders, ScopeSpec};
+pub use scopes::{
+    is_scope_reader, scope_drift, specs_without, ScopeDrift, ScopeReaders, ScopeRevoked, ScopeSpec,
+};
 pub use sealed::{check_structure, decrypt, looks_encrypted, Sealed};
 use sealing::*;
 use select::*;

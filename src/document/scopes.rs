@@ -162,6 +162,45 @@ pub fn scope_drift(meta: &Metadata, specs: &[ScopeSpec]) -> Vec<ScopeDrift> {
     out
 }
 
+/// A scope and the readers taken out of it.
+pub type ScopeRevoked = (String, Vec<String>);
+
+/// The file's scopes as specs with `removed` taken out of every scope's
+/// readers, and per scope the readers taken out (`recipients remove` of a
+/// scope reader). Scopes keep their order; a scope left without readers
+/// keeps none (its values stay readable by the owners only).
+pub fn specs_without(
+    meta: &Metadata,
+    removed: &[String],
+) -> Result<(Vec<ScopeSpec>, Vec<ScopeRevoked>), DocumentError> {
+    let mut specs = specs_of(meta)?;
+    let mut out = Vec::new();
+    for spec in &mut specs {
+        let mut gone = Vec::new();
+        spec.readers.retain(|r| {
+            let text = r.to_string();
+            let drop = removed.iter().any(|x| keys::same_recipient(x, &text));
+            if drop {
+                gone.push(text);
+            }
+            !drop
+        });
+        if !gone.is_empty() {
+            out.push((spec.name.clone(), gone));
+        }
+    }
+    Ok((specs, out))
+}
+
+/// Whether `recipient` reads a scope of `meta`.
+pub fn is_scope_reader(meta: &Metadata, recipient: &str) -> bool {
+    meta.scopes.iter().any(|s| {
+        s.recipients
+            .iter()
+            .any(|r| keys::same_recipient(&r.recipient, recipient))
+    })
+}
+
 /// The file's own scopes as specs (what an owner's write keeps).
 pub(super) fn specs_of(meta: &Metadata) -> Result<Vec<ScopeSpec>, DocumentError> {
     meta.scopes

@@ -464,6 +464,18 @@ fn removing_a_scope_reader_rotates_only_that_scopes_key() {
         ".botsecrets.yaml",
         &rules(&f.monitor_r, &f.worker_r, "monitor"),
     );
+    // --json: the same checklist, before anything is written.
+    let r = t.run(&["updatekeys", "--dry-run", "--json", "secrets.yaml"]);
+    let doc: serde_json::Value = serde_json::from_str(&r.ok().stdout()).unwrap();
+    assert_eq!(
+        doc["files"][0]["scope_revocations"],
+        serde_json::json!([{
+            "scope": "monitor",
+            "removed": [second_r],
+            "secrets": ["sentry.dsn", "slack.bot_token", "slack.channel"],
+        }])
+    );
+    assert_eq!(t.read("secrets.yaml"), before);
     let r = t.run(&[
         "updatekeys",
         "--yes",
@@ -636,4 +648,48 @@ fn rotate_edit_and_the_merge_driver_keep_scopes_in_step() {
     t.write("secrets.yaml", &merged);
     assert_eq!(get(&f.monitor, "slack.bot_token"), "xoxb-theirs");
     assert_eq!(get(&f.owner, "db.password"), "pw-ours");
+}
+
+#[test]
+fn recipients_remove_of_a_scope_reader_rotates_only_its_scope() {
+    let f = fleet();
+    let t = &f.t;
+    let before = t.read("secrets.yaml");
+    let r = t.run(&[
+        "recipients",
+        "remove",
+        "--identity",
+        &f.owner,
+        "secrets.yaml",
+        &f.worker_r,
+    ]);
+    r.ok().leaks_none(&SECRETS);
+    assert_eq!(r.stdout(), "- [ ] weather\n");
+    let err = r.stderr();
+    assert!(
+        err.contains("secrets.yaml: 1 secret(s) to rotate for 1 revoked scope reader(s)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("is still a recipient in its creation rule"),
+        "{err}"
+    );
+    let after = t.read("secrets.yaml");
+    assert_eq!(enc_lines(&before)[..5], enc_lines(&after)[..5]);
+    assert_eq!(blob_of(&before, "monitor"), blob_of(&after, "monitor"));
+    assert_ne!(blob_of(&before, "workers"), blob_of(&after, "workers"));
+    t.run(&["get", "--identity", &f.worker, "secrets.yaml", "weather"])
+        .fails_with(128)
+        .leaks_none(&SECRETS);
+    // The rule still names the worker: check would flag it, updatekeys
+    // brings it back.
+    let r = t.run(&["updatekeys", "--dry-run", "secrets.yaml"]);
+    assert!(
+        r.ok().stderr().contains(&format!(
+            "scope workers readers missing from the file: {}",
+            f.worker_r
+        )),
+        "{}",
+        r.stderr()
+    );
 }
