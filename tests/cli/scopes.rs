@@ -693,3 +693,44 @@ fn recipients_remove_of_a_scope_reader_rotates_only_its_scope() {
         r.stderr()
     );
 }
+
+#[test]
+fn sops_reads_scoped_files_of_every_format_and_rotate_drops_the_scopes() {
+    let Some(bin) = tool("sops") else { return };
+    let t = TestDir::new();
+    t.write(
+        ".botsecrets.yaml",
+        &format!("creation_rules:\n  - age: [{RECIPIENT1}]\n    scopes:\n      w: {{ readers: [{RECIPIENT2}], paths: [weather] }}\n"),
+    );
+    for (name, plain) in [
+        ("s.yaml", "weather: wk-1\ndb: x\n"),
+        ("s.json", "{\"weather\": \"wk-1\", \"db\": \"x\"}\n"),
+        ("s.env", "weather=wk-1\ndb=x\n"),
+        ("s.ini", "[weather]\nk = wk-1\n[db]\np = x\n"),
+    ] {
+        t.write(name, plain);
+        t.run(&["encrypt", "--in-place", name]).ok();
+        assert!(t.read(name).contains("botsecrets_scopes"), "{name}");
+        let out = sops(&bin, &key1(), &["decrypt", t.path(name).to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("wk-1"),
+            "{name}"
+        );
+    }
+    let out = sops(
+        &bin,
+        &key1(),
+        &["rotate", "-i", t.path("s.yaml").to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!t.read("s.yaml").contains("botsecrets_scopes"));
+}
