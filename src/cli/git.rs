@@ -119,6 +119,10 @@ fn textconv_text(file: &Path, text: &str) -> (Option<Zeroizing<String>>, Vec<Str
             "missing, and the rules require one (showing the ciphertext)".into(),
         ),
         Err(DocumentError::NoMatchingIdentity { .. }) => (None, "not checked (no key)".into()),
+        Err(DocumentError::NotAnOwner { .. }) => (
+            None,
+            "not checked (this identity reads only a scope of the file)".into(),
+        ),
         Err(e) => {
             eprintln!("botsecrets: textconv: {e}; showing the ciphertext");
             (None, format!("not checked ({e})"))

@@ -734,3 +734,30 @@ fn sops_reads_scoped_files_of_every_format_and_rotate_drops_the_scopes() {
     );
     assert!(!t.read("s.yaml").contains("botsecrets_scopes"));
 }
+
+#[test]
+fn the_diff_summary_shows_the_scopes_and_a_reader_sees_no_values() {
+    let f = fleet();
+    let t = &f.t;
+    let r = t
+        .cmd()
+        .args(["git", "textconv", "secrets.yaml"])
+        .env("BOTSECRETS_AGE_KEY_FILE", &f.monitor)
+        .output()
+        .unwrap();
+    let r = Run(r);
+    r.ok().leaks_none(&SECRETS);
+    let out = r.stdout();
+    assert!(
+        out.contains(&format!(
+            "scope monitor: paths sentry.dsn, slack; readers {}",
+            f.monitor_r
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("seal: not checked (this identity reads only a scope of the file)"),
+        "{out}"
+    );
+    assert_eq!(r.stderr(), "");
+}
