@@ -27,6 +27,8 @@ use crate::seal::SealStatus;
 
 mod encrypt;
 mod open;
+#[cfg(test)]
+mod scope_tests;
 mod scopes;
 mod sealed;
 mod sealing;
