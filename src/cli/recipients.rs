@@ -39,7 +39,7 @@ fn list(args: &RecipientsListArgs) -> Result<()> {
         })
         .collect();
     if args.json {
-        let doc = serde_json::json!({
+        let mut doc = serde_json::json!({
             "file": file.name(),
             "groups": groups,
             "threshold": file.sealed.threshold(),
@@ -47,12 +47,21 @@ fn list(args: &RecipientsListArgs) -> Result<()> {
                 .iter()
                 .map(|(i, kind, n)| serde_json::json!({"group": i + 1, "kind": kind, "count": n}))
                 .collect::<Vec<_>>(),
-            "scopes": file.metadata().scopes.iter().map(|s| serde_json::json!({
-                "name": s.name,
-                "paths": s.paths,
-                "readers": s.recipients.iter().map(|r| r.recipient.as_str()).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
         });
+        // Only files with scopes have the key (the shape of others is as it was).
+        let scopes = &file.metadata().scopes;
+        if !scopes.is_empty() {
+            doc["scopes"] = scopes
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "name": s.name,
+                        "paths": s.paths,
+                        "readers": s.recipients.iter().map(|r| r.recipient.as_str()).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+        }
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
     }
@@ -154,8 +163,8 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
         .filter(|r| is_owner(r) || !document::is_scope_reader(meta, r))
         .cloned()
         .collect();
-    let identities = inputs::identities(&args.identity.identities)?;
     if owners.is_empty() {
+        let identities = inputs::identities(&args.identity.identities)?;
         let mut opened = file.open(&identities)?;
         opened.set_scopes(scopes);
         shared::write_sealed(&file, opened)?;
@@ -168,6 +177,7 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
     let threshold = meta.shamir_threshold;
     let plan = Plan::new(&current, threshold, &groups, threshold);
     let recipients = shared::parse_groups(&file, &groups)?;
+    let identities = inputs::identities(&args.identity.identities)?;
     let mut opened = file.open(&identities)?;
     opened.set_scopes(scopes);
     let paths = opened.encrypted_paths();

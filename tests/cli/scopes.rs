@@ -109,6 +109,13 @@ fn encrypt_stores_each_scope_for_its_readers_only() {
     for s in SECRETS {
         assert!(!text.contains(s));
     }
+    // recipients list --json shows the scopes.
+    let r = f.t.run(&["recipients", "list", "--json", "secrets.yaml"]);
+    let doc: serde_json::Value = serde_json::from_str(&r.ok().stdout()).unwrap();
+    assert_eq!(
+        doc["scopes"][0],
+        serde_json::json!({"name": "monitor", "paths": ["sentry.dsn", "slack"], "readers": [f.monitor_r]})
+    );
     // The owners read everything, as before.
     f.t.decrypt("secrets.yaml").ok();
     assert_eq!(f.t.decrypt("secrets.yaml").stdout(), PLAIN);
