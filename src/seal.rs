@@ -438,6 +438,32 @@ mod tests {
             serde_json::json!([{"fp": "ABCD", "enc": "x"}]),
         );
         variants.push(d(&m2, &base));
+        // A scope, and each part of it: name, paths, readers, key, blob.
+        let scope = crate::metadata::ScopeEntry {
+            name: "s".into(),
+            paths: vec!["a".into()],
+            recipients: vec![AgeStanza {
+                recipient: "age1r".into(),
+                enc: "E".into(),
+            }],
+            key: "K".into(),
+            blob: "B".into(),
+        };
+        let with = |f: &dyn Fn(&mut crate::metadata::ScopeEntry)| {
+            let mut m2 = meta();
+            let mut s = scope.clone();
+            f(&mut s);
+            m2.scopes = vec![s];
+            d(&m2, &base)
+        };
+        variants.push(with(&|_| {}));
+        variants.push(with(&|s| s.name = "t".into()));
+        variants.push(with(&|s| s.paths.push("b".into())));
+        variants.push(with(&|s| s.recipients[0].recipient = "age1x".into()));
+        variants.push(with(&|s| s.key = "K2".into()));
+        variants.push(with(&|s| s.blob = "B2".into()));
+        // A reader's wrapped key is not covered (as for recipients).
+        assert_eq!(with(&|s| s.recipients[0].enc = "E2".into()), with(&|_| {}));
         for (i, v) in variants.iter().enumerate() {
             assert_ne!(v, &reference, "variant {i} did not change the digest");
         }
