@@ -768,3 +768,73 @@ fn the_diff_summary_shows_the_scopes_and_a_reader_sees_no_values() {
     );
     assert_eq!(r.stderr(), "");
 }
+
+#[test]
+fn scope_mistakes_in_the_rules_file_name_line_and_column() {
+    let t = TestDir::new();
+    t.write("s.yaml", PLAIN);
+    for (scope, message) in [
+        (
+            "{ readers: [nobody], paths: [db] }",
+            "line 5, column 30: scope reader \"nobo... (6 characters, not shown in full)\" is neither a name under keys: nor a recipient",
+        ),
+        (
+            "{ readers: [alice], paths: [] }",
+            "line 5, column 30: scope s needs paths: a non-empty list",
+        ),
+        (
+            "{ readers: [alice], paths: [db], writers: [alice] }",
+            "line 5, column 61: unknown key \"writers\" in scope s; expected readers, paths",
+        ),
+        (
+            "{ readers: [alice], paths: [\"db..x\"] }",
+            "line 5, column 46: scope s: \"db..x\": invalid key path \"db..x\": empty key between dots",
+        ),
+    ] {
+        t.write(
+            ".botsecrets.yaml",
+            &format!("keys:\n  alice: {RECIPIENT2}\ncreation_rules:\n  - age: [{RECIPIENT1}]\n    scopes: {{ s: {scope} }}\n"),
+        );
+        let r = t.run(&["encrypt", "s.yaml"]);
+        r.fails_with(5).leaks_none(&SECRETS);
+        assert!(r.stderr().contains(message), "{scope}: {}", r.stderr());
+    }
+}
+
+#[test]
+fn check_reports_scopes_a_sops_rewrite_dropped() {
+    let Some(bin) = tool("sops") else { return };
+    let repo = crate::conveniences::Repo::new();
+    let (_, worker_r) = keygen(&TestDir::new(), "worker");
+    repo.t.write(
+        ".botsecrets.yaml",
+        &format!("creation_rules:\n  - path_regex: \\.yaml$\n    age: [{RECIPIENT1}]\n    scopes:\n      workers: {{ readers: [{worker_r}], paths: [weather] }}\n"),
+    );
+    repo.t.write("secrets.yaml", PLAIN);
+    repo.bs(&["encrypt", "--in-place", "secrets.yaml"]).ok();
+    repo.git(&["add", "."]).ok();
+    repo.bs(&["check"]).ok();
+    let out = sops(
+        &bin,
+        &key1(),
+        &[
+            "set",
+            repo.t.path("secrets.yaml").to_str().unwrap(),
+            "[\"weather\"]",
+            "\"wk-2\"",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = repo.bs(&["check"]);
+    r.fails_with(210).leaks_none(&SECRETS);
+    let all = format!("{}{}", r.stdout(), r.stderr());
+    assert!(
+        all.contains("scopes dropped by another tool (sops rewrote the file)"),
+        "{all}"
+    );
+    assert!(all.contains("botsecrets updatekeys secrets.yaml"), "{all}");
+}
