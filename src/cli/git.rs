@@ -273,7 +273,8 @@ fn side_error(args: &MergeArgs, name: &str, what: &str, e: DocumentError) -> Res
             )
             .into())
         }
-        DocumentError::NoMatchingIdentity { .. } => fallback(
+        // A scope reader cannot write the file: as without a key.
+        DocumentError::NoMatchingIdentity { .. } | DocumentError::NotAnOwner { .. } => fallback(
             args,
             name,
             &format!("none of your identities opens the {what} version"),

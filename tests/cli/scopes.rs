@@ -654,6 +654,30 @@ fn rotate_edit_and_the_merge_driver_keep_scopes_in_step() {
     assert_eq!(blob_of(&merged, "workers"), blob_of(&edited, "workers"));
     t.write("secrets.yaml", &merged);
     assert_eq!(get(&f.monitor, "slack.bot_token"), "xoxb-theirs");
+    // A scope reader's merge falls back to git's line merge, as without a
+    // key (it cannot write the file), instead of failing.
+    t.write("ours.yaml", &merged);
+    let r = t
+        .cmd()
+        .args([
+            "git",
+            "merge",
+            "ours.yaml",
+            "ours.yaml",
+            "ours.yaml",
+            "secrets.yaml",
+        ])
+        .env("BOTSECRETS_AGE_KEY_FILE", &f.monitor)
+        .output()
+        .unwrap();
+    let r = Run(r);
+    r.ok().leaks_none(&SECRETS);
+    assert!(
+        r.stderr()
+            .contains("none of your identities opens the base version; falling back"),
+        "{}",
+        r.stderr()
+    );
     assert_eq!(get(&f.owner, "db.password"), "pw-ours");
 }
 
