@@ -862,3 +862,27 @@ fn check_reports_scopes_a_sops_rewrite_dropped() {
     );
     assert!(all.contains("botsecrets updatekeys secrets.yaml"), "{all}");
 }
+
+#[test]
+fn a_scope_readers_exec_never_needs_the_files_data_key() {
+    let f = fleet();
+    let t = &f.t;
+    // Break the owner's wrapped data key (a keyless writer can; the seal
+    // does not cover wrapped keys): owners are locked out, the scope's
+    // readers are not, because they never unwrap the file's data key.
+    let text = t.read("secrets.yaml");
+    let at = text.find("  age:\n").unwrap();
+    let line = text[at..]
+        .lines()
+        .find(|l| l.trim().starts_with("YWdl"))
+        .unwrap()
+        .to_owned();
+    let broken = text.replacen(&line, &line.replace('Y', "Z"), 1);
+    assert_ne!(broken, text);
+    t.write("secrets.yaml", &broken);
+    assert_ne!(t.decrypt("secrets.yaml").code(), 0);
+    assert_eq!(
+        exec_env(t, &f.worker, "secrets.yaml"),
+        ["WEATHER=wk-weather-1"]
+    );
+}
