@@ -40,6 +40,30 @@ pub struct KeyGroup {
     pub foreign: Map<String, Value>,
 }
 
+/// The metadata field that holds the access scopes (`sops.botsecrets_scopes`,
+/// see docs/format.md "Scopes"). sops ignores it when it reads a file and
+/// drops it when it rewrites one.
+pub const SCOPES_FIELD: &str = "botsecrets_scopes";
+
+/// One access scope as stored: some of the file's values stored once more,
+/// as one AEAD blob under the scope's own data key, wrapped to its readers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeEntry {
+    /// The scope's name (from the rule).
+    pub name: String,
+    /// Its key paths, in the dotted form `get` takes, as the rule gives them.
+    pub paths: Vec<String>,
+    /// The scope's data key wrapped to each reader (age stanzas, as sops
+    /// stores a file's recipients).
+    pub recipients: Vec<AgeStanza>,
+    /// The scope's data key encrypted under the file's data key
+    /// (`ENC[...]`), so that owners can keep the scope in step.
+    pub key: String,
+    /// The scope's values: `ENC[...]` under the scope's data key, the
+    /// additional data binding the scope's name and paths.
+    pub blob: String,
+}
+
 /// Which values are encrypted: sops' six mutually exclusive options.
 #[derive(Debug, Clone)]
 pub enum Selection {
@@ -165,6 +189,9 @@ pub struct Metadata {
     pub version: String,
     /// Whether the file used `key_groups` (kept on rewrite).
     pub uses_key_groups: bool,
+    /// The access scopes (`botsecrets_scopes`); empty when the file has
+    /// none (or sops rewrote it and dropped them).
+    pub scopes: Vec<ScopeEntry>,
 }
 
 /// The metadata block is missing, malformed or from an unknown version.
@@ -249,6 +276,80 @@ fn is_empty_list(v: &Value) -> bool {
     }
 }
 
+fn stanza_tree(s: &AgeStanza) -> Value {
+    let mut m = Map::new();
+    m.insert("recipient".into(), Value::String(s.recipient.clone()));
+    m.insert("enc".into(), Value::String(s.enc.clone()));
+    Value::Object(m)
+}
+
+/// The scopes as the metadata tree holds them.
+fn scopes_tree(scopes: &[ScopeEntry]) -> Value {
+    Value::Array(
+        scopes
+            .iter()
+            .map(|s| {
+                let mut m = Map::new();
+                m.insert("name".into(), Value::String(s.name.clone()));
+                m.insert(
+                    "paths".into(),
+                    Value::Array(s.paths.iter().cloned().map(Value::String).collect()),
+                );
+                m.insert(
+                    "recipients".into(),
+                    Value::Array(s.recipients.iter().map(stanza_tree).collect()),
+                );
+                m.insert("key".into(), Value::String(s.key.clone()));
+                m.insert("blob".into(), Value::String(s.blob.clone()));
+                Value::Object(m)
+            })
+            .collect(),
+    )
+}
+
+/// Reads `botsecrets_scopes`: a list of `{name, paths, recipients, key,
+/// blob}`. Flat formats (dotenv, INI) give every scalar back as a string.
+fn read_scopes(v: Option<&Value>) -> Result<Vec<ScopeEntry>, MetadataError> {
+    let invalid = |reason: &str| MetadataError::Invalid {
+        field: SCOPES_FIELD.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let items = match v {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(invalid("expected a list of scopes")),
+    };
+    let mut out: Vec<ScopeEntry> = Vec::with_capacity(items.len());
+    for item in items {
+        let get = |k: &str| item.get(k).and_then(as_text).filter(|s| !s.is_empty());
+        let (Some(name), Some(key), Some(blob)) = (get("name"), get("key"), get("blob")) else {
+            return Err(invalid(
+                "each scope needs name, paths, recipients, key and blob",
+            ));
+        };
+        let paths = match item.get("paths") {
+            Some(Value::Array(p)) if !p.is_empty() => p
+                .iter()
+                .map(|p| as_text(p).ok_or_else(|| invalid("a scope's paths are key paths")))
+                .collect::<Result<Vec<_>, _>>()?,
+            _ => return Err(invalid("each scope needs a list of paths")),
+        };
+        let field = format!("{SCOPES_FIELD}.recipients");
+        let recipients = read_age_list(item.get("recipients"), &field)?;
+        if out.iter().any(|s| s.name == name) {
+            return Err(invalid("two scopes have the same name"));
+        }
+        out.push(ScopeEntry {
+            name,
+            paths,
+            recipients,
+            key,
+            blob,
+        });
+    }
+    Ok(out)
+}
+
 impl Metadata {
     /// Reads the metadata tree a format produced.
     pub fn from_tree(tree: &Value) -> Result<Self, MetadataError> {
@@ -328,7 +429,9 @@ impl Metadata {
             ),
         };
 
+        let scopes = read_scopes(obj.get(SCOPES_FIELD))?;
         Ok(Self {
+            scopes,
             key_groups,
             shamir_threshold,
             lastmodified,
@@ -393,6 +496,9 @@ impl Metadata {
         obj.insert("mac".into(), Value::String(self.mac.clone()));
         if let Some(seal) = &self.seal {
             obj.insert(crate::seal::SEAL_FIELD.into(), Value::String(seal.clone()));
+        }
+        if !self.scopes.is_empty() {
+            obj.insert(SCOPES_FIELD.into(), scopes_tree(&self.scopes));
         }
         let (field, value) = self.selection.field();
         obj.insert(field.into(), Value::String(value.to_owned()));

@@ -173,6 +173,39 @@ pub struct CreationRule {
     /// `env:`: the variable name `exec`/`export` give a key path, in the
     /// order written.
     pub env: Vec<EnvName>,
+    /// `scopes:`: per-bot scopes inside the file (docs/rules.md "Scopes").
+    pub scopes: Vec<RuleScope>,
+}
+
+/// One scope of a rule: its readers and the key paths they read.
+#[derive(Debug, Clone)]
+pub struct RuleScope {
+    /// The scope's name.
+    pub name: String,
+    /// Who reads it (names resolved through `keys:`).
+    pub readers: Vec<Recipient>,
+    /// The key paths it takes in (a path may name a subtree).
+    pub paths: Vec<KeyPath>,
+    /// Its line in the rules file.
+    pub line: usize,
+}
+
+impl RuleScope {
+    /// The scope as the document layer takes it.
+    pub fn spec(&self) -> crate::document::ScopeSpec {
+        crate::document::ScopeSpec {
+            name: self.name.clone(),
+            readers: self.readers.clone(),
+            paths: self.paths.clone(),
+        }
+    }
+}
+
+impl CreationRule {
+    /// The rule's scopes as the document layer takes them.
+    pub fn scope_specs(&self) -> Vec<crate::document::ScopeSpec> {
+        self.scopes.iter().map(RuleScope::spec).collect()
+    }
 }
 
 /// One entry of a rule's `env:` map.
@@ -372,6 +405,26 @@ impl RulesCache {
             self.files.insert(found.clone(), parse(&text, &found)?);
         }
         Ok(self.files.get(&found))
+    }
+
+    /// How the scopes of the encrypted file `abs` (metadata `meta`) differ
+    /// from its rule's (none without a rules file or a matching rule). A
+    /// malformed rules file is an error.
+    pub fn scope_drift(
+        &mut self,
+        abs: &Path,
+        meta: &crate::metadata::Metadata,
+    ) -> Result<Vec<crate::document::ScopeDrift>, RulesError> {
+        let Some(file) = self.rules_file(abs)? else {
+            return Ok(Vec::new());
+        };
+        let Ok(matched) = file.rule_for(abs) else {
+            return Ok(Vec::new());
+        };
+        Ok(crate::document::scope_drift(
+            meta,
+            &matched.rule.scope_specs(),
+        ))
     }
 
     /// Whether the rules file for `abs` lists `fingerprint` under `allow:`.

@@ -204,9 +204,25 @@ pub fn digest<'a>(meta: &Metadata, items: impl IntoIterator<Item = Item<'a>>) ->
             e.field(id.as_bytes());
         }
     }
-    // Section 3: access scopes (a later extension); none yet.
+    // Section 3: access scopes: who reads which paths, and digests of the
+    // stored scope key and blob, so that a writer without the key can
+    // neither widen a scope nor swap its blob. No scopes: count 0, as
+    // before scopes existed, so older seals still verify.
     e.byte(b'S');
-    e.u32(0);
+    e.u32(count(meta.scopes.len()));
+    for scope in &meta.scopes {
+        e.field(scope.name.as_bytes());
+        e.u32(count(scope.paths.len()));
+        for path in &scope.paths {
+            e.field(path.as_bytes());
+        }
+        e.u32(count(scope.recipients.len()));
+        for stanza in &scope.recipients {
+            e.field(stanza.recipient.as_bytes());
+        }
+        e.field(&Sha512::digest(scope.key.as_bytes()));
+        e.field(&Sha512::digest(scope.blob.as_bytes()));
+    }
     // Section 4: every item, in document order, ended by a 0 byte.
     e.byte(b'L');
     let comment_rule = meta.selection.is_comment_based();
@@ -296,6 +312,7 @@ mod tests {
             mac_only_encrypted: false,
             version: "3.11.0".into(),
             uses_key_groups: false,
+            scopes: Vec::new(),
         }
     }
 
@@ -421,6 +438,32 @@ mod tests {
             serde_json::json!([{"fp": "ABCD", "enc": "x"}]),
         );
         variants.push(d(&m2, &base));
+        // A scope, and each part of it: name, paths, readers, key, blob.
+        let scope = crate::metadata::ScopeEntry {
+            name: "s".into(),
+            paths: vec!["a".into()],
+            recipients: vec![AgeStanza {
+                recipient: "age1r".into(),
+                enc: "E".into(),
+            }],
+            key: "K".into(),
+            blob: "B".into(),
+        };
+        let with = |f: &dyn Fn(&mut crate::metadata::ScopeEntry)| {
+            let mut m2 = meta();
+            let mut s = scope.clone();
+            f(&mut s);
+            m2.scopes = vec![s];
+            d(&m2, &base)
+        };
+        variants.push(with(&|_| {}));
+        variants.push(with(&|s| s.name = "t".into()));
+        variants.push(with(&|s| s.paths.push("b".into())));
+        variants.push(with(&|s| s.recipients[0].recipient = "age1x".into()));
+        variants.push(with(&|s| s.key = "K2".into()));
+        variants.push(with(&|s| s.blob = "B2".into()));
+        // A reader's wrapped key is not covered (as for recipients).
+        assert_eq!(with(&|s| s.recipients[0].enc = "E2".into()), with(&|_| {}));
         for (i, v) in variants.iter().enumerate() {
             assert_ne!(v, &reference, "variant {i} did not change the digest");
         }

@@ -149,7 +149,10 @@ fn print(
     });
     let (plain, how) = match opened {
         Ok(plain) => (Some(plain), Opened::Yes),
-        Err(DocumentError::NoMatchingIdentity { .. }) => (None, Opened::NoKey),
+        // A scope reader holds no key to the whole file either.
+        Err(DocumentError::NoMatchingIdentity { .. } | DocumentError::NotAnOwner { .. }) => {
+            (None, Opened::NoKey)
+        }
         Err(_) => (None, Opened::NotVerified),
     };
     for (path, i) in parsed.values_in_order() {

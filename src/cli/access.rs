@@ -174,6 +174,32 @@ pub fn print_checklist(file: &str, removed: &[String], paths: &[KeyPath], commen
     }
 }
 
+/// The checklist of scope readers' revocations: per scope that lost
+/// readers, only the secrets that scope holds (stdout, `- [ ] path`), then
+/// a summary line. `revoked`: (scope, readers removed from it).
+pub fn print_scope_checklist(file: &EncryptedFile, revoked: &[(String, Vec<String>)]) {
+    let name = file.name();
+    let names = super::names::Names::for_file(&file.path);
+    let mut total = 0;
+    for (scope, readers) in revoked {
+        let secrets = file.sealed.scope_secret_paths(scope);
+        eprintln!(
+            "botsecrets: {name}: removed {} from scope {scope} and gave the scope a new key (the file's data key is unchanged); they could read these secrets and may have copied them; rotate each one at its provider:",
+            names.show_all(readers)
+        );
+        for s in &secrets {
+            println!("- [ ] {s}");
+        }
+        total += secrets.len();
+    }
+    if !revoked.is_empty() {
+        eprintln!(
+            "botsecrets: {name}: {total} secret(s) to rotate for {} revoked scope reader(s)",
+            revoked.iter().map(|(_, r)| r.len()).sum::<usize>()
+        );
+    }
+}
+
 /// Writes `opened` back as it is, sealed: the same data key, recipients
 /// and wrapped keys, every value keeping its ciphertext (the diff is the
 /// seal, `lastmodified` and `mac`).

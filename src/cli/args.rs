@@ -592,6 +592,10 @@ pub struct ExportArgs {
     /// k8s-secret: the Secret's metadata.namespace (omitted if not given).
     #[arg(long, value_name = "NS")]
     pub namespace: Option<String>,
+    /// Only the values of this scope of each file (what its readers get),
+    /// for delivering one bot's secrets; needs an owner's identity.
+    #[arg(long, value_name = "NAME")]
+    pub scope: Option<String>,
     #[command(flatten)]
     pub select: SelectArgs,
     /// Print even when stdout is a terminal.

@@ -321,6 +321,23 @@ fn check_file(
                 SealPolicy::Warn => notes.push(format!("{display}: {why}; {fix}")),
             }
         }
+        // Scope drift: the file's scopes differ from its rule's (no key
+        // needed: names, readers and paths are public metadata).
+        if let Ok(file) = Sealed::parse(text.to_owned(), kind) {
+            let drifts = cache.scope_drift(abs, file.metadata())?;
+            let rules = cache.rules_file(abs)?;
+            let show = |r: &str| rules.map_or_else(|| r.to_owned(), |f| f.shown(r));
+            for d in drifts {
+                out.push(finding(
+                    None,
+                    "scope-drift",
+                    d.readers_shown(show).to_string(),
+                    format!(
+                        "`botsecrets updatekeys {display}` makes the file's scopes match its rule"
+                    ),
+                ));
+            }
+        }
         if problems.is_empty() {
             // Drift fails CI use; for a commit (--staged) it is a note, so
             // a deliberate `recipients add` never blocks the commit.
@@ -359,6 +376,9 @@ fn check_file(
                     }
                     Err(DocumentError::NoMatchingIdentity { .. }) => notes.push(format!(
                         "{display}: MAC not checked: none of your identities is a recipient"
+                    )),
+                    Err(DocumentError::NotAnOwner { .. }) => notes.push(format!(
+                        "{display}: MAC not checked: your identity reads only a scope of the file"
                     )),
                     Err(
                         e @ (DocumentError::MacMismatch

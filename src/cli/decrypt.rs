@@ -32,7 +32,13 @@ pub fn run(args: &DecryptArgs) -> Result<()> {
     // The text moves into the file; `input` keeps its path and lock.
     let file = Sealed::parse(std::mem::take(&mut input.text), input.format)
         .with_context(|| name.clone())?;
-    let opened = super::open::open(
+    // A scope reader may read its scopes (not replace the file with them).
+    let open = if args.output.in_place {
+        super::open::open
+    } else {
+        super::open::open_reading
+    };
+    let opened = open(
         &file,
         &identities,
         input.path.as_deref(),
@@ -51,7 +57,10 @@ pub fn run(args: &DecryptArgs) -> Result<()> {
         .transpose()?;
     let text = match extract {
         Some(path) => {
-            let tree = match opened.extract(&path) {
+            let tree = match opened
+                .extract(&path)
+                .map_err(|e| super::open::named(e, input.path.as_deref()))
+            {
                 Ok(tree) => tree,
                 // A missing key path, with the closest existing ones; only
                 // once the file verified (a tampered file is refused as

@@ -127,6 +127,7 @@ struct NewFilePlan {
     threshold: u32,
     selection: Option<Selection>,
     mac_only_encrypted: bool,
+    scopes: Vec<document::ScopeSpec>,
 }
 
 /// `--age` (or the recipients variables) if given, else the creation rule
@@ -138,6 +139,7 @@ fn new_file_plan(age: &[String], path: &Path) -> Result<NewFilePlan> {
             threshold: 0,
             selection: None,
             mac_only_encrypted: false,
+            scopes: Vec::new(),
         });
     }
     let rule = super::rules::for_file(path).map_err(|e| {
@@ -154,6 +156,7 @@ fn new_file_plan(age: &[String], path: &Path) -> Result<NewFilePlan> {
         threshold: rule.shamir_threshold,
         selection: rule.selection,
         mac_only_encrypted: rule.mac_only_encrypted,
+        scopes: rule.scopes,
     })
 }
 
@@ -284,12 +287,13 @@ pub fn run(args: &EditArgs) -> Result<()> {
                 expand_aliases: false,
                 now,
             };
-            document::encrypt_for_groups(
+            document::encrypt_scoped(
                 &edited,
                 format,
                 &opts,
                 &recipients.groups,
                 recipients.threshold,
+                &recipients.scopes,
             )
             .with_context(|| name.clone())?
             .text

@@ -49,11 +49,11 @@ pub fn run(args: &EncryptArgs) -> Result<()> {
     // The rule (and the names of `--age bob`) are those of the file being
     // written: --output if given, else the input.
     let written = args.output.output.as_ref().or(input.path.as_ref());
-    let (groups, threshold) = match inputs::recipients_if_given(
+    let (groups, threshold, scopes) = match inputs::recipients_if_given(
         &args.age,
         written.map(|p| p.as_path()),
     )? {
-        Some(recipients) => (vec![recipients], 0),
+        Some(recipients) => (vec![recipients], 0, Vec::new()),
         None => {
             let target = written.ok_or_else(|| {
                 UserError::recipients(
@@ -75,12 +75,18 @@ pub fn run(args: &EncryptArgs) -> Result<()> {
                 }
             }
             opts.mac_only_encrypted |= rule.mac_only_encrypted;
-            (rule.key_groups, rule.shamir_threshold)
+            (rule.key_groups, rule.shamir_threshold, rule.scopes)
         }
     };
-    let encrypted =
-        document::encrypt_for_groups(&input.text, input.format, &opts, &groups, threshold)
-            .with_context(|| name.clone())?;
+    let encrypted = document::encrypt_scoped(
+        &input.text,
+        input.format,
+        &opts,
+        &groups,
+        threshold,
+        &scopes,
+    )
+    .with_context(|| name.clone())?;
     for w in &encrypted.warnings {
         eprintln!(
             "botsecrets: warning: {name}: {}",

@@ -84,7 +84,10 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     }
     let identities = inputs::identities(&args.identity.identities)?;
     let read = Files::read(&args.files, args.input_type.as_deref())?;
-    let loaded = read.open(&identities)?;
+    let mut loaded = read.open(&identities)?;
+    if let Some(scope) = &args.scope {
+        loaded.restrict_to_scope(scope)?;
+    }
     let vars = botsecrets::exec::variables(&loaded.sources(), &selection(&args.select, &loaded)?)
         .map_err(exec_error)?;
     let text = zeroize::Zeroizing::new(export::render(&vars, format, &meta).map_err(export_error)?);

@@ -122,6 +122,10 @@ fn textconv_text(file: &Path, text: &str) -> (Option<Zeroizing<String>>, Vec<Str
             "missing, and the rules require one (showing the ciphertext)".into(),
         ),
         Err(DocumentError::NoMatchingIdentity { .. }) => (None, "not checked (no key)".into()),
+        Err(DocumentError::NotAnOwner { .. }) => (
+            None,
+            "not checked (this identity reads only a scope of the file)".into(),
+        ),
         Err(e) => {
             eprintln!("botsecrets: textconv: {e}; showing the ciphertext");
             (None, format!("not checked ({e})"))
@@ -272,7 +276,8 @@ fn side_error(args: &MergeArgs, name: &str, what: &str, e: DocumentError) -> Res
             )
             .into())
         }
-        DocumentError::NoMatchingIdentity { .. } => fallback(
+        // A scope reader cannot write the file: as without a key.
+        DocumentError::NoMatchingIdentity { .. } | DocumentError::NotAnOwner { .. } => fallback(
             args,
             name,
             &format!("none of your identities opens the {what} version"),

@@ -24,19 +24,54 @@ pub fn open<'a>(
     let opts = OpenOptions {
         ignore_mac,
         seal: rules::seal_policy(path),
+        scope_read: false,
     };
+    open_with(file, identities, &opts, path, name)
+}
+
+/// [`open`] for the commands that only read values (exec, export, get,
+/// decrypt): an identity that reads only some scopes of the file opens it
+/// too, and sees only those scopes' values.
+pub fn open_reading<'a>(
+    file: &'a Sealed,
+    identities: &[Identity],
+    path: Option<&Path>,
+    ignore_mac: bool,
+    name: &str,
+) -> Result<Opened<'a>> {
+    let opts = OpenOptions {
+        ignore_mac,
+        seal: rules::seal_policy(path),
+        scope_read: true,
+    };
+    open_with(file, identities, &opts, path, name)
+}
+
+/// [`open`] with the options given.
+pub fn open_with<'a>(
+    file: &'a Sealed,
+    identities: &[Identity],
+    opts: &OpenOptions,
+    path: Option<&Path>,
+    name: &str,
+) -> Result<Opened<'a>> {
     let opened = file
-        .open(identities, &opts)
+        .open(identities, opts)
         .map_err(|e| named(e, path))
         .with_context(|| name.to_owned())?;
     print_warnings(name, opened.warnings());
     Ok(opened)
 }
 
-/// "No identity matches" with each recipient by name where the file's
-/// rules name it (`bob (age1u4p50c…k8pnve)`).
+/// "No identity matches", and a scope reader's refusal, with each
+/// recipient by name where the file's rules name it
+/// (`bob (age1u4p50c…k8pnve)`); other errors unchanged.
 pub fn named(e: DocumentError, path: Option<&Path>) -> DocumentError {
     match e {
+        DocumentError::NotAnOwner { .. } | DocumentError::OutsideScope { .. } => {
+            let names = Names::for_file(path.unwrap_or(Path::new("stdin")));
+            e.name_readers(|r| names.name(r).map(str::to_owned))
+        }
         DocumentError::NoMatchingIdentity { recipients, tried } => {
             let names = Names::for_file(path.unwrap_or(Path::new("stdin")));
             DocumentError::NoMatchingIdentity {

@@ -6,7 +6,8 @@
 //! one. Here: the flags, the messages, and the checklist of every secret a
 //! removed recipient could read, to rotate at its provider.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use botsecrets::document;
 
 use botsecrets::access::{self, Plan};
 
@@ -82,7 +83,7 @@ fn list_json(file: &EncryptedFile, names: &Names) -> serde_json::Value {
             )
         })
         .collect();
-    serde_json::json!({
+    let mut doc = serde_json::json!({
         "file": file.name(),
         "groups": groups,
         "owners": owners,
@@ -91,7 +92,25 @@ fn list_json(file: &EncryptedFile, names: &Names) -> serde_json::Value {
             .iter()
             .map(|(i, kind, n)| serde_json::json!({"group": i + 1, "kind": kind, "count": n}))
             .collect::<Vec<_>>(),
-    })
+    });
+    // Only files with scopes have the key (the shape of others is as it was).
+    let scopes = &file.metadata().scopes;
+    if !scopes.is_empty() {
+        doc["scopes"] = scopes
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "name": s.name,
+                    "paths": s.paths,
+                    "readers": s.recipients.iter().map(|r| serde_json::json!({
+                        "recipient": r.recipient,
+                        "name": names.name(&r.recipient),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+    }
+    doc
 }
 
 /// A file's owners as text: one per line, by name where the rules name
@@ -121,6 +140,20 @@ fn list_lines(file: &EncryptedFile, names: &Names) -> Vec<String> {
         out.push(format!(
             "# also {n} {kind} key(s){group}, not managed by botsecrets"
         ));
+    }
+    // Scope readers read only the scope's paths (they are not owners).
+    for scope in &file.metadata().scopes {
+        out.push(format!(
+            "# scope {} ({}), read by:",
+            scope.name,
+            scope.paths.join(", ")
+        ));
+        out.extend(
+            scope
+                .recipients
+                .iter()
+                .map(|r| format!("#   {}", names.listed(&r.recipient))),
+        );
     }
     out
 }
@@ -166,17 +199,40 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
     // SECURITY: a private key given here is refused, never echoed below.
     let wanted = names.recipient_strings(&args.recipients)?;
     let current = file.sealed.groups();
-    let groups = access::remove(current.clone(), &wanted, args.group)
+    // A scope reader who is not an owner leaves its scopes only: each of
+    // those scopes gets a new key, the file's data key stays.
+    let meta = file.metadata();
+    let is_owner = |r: &String| {
+        meta.recipients()
+            .any(|x| botsecrets::keys::same_recipient(x, r))
+    };
+    let (scopes, revoked) = document::specs_without(meta, &wanted).with_context(|| name.clone())?;
+    let owners: Vec<String> = wanted
+        .iter()
+        .filter(|r| is_owner(r) || !document::is_scope_reader(meta, r))
+        .cloned()
+        .collect();
+    if owners.is_empty() {
+        let identities = inputs::identities(&args.identity.identities)?;
+        let mut opened = file.open(&identities)?;
+        opened.set_scopes(scopes);
+        shared::write_sealed(&file, opened)?;
+        shared::print_scope_checklist(&file, &revoked);
+        warn_if_still_in_rules(&args.file, &name, &wanted, &names);
+        return Ok(());
+    }
+    let groups = access::remove(current.clone(), &owners, args.group)
         .map_err(|e| shared::access_error(&name, e))?;
-    let threshold = file.metadata().shamir_threshold;
+    let threshold = meta.shamir_threshold;
     let plan = Plan::new(&current, threshold, &groups, threshold);
     let recipients = shared::parse_groups(&file, &groups)?;
     let identities = inputs::identities(&args.identity.identities)?;
-    let opened = file.open(&identities)?;
+    let mut opened = file.open(&identities)?;
+    opened.set_scopes(scopes);
     let paths = opened.encrypted_paths();
     let comments = opened.encrypted_comments();
     shared::apply(&file, opened, &plan, &recipients, threshold)?;
-    shared::print_checklist(&name, &names.show_each(&wanted), &paths, comments);
+    shared::print_checklist(&name, &names.show_each(&owners), &paths, comments);
     warn_if_still_in_rules(&args.file, &name, &wanted, &names);
     Ok(())
 }
@@ -193,6 +249,7 @@ fn warn_if_still_in_rules(path: &std::path::Path, name: &str, removed: &[String]
             .key_groups
             .iter()
             .flatten()
+            .chain(rule.scopes.iter().flat_map(|s| &s.readers))
             .any(|x| botsecrets::keys::same_recipient(&x.to_string(), r));
         if listed {
             eprintln!(

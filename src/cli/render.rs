@@ -59,6 +59,20 @@ pub fn describe(meta: &Metadata, names: &Names) -> Vec<String> {
             "all values"
         }
     ));
+    // Scopes are covered by the seal too: a change shows in `git diff`.
+    for scope in &meta.scopes {
+        let readers: Vec<&str> = scope
+            .recipients
+            .iter()
+            .map(|r| r.recipient.as_str())
+            .collect();
+        lines.push(format!(
+            "scope {}: paths {}; readers {}",
+            scope.name,
+            scope.paths.join(", "),
+            readers.join(", ")
+        ));
+    }
     lines
 }
 

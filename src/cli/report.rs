@@ -101,6 +101,9 @@ pub mod code {
     /// `updatekeys --check`: a file's recipients differ from its rule
     /// (drift); nothing was written.
     pub const DRIFT: u8 = 223;
+    /// A scope reader (an identity that reads only some scopes of a file,
+    /// not an owner) asked for something outside its scopes, or to write.
+    pub const SCOPE_READER: u8 = 225;
 }
 
 /// An error decided in the CLI, with its exit code and hint.
@@ -242,6 +245,19 @@ pub fn classify(e: &Error) -> (u8, Option<Cow<'static, str>>) {
             Some("check the file's history (`git log -p --no-textconv FILE`), then seal it with `botsecrets seal FILE`; or set `seal: optional` in its rule in .botsecrets.yaml"),
         ),
         Error::Document(D::PathNotFound(_)) => (code::PATH_NOT_FOUND, None),
+        Error::Document(D::NotAnOwner { .. } | D::OutsideScope { .. }) => (
+            code::SCOPE_READER,
+            Some("ask an owner of the file (or use an owner's identity); a scope reader can only exec, export, get and decrypt its scope's values"),
+        ),
+        Error::Document(D::ScopePathNoMatch { .. } | D::ScopePathOutside { .. }) => (
+            code::RULES,
+            Some("fix the scope's paths in the rule (key paths as `botsecrets get` takes them, e.g. db.password)"),
+        ),
+        Error::Document(D::UnknownScope { .. }) => (code::GENERIC, Some("`botsecrets recipients list FILE` shows the file's scopes")),
+        Error::Document(D::ScopeDamaged { .. }) => (
+            code::VALUE,
+            Some("the file was altered or damaged; restore it from version control, or ask an owner to rewrite it (`botsecrets updatekeys FILE`)"),
+        ),
         Error::Fs(FsError::NotFound { path }) => {
             // A mistyped file name: near names in its directory.
             return (code::NO_FILE, super::suggest::near_files(path).map(Cow::Owned));

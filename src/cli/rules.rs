@@ -21,6 +21,8 @@ pub struct Chosen {
     pub mac_only_encrypted: bool,
     /// `rule N (line L, ...) of FILE`, for messages.
     pub description: String,
+    /// Its scopes.
+    pub scopes: Vec<botsecrets::document::ScopeSpec>,
 }
 
 /// The absolute path of `file`.
@@ -41,6 +43,7 @@ pub fn for_file(file: &Path) -> Result<Chosen> {
         selection: rule.selection.clone(),
         mac_only_encrypted: rule.mac_only_encrypted,
         description: format!("{} of {}", rule.describe(), rules_file.path.display()),
+        scopes: rule.scope_specs(),
     })
 }
 

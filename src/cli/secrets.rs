@@ -30,6 +30,16 @@ pub struct Loaded<'a> {
 }
 
 impl Loaded<'_> {
+    /// Restricts every file to its scope `name` (`export --scope`).
+    pub fn restrict_to_scope(&mut self, name: &str) -> Result<()> {
+        for (file, _, opened) in &mut self.files {
+            opened
+                .restrict_to_scope(name)
+                .with_context(|| (*file).to_owned())?;
+        }
+        Ok(())
+    }
+
     /// The files as sources of variables.
     pub fn sources(&self) -> Vec<Source<'_>> {
         self.files
@@ -72,7 +82,9 @@ impl Files {
         for (name, path, sealed) in &self.files {
             // No --ignore-mac here: a file that fails its MAC never reaches
             // a program's environment.
-            let opened = super::open::open(sealed, identities, path.as_deref(), false, name)?;
+            // A scope reader gets its scopes' values only.
+            let opened =
+                super::open::open_reading(sealed, identities, path.as_deref(), false, name)?;
             out.push((name.as_str(), sealed.format(), opened));
         }
         Ok(Loaded {

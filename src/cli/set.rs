@@ -151,8 +151,11 @@ pub fn run_get(args: &GetArgs) -> Result<()> {
         args.input_type.as_deref(),
         &args.identity,
     )?;
-    let opened = open::open(&target.file, &ids, Some(&args.file), false, &target.name)?;
-    let tree = match opened.extract(&path) {
+    let opened = open::open_reading(&target.file, &ids, Some(&args.file), false, &target.name)?;
+    let tree = match opened
+        .extract(&path)
+        .map_err(|e| open::named(e, Some(&args.file)))
+    {
         Ok(tree) => tree,
         Err(e @ DocumentError::PathNotFound(_)) => {
             let text = target.file.text();

@@ -12,7 +12,7 @@
 
 use anyhow::{Context, Result};
 use botsecrets::access::{Member, Plan};
-use botsecrets::document::OpenOptions;
+use botsecrets::document::{OpenOptions, ScopeDrift};
 use botsecrets::keys::Identity;
 use botsecrets::metadata::{effective_threshold, AgeStanza, KeyGroup};
 use botsecrets::seal::SealPolicy;
@@ -33,6 +33,8 @@ struct Planned {
     plan: Plan,
     /// The lines that show the plan (stderr, or JSON's `lines`).
     lines: Vec<String>,
+    /// How the file's scopes differ from the rule's.
+    scopes: Vec<ScopeDrift>,
 }
 
 impl Planned {
@@ -43,7 +45,20 @@ impl Planned {
 
     /// Whether there is nothing to do.
     fn up_to_date(&self) -> bool {
-        self.seal_only() && self.file.sealed.is_sealed()
+        self.seal_only() && self.file.sealed.is_sealed() && self.scopes.is_empty()
+    }
+
+    /// Per scope, the readers the rule removes from it.
+    fn revoked_readers(&self) -> Vec<(&str, &[String])> {
+        self.scopes
+            .iter()
+            .filter_map(|d| match d {
+                ScopeDrift::Readers(name, _, removed) if !removed.is_empty() => {
+                    Some((name.as_str(), removed.as_slice()))
+                }
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -229,12 +244,17 @@ fn plan_file(path: &std::path::Path) -> Result<Planned> {
         }
         lines.push("      and every key name, kind and clear value as they are now".into());
     }
+    let scopes = botsecrets::document::scope_drift(file.metadata(), &rule.scopes);
+    for d in &scopes {
+        lines.push(format!("  scopes: {d}"));
+    }
     Ok(Planned {
         file,
         names,
         rule,
         plan,
         lines,
+        scopes,
     })
 }
 
@@ -283,6 +303,12 @@ fn print_json(planned: &[Planned], failed: &[anyhow::Error]) -> Result<()> {
                 })),
                 "rotate": p.plan.rotate,
                 "adds_seal": !p.file.sealed.is_sealed(),
+                "scopes": p.scopes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "scope_revocations": p.revoked_readers().iter().map(|(scope, readers)| serde_json::json!({
+                    "scope": scope,
+                    "removed": readers,
+                    "secrets": p.file.sealed.scope_secret_paths(scope).iter().map(ToString::to_string).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -303,15 +329,23 @@ fn apply(p: &Planned, identities: &[Identity]) -> Result<()> {
     let name = p.file.name();
     // updatekeys seals what it writes: a missing seal is what it adds
     // (shown above), a broken one is refused.
-    let opened = p
+    let mut opened = p
         .file
         .sealed
         .open(identities, &OpenOptions::with_seal(SealPolicy::Warn))
         .map_err(|e| super::open::named(e, Some(&p.file.path)))
         .with_context(|| name.clone())?;
+    // The rule's scopes are written (restored after a sops rewrite, or
+    // changed with the rule): a scope that loses a reader gets a new key.
+    opened.set_scopes(p.rule.scopes.clone());
     if p.seal_only() {
         access::write_sealed(&p.file, opened)?;
-        eprintln!("botsecrets: {name}: sealed");
+        if p.scopes.is_empty() {
+            eprintln!("botsecrets: {name}: sealed");
+        } else {
+            eprintln!("botsecrets: {name}: scopes updated to match its rule");
+        }
+        scope_checklist(p);
         return Ok(());
     }
     let paths = opened.encrypted_paths();
@@ -335,7 +369,19 @@ fn apply(p: &Planned, identities: &[Identity]) -> Result<()> {
     } else {
         access::print_checklist(&name, &p.names.show_each(&p.plan.lost), &paths, comments);
     }
+    scope_checklist(p);
     Ok(())
+}
+
+/// The checklist of a scope reader's revocation (see
+/// [`access::print_scope_checklist`]).
+fn scope_checklist(p: &Planned) {
+    let revoked: Vec<(String, Vec<String>)> = p
+        .revoked_readers()
+        .into_iter()
+        .map(|(s, r)| (s.to_owned(), r.to_vec()))
+        .collect();
+    access::print_scope_checklist(&p.file, &revoked);
 }
 
 fn group_note(groups: usize, m: &Member) -> String {

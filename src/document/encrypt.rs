@@ -160,6 +160,21 @@ pub fn encrypt_for_groups(
     groups: &[Vec<Recipient>],
     shamir_threshold: u32,
 ) -> Result<Encrypted, DocumentError> {
+    encrypt_scoped(text, kind, opts, groups, shamir_threshold, &[])
+}
+
+/// [`encrypt_for_groups`] with access scopes (a rule's `scopes:`): each
+/// scope's values are stored once more under the scope's own data key,
+/// wrapped to its readers. A scope path that matches no key, or that is
+/// outside the file's data, is an error.
+pub fn encrypt_scoped(
+    text: &str,
+    kind: FormatKind,
+    opts: &EncryptOptions<'_>,
+    groups: &[Vec<Recipient>],
+    shamir_threshold: u32,
+    scopes: &[ScopeSpec],
+) -> Result<Encrypted, DocumentError> {
     if groups.iter().all(|g| g.is_empty()) {
         return Err(DocumentError::NoRecipients);
     }
@@ -192,6 +207,7 @@ pub fn encrypt_for_groups(
         selection: opts.selection.clone(),
         mac_only_encrypted: opts.mac_only_encrypted,
         version: metadata::FORMAT_VERSION.to_owned(),
+        scopes: Vec::new(),
     };
     let (text, warnings) = write_encrypted(
         text,
@@ -200,6 +216,11 @@ pub fn encrypt_for_groups(
         &key,
         &mut meta,
         &mut IvStash::default(),
+        ScopeWrite {
+            specs: scopes,
+            old: &[],
+            rotate: true,
+        },
     )?;
     Ok(Encrypted { text, warnings })
 }
@@ -255,6 +276,15 @@ pub(super) fn wrap_groups(
     Ok((out, threshold))
 }
 
+/// What a write does with access scopes: the scopes to store, their
+/// previous state (to keep unchanged scopes byte for byte), and whether
+/// every scope gets a new data key.
+pub(super) struct ScopeWrite<'a> {
+    pub(super) specs: &'a [ScopeSpec],
+    pub(super) old: &'a [scopes::OldScope],
+    pub(super) rotate: bool,
+}
+
 /// The shared core of every write: encrypts each selected leaf of the
 /// plaintext `parsed` with `key` (reusing stashed IVs for unchanged
 /// values), computes the MAC and the seal, stores them in `meta` and writes
@@ -267,6 +297,7 @@ pub(super) fn write_encrypted(
     key: &DataKey,
     meta: &mut Metadata,
     stash: &mut IvStash,
+    scope_write: ScopeWrite<'_>,
 ) -> Result<(String, Vec<Warning>), DocumentError> {
     let syntax = kind.syntax();
     let selection = meta.selection.clone();
@@ -341,6 +372,14 @@ pub(super) fn write_encrypted(
         &metadata::mac_aad(&meta.lastmodified),
     )
     .to_string();
+    meta.scopes = scopes::build(
+        parsed,
+        &selected,
+        key,
+        scope_write.specs,
+        scope_write.old,
+        scope_write.rotate,
+    )?;
     let digest = seal_digest(parsed, meta, |i| enc_tags[i]);
     meta.seal = Some(
         EncryptedValue::encrypt(

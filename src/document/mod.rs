@@ -27,6 +27,9 @@ use crate::seal::SealStatus;
 
 mod encrypt;
 mod open;
+#[cfg(test)]
+mod scope_tests;
+mod scopes;
 mod sealed;
 mod sealing;
 mod select;
@@ -34,8 +37,13 @@ mod select;
 mod tests;
 
 use encrypt::*;
-pub use encrypt::{encrypt, encrypt_for_groups, EncryptOptions, Encrypted, IvStash};
+pub use encrypt::{
+    encrypt, encrypt_for_groups, encrypt_scoped, EncryptOptions, Encrypted, IvStash,
+};
 pub use open::{scalar_json, unwrap_data_key, OpenOptions, Opened, Rekeyed};
+pub use scopes::{
+    is_scope_reader, scope_drift, specs_without, ScopeDrift, ScopeReaders, ScopeRevoked, ScopeSpec,
+};
 pub use sealed::{check_structure, decrypt, looks_encrypted, Sealed};
 use sealing::*;
 use select::*;
@@ -130,6 +138,58 @@ pub enum DocumentError {
     /// Shamir shares could not be combined.
     #[error("cannot rebuild the data key from key groups: {0}")]
     Shamir(GroupsError),
+    /// A scope path (from the rule) names no key of the file.
+    #[error("scope {scope}: the path {path} matches no key in the file")]
+    ScopePathNoMatch {
+        /// The scope.
+        scope: String,
+        /// Its path.
+        path: KeyPath,
+    },
+    /// A scope path is outside the file's data (the root, or the `sops`
+    /// metadata).
+    #[error("scope {scope}: the path {path} is outside the file's data (a scope names keys of the file, not the whole file or its sops metadata)")]
+    ScopePathOutside {
+        /// The scope.
+        scope: String,
+        /// Its path.
+        path: KeyPath,
+    },
+    /// A scope was asked for by a name the file does not have.
+    #[error("the file has no scope {name:?}; its scopes: {}", if .scopes.is_empty() { "none".to_owned() } else { .scopes.join(", ") })]
+    UnknownScope {
+        /// The name asked for.
+        name: String,
+        /// The file's scopes.
+        scopes: Vec<String>,
+    },
+    /// A stored scope cannot be read by its reader.
+    #[error("scope {scope} is damaged: {reason}")]
+    ScopeDamaged {
+        /// The scope.
+        scope: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The identity reads only some scopes of the file and is not an
+    /// owner: it cannot write the file or read it whole.
+    #[error("{}", not_an_owner_message(.reads, .scopes, None))]
+    NotAnOwner {
+        /// The scopes this identity reads.
+        reads: Vec<String>,
+        /// Every scope of the file and its readers.
+        scopes: Vec<ScopeReaders>,
+    },
+    /// A scope reader asked for a path outside its scopes.
+    #[error("{}", not_an_owner_message(.reads, .scopes, Some(.path)))]
+    OutsideScope {
+        /// What was asked for.
+        path: KeyPath,
+        /// The scopes this identity reads.
+        reads: Vec<String>,
+        /// Every scope of the file and its readers.
+        scopes: Vec<ScopeReaders>,
+    },
     /// A bug caught by a self-check.
     #[error("internal error: {0}; the file was not written")]
     Internal(String),
@@ -173,6 +233,41 @@ impl std::fmt::Display for Mismatch {
             Mismatch::EncryptedComment => "the comment is encrypted but the rule says it is clear",
             Mismatch::ClearValue => "the value is in the clear but the rule says it is encrypted",
         })
+    }
+}
+
+fn not_an_owner_message(
+    reads: &[String],
+    scopes: &[ScopeReaders],
+    path: Option<&KeyPath>,
+) -> String {
+    let what = match path {
+        Some(p) => format!(
+            "{p} is outside the scope{} this identity reads",
+            plural(reads)
+        ),
+        None => format!(
+            "this identity reads only the scope{} {} of this file",
+            plural(reads),
+            reads.join(", ")
+        ),
+    };
+    let all: Vec<String> = scopes.iter().map(ToString::to_string).collect();
+    let reads_shown = match path {
+        Some(_) => format!(" ({})", reads.join(", ")),
+        None => String::new(),
+    };
+    format!(
+        "{what}{reads_shown}: it is not an owner, so it can read only its scope's values and cannot write the file; scopes: {}",
+        all.join("; ")
+    )
+}
+
+fn plural(items: &[String]) -> &'static str {
+    if items.len() == 1 {
+        ""
+    } else {
+        "s"
     }
 }
 
@@ -229,6 +324,23 @@ impl std::fmt::Display for Warning {
 }
 
 impl DocumentError {
+    /// The error with each scope reader shown by name where `name_of`
+    /// knows one (`monitor (age1...)`); other errors unchanged.
+    pub fn name_readers(mut self, name_of: impl Fn(&str) -> Option<String>) -> Self {
+        if let DocumentError::NotAnOwner { scopes, .. }
+        | DocumentError::OutsideScope { scopes, .. } = &mut self
+        {
+            for s in scopes {
+                for r in &mut s.readers {
+                    if let Some(n) = name_of(r) {
+                        *r = format!("{n} ({r})");
+                    }
+                }
+            }
+        }
+        self
+    }
+
     /// Whether this error, found in a file whose seal does not verify, says
     /// more precisely what changed than "the seal does not verify".
     fn explains_a_broken_seal(&self) -> bool {

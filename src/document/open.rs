@@ -46,8 +46,17 @@ struct Plain {
 pub struct Opened<'a> {
     /// The file as read (encrypted text, parse, metadata).
     file: &'a Sealed,
-    /// The data key.
-    key: DataKey,
+    /// The data key (a scope reader's file has none: see `scope`).
+    key: Option<DataKey>,
+    /// Opened by a scope reader: only its scopes' values, no data key.
+    scope: Option<scopes::ScopeView>,
+    /// The scopes the next write stores ([`Opened::set_scopes`]); `None`:
+    /// the file's own.
+    target_scopes: Option<Vec<ScopeSpec>>,
+    /// The scopes of another version of the file taken over with its IVs
+    /// ([`Opened::adopt_ivs`]): a merged scope equal to theirs keeps
+    /// their blob.
+    adopted_scopes: Vec<scopes::OldScope>,
     /// Per leaf: the plaintext (None for nulls).
     plain: Vec<Option<Plain>>,
     /// Warnings (e.g. MAC not verified, no seal).
@@ -147,6 +156,11 @@ pub struct OpenOptions {
     pub ignore_mac: bool,
     /// What to do when the file has no seal.
     pub seal: SealPolicy,
+    /// Whether an identity that only reads some of the file's scopes may
+    /// open it (for reading those scopes' values: exec, export, get,
+    /// decrypt). Otherwise such an identity gets
+    /// [`DocumentError::NotAnOwner`].
+    pub scope_read: bool,
 }
 
 impl OpenOptions {
@@ -156,6 +170,7 @@ impl OpenOptions {
         Self {
             ignore_mac: false,
             seal,
+            scope_read: false,
         }
     }
 }
@@ -178,7 +193,25 @@ pub(super) fn open<'a>(
     if let Some(e) = selection_mismatches(text, parsed, &selected).next() {
         return Err(e);
     }
-    let key = unwrap_data_key(meta, identities)?;
+    // SECURITY: a scope reader never unwraps the file's data key; it gets
+    // its scopes' values, or a refusal naming the scopes.
+    if !meta.scopes.is_empty()
+        && !scopes::owns_the_file(meta, identities)
+        && scopes::reads_a_scope(meta, identities)
+    {
+        return open_scope(file, identities, opts);
+    }
+    let key = match unwrap_data_key(meta, identities) {
+        Err(DocumentError::NoMatchingIdentity { .. }) if !meta.scopes.is_empty() => {
+            // An identity that does not know its own recipient (a plugin)
+            // may still read a scope.
+            if let Ok(opened) = open_scope(file, identities, opts) {
+                return Ok(opened);
+            }
+            unwrap_data_key(meta, identities)?
+        }
+        other => other?,
+    };
     // SECURITY: the seal is checked before the result of anything else is
     // used: a changed structure (a renamed or added clear key, a widened
     // clear set, an added recipient) is refused as such. When the seal is
@@ -208,10 +241,49 @@ pub(super) fn open<'a>(
     }
     Ok(Opened {
         file,
-        key,
+        key: Some(key),
+        scope: None,
+        target_scopes: None,
+        adopted_scopes: Vec::new(),
         plain,
         warnings,
         seal,
+        adopted: IvStash::default(),
+    })
+}
+
+/// Opens a file as a reader of some of its scopes: only their keys are
+/// unwrapped and their blobs decrypted. Without `opts.scope_read`, the
+/// refusal [`DocumentError::NotAnOwner`].
+fn open_scope<'a>(
+    file: &'a Sealed,
+    identities: &[Identity],
+    opts: &OpenOptions,
+) -> Result<Opened<'a>, DocumentError> {
+    let meta = file.metadata();
+    let view = scopes::open_as_reader(meta, identities)?.ok_or_else(|| {
+        DocumentError::NoMatchingIdentity {
+            recipients: meta.recipients().map(str::to_owned).collect(),
+            tried: Vec::new(),
+        }
+    })?;
+    if !opts.scope_read {
+        return Err(DocumentError::NotAnOwner {
+            reads: view.names.clone(),
+            scopes: scopes::scope_readers(meta),
+        });
+    }
+    Ok(Opened {
+        file,
+        key: None,
+        scope: Some(view),
+        target_scopes: None,
+        adopted_scopes: Vec::new(),
+        plain: Vec::new(),
+        warnings: Vec::new(),
+        // A scope reader cannot check the owners' seal (it is under the
+        // file's data key); its blob is authenticated by its own AEAD.
+        seal: SealStatus::Missing,
         adopted: IvStash::default(),
     })
 }
@@ -349,6 +421,57 @@ impl<'a> Opened<'a> {
         self.file.parsed()
     }
 
+    /// The scopes this identity reads, when it is a scope reader and not
+    /// an owner (`None` for an owner).
+    pub fn reader_scopes(&self) -> Option<&[String]> {
+        self.scope.as_ref().map(|v| v.names.as_slice())
+    }
+
+    /// Restricts this owner's view to the scope `name`: from now on it
+    /// gives exactly what the scope's readers get (from the scope's stored
+    /// blob), and cannot be written back (`export --scope`).
+    pub fn restrict_to_scope(&mut self, name: &str) -> Result<(), DocumentError> {
+        if let Some(view) = &self.scope {
+            if view.names.iter().any(|n| n == name) {
+                return Ok(());
+            }
+        }
+        let view = scopes::owner_view(self.metadata(), self.owner_key()?, name)?;
+        self.scope = Some(view);
+        self.key = None;
+        self.plain = Vec::new();
+        Ok(())
+    }
+
+    /// The data key, for owners; a scope reader's refusal otherwise.
+    fn owner_key(&self) -> Result<&DataKey, DocumentError> {
+        match (&self.key, &self.scope) {
+            (Some(k), _) => Ok(k),
+            (None, view) => Err(DocumentError::NotAnOwner {
+                reads: view.as_ref().map(|v| v.names.clone()).unwrap_or_default(),
+                scopes: scopes::scope_readers(self.metadata()),
+            }),
+        }
+    }
+
+    /// The scopes the next write stores instead of the file's own (a
+    /// rule's `scopes:`, applied by `updatekeys`).
+    pub fn set_scopes(&mut self, specs: Vec<ScopeSpec>) {
+        self.target_scopes = Some(specs);
+    }
+
+    /// The scopes a write stores, and their recovered state.
+    fn scopes_to_write(&self) -> Result<(Vec<ScopeSpec>, Vec<scopes::OldScope>), DocumentError> {
+        let key = self.owner_key()?;
+        let specs = match &self.target_scopes {
+            Some(s) => s.clone(),
+            None => scopes::specs_of(self.metadata())?,
+        };
+        let mut old = scopes::recover(self.metadata(), key);
+        old.extend(self.adopted_scopes.iter().map(scopes::OldScope::duplicate));
+        Ok((specs, old))
+    }
+
     /// The IVs of the values as they were, for minimal-diff re-encryption.
     /// Built on demand (only writes need it, and hashing every value cost a
     /// plain `decrypt` ~7%): each encrypted leaf's `ENC[...]` is parsed
@@ -367,7 +490,8 @@ impl<'a> Opened<'a> {
             };
             let aad = leaf.path.aad();
             if enc.type_tag() == TypeTag::Bool {
-                if let Ok(text) = enc.decrypt_text(&self.key, &aad) {
+                let Some(key) = &self.key else { continue };
+                if let Ok(text) = enc.decrypt_text(key, &aad) {
                     stash.remember(&aad, enc.type_tag(), text.as_bytes(), enc.iv());
                 }
             } else {
@@ -385,6 +509,12 @@ impl<'a> Opened<'a> {
     /// The plaintext file: every encrypted value and comment written back in
     /// canonical style, the metadata removed, everything else as it was.
     pub fn plaintext(&self) -> Result<Zeroizing<String>, DocumentError> {
+        if self.scope.is_some() {
+            return Ok(scopes::render_restricted(
+                self.file.format(),
+                self.to_tree().expose(),
+            ));
+        }
         let (text, kind) = (self.file.text(), self.file.format());
         // Leaves come in document order with disjoint spans (every format's
         // invariant), so the output is written in one pass, each rendered
@@ -464,6 +594,7 @@ impl<'a> Opened<'a> {
     /// plaintext) did not change keep their exact ciphertext, so the diff of
     /// a one-value change is that value, `lastmodified` and `mac`.
     pub fn reencrypt(mut self, new_plaintext: &str, now: &str) -> Result<String, DocumentError> {
+        let (specs, old) = self.scopes_to_write()?;
         let kind = self.file.format();
         let parsed = kind.syntax().parse(new_plaintext)?;
         if !parsed.metadata.is_empty() {
@@ -478,9 +609,14 @@ impl<'a> Opened<'a> {
             new_plaintext,
             kind,
             &parsed,
-            &self.key,
+            self.owner_key()?,
             &mut meta,
             &mut stash,
+            ScopeWrite {
+                specs: &specs,
+                old: &old,
+                rotate: false,
+            },
         )?;
         Ok(text)
     }
@@ -505,6 +641,7 @@ impl<'a> Opened<'a> {
         if groups.iter().all(|g| g.is_empty()) {
             return Err(DocumentError::NoRecipients);
         }
+        let (specs, old) = self.scopes_to_write()?;
         let kind = self.file.format();
         let plain = self.plaintext()?;
         let parsed = kind.syntax().parse(&plain)?;
@@ -512,7 +649,7 @@ impl<'a> Opened<'a> {
         let (key, mut stash) = if rotate {
             (DataKey::generate(), IvStash::default())
         } else {
-            let key = DataKey::from_slice(self.key.expose()).expect("32 bytes");
+            let key = DataKey::from_slice(self.owner_key()?.expose()).expect("32 bytes");
             (key, self.iv_stash())
         };
         let mut meta = self.metadata().clone();
@@ -538,15 +675,29 @@ impl<'a> Opened<'a> {
                 foreign,
             });
         }
-        let (text, _warnings) =
-            write_encrypted(&plain, kind, &parsed, &key, &mut meta, &mut stash)?;
+        let (text, _warnings) = write_encrypted(
+            &plain,
+            kind,
+            &parsed,
+            &key,
+            &mut meta,
+            &mut stash,
+            ScopeWrite {
+                specs: &specs,
+                old: &old,
+                rotate,
+            },
+        )?;
         Ok(Rekeyed { text, dropped })
     }
 
     /// Whether `other` was opened with the same data key.
     pub fn same_key(&self, other: &Opened<'_>) -> bool {
         use subtle::ConstantTimeEq;
-        bool::from(self.key.expose().ct_eq(other.key.expose()))
+        match (&self.key, &other.key) {
+            (Some(a), Some(b)) => bool::from(a.expose().ct_eq(b.expose())),
+            _ => false,
+        }
     }
 
     /// Takes over the remembered IVs of `other` when it has the same data
@@ -559,6 +710,9 @@ impl<'a> Opened<'a> {
         }
         let theirs = other.iv_stash();
         self.adopted.absorb(theirs);
+        if let Some(key) = &other.key {
+            self.adopted_scopes = scopes::recover(other.metadata(), key);
+        }
     }
 
     /// Sets the value at `path` (first document) to `value` of type `ty`,
@@ -572,6 +726,7 @@ impl<'a> Opened<'a> {
         value: &str,
         now: &str,
     ) -> Result<String, DocumentError> {
+        self.owner_key()?;
         let plain = self.plaintext()?;
         let syntax = self.file.format().syntax();
         let parsed = syntax.parse(&plain).map_err(DocumentError::Edit)?;
@@ -598,6 +753,7 @@ impl<'a> Opened<'a> {
     /// re-encrypts as [`Opened::reencrypt`] does.
     /// [`DocumentError::PathNotFound`] when there is no such entry.
     pub fn unset(self, path: &KeyPath, now: &str) -> Result<String, DocumentError> {
+        self.owner_key()?;
         let plain = self.plaintext()?;
         let syntax = self.file.format().syntax();
         let parsed = syntax.parse(&plain).map_err(DocumentError::Edit)?;
@@ -626,6 +782,13 @@ impl<'a> Opened<'a> {
     /// The decrypted values (no comments, no nulls) as `(path, type, text)`,
     /// in document order with aliases expanded, first document only.
     pub fn values(&self) -> Vec<(KeyPath, ValueType, &SecretText)> {
+        if let Some(view) = &self.scope {
+            return view
+                .values
+                .iter()
+                .map(|v| (v.path.clone(), v.ty, &v.text))
+                .collect();
+        }
         self.parsed()
             .values_in_order()
             .into_iter()
@@ -641,6 +804,14 @@ impl<'a> Opened<'a> {
     /// documents, aliases expanded, each path once), in document order:
     /// what anyone holding the data key could read.
     pub fn encrypted_paths(&self) -> Vec<KeyPath> {
+        if let Some(view) = &self.scope {
+            return view
+                .values
+                .iter()
+                .filter(|v| v.encrypted)
+                .map(|v| v.path.clone())
+                .collect();
+        }
         let mut seen = std::collections::HashSet::new();
         self.parsed()
             .values_in_order()
@@ -674,6 +845,20 @@ impl<'a> Opened<'a> {
     /// `WORKER_REGION`.
     pub fn extract(&self, path: &KeyPath) -> Result<SecretTree, DocumentError> {
         let not_found = || DocumentError::PathNotFound(path.clone());
+        if let Some(view) = &self.scope {
+            // SECURITY: a scope reader gets only paths inside its scopes;
+            // anything else is refused before anything is looked up.
+            if !view.paths.iter().any(|p| path.starts_with(p)) {
+                return Err(DocumentError::OutsideScope {
+                    path: path.clone(),
+                    reads: view.names.clone(),
+                    scopes: scopes::scope_readers(self.metadata()),
+                });
+            }
+            let tree = self.to_tree();
+            let node = subtree(tree.expose(), path).ok_or_else(not_found)?;
+            return Ok(SecretTree(node.clone()));
+        }
         let tree = self.to_tree();
         if let Some(node) = subtree(tree.expose(), path) {
             return Ok(SecretTree(node.clone()));
@@ -693,6 +878,17 @@ impl<'a> Opened<'a> {
     /// collections included, comments left out). Scalars are JSON strings,
     /// numbers and booleans by type.
     pub fn to_tree(&self) -> SecretTree {
+        if let Some(view) = &self.scope {
+            let mut root = Value::Object(Default::default());
+            for v in &view.values {
+                insert_at(
+                    &mut root,
+                    v.path.segments(),
+                    scalar_json(v.ty, v.text.expose()),
+                );
+            }
+            return SecretTree(root);
+        }
         self.tree_of(self.parsed().values_in_order())
     }
 

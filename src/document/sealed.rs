@@ -94,6 +94,31 @@ impl Sealed {
         )
     }
 
+    /// The key paths of the encrypted values the scope `name` takes in
+    /// (first document, in document order), read without a key: what the
+    /// scope's readers could read, for a revocation's checklist.
+    pub fn scope_secret_paths(&self, name: &str) -> Vec<KeyPath> {
+        let Some(scope) = self.metadata.scopes.iter().find(|s| s.name == name) else {
+            return Vec::new();
+        };
+        let paths: Vec<KeyPath> = scope
+            .paths
+            .iter()
+            .filter_map(|p| KeyPath::parse(p).ok())
+            .collect();
+        let mut out: Vec<KeyPath> = Vec::new();
+        for leaf in &self.parsed.leaves {
+            let secret = leaf.document == 0
+                && matches!(leaf.kind, LeafKind::Value(_))
+                && is_encrypted(leaf.value.expose())
+                && paths.iter().any(|p| leaf.path.starts_with(p));
+            if secret && !out.contains(&leaf.path) {
+                out.push(leaf.path.clone());
+            }
+        }
+        out
+    }
+
     /// The structure checks of [`check_structure`], on this file.
     pub fn check_structure(&self) -> Vec<DocumentError> {
         check_structure(&self.text, self.format)

@@ -235,6 +235,7 @@ fn the_seal_refuses_structural_changes_the_mac_misses() {
         &OpenOptions {
             ignore_mac: true,
             seal: SealPolicy::Required,
+            scope_read: false,
         },
     )
     .unwrap();

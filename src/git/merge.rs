@@ -405,7 +405,7 @@ fn apply_changes(
 /// What a side's keys look like, to tell whether it changed them.
 fn key_signature(o: &Opened<'_>) -> (Vec<Vec<String>>, u32, (&'static str, String), bool) {
     let m = o.metadata();
-    let groups = m
+    let mut groups: Vec<Vec<String>> = m
         .key_groups
         .iter()
         .map(|g| {
@@ -414,6 +414,20 @@ fn key_signature(o: &Opened<'_>) -> (Vec<Vec<String>>, u32, (&'static str, Strin
             r
         })
         .collect();
+    // Who reads which scope is part of the keys: a side that changed a
+    // scope (a revoked reader) carries the merge, as for recipients.
+    for scope in &m.scopes {
+        let mut r: Vec<String> = scope
+            .recipients
+            .iter()
+            .map(|s| s.recipient.clone())
+            .collect();
+        r.sort();
+        let mut sig = vec![format!("scope {}", scope.name)];
+        sig.extend(scope.paths.iter().map(|p| format!("path {p}")));
+        sig.extend(r);
+        groups.push(sig);
+    }
     let (field, value) = m.selection.field();
     (
         groups,

@@ -16,7 +16,8 @@ use crate::path::{KeyPath, Segment};
 use super::names::{bad_name, looks_like_key, Group, NameError, Names};
 
 /// Keys a creation rule may have that botsecrets reads.
-const RULE_KEYS: [&str; 14] = [
+const RULE_KEYS: [&str; 15] = [
+    "scopes",
     "seal",
     "rotation",
     "env",
@@ -432,7 +433,12 @@ impl Reader<'_> {
             None | Some(Value::Null) => None,
             Some(v) => Some(self.rotation(v, &at.child_key("rotation"))?),
         };
+        let scopes = match obj.get("scopes") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(v) => self.scopes(v, &at.child_key("scopes"))?,
+        };
         Ok(CreationRule {
+            scopes,
             number,
             line: self.line(at),
             path_regex,
@@ -502,6 +508,76 @@ impl Reader<'_> {
             line,
             column,
         })
+    }
+
+    /// `scopes: { NAME: { readers: [...], paths: [KEY.PATH, ...] } }`.
+    fn scopes(&self, v: &Value, at: &KeyPath) -> Result<Vec<RuleScope>, RulesError> {
+        let obj = v.as_object().ok_or_else(|| {
+            self.err(
+                at,
+                "scopes must be a mapping: NAME: { readers: [...], paths: [...] }",
+            )
+        })?;
+        let mut out = Vec::new();
+        for (name, v) in obj {
+            let sat = at.child_key(name.clone());
+            if name.is_empty() || name.chars().any(|c| c.is_control()) {
+                return Err(self.err(&sat, "a scope name must be non-empty text"));
+            }
+            let scope = v.as_object().ok_or_else(|| {
+                self.err(
+                    &sat,
+                    format!("scopes.{name} must be a mapping with readers and paths"),
+                )
+            })?;
+            if let Some(k) = scope.keys().find(|k| *k != "readers" && *k != "paths") {
+                return Err(self.err(
+                    &sat.child_key(k.clone()),
+                    format!("unknown key {k:?} in scope {name}; expected readers, paths"),
+                ));
+            }
+            let list = |field: &str| -> Result<Vec<(String, KeyPath)>, RulesError> {
+                let fat = sat.child_key(field);
+                let items = match scope.get(field) {
+                    Some(Value::Array(items)) if !items.is_empty() => items,
+                    _ => {
+                        return Err(self.err(
+                            &sat,
+                            format!("scope {name} needs {field}: a non-empty list"),
+                        ))
+                    }
+                };
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        let iat = fat.child_index(i);
+                        Ok((self.string(item, &iat)?.trim().to_owned(), iat))
+                    })
+                    .collect()
+            };
+            let mut readers: Vec<Recipient> = Vec::new();
+            for (text, iat) in list("readers")? {
+                for r in self.resolve(&text, &iat)? {
+                    if !readers.iter().any(|o| o.same_as(&r.to_string())) {
+                        readers.push(r);
+                    }
+                }
+            }
+            let mut paths = Vec::new();
+            for (text, iat) in list("paths")? {
+                let path = KeyPath::parse(&text)
+                    .map_err(|e| self.err(&iat, format!("scope {name}: {text:?}: {e}")))?;
+                paths.push(path);
+            }
+            out.push(RuleScope {
+                name: name.clone(),
+                readers,
+                paths,
+                line: self.line(&sat),
+            });
+        }
+        Ok(out)
     }
 
     /// `keys: { NAME: RECIPIENT }`: raw recipients only.

@@ -37,6 +37,8 @@ mod names;
 mod output_type;
 mod recipients;
 mod rules;
+mod scopes;
+mod scopes_fleet;
 mod seal;
 mod select;
 mod set;
