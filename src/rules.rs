@@ -182,7 +182,7 @@ pub struct CreationRule {
 pub struct RuleScope {
     /// The scope's name.
     pub name: String,
-    /// Who reads it (names resolved through `keys:`).
+    /// Who reads it (names and groups resolved).
     pub readers: Vec<Recipient>,
     /// The key paths it takes in (a path may name a subtree).
     pub paths: Vec<KeyPath>,
@@ -589,9 +589,14 @@ impl RulesFile {
 
     /// Whether any creation rule names `recipient`.
     pub fn names_recipient(&self, recipient: &str) -> bool {
-        self.rules
-            .iter()
-            .any(|rule| rule.recipients().any(|r| r.same_as(recipient)))
+        self.rules.iter().any(|rule| {
+            rule.recipients().any(|r| r.same_as(recipient))
+                || rule
+                    .scopes
+                    .iter()
+                    .flat_map(|s| &s.readers)
+                    .any(|r| r.same_as(recipient))
+        })
     }
 }
 

@@ -8,8 +8,8 @@
 //!   findings beyond age ([`findings`]): unsealed files, drift from the
 //!   rule, recipients no rule names, revoked keys still reading.
 //!
-//! Readers are the file's recipients today, named from the rules' `keys:`;
-//! [`Reader`] is the one place per-path readers (scopes) will plug in.
+//! Readers are the file's owners (its recipients) and each scope's readers
+//! (for the paths their scope covers), named from the rules' `keys:`.
 //! Nothing here runs a process or prints: the CLI feeds the git output and
 //! the blobs in. SECURITY: no value, and no digest of one, leaves this
 //! module; reports carry key paths, commits, dates and recipients.
@@ -68,6 +68,17 @@ pub struct Reader {
     pub recipient: String,
     /// Its name in the rules' `keys:`, if any.
     pub name: Option<String>,
+    /// `None` for an owner (reads every value); else the scope it reads.
+    pub scope: Option<ReaderScope>,
+}
+
+/// The scope a scope reader reads: its name and the paths it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReaderScope {
+    /// The scope's name.
+    pub name: String,
+    /// Its key paths (each may name a subtree).
+    pub paths: Vec<KeyPath>,
 }
 
 impl Reader {
@@ -80,17 +91,33 @@ impl Reader {
         }
     }
 
-    /// `alice (age1...)`, or the recipient alone.
+    /// `alice (age1...)`, or the recipient alone; a scope reader's with
+    /// `[scope NAME]` after it.
     pub fn described(&self) -> String {
-        match &self.name {
+        let who = match &self.name {
             Some(n) => format!("{n} ({})", self.recipient),
             None => self.recipient.clone(),
+        };
+        match &self.scope {
+            Some(s) => format!("{who} [scope {}]", s.name),
+            None => who,
+        }
+    }
+
+    /// Whether this reader can read the secret at `path`: an owner reads
+    /// all; a scope reader what its scope's paths cover.
+    pub fn reads(&self, path: &KeyPath) -> bool {
+        match &self.scope {
+            None => true,
+            Some(s) => s.paths.iter().any(|p| path.starts_with(p)),
         }
     }
 }
 
-/// The readers of a file: its age recipients, every key group, once each.
+/// The readers of a file: its age recipients (every key group, once each),
+/// then each scope's readers, once per scope.
 pub fn readers(meta: &Metadata, rules: Option<&RulesFile>) -> Vec<Reader> {
+    let name = |r: &str| rules.and_then(|f| f.name_of(r)).map(str::to_owned);
     let mut out: Vec<Reader> = Vec::new();
     for r in meta.recipients() {
         if out.iter().any(|o| same_recipient(&o.recipient, r)) {
@@ -98,8 +125,31 @@ pub fn readers(meta: &Metadata, rules: Option<&RulesFile>) -> Vec<Reader> {
         }
         out.push(Reader {
             recipient: r.to_owned(),
-            name: rules.and_then(|f| f.name_of(r)).map(str::to_owned),
+            name: name(r),
+            scope: None,
         });
+    }
+    for scope in &meta.scopes {
+        let paths: Vec<KeyPath> = scope
+            .paths
+            .iter()
+            .filter_map(|p| KeyPath::parse(p).ok())
+            .collect();
+        for stanza in &scope.recipients {
+            let r = stanza.recipient.as_str();
+            // An owner reads the scope's values already.
+            if meta.recipients().any(|o| same_recipient(o, r)) {
+                continue;
+            }
+            out.push(Reader {
+                recipient: r.to_owned(),
+                name: name(r),
+                scope: Some(ReaderScope {
+                    name: scope.name.clone(),
+                    paths: paths.clone(),
+                }),
+            });
+        }
     }
     out
 }
@@ -202,7 +252,11 @@ pub fn assess(
                 age_days,
                 limit,
                 status,
-                readers: readers.to_vec(),
+                readers: readers
+                    .iter()
+                    .filter(|r| r.reads(&s.path))
+                    .cloned()
+                    .collect(),
             }
         })
         .collect()
@@ -262,6 +316,7 @@ pub fn findings(
     let reader = |r: &str| Reader {
         recipient: r.to_owned(),
         name: rules.name_of(r).map(str::to_owned),
+        scope: None,
     };
     if let Ok(m) = rules.rule_for(abs) {
         let drift = crate::access::drift(meta, m.rule);

@@ -89,7 +89,11 @@ pub fn run(args: &AuditArgs) -> Result<()> {
 }
 
 fn reader_json(r: &Reader) -> serde_json::Value {
-    serde_json::json!({"recipient": r.recipient, "name": r.name})
+    serde_json::json!({
+        "recipient": r.recipient,
+        "name": r.name,
+        "scope": r.scope.as_ref().map(|s| &s.name),
+    })
 }
 
 fn rfc3339(t: i64) -> String {

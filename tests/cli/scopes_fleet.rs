@@ -100,6 +100,45 @@ fn a_fleet_reads_by_scope_and_a_removed_worker_loses_new_versions() {
         r.stderr()
     );
 
+    // An owner's audit names, per secret, the owners and only the scope
+    // readers whose scope covers it.
+    let r = repo.bs(&[
+        "audit",
+        "--json",
+        "--identity",
+        &k.alice.0,
+        "secrets/app.yaml",
+    ]);
+    let doc: serde_json::Value =
+        serde_json::from_str(&r.ok().leaks_none(&SECRETS).stdout()).unwrap();
+    let readers_of = |path: &str| -> Vec<String> {
+        let secret = doc["files"][0]["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["path"] == path)
+            .unwrap_or_else(|| panic!("no {path} in {doc}"));
+        secret["readers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| match r["scope"].as_str() {
+                Some(scope) => format!("{}@{scope}", r["name"].as_str().unwrap()),
+                None => r["name"].as_str().unwrap().to_owned(),
+            })
+            .collect()
+    };
+    let owners = ["alice", "bob", "ci", "orchestrator"];
+    assert_eq!(readers_of("db.url"), owners);
+    assert_eq!(
+        readers_of("sentry.dsn"),
+        [&owners[..], &["monitor@monitor"]].concat()
+    );
+    assert_eq!(
+        readers_of("weather.api_key"),
+        [&owners[..], &["worker-1@workers", "worker-2@workers"]].concat()
+    );
+
     // Each bot gets exactly its values.
     assert_eq!(
         exec_vars(&repo, &k.monitor.0),
