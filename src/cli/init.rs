@@ -43,16 +43,19 @@ pub fn starter_rules(recipient: &str, who: &str) -> String {
 # directory) decides its recipients; `botsecrets check` and the pre-commit
 # hook refuse such a file unencrypted.
 #
-# Named keys, groups and scopes are planned; until then recipients are
-# written out in `age:`. What naming them will look like:
+# Recipients may be named, grouped, and given per-bot scopes (one file,
+# each bot reads only its keys); rules then use the names:
 #
 # keys:
 #   alice: age1...          # a person: `botsecrets keygen -y ~/.config/botsecrets/keys.txt`
 #   weather-bot: age1...    # a bot's own identity: `botsecrets keygen -o weather-bot.agekey`
 # groups:
 #   admins: [alice]
-# scopes:
-#   weather: [admins, weather-bot]   # then `keys: [weather]` in a rule
+# creation_rules:
+#   - path_regex: ^bots/
+#     age: [admins]         # the owners: read and write every value
+#     scopes:               # readers of these paths only (`exec`, `export`, `get`)
+#       weather: {{ readers: [weather-bot], paths: [weather.api_key] }}
 creation_rules:
   # Per-environment rules go above this one (the first match wins), e.g.:
   # - path_regex: ^prod/

@@ -453,7 +453,7 @@ fn init_sets_a_repository_up_idempotently_and_never_overwrites() {
         "{rules}"
     );
     assert!(
-        rules.contains("# groups:") && rules.contains("# scopes:") && rules.contains("# keys:"),
+        rules.contains("# groups:") && rules.contains("#     scopes:") && rules.contains("# keys:"),
         "{rules}"
     );
     // .gitignore: appended to, the old line kept.
