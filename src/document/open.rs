@@ -915,12 +915,16 @@ impl<'a> Opened<'a> {
         document: usize,
     ) -> SecretTree {
         let mut root = Value::Object(Default::default());
-        let mut empties = self
-            .parsed()
+        let parsed = self.parsed();
+        let mut all: Vec<&format::EmptyCollection> = parsed
             .empties
             .iter()
+            .chain(&parsed.unsealed_empties)
             .filter(|e| e.document == document)
-            .peekable();
+            .collect();
+        // Stable: the two lists never hold the same collection.
+        all.sort_by_key(|e| e.position);
+        let mut empties = all.into_iter().peekable();
         let empty = |e: &format::EmptyCollection| {
             if e.is_map {
                 Value::Object(Default::default())

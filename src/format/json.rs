@@ -620,6 +620,7 @@ impl Syntax for Json {
         Ok(ParsedFile {
             leaves: scan.leaves,
             empties: scan.empties,
+            unsealed_empties: Vec::new(),
             metadata,
             aliases: Vec::new(),
             documents: 1,

@@ -255,6 +255,11 @@ pub struct ParsedFile {
     /// Empty mappings and lists below the top level (`a: {}`, `"b": []`),
     /// which hold no leaf; in document order. Only the seal reads them.
     pub empties: Vec<EmptyCollection>,
+    /// Empty collections the seal does not cover, for the data views only
+    /// (`--output-type`, `get`): TOML's `a = []`, `t = {}` and empty
+    /// `[table]`s. COMPAT: seals written before TOML reported its empties
+    /// hash none, so counting them now would break every such seal.
+    pub unsealed_empties: Vec<EmptyCollection>,
     /// Number of documents (1 except for YAML streams).
     pub documents: usize,
     /// YAML: the layout facts the parse found (document ends, indentation),

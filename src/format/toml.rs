@@ -77,8 +77,8 @@ use super::text::{
     floor_char_boundary, go_bool_text, is_plain_decimal, line_start_of, newline_style,
 };
 use super::{
-    line_col, FormatError, FormatKind, Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile,
-    Replacement, Splice, Syntax, ValueType,
+    line_col, EmptyCollection, FormatError, FormatKind, Leaf, LeafKind, LeafStyle, MetadataBlock,
+    ParsedFile, Replacement, Splice, Syntax, ValueType,
 };
 use crate::path::KeyPath;
 use crate::secret::SecretText;
@@ -99,6 +99,9 @@ struct Walker {
     sections: Vec<(Range<usize>, KeyPath)>,
     /// Arrays and inline tables: span and path.
     containers: Vec<(Range<usize>, KeyPath)>,
+    /// Empty arrays, inline tables and `[table]`s: where each starts, its
+    /// path, and whether it is a table.
+    empties: Vec<(usize, KeyPath, bool)>,
 }
 
 impl Walker {
@@ -118,6 +121,9 @@ impl Walker {
             Item::Table(t) => {
                 if !t.is_implicit() && !t.is_dotted() {
                     if let Some(span) = t.span() {
+                        if t.is_empty() && !path.is_root() {
+                            self.empties.push((span.start, path.clone(), true));
+                        }
                         self.sections.push((span, path.clone()));
                     }
                 }
@@ -158,6 +164,9 @@ impl Walker {
             Value::Boolean(f) => (ValueType::Bool, f.value().to_string()),
             Value::Datetime(f) => (ValueType::Time, canonical_datetime(f.value())),
             Value::Array(a) => {
+                if a.is_empty() {
+                    self.empties.push((span.start, path.clone(), false));
+                }
                 self.containers.push((span, path.clone()));
                 for (i, x) in a.iter().enumerate() {
                     path.push_index(i);
@@ -167,6 +176,9 @@ impl Walker {
                 return Ok(());
             }
             Value::InlineTable(t) => {
+                if t.is_empty() {
+                    self.empties.push((span.start, path.clone(), true));
+                }
                 self.containers.push((span, path.clone()));
                 for (k, x) in t.iter() {
                     path.push_key(k);
@@ -571,9 +583,21 @@ impl Syntax for Toml {
             });
         }
         w.leaves.sort_by_key(|l| l.span.start);
+        w.empties.sort_by_key(|(start, _, _)| *start);
+        let unsealed_empties = w
+            .empties
+            .into_iter()
+            .map(|(start, path, is_map)| EmptyCollection {
+                position: w.leaves.partition_point(|l| l.span.start < start),
+                path,
+                document: 0,
+                is_map,
+            })
+            .collect();
         Ok(ParsedFile {
             leaves: w.leaves,
             empties: Vec::new(),
+            unsealed_empties,
             metadata,
             aliases: Vec::new(),
             documents: 1,

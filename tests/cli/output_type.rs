@@ -97,3 +97,41 @@ fn json_and_yaml_conversions_keep_empty_collections_from_json() {
         "a: {}\nb: []\nc:\n  d:\n    - {}\n  e: s3cret-z\n"
     );
 }
+
+#[test]
+fn toml_empty_arrays_and_tables_stay_in_json_output() {
+    let t = TestDir::new();
+    t.write(
+        "s.toml",
+        "title = \"s3cret-t\"\nports = []\nmeta = {}\nnested = { inner = [], k = \"s3cret-k\" }\n\n[empty]\n\n[db]\npassword = \"s3cret-p\"\nnone = []\n",
+    );
+    t.run(&["encrypt", "--age", RECIPIENT1, "-i", "s.toml"])
+        .ok();
+    let r = t.run(&[
+        "decrypt",
+        "--identity",
+        key1().to_str().unwrap(),
+        "--output-type",
+        "json",
+        "s.toml",
+    ]);
+    r.ok();
+    assert!(!r.stderr().contains("s3cret"), "{}", r.stderr());
+    assert_eq!(
+        json_values(&r.stdout()),
+        [serde_json::json!({
+            "title": "s3cret-t",
+            "ports": [],
+            "meta": {},
+            "nested": {"inner": [], "k": "s3cret-k"},
+            "empty": {},
+            "db": {"password": "s3cret-p", "none": []},
+        })]
+    );
+    // The file itself still decrypts byte for byte.
+    let r = t.run(&["decrypt", "--identity", key1().to_str().unwrap(), "s.toml"]);
+    assert_eq!(
+        r.ok().stdout(),
+        "title = \"s3cret-t\"\nports = []\nmeta = {}\nnested = { inner = [], k = \"s3cret-k\" }\n\n[empty]\n\n[db]\npassword = \"s3cret-p\"\nnone = []\n"
+    );
+}

@@ -361,6 +361,7 @@ impl<'t> Walker<'t> {
             file: ParsedFile {
                 leaves: self.leaves,
                 empties: self.empties,
+                unsealed_empties: Vec::new(),
                 metadata: self.metadata,
                 aliases: self.aliases,
                 documents: ndocs,
