@@ -151,33 +151,54 @@ pub fn rekey_and_write(
 }
 
 /// Prints the checklist of secrets `removed` could read: the header on
-/// stderr, one `- [ ] path` line per secret on stdout.
-pub fn print_checklist(file: &str, removed: &[String], paths: &[KeyPath], comments: usize) {
+/// stderr, one `- [ ] path` line per secret on stdout (unless `list` is
+/// false: `--json` gave them already), then a summary line. Returns how
+/// many secrets there are to rotate.
+pub fn print_checklist(
+    file: &str,
+    removed: &[String],
+    paths: &[KeyPath],
+    comments: usize,
+    list: bool,
+) -> usize {
     eprintln!(
         "botsecrets: {file}: removed {} and rotated the data key: every value was re-encrypted",
         removed.join(", ")
     );
     if paths.is_empty() && comments == 0 {
         eprintln!("botsecrets: {file}: the file has no encrypted values");
-        return;
+        return 0;
     }
     eprintln!(
         "botsecrets: {file}: the removed recipients could read these secrets and may have copied them; rotate each one at its provider:"
     );
-    for p in paths {
-        println!("- [ ] {p}");
+    if list {
+        for p in paths {
+            println!("- [ ] {p}");
+        }
     }
     if comments > 0 {
         eprintln!(
             "botsecrets: {file}: they could also read {comments} encrypted comment(s); check them for old keys"
         );
     }
+    eprintln!(
+        "botsecrets: {file}: {} secret(s) to rotate for {} removed recipient(s)",
+        paths.len(),
+        removed.len()
+    );
+    paths.len()
 }
 
 /// The checklist of scope readers' revocations: per scope that lost
-/// readers, only the secrets that scope holds (stdout, `- [ ] path`), then
-/// a summary line. `revoked`: (scope, readers removed from it).
-pub fn print_scope_checklist(file: &EncryptedFile, revoked: &[(String, Vec<String>)]) {
+/// readers, only the secrets that scope holds (stdout, `- [ ] path`, when
+/// `list`), then a summary line. `revoked`: (scope, readers removed from
+/// it). Returns how many secrets there are to rotate.
+pub fn print_scope_checklist(
+    file: &EncryptedFile,
+    revoked: &[(String, Vec<String>)],
+    list: bool,
+) -> usize {
     let name = file.name();
     let names = super::names::Names::for_file(&file.path);
     let mut total = 0;
@@ -187,8 +208,10 @@ pub fn print_scope_checklist(file: &EncryptedFile, revoked: &[(String, Vec<Strin
             "botsecrets: {name}: removed {} from scope {scope} and gave the scope a new key (the file's data key is unchanged); they could read these secrets and may have copied them; rotate each one at its provider:",
             names.show_all(readers)
         );
-        for s in &secrets {
-            println!("- [ ] {s}");
+        if list {
+            for s in &secrets {
+                println!("- [ ] {s}");
+            }
         }
         total += secrets.len();
     }
@@ -198,6 +221,7 @@ pub fn print_scope_checklist(file: &EncryptedFile, revoked: &[(String, Vec<Strin
             revoked.iter().map(|(_, r)| r.len()).sum::<usize>()
         );
     }
+    total
 }
 
 /// Writes `opened` back as it is, sealed: the same data key, recipients

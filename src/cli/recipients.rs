@@ -217,7 +217,7 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
         let mut opened = file.open(&identities)?;
         opened.set_scopes(scopes);
         shared::write_sealed(&file, opened)?;
-        shared::print_scope_checklist(&file, &revoked);
+        shared::print_scope_checklist(&file, &revoked, true);
         warn_if_still_in_rules(&args.file, &name, &wanted, &names);
         return Ok(());
     }
@@ -232,7 +232,7 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
     let paths = opened.encrypted_paths();
     let comments = opened.encrypted_comments();
     shared::apply(&file, opened, &plan, &recipients, threshold)?;
-    shared::print_checklist(&name, &names.show_each(&owners), &paths, comments);
+    shared::print_checklist(&name, &names.show_each(&owners), &paths, comments, true);
     warn_if_still_in_rules(&args.file, &name, &wanted, &names);
     Ok(())
 }

@@ -118,6 +118,7 @@ pub fn run(args: &UpdatekeysArgs) -> Result<()> {
         .into());
     }
     let mut identities: Option<Vec<Identity>> = None;
+    let (mut changed, mut to_rotate) = (0, 0);
     for p in planned {
         if interactive {
             show(&p);
@@ -133,9 +134,18 @@ pub fn run(args: &UpdatekeysArgs) -> Result<()> {
         if identities.is_none() {
             identities = Some(inputs::identities(&args.identity.identities)?);
         }
-        if let Err(e) = apply(&p, identities.as_deref().unwrap_or_default()) {
-            failed.push(e);
+        match apply(&p, identities.as_deref().unwrap_or_default(), !args.json) {
+            Ok(n) => {
+                changed += 1;
+                to_rotate += n;
+            }
+            Err(e) => failed.push(e),
         }
+    }
+    if changed > 0 {
+        eprintln!(
+            "botsecrets: updatekeys: {changed} file(s) updated, {to_rotate} secret(s) to rotate at their providers"
+        );
     }
     let last = failed.pop();
     for e in failed {
@@ -295,6 +305,13 @@ fn print_json(planned: &[Planned], failed: &[anyhow::Error]) -> Result<()> {
                 "added": p.plan.added.iter().map(member).collect::<Vec<_>>(),
                 "removed": p.plan.removed.iter().map(member).collect::<Vec<_>>(),
                 "lose_access": p.plan.lost,
+                // What the recipients losing access could read: every
+                // encrypted value (paths are public; read without a key).
+                "secrets_to_rotate": if p.plan.lost.is_empty() {
+                    Vec::new()
+                } else {
+                    p.file.sealed.secret_paths().iter().map(ToString::to_string).collect::<Vec<_>>()
+                },
                 "regrouped": p.plan.regrouped.map(|r| serde_json::json!({
                     "from_groups": r.from_groups,
                     "from_threshold": r.from_threshold,
@@ -325,7 +342,7 @@ fn print_json(planned: &[Planned], failed: &[anyhow::Error]) -> Result<()> {
 }
 
 /// Opens a confirmed file and writes its plan.
-fn apply(p: &Planned, identities: &[Identity]) -> Result<()> {
+fn apply(p: &Planned, identities: &[Identity], list: bool) -> Result<usize> {
     let name = p.file.name();
     // updatekeys seals what it writes: a missing seal is what it adds
     // (shown above), a broken one is refused.
@@ -345,8 +362,7 @@ fn apply(p: &Planned, identities: &[Identity]) -> Result<()> {
         } else {
             eprintln!("botsecrets: {name}: scopes updated to match its rule");
         }
-        scope_checklist(p);
-        return Ok(());
+        return Ok(scope_checklist(p, list));
     }
     let paths = opened.encrypted_paths();
     let comments = opened.encrypted_comments();
@@ -357,6 +373,7 @@ fn apply(p: &Planned, identities: &[Identity]) -> Result<()> {
         &p.rule.key_groups,
         p.rule.shamir_threshold,
     )?;
+    let mut to_rotate = 0;
     if p.plan.lost.is_empty() {
         eprintln!(
             "botsecrets: {name}: updated{}",
@@ -367,21 +384,26 @@ fn apply(p: &Planned, identities: &[Identity]) -> Result<()> {
             }
         );
     } else {
-        access::print_checklist(&name, &p.names.show_each(&p.plan.lost), &paths, comments);
+        to_rotate += access::print_checklist(
+            &name,
+            &p.names.show_each(&p.plan.lost),
+            &paths,
+            comments,
+            list,
+        );
     }
-    scope_checklist(p);
-    Ok(())
+    Ok(to_rotate + scope_checklist(p, list))
 }
 
 /// The checklist of a scope reader's revocation (see
 /// [`access::print_scope_checklist`]).
-fn scope_checklist(p: &Planned) {
+fn scope_checklist(p: &Planned, list: bool) -> usize {
     let revoked: Vec<(String, Vec<String>)> = p
         .revoked_readers()
         .into_iter()
         .map(|(s, r)| (s.to_owned(), r.to_vec()))
         .collect();
-    access::print_scope_checklist(&p.file, &revoked);
+    access::print_scope_checklist(&p.file, &revoked, list)
 }
 
 fn group_note(groups: usize, m: &Member) -> String {

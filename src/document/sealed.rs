@@ -119,6 +119,20 @@ impl Sealed {
         out
     }
 
+    /// The key paths of every encrypted value (each once, in document
+    /// order), read without a key: what an owner could read, for a
+    /// revocation's checklist before the file is opened.
+    pub fn secret_paths(&self) -> Vec<KeyPath> {
+        let mut seen = std::collections::HashSet::new();
+        self.parsed
+            .leaves
+            .iter()
+            .filter(|l| matches!(l.kind, LeafKind::Value(_)) && is_encrypted(l.value.expose()))
+            .filter(|l| seen.insert(&l.path))
+            .map(|l| l.path.clone())
+            .collect()
+    }
+
     /// The structure checks of [`check_structure`], on this file.
     pub fn check_structure(&self) -> Vec<DocumentError> {
         check_structure(&self.text, self.format)

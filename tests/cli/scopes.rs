@@ -886,3 +886,70 @@ fn a_scope_readers_exec_never_needs_the_files_data_key() {
         ["WEATHER=wk-weather-1"]
     );
 }
+
+/// A revocation through `updatekeys --yes --json`: stdout is one JSON
+/// document naming, per file, the secrets to rotate (not mixed with the
+/// text checklist), and stderr ends with a one-line summary.
+#[test]
+fn updatekeys_json_revocation_lists_the_secrets_and_sums_up() {
+    let f = fleet();
+    f.t.write("other.yaml", "api: tok-other-9\n");
+    f.t.run(&[
+        "encrypt",
+        "--age",
+        &format!("{RECIPIENT1},{RECIPIENT2}"),
+        "-i",
+        "other.yaml",
+    ])
+    .ok();
+    // The rules drop the worker from its scope (secrets.yaml; the monitor
+    // reads it instead), and key2 as an owner of other.yaml (its own rule).
+    f.t.write(
+        ".botsecrets.yaml",
+        &format!(
+            "{}  - path_regex: other\\.yaml$\n    age: [{RECIPIENT1}]\n",
+            rules(&f.monitor_r, &f.worker_r, "monitor")
+                .replace("readers: [worker]", "readers: [monitor]")
+        ),
+    );
+    let r = f.t.run(&[
+        "updatekeys",
+        "--yes",
+        "--json",
+        "--identity",
+        &f.owner,
+        "secrets.yaml",
+        "other.yaml",
+    ]);
+    r.ok().leaks_none(&SECRETS).leaks_none(&["tok-other-9"]);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout())
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {}", r.stdout()));
+    let files = doc["files"].as_array().unwrap();
+    assert_eq!(
+        files[0]["scope_revocations"][0]["secrets"],
+        serde_json::json!(["weather"])
+    );
+    assert_eq!(files[0]["secrets_to_rotate"], serde_json::json!([]));
+    assert_eq!(files[1]["secrets_to_rotate"], serde_json::json!(["api"]));
+    let err = r.stderr();
+    assert!(
+        err.contains("other.yaml: 1 secret(s) to rotate for 1 removed recipient(s)"),
+        "{err}"
+    );
+    assert!(
+        err.trim_end().ends_with(
+            "botsecrets: updatekeys: 2 file(s) updated, 2 secret(s) to rotate at their providers"
+        ),
+        "{err}"
+    );
+    // The worker lost its scope, key2 the other file.
+    f.t.run(&["get", "--identity", &f.worker, "secrets.yaml", "weather"])
+        .fails_with(128);
+    f.t.run(&[
+        "decrypt",
+        "--identity",
+        key2().to_str().unwrap(),
+        "other.yaml",
+    ])
+    .fails_with(128);
+}
