@@ -406,19 +406,38 @@ impl<'a> Opened<'a> {
             meta.sort_by_key(|s| (s.range.start, s.range.end));
             meta.into_iter().peekable()
         };
-        let mut out = Zeroizing::new(String::with_capacity(text.len()));
+        // Sized for the plaintext, not the encrypted text (a decrypted
+        // value is far shorter than its `ENC[...]`: at a million keys the
+        // encrypted text's size was a fifth of the peak memory); a value
+        // rendered longer than estimated grows the buffer by a wiped copy.
+        let shorter: usize = self
+            .replacements()
+            .map(|(leaf, with)| {
+                let plain = match with {
+                    Replacement::Value(_, v) | Replacement::Comment(v) => v.len(),
+                    _ => 0,
+                };
+                leaf.span.len().saturating_sub(plain + 8)
+            })
+            .sum();
+        let mut out = Zeroizing::new(String::with_capacity(text.len() - shorter.min(text.len())));
         let mut at = 0;
         for (leaf, with) in self.replacements() {
             let piece = Zeroizing::new(syntax.render(text, leaf, &with)?);
             let key = (leaf.span.start, leaf.span.end);
             while let Some(m) = meta.next_if(|m| (m.range.start, m.range.end) < key) {
+                reserve_wiped(&mut out, &at, &m.range, m.text.len());
                 splice_into(&mut out, &mut at, text, &m.range, &m.text)?;
             }
+            reserve_wiped(&mut out, &at, &leaf.span, piece.len());
             splice_into(&mut out, &mut at, text, &leaf.span, &piece)?;
         }
         for m in meta {
+            reserve_wiped(&mut out, &at, &m.range, m.text.len());
             splice_into(&mut out, &mut at, text, &m.range, &m.text)?;
         }
+        let rest = text.len().saturating_sub(at);
+        reserve_wiped(&mut out, &at, &(text.len()..text.len()), rest);
         out.push_str(&text[at..]);
         Ok(out)
     }
@@ -729,6 +748,26 @@ fn subtree<'v>(node: &'v Value, path: &KeyPath) -> Option<&'v Value> {
 
 /// Appends `text[*at..range.start]` and `with` to `out` and moves `at` to
 /// the range's end; the checks (and error) of [`apply_splices`].
+/// Makes room in `out` for the text between `at` and `range.start` plus
+/// `with` bytes. SECURITY: `out` holds plaintext, and a `String` that grows
+/// by itself leaves its old buffer unwiped in freed memory; this grows it
+/// by copying into a larger wiped-on-drop buffer and wiping the old one.
+fn reserve_wiped(
+    out: &mut Zeroizing<String>,
+    at: &usize,
+    range: &std::ops::Range<usize>,
+    with: usize,
+) {
+    let need = range.start.saturating_sub(*at) + with;
+    if out.capacity() - out.len() >= need {
+        return;
+    }
+    let mut bigger = String::with_capacity((out.capacity() * 2).max(out.len() + need));
+    bigger.push_str(out);
+    // The old buffer is wiped when the old Zeroizing drops here.
+    *out = Zeroizing::new(bigger);
+}
+
 pub(super) fn splice_into(
     out: &mut String,
     at: &mut usize,

@@ -320,3 +320,18 @@ fn rewrites_keep_the_file_sealed_in_every_format() {
         assert_eq!(o.seal_status(), SealStatus::Verified, "{kind:?}");
     }
 }
+
+#[test]
+fn plaintext_longer_than_its_ciphertext_is_written_whole() {
+    // The output buffer is sized for the plaintext estimated from the
+    // values; a value whose rendering is four times its length (control
+    // characters as `\x01` escapes) outgrows the estimate and takes the
+    // wiped-growth path. Several of them, so the growth happens mid-file.
+    let (secret, r) = identity();
+    let ids = ids(&[&secret]);
+    let escaped = "\\x01".repeat(3000);
+    let plain = format!("a: \"{escaped}\"\nb: plain\nc: \"{escaped}\"\nd: \"{escaped}\"\n");
+    let enc = encrypt_yaml(&plain, &r);
+    let opened = open(&enc, FormatKind::Yaml, &ids, &OpenOptions::default()).unwrap();
+    assert_eq!(opened.plaintext().unwrap().as_str(), plain);
+}
