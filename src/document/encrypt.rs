@@ -290,8 +290,7 @@ pub(super) fn write_encrypted(
         let iv = stash
             .take(&aad, tag, plain.as_bytes())
             .unwrap_or_else(|| ivs.next_iv());
-        let enc =
-            EncryptedValue::encrypt_with(&cipher, plain.as_bytes(), tag, &aad, iv).to_string();
+        let enc = EncryptedValue::encrypt_with(&cipher, plain.as_bytes(), tag, &aad, iv).to_text();
         splices.push(Splice {
             range: leaf.span.clone(),
             text: syntax.render(text, leaf, &Replacement::Encrypted(&enc))?,
