@@ -321,3 +321,54 @@ fn rewrites_keep_the_file_sealed_in_every_format() {
         assert_eq!(o.seal_status(), SealStatus::Verified, "{kind:?}");
     }
 }
+
+#[test]
+fn plaintext_longer_than_its_ciphertext_is_written_whole() {
+    // The output buffer is sized for the plaintext estimated from the
+    // values; a value whose rendering is four times its length (control
+    // characters as `\x01` escapes) outgrows the estimate and takes the
+    // wiped-growth path. Several of them, so the growth happens mid-file.
+    let (secret, r) = identity();
+    let ids = ids(&[&secret]);
+    let escaped = "\\x01".repeat(3000);
+    let plain = format!("a: \"{escaped}\"\nb: plain\nc: \"{escaped}\"\nd: \"{escaped}\"\n");
+    let enc = encrypt_yaml(&plain, &r);
+    let opened = open(&enc, FormatKind::Yaml, &ids, &OpenOptions::default()).unwrap();
+    assert_eq!(opened.plaintext().unwrap().as_str(), plain);
+}
+
+/// `enc` with the first data character of `key`'s value changed (the
+/// ciphertext no longer authenticates; the structure is the same).
+fn corrupt_value(enc: &str, key: &str) -> String {
+    let marker = format!("\n{key}: ENC[AES256_GCM,data:");
+    let at = enc.find(&marker).unwrap() + marker.len();
+    let c = if &enc[at..=at] == "A" { "B" } else { "A" };
+    format!("{}{c}{}", &enc[..at], &enc[at + 1..])
+}
+
+#[test]
+fn large_files_open_on_two_threads_with_the_same_results() {
+    // Above the parallel threshold the values are decrypted in two halves
+    // beside the seal check: the plaintext is the same, and of two bad
+    // values the first in the file is the one reported, whichever half.
+    let (secret, r) = identity();
+    let ids = ids(&[&secret]);
+    let plain: String = (0..3000).map(|i| format!("k{i:04}: value-{i}\n")).collect();
+    let enc = encrypt_yaml(&plain, &r);
+    let opened = open(&enc, FormatKind::Yaml, &ids, &OpenOptions::default()).unwrap();
+    assert_eq!(opened.plaintext().unwrap().as_str(), plain);
+    assert_eq!(opened.seal_status(), SealStatus::Verified);
+    let failing_path =
+        |text: &str| match open(text, FormatKind::Yaml, &ids, &OpenOptions::default()) {
+            Err(DocumentError::Value { path, error, .. }) => {
+                assert!(matches!(error, ValueError::Authentication), "{error}");
+                path.to_string()
+            }
+            Err(e) => panic!("unexpected error: {e}"),
+            Ok(_) => panic!("a corrupt value opened"),
+        };
+    let late = corrupt_value(&enc, "k2500");
+    assert_eq!(failing_path(&late), "k2500");
+    let both = corrupt_value(&corrupt_value(&enc, "k2500"), "k0100");
+    assert_eq!(failing_path(&both), "k0100");
+}
