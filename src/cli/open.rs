@@ -21,12 +21,7 @@ pub fn open<'a>(
     ignore_mac: bool,
     name: &str,
 ) -> Result<Opened<'a>> {
-    let opts = OpenOptions {
-        ignore_mac,
-        seal: rules::seal_policy(path),
-        scope_read: false,
-    };
-    open_with(file, identities, &opts, path, name)
+    open_with(file, identities, &options(path, ignore_mac, false), path, name)
 }
 
 /// [`open`] for the commands that only read values (exec, export, get,
@@ -39,12 +34,17 @@ pub fn open_reading<'a>(
     ignore_mac: bool,
     name: &str,
 ) -> Result<Opened<'a>> {
-    let opts = OpenOptions {
+    open_with(file, identities, &options(path, ignore_mac, true), path, name)
+}
+
+/// The options for the file at `path`: its rules' seal policy, and whether
+/// a scope reader may open it (`scope_read`: the reading commands only).
+fn options(path: Option<&Path>, ignore_mac: bool, scope_read: bool) -> OpenOptions {
+    OpenOptions {
         ignore_mac,
         seal: rules::seal_policy(path),
-        scope_read: true,
-    };
-    open_with(file, identities, &opts, path, name)
+        scope_read,
+    }
 }
 
 /// [`open`] with the options given.
