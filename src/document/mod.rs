@@ -190,6 +190,13 @@ pub enum DocumentError {
         /// Every scope of the file and its readers.
         scopes: Vec<ScopeReaders>,
     },
+    /// A write would keep scopes whose readers and paths no verified seal
+    /// vouches for (anyone who can edit the file could have listed itself).
+    #[error("the file's scopes ({}) are not covered by a verified seal, so their readers and paths may have been changed without the key; nothing was written (a write would give their values to whoever they list)", .scopes.join(", "))]
+    ScopesUnsealed {
+        /// The file's scope names.
+        scopes: Vec<String>,
+    },
     /// A bug caught by a self-check.
     #[error("internal error: {0}; the file was not written")]
     Internal(String),
