@@ -708,3 +708,67 @@ fn exponential_rules_files_are_refused_or_resolved_at_once() {
         start.elapsed()
     );
 }
+
+#[test]
+fn a_forged_scope_fools_only_its_readers_and_owners_refuse_it() {
+    // By design (docs/format.md "Scopes"): a scope made from the readers'
+    // public keys cannot be told apart by them (they cannot check the
+    // owners' seal); every owner's command refuses the file.
+    let r = repo("");
+    forged_with(&r, &recipient_of(&r.monitor));
+}
+
+/// The public recipient of the key file `key`.
+fn recipient_of(key: &str) -> String {
+    std::fs::read_to_string(key)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_owned))
+        .unwrap()
+}
+
+fn forged_with(r: &Repo, monitor_r: &str) {
+    let t = &r.t;
+    std::fs::create_dir_all(t.path("forge")).unwrap();
+    t.write(
+        "forge/.botsecrets.yaml",
+        &format!(
+            "creation_rules:\n  - path_regex: x\\.yaml$\n    age: [{}]\n    scopes:\n      aaa: {{ readers: [{monitor_r}], paths: [sentry] }}\n",
+            r.evil_r
+        ),
+    );
+    t.write(
+        "forge/x.yaml",
+        "sentry:\n  dsn: https://attacker.example/1\n",
+    );
+    t.run(&["encrypt", "--in-place", "forge/x.yaml"]).ok();
+    let forged = t.read("forge/x.yaml");
+    let block = &forged[scope_block(&forged, "aaa")];
+    let text = t.read("secrets.yaml");
+    let at = text.find("  botsecrets_scopes:\n").unwrap() + "  botsecrets_scopes:\n".len();
+    t.write(
+        "secrets.yaml",
+        &format!("{}{block}{}", &text[..at], &text[at..]),
+    );
+    let g = t.run(&[
+        "get",
+        "--identity",
+        &r.monitor,
+        "secrets.yaml",
+        "sentry.dsn",
+    ]);
+    assert_eq!(g.ok().stdout(), "https://attacker.example/1");
+    g.leaks_none(&["hunter2-db", "wk-weather-1"]);
+    t.run(&["decrypt", "--identity", &r.owner, "secrets.yaml"])
+        .fails_with(213)
+        .leaks_none(&SECRETS);
+    t.run(&[
+        "set",
+        "--identity",
+        &r.owner,
+        "secrets.yaml",
+        "db.password",
+        "\"x\"",
+    ])
+    .fails_with(213);
+}
