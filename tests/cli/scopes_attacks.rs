@@ -772,3 +772,23 @@ fn forged_with(r: &Repo, monitor_r: &str) {
     ])
     .fails_with(213);
 }
+
+#[test]
+fn a_reader_added_in_the_rules_file_is_named_in_the_plan_before_any_write() {
+    // By design (docs/rules.md "Scopes"): the rules file is trusted input;
+    // a writer who adds itself to a scope's readers there is named in the
+    // plan `updatekeys` prints, and nothing is written without a yes.
+    let r = repo("");
+    let t = &r.t;
+    let before = t.read("secrets.yaml");
+    let rules = t.read(".botsecrets.yaml").replace(
+        "readers: [monitor]",
+        &format!("readers: [monitor, {}]", r.evil_r),
+    );
+    t.write(".botsecrets.yaml", &rules);
+    let u = t.run_no_tty(&["updatekeys", "--identity", &r.owner, "secrets.yaml"], &[]);
+    u.fails_with(209).leaks_none(&SECRETS);
+    assert!(u.stderr().contains(&r.evil_r[..10]), "{}", u.stderr());
+    assert_eq!(t.read("secrets.yaml"), before);
+    evil_reads_nothing(&r, "rules edited");
+}
