@@ -127,7 +127,7 @@ pub enum DocumentError {
     /// The seal does not match the file: its structure or metadata (key
     /// names, clear values, empty entries, selection rule, recipients,
     /// threshold) changed after a key holder wrote it.
-    #[error("the seal does not verify: the file's key names, clear values, selection rule or recipients were changed without the key (sops.botsecrets_seal)")]
+    #[error("the seal does not verify: the file's key names, clear values, selection rule, recipients or scopes were changed without the key (sops.botsecrets_seal)")]
     SealMismatch,
     /// The file has no seal and the policy requires one.
     #[error("the file has no seal (sops.botsecrets_seal) and its rules require one: sops or another tool wrote it, or the seal was stripped")]

@@ -240,6 +240,7 @@ fn a_sealed_files_scope_edits_are_refused_by_every_owner_write() {
         t.write("secrets.yaml", &tampered);
         for (cmd, run) in owner_writes(&r) {
             assert_eq!(run.code(), 213, "{what}, {cmd}: {}", run.stderr());
+            assert!(run.stderr().contains("recipients or scopes were changed"));
             run.leaks_none(&SECRETS);
             assert_eq!(t.read("secrets.yaml"), tampered, "{what}, {cmd} wrote");
         }
