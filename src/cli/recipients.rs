@@ -215,6 +215,10 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
     if owners.is_empty() {
         let identities = inputs::identities(&args.identity.identities)?;
         let mut opened = file.open(&identities)?;
+        // The scopes kept are the file's own: only a sealed file's count.
+        opened
+            .require_sealed_scopes()
+            .with_context(|| name.clone())?;
         opened.set_scopes(scopes);
         shared::write_sealed(&file, opened)?;
         shared::print_scope_checklist(&file, &revoked, true);
@@ -228,6 +232,9 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
     let recipients = shared::parse_groups(&file, &groups)?;
     let identities = inputs::identities(&args.identity.identities)?;
     let mut opened = file.open(&identities)?;
+    opened
+        .require_sealed_scopes()
+        .with_context(|| name.clone())?;
     opened.set_scopes(scopes);
     let paths = opened.encrypted_paths();
     let comments = opened.encrypted_comments();

@@ -61,10 +61,10 @@ pub fn describe(meta: &Metadata, names: &Names) -> Vec<String> {
     ));
     // Scopes are covered by the seal too: a change shows in `git diff`.
     for scope in &meta.scopes {
-        let readers: Vec<&str> = scope
+        let readers: Vec<String> = scope
             .recipients
             .iter()
-            .map(|r| r.recipient.as_str())
+            .map(|r| names.show(&r.recipient))
             .collect();
         lines.push(format!(
             "scope {}: paths {}; readers {}",

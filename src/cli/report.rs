@@ -244,6 +244,10 @@ pub fn classify(e: &Error) -> (u8, Option<Cow<'static, str>>) {
             code::SEAL_MISSING,
             Some("check the file's history (`git log -p --no-textconv FILE`), then seal it with `botsecrets seal FILE`; or set `seal: optional` in its rule in .botsecrets.yaml"),
         ),
+        Error::Document(D::ScopesUnsealed { .. }) => (
+            code::SEAL_MISSING,
+            Some("check the file's history (`git log -p --no-textconv FILE`); `botsecrets updatekeys FILE` rebuilds the scopes from the rule and seals the file (or `botsecrets seal FILE` vouches for them as listed)"),
+        ),
         Error::Document(D::PathNotFound(_)) => (code::PATH_NOT_FOUND, None),
         Error::Document(D::NotAnOwner { .. } | D::OutsideScope { .. }) => (
             code::SCOPE_READER,

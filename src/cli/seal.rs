@@ -56,6 +56,12 @@ pub fn run(args: &SealArgs) -> Result<()> {
             eprintln!("botsecrets: {name}: not changed");
             continue;
         }
+        // The user vouched for the scopes as listed above: keep them (a
+        // write keeps unsealed scopes only when asked to explicitly).
+        let (scopes, _) = botsecrets::document::specs_without(opened.metadata(), &[])
+            .with_context(|| name.clone())?;
+        let mut opened = opened;
+        opened.set_scopes(scopes);
         write_sealed(&file, opened)?;
         eprintln!("botsecrets: {name}: {was}");
     }

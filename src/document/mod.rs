@@ -127,7 +127,7 @@ pub enum DocumentError {
     /// The seal does not match the file: its structure or metadata (key
     /// names, clear values, empty entries, selection rule, recipients,
     /// threshold) changed after a key holder wrote it.
-    #[error("the seal does not verify: the file's key names, clear values, selection rule or recipients were changed without the key (sops.botsecrets_seal)")]
+    #[error("the seal does not verify: the file's key names, clear values, selection rule, recipients or scopes were changed without the key (sops.botsecrets_seal)")]
     SealMismatch,
     /// The file has no seal and the policy requires one.
     #[error("the file has no seal (sops.botsecrets_seal) and its rules require one: sops or another tool wrote it, or the seal was stripped")]
@@ -189,6 +189,13 @@ pub enum DocumentError {
         reads: Vec<String>,
         /// Every scope of the file and its readers.
         scopes: Vec<ScopeReaders>,
+    },
+    /// A write would keep scopes whose readers and paths no verified seal
+    /// vouches for (anyone who can edit the file could have listed itself).
+    #[error("the file's scopes ({}) are not covered by a verified seal, so their readers and paths may have been changed without the key; nothing was written (a write would give their values to whoever they list)", .scopes.join(", "))]
+    ScopesUnsealed {
+        /// The file's scope names.
+        scopes: Vec<String>,
     },
     /// A bug caught by a self-check.
     #[error("internal error: {0}; the file was not written")]

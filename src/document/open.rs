@@ -519,12 +519,34 @@ impl<'a> Opened<'a> {
         self.target_scopes = Some(specs);
     }
 
+    /// Refuses when the file's own scopes are not vouched for by a
+    /// verified seal (no seal, or a broken one read with `ignore_mac`):
+    /// a write that kept them would wrap their keys to whoever they list.
+    /// A caller that passes the file's own scopes to
+    /// [`Opened::set_scopes`] checks this first.
+    pub fn require_sealed_scopes(&self) -> Result<(), DocumentError> {
+        let meta = self.metadata();
+        // SECURITY: without a verified seal the scopes' readers and paths
+        // are attacker-controlled text: an owner's `set` would otherwise
+        // wrap a fresh scope key to an added reader and put any value
+        // (db.password) in its blob, then seal the result.
+        if meta.scopes.is_empty() || self.seal == SealStatus::Verified {
+            return Ok(());
+        }
+        Err(DocumentError::ScopesUnsealed {
+            scopes: meta.scopes.iter().map(|s| s.name.clone()).collect(),
+        })
+    }
+
     /// The scopes a write stores, and their recovered state.
     fn scopes_to_write(&self) -> Result<(Vec<ScopeSpec>, Vec<scopes::OldScope>), DocumentError> {
         let key = self.owner_key()?;
         let specs = match &self.target_scopes {
             Some(s) => s.clone(),
-            None => scopes::specs_of(self.metadata())?,
+            None => {
+                self.require_sealed_scopes()?;
+                scopes::specs_of(self.metadata())?
+            }
         };
         let mut old = scopes::recover(self.metadata(), key);
         old.extend(self.adopted_scopes.iter().map(scopes::OldScope::duplicate));

@@ -124,7 +124,8 @@ impl Names<'_> {
     /// recipient once).
     pub fn resolve(&self, word: &str) -> Result<Vec<Recipient>, NameError> {
         let mut out = Vec::new();
-        self.resolve_into(word.trim(), &mut Vec::new(), &mut out)?;
+        let mut done = std::collections::HashSet::new();
+        self.resolve_into(word.trim(), &mut Vec::new(), &mut done, &mut out)?;
         Ok(out)
     }
 
@@ -132,14 +133,22 @@ impl Names<'_> {
     /// its group is a cycle through it (`a -> b -> a`).
     pub fn resolve_member(&self, group: &str, member: &str) -> Result<Vec<Recipient>, NameError> {
         let mut out = Vec::new();
-        self.resolve_into(member.trim(), &mut vec![group.to_owned()], &mut out)?;
+        let mut done = std::collections::HashSet::new();
+        self.resolve_into(
+            member.trim(),
+            &mut vec![group.to_owned()],
+            &mut done,
+            &mut out,
+        )?;
         Ok(out)
     }
 
+    /// `done`: the groups already expanded into `out` by this resolution.
     fn resolve_into(
         &self,
         word: &str,
         stack: &mut Vec<String>,
+        done: &mut std::collections::HashSet<String>,
         out: &mut Vec<Recipient>,
     ) -> Result<(), NameError> {
         let push = |r: Recipient, out: &mut Vec<Recipient>| {
@@ -166,11 +175,19 @@ impl Names<'_> {
             chain.push(word.to_owned());
             return Err(NameError::Cycle { chain });
         }
+        // SECURITY: a group met again adds nothing new (its recipients are
+        // in `out` already); expanding it again made groups that each list
+        // the previous level twice cost 2^depth (a rules-file "billion
+        // laughs" without aliases: 16 levels took 8 s, 40 would never end).
+        if done.contains(word) {
+            return Ok(());
+        }
         stack.push(word.to_owned());
         for m in &group.members {
-            self.resolve_into(m.trim(), stack, out)?;
+            self.resolve_into(m.trim(), stack, done, out)?;
         }
         stack.pop();
+        done.insert(word.to_owned());
         Ok(())
     }
 }
@@ -226,6 +243,31 @@ mod tests {
         let err = names.resolve(token).unwrap_err().to_string();
         assert!(!err.contains(token), "{err}");
         assert!(err.contains("unknown name \"ghp_..."), "{err}");
+    }
+
+    #[test]
+    fn groups_met_again_are_expanded_once() {
+        // 2^40 paths from a40 to the one key: each group expanded once.
+        let keys = vec![("k".to_owned(), Recipient::parse(R1).unwrap())];
+        let mut groups = vec![group("a0", &["k"]), group("b0", &["k"])];
+        for i in 1..=40 {
+            let below = [format!("a{}", i - 1), format!("b{}", i - 1)];
+            let below: Vec<&str> = below.iter().map(String::as_str).collect();
+            groups.push(group(&format!("a{i}"), &below));
+            groups.push(group(&format!("b{i}"), &below));
+        }
+        let names = Names {
+            keys: &keys,
+            groups: &groups,
+        };
+        assert_eq!(names.resolve("a40").unwrap().len(), 1);
+        let groups = vec![group("a", &["b", "b"]), group("b", &["k", "a"])];
+        let names = Names {
+            keys: &keys,
+            groups: &groups,
+        };
+        let err = names.resolve("a").unwrap_err().to_string();
+        assert_eq!(err, "groups form a cycle: a -> b -> a");
     }
 
     #[test]

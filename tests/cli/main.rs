@@ -38,6 +38,7 @@ mod output_type;
 mod recipients;
 mod rules;
 mod scopes;
+mod scopes_attacks;
 mod scopes_fleet;
 mod seal;
 mod select;
