@@ -21,7 +21,13 @@ pub fn open<'a>(
     ignore_mac: bool,
     name: &str,
 ) -> Result<Opened<'a>> {
-    open_with(file, identities, &options(path, ignore_mac, false), path, name)
+    open_with(
+        file,
+        identities,
+        &options(path, ignore_mac, false),
+        path,
+        name,
+    )
 }
 
 /// [`open`] for the commands that only read values (exec, export, get,
@@ -34,7 +40,13 @@ pub fn open_reading<'a>(
     ignore_mac: bool,
     name: &str,
 ) -> Result<Opened<'a>> {
-    open_with(file, identities, &options(path, ignore_mac, true), path, name)
+    open_with(
+        file,
+        identities,
+        &options(path, ignore_mac, true),
+        path,
+        name,
+    )
 }
 
 /// The options for the file at `path`: its rules' seal policy, and whether
