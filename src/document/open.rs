@@ -686,7 +686,7 @@ impl<'a> Opened<'a> {
         let (text, _warnings) = write_encrypted(
             new_plaintext,
             kind,
-            &parsed,
+            parsed,
             self.owner_key()?,
             &mut meta,
             &mut stash,
@@ -756,7 +756,7 @@ impl<'a> Opened<'a> {
         let (text, _warnings) = write_encrypted(
             &plain,
             kind,
-            &parsed,
+            parsed,
             &key,
             &mut meta,
             &mut stash,
