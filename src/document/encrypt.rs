@@ -401,11 +401,8 @@ pub(super) fn write_encrypted(
     // re-parse, the peak of an encrypt (at a million keys the input parse
     // was a third of it, the splices a sixth).
     drop(splices);
-    let before = Expected {
-        kinds: parsed.leaves.iter().map(|l| l.kind).collect(),
-        empties: input.empties,
-    };
-    drop(input.leaves);
+    let before = Expected::of(parsed);
+    drop(input);
     check_encrypted_output(&out, kind, &before, &encrypted_leaf, meta, &digest)?;
     Ok((out, warnings))
 }
@@ -416,6 +413,16 @@ pub(super) fn write_encrypted(
 pub(super) struct Expected {
     kinds: Vec<LeafKind>,
     empties: Vec<format::EmptyCollection>,
+}
+
+impl Expected {
+    /// What the encrypted output of `parsed` must show.
+    pub(super) fn of(parsed: &ParsedFile) -> Self {
+        Self {
+            kinds: parsed.leaves.iter().map(|l| l.kind).collect(),
+            empties: parsed.empties.clone(),
+        }
+    }
 }
 
 /// Re-parses an encrypted output and checks it holds what was intended.
