@@ -394,3 +394,24 @@ fn the_output_check_catches_a_renamed_key() {
     assert_ne!(renamed, enc);
     assert!(matches!(check(&renamed), Err(DocumentError::Internal(_))));
 }
+
+/// The fast path of `written_type_tag` gives what a search for the last
+/// `,type:` gives, damaged tags (a comma inside, no tag) included.
+#[test]
+fn the_written_type_tag_is_the_last_type_field() {
+    let searched = |raw: &'static str| {
+        raw.rfind(",type:")
+            .and_then(|at| raw.get(at + 6..raw.len().saturating_sub(1)))
+            .unwrap_or("")
+    };
+    for raw in [
+        "ENC[AES256_GCM,data:eA==,iv:eA==,tag:eA==,type:str]",
+        "ENC[AES256_GCM,data:eA==,type:a,b]",
+        "ENC[AES256_GCM,data:eA==,type:x,type:y]",
+        "ENC[AES256_GCM,data:eA==]",
+        ",type:",
+        "",
+    ] {
+        assert_eq!(sealing::written_type_tag(raw), searched(raw), "{raw}");
+    }
+}
