@@ -70,16 +70,21 @@ impl KeyPath {
 
     /// A new path with `key` appended.
     pub fn child_key(&self, key: impl Into<String>) -> Self {
-        let mut p = self.clone();
-        p.push_key(key);
-        p
+        self.child(Segment::Key(key.into()))
     }
 
     /// A new path with `index` appended.
     pub fn child_index(&self, index: usize) -> Self {
-        let mut p = self.clone();
-        p.push_index(index);
-        p
+        self.child(Segment::Index(index))
+    }
+
+    /// Exactly sized: a clone then a push would grow the list to four
+    /// segments, and leaves keep their paths (48 MiB at a million keys).
+    fn child(&self, last: Segment) -> Self {
+        let mut segments = Vec::with_capacity(self.0.len() + 1);
+        segments.extend_from_slice(&self.0);
+        segments.push(last);
+        Self(segments)
     }
 
     /// Whether `prefix` is a prefix of (or equal to) this path.

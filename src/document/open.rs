@@ -708,7 +708,7 @@ impl<'a> Opened<'a> {
         let (text, _warnings) = write_encrypted(
             new_plaintext,
             kind,
-            &parsed,
+            parsed,
             self.owner_key()?,
             &mut meta,
             &mut stash,
@@ -778,7 +778,7 @@ impl<'a> Opened<'a> {
         let (text, _warnings) = write_encrypted(
             &plain,
             kind,
-            &parsed,
+            parsed,
             &key,
             &mut meta,
             &mut stash,

@@ -372,3 +372,46 @@ fn large_files_open_on_two_threads_with_the_same_results() {
     let both = corrupt_value(&corrupt_value(&enc, "k2500"), "k0100");
     assert_eq!(failing_path(&both), "k0100");
 }
+
+/// The safety check of an encrypted output compares paths through the seal
+/// digest (it no longer keeps the plaintext parse's paths): a key renamed in
+/// the output must still be caught.
+#[test]
+fn the_output_check_catches_a_renamed_key() {
+    let (_, r) = identity();
+    let plain = "a: one\nb: two\n";
+    let enc = encrypt_yaml(plain, &r);
+    let kind = FormatKind::Yaml;
+    let expected = encrypt::Expected::of(&kind.syntax().parse(plain).unwrap());
+    let after = kind.syntax().parse(&enc).unwrap();
+    let meta = crate::metadata::Metadata::from_tree(after.metadata_tree().unwrap()).unwrap();
+    let digest = sealing::seal_digest_of_encrypted(&after, &meta);
+    let check = |out: &str| {
+        encrypt::check_encrypted_output(out, kind, &expected, &[true, true], &meta, &digest)
+    };
+    assert!(check(&enc).is_ok());
+    let renamed = enc.replacen("b: ENC", "c: ENC", 1);
+    assert_ne!(renamed, enc);
+    assert!(matches!(check(&renamed), Err(DocumentError::Internal(_))));
+}
+
+/// The fast path of `written_type_tag` gives what a search for the last
+/// `,type:` gives, damaged tags (a comma inside, no tag) included.
+#[test]
+fn the_written_type_tag_is_the_last_type_field() {
+    let searched = |raw: &'static str| {
+        raw.rfind(",type:")
+            .and_then(|at| raw.get(at + 6..raw.len().saturating_sub(1)))
+            .unwrap_or("")
+    };
+    for raw in [
+        "ENC[AES256_GCM,data:eA==,iv:eA==,tag:eA==,type:str]",
+        "ENC[AES256_GCM,data:eA==,type:a,b]",
+        "ENC[AES256_GCM,data:eA==,type:x,type:y]",
+        "ENC[AES256_GCM,data:eA==]",
+        ",type:",
+        "",
+    ] {
+        assert_eq!(sealing::written_type_tag(raw), searched(raw), "{raw}");
+    }
+}

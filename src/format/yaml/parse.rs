@@ -755,8 +755,11 @@ impl<'t> Walker<'t> {
                 };
                 let idx = self.leaves.len();
                 let document = self.cur_doc();
+                // The path moves into the leaf; only an anchor keeps a copy
+                // (a clone per leaf was three allocations a value).
+                let anchor_path = (anchor != 0).then(|| path.clone());
                 self.leaves.push(Leaf {
-                    path: path.clone(),
+                    path,
                     kind,
                     value: SecretText::new(value),
                     span: vr.clone(),
@@ -768,7 +771,7 @@ impl<'t> Walker<'t> {
                     },
                     document,
                 });
-                if anchor != 0 {
+                if let Some(path) = anchor_path {
                     self.anchors.insert(anchor, (idx..idx + 1, path));
                     self.anchor_events.insert(anchor, ev_idx..ev_idx + 1);
                 }
