@@ -348,16 +348,9 @@ impl RulesCache {
     /// must be encrypted: a matching rule with a `path_regex`. A malformed
     /// rules file is an error.
     pub fn covering_rule(&mut self, abs: &Path) -> Result<Option<String>, RulesError> {
-        let found = match find(abs) {
-            Ok(p) => p,
-            Err(RulesError::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e),
+        let Some(rf) = self.rules_file(abs)? else {
+            return Ok(None);
         };
-        if !self.files.contains_key(&found) {
-            let text = read(&found)?;
-            self.files.insert(found.clone(), parse(&text, &found)?);
-        }
-        let rf = &self.files[&found];
         let rule = match rf.rule_for(abs) {
             Ok(m) => m.rule,
             Err(RulesError::NoAgeRecipients { rule, .. }) => &rf.rules[rule - 1],
@@ -430,16 +423,9 @@ impl RulesCache {
     /// Whether the rules file for `abs` lists `fingerprint` under `allow:`.
     /// A malformed rules file is an error.
     pub fn allowed(&mut self, abs: &Path, fingerprint: &str) -> Result<bool, RulesError> {
-        let found = match find(abs) {
-            Ok(p) => p,
-            Err(RulesError::NotFound { .. }) => return Ok(false),
-            Err(e) => return Err(e),
-        };
-        if !self.files.contains_key(&found) {
-            let text = read(&found)?;
-            self.files.insert(found.clone(), parse(&text, &found)?);
-        }
-        Ok(self.files[&found].allow.iter().any(|f| f == fingerprint))
+        Ok(self
+            .rules_file(abs)?
+            .is_some_and(|rf| rf.allow.iter().any(|f| f == fingerprint)))
     }
 }
 
