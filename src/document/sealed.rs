@@ -106,17 +106,19 @@ impl Sealed {
             .iter()
             .filter_map(|p| KeyPath::parse(p).ok())
             .collect();
-        let mut out: Vec<KeyPath> = Vec::new();
-        for leaf in &self.parsed.leaves {
-            let secret = leaf.document == 0
-                && matches!(leaf.kind, LeafKind::Value(_))
-                && is_encrypted(leaf.value.expose())
-                && paths.iter().any(|p| leaf.path.starts_with(p));
-            if secret && !out.contains(&leaf.path) {
-                out.push(leaf.path.clone());
-            }
-        }
-        out
+        let mut seen = std::collections::HashSet::new();
+        self.parsed
+            .leaves
+            .iter()
+            .filter(|l| {
+                l.document == 0
+                    && matches!(l.kind, LeafKind::Value(_))
+                    && is_encrypted(l.value.expose())
+                    && paths.iter().any(|p| l.path.starts_with(p))
+            })
+            .filter(|l| seen.insert(&l.path))
+            .map(|l| l.path.clone())
+            .collect()
     }
 
     /// The key paths of every encrypted value (each once, in document
