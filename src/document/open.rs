@@ -305,23 +305,27 @@ fn seal_and_values(
     ignore_mac: bool,
 ) -> (SealStatus, Result<Vec<Option<Plain>>, DocumentError>) {
     let leaves = &parsed.leaves;
-    if leaves.len() < PARALLEL_LEAVES {
-        let seal = seal_status(parsed, meta, key);
-        return (
-            seal,
-            open_values(text, parsed, meta, key, selected, ignore_mac),
-        );
-    }
     let cipher = ValueCipher::new(key);
-    let half = leaves.len() / 2;
-    let (seal, first, second) = std::thread::scope(|s| {
-        let seal = s.spawn(|| seal_status(parsed, meta, key));
-        let second = s.spawn(|| open_leaves(text, &leaves[half..], &cipher));
-        let first = open_leaves(text, &leaves[..half], &cipher);
-        (join(seal), first, join(second))
-    });
-    let values = first.and_then(|mut plain| {
-        plain.extend(second?);
+    let (seal, values) = if leaves.len() < PARALLEL_LEAVES {
+        (
+            seal_status(parsed, meta, key),
+            open_leaves(text, leaves, &cipher),
+        )
+    } else {
+        let half = leaves.len() / 2;
+        let (seal, first, second) = std::thread::scope(|s| {
+            let seal = s.spawn(|| seal_status(parsed, meta, key));
+            let second = s.spawn(|| open_leaves(text, &leaves[half..], &cipher));
+            let first = open_leaves(text, &leaves[..half], &cipher);
+            (join(seal), first, join(second))
+        });
+        let values = first.and_then(|mut plain| {
+            plain.extend(second?);
+            Ok(plain)
+        });
+        (seal, values)
+    };
+    let values = values.and_then(|plain| {
         if !ignore_mac {
             verify_mac(parsed, meta, key, &plain, selected)?;
         }
@@ -335,23 +339,6 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
     handle
         .join()
         .unwrap_or_else(|p| std::panic::resume_unwind(p))
-}
-
-/// Decrypts every value and comment of an opened file and verifies the MAC
-/// (unless `ignore_mac`).
-fn open_values(
-    text: &str,
-    parsed: &ParsedFile,
-    meta: &Metadata,
-    key: &DataKey,
-    selected: &[bool],
-    ignore_mac: bool,
-) -> Result<Vec<Option<Plain>>, DocumentError> {
-    let plain = open_leaves(text, &parsed.leaves, &ValueCipher::new(key))?;
-    if !ignore_mac {
-        verify_mac(parsed, meta, key, &plain, selected)?;
-    }
-    Ok(plain)
 }
 
 /// Each leaf's plaintext (None for nulls), in order; the first leaf that
