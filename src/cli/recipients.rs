@@ -212,34 +212,36 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
         .filter(|r| is_owner(r) || !document::is_scope_reader(meta, r))
         .cloned()
         .collect();
-    if owners.is_empty() {
-        let identities = inputs::identities(&args.identity.identities)?;
-        let mut opened = file.open(&identities)?;
-        // The scopes kept are the file's own: only a sealed file's count.
-        opened
-            .require_sealed_scopes()
-            .with_context(|| name.clone())?;
-        opened.set_scopes(scopes);
-        shared::write_sealed(&file, opened)?;
-        shared::print_scope_checklist(&file, &revoked, true);
-        warn_if_still_in_rules(&args.file, &name, &wanted, &names);
-        return Ok(());
-    }
-    let groups = access::remove(current.clone(), &owners, args.group)
-        .map_err(|e| shared::access_error(&name, e))?;
-    let threshold = meta.shamir_threshold;
-    let plan = Plan::new(&current, threshold, &groups, threshold);
-    let recipients = shared::parse_groups(&file, &groups)?;
+    // An owner's removal is planned (and a non-recipient refused) before
+    // an identity is asked for.
+    let owner_change = if owners.is_empty() {
+        None
+    } else {
+        let groups = access::remove(current.clone(), &owners, args.group)
+            .map_err(|e| shared::access_error(&name, e))?;
+        let threshold = meta.shamir_threshold;
+        let plan = Plan::new(&current, threshold, &groups, threshold);
+        Some((plan, shared::parse_groups(&file, &groups)?, threshold))
+    };
     let identities = inputs::identities(&args.identity.identities)?;
     let mut opened = file.open(&identities)?;
+    // The scopes kept are the file's own: only a sealed file's count.
     opened
         .require_sealed_scopes()
         .with_context(|| name.clone())?;
     opened.set_scopes(scopes);
-    let paths = opened.encrypted_paths();
-    let comments = opened.encrypted_comments();
-    shared::apply(&file, opened, &plan, &recipients, threshold)?;
-    shared::print_checklist(&name, &names.show_each(&owners), &paths, comments, true);
+    match owner_change {
+        None => {
+            shared::write_sealed(&file, opened)?;
+            shared::print_scope_checklist(&file, &revoked, true);
+        }
+        Some((plan, recipients, threshold)) => {
+            let paths = opened.encrypted_paths();
+            let comments = opened.encrypted_comments();
+            shared::apply(&file, opened, &plan, &recipients, threshold)?;
+            shared::print_checklist(&name, &names.show_each(&owners), &paths, comments, true);
+        }
+    }
     warn_if_still_in_rules(&args.file, &name, &wanted, &names);
     Ok(())
 }
