@@ -196,11 +196,11 @@ pub fn print_checklist(
 /// it). Returns how many secrets there are to rotate.
 pub fn print_scope_checklist(
     file: &EncryptedFile,
+    names: &super::names::Names,
     revoked: &[(String, Vec<String>)],
     list: bool,
 ) -> usize {
     let name = file.name();
-    let names = super::names::Names::for_file(&file.path);
     let mut total = 0;
     for (scope, readers) in revoked {
         let secrets = file.sealed.scope_secret_paths(scope);

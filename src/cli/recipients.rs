@@ -233,7 +233,7 @@ fn remove(args: &RecipientsChangeArgs) -> Result<()> {
     match owner_change {
         None => {
             shared::write_sealed(&file, opened)?;
-            shared::print_scope_checklist(&file, &revoked, true);
+            shared::print_scope_checklist(&file, &names, &revoked, true);
         }
         Some((plan, recipients, threshold)) => {
             let paths = opened.encrypted_paths();

@@ -403,7 +403,7 @@ fn scope_checklist(p: &Planned, list: bool) -> usize {
         .into_iter()
         .map(|(s, r)| (s.to_owned(), r.to_vec()))
         .collect();
-    access::print_scope_checklist(&p.file, &revoked, list)
+    access::print_scope_checklist(&p.file, &p.names, &revoked, list)
 }
 
 fn group_note(groups: usize, m: &Member) -> String {
