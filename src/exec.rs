@@ -255,13 +255,23 @@ pub const REFUSED_NAMES: &[(&str, &str)] = &[
 
 /// The entry of [`REFUSED_NAMES`] that `name` matches, if any.
 pub fn refused_name(name: &str) -> Option<&'static (&'static str, &'static str)> {
-    let upper = name.to_ascii_uppercase();
-    REFUSED_NAMES
-        .iter()
-        .find(|(pattern, _)| match pattern.strip_suffix('*') {
-            Some(prefix) => upper.starts_with(prefix),
-            None => upper == *pattern,
-        })
+    // Every variable of every `exec` is checked against the whole table:
+    // no upper-cased copy, and a pattern whose first letter differs is
+    // skipped at once (the patterns are upper case).
+    let name = name.as_bytes();
+    let first = name.first()?.to_ascii_uppercase();
+    REFUSED_NAMES.iter().find(|(pattern, _)| {
+        let pattern = pattern.as_bytes();
+        if pattern[0] != first {
+            return false;
+        }
+        match pattern.split_last() {
+            Some((b'*', prefix)) => {
+                name.len() >= prefix.len() && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+            }
+            _ => name.eq_ignore_ascii_case(pattern),
+        }
+    })
 }
 
 fn quote_list(items: &[String]) -> String {
@@ -365,13 +375,13 @@ fn strip_suffix(path: &KeyPath, suffix: &str) -> KeyPath {
 
 /// The flattened name of a key path, before any prefix (no leading-digit
 /// rule; see [`env_name`]).
-fn flatten(path: &KeyPath) -> String {
-    let mut out = String::new();
+fn flatten(path: &KeyPath, out: &mut String) {
     for (i, seg) in path.segments().iter().enumerate() {
         if i > 0 {
             out.push('_');
         }
         match seg {
+            // One `_` per character outside [A-Za-z0-9_], not per byte.
             Segment::Key(k) => out.extend(k.chars().map(|c| {
                 let c = c.to_ascii_uppercase();
                 if c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' {
@@ -380,20 +390,32 @@ fn flatten(path: &KeyPath) -> String {
                     '_'
                 }
             })),
-            Segment::Index(n) => out.push_str(&n.to_string()),
+            Segment::Index(n) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{n}");
+            }
         }
     }
-    out
 }
 
 /// The variable name of a key path with `prefix` (see the module docs).
 pub fn env_name(path: &KeyPath, prefix: &str) -> String {
-    let name = format!("{prefix}{}", flatten(path));
+    // One allocation per name, sized for the common case (ASCII keys).
+    let len: usize = path
+        .segments()
+        .iter()
+        .map(|seg| match seg {
+            Segment::Key(k) => k.len() + 1,
+            Segment::Index(_) => 4,
+        })
+        .sum();
+    let mut name = String::with_capacity(1 + prefix.len() + len);
+    name.push_str(prefix);
+    flatten(path, &mut name);
     if name.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("_{name}")
-    } else {
-        name
+        name.insert(0, '_');
     }
+    name
 }
 
 /// Whether `name` is a variable name: `[A-Za-z_][A-Za-z0-9_]*`.
