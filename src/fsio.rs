@@ -251,6 +251,34 @@ fn read_bounded(
     let mut buf = Zeroizing::new(Vec::with_capacity(
         usize::try_from(size_hint.min(limit).saturating_add(1)).unwrap_or(0),
     ));
+    // A file of known size is read straight into `buf`, at most its
+    // capacity, so it never grows here (no copy left in freed memory), and
+    // no 64 KiB chunk is allocated, zeroed and wiped for a small file (most
+    // of the cost of reading one before `exec` hands over).
+    if buf.capacity() > 0 {
+        let room = buf.capacity();
+        buf.resize(room, 0);
+        let mut filled = 0;
+        while filled < room {
+            match reader.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(read_error(path, e)),
+            }
+        }
+        buf.truncate(filled);
+        if buf.len() as u64 > limit {
+            return Err(FsError::TooLarge {
+                what: what.to_owned(),
+                limit,
+            });
+        }
+        if buf.len() < buf.capacity() {
+            // The end of the file (it was the size it said, or shrank).
+            return Ok(buf);
+        }
+    }
     // SECURITY: read in chunks into zeroized storage, so a buffer that has
     // to grow is wiped before it is freed.
     let mut chunk = Zeroizing::new(vec![0u8; 64 * 1024]);

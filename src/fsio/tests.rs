@@ -202,3 +202,32 @@ fn sizes_read_well() {
     assert_eq!(size_text(MAX_INPUT), "256 MiB");
     assert_eq!(size_text(1024), "1024 bytes");
 }
+
+#[test]
+fn a_file_that_changed_size_is_read_to_its_end_or_refused() {
+    let data = vec![5u8; 100_000];
+    let f = Path::new("f");
+    // Longer than its size said (it grew): read to the end, within the limit.
+    assert_eq!(
+        &read_bounded(&data[..], 3, 200_000, "f", f).unwrap()[..],
+        &data[..]
+    );
+    assert!(matches!(
+        read_bounded(&data[..], 3, 99_999, "f", f),
+        Err(FsError::TooLarge { limit: 99_999, .. })
+    ));
+    // Its size is the limit, and one byte more is there.
+    assert!(matches!(
+        read_bounded(&data[..6], 5, 5, "f", f),
+        Err(FsError::TooLarge { limit: 5, .. })
+    ));
+    assert_eq!(
+        &read_bounded(&data[..5], 5, 5, "f", f).unwrap()[..],
+        &data[..5]
+    );
+    // Shorter than its size said (it shrank): what is there.
+    assert_eq!(
+        &read_bounded(&data[..10], 50, 200_000, "f", f).unwrap()[..],
+        &data[..10]
+    );
+}
