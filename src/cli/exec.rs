@@ -6,7 +6,6 @@
 //! files and key files are only read, and the values go from memory
 //! straight into `execve`'s environment. On success this never returns.
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -191,11 +190,7 @@ pub fn run(args: &ExecArgs) -> Result<()> {
 
     // No shell: argv as given. PATH lookup of a bare name happens in
     // execvp, on the PATH the command gets (which --pristine keeps).
-    let err = Command::new(program)
-        .args(rest)
-        .env_clear()
-        .envs(env.vars)
-        .exec();
+    let err = super::handover::exec(program, rest, env.vars);
     drop(files_kept);
     Err(exec_failure(Path::new(program), &err).into())
 }

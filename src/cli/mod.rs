@@ -17,6 +17,7 @@ mod git;
 mod gitattr;
 mod gitcmd;
 mod gitinstall;
+mod handover;
 mod history;
 mod init;
 mod inputs;

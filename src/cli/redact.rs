@@ -20,7 +20,8 @@
 //! with). Output bytes that may be the start of a secret are held back
 //! until it is clear they are not.
 
-// SECURITY: the one module of the binary with unsafe code: installing a
+// SECURITY: one of the two modules of the binary with unsafe code (the
+// other is cli/handover.rs, exec's execvpe): installing a
 // signal handler (signal_hook_registry) and a pre_exec hook, each with a
 // SAFETY note saying why only async-signal-safe calls run there.
 #![allow(unsafe_code)]

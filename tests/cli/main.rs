@@ -20,6 +20,7 @@ mod edit;
 mod encrypt;
 mod errors;
 mod exec;
+mod exec_handover;
 mod exec_more;
 mod export;
 mod git;
