@@ -253,6 +253,17 @@ pub const REFUSED_NAMES: &[(&str, &str)] = &[
     ("FTP_PROXY", "sends a program's FTP traffic through a proxy"),
 ];
 
+/// The first letter of each pattern of [`REFUSED_NAMES`], in its order.
+const REFUSED_FIRST: [u8; REFUSED_NAMES.len()] = {
+    let mut first = [0u8; REFUSED_NAMES.len()];
+    let mut i = 0;
+    while i < first.len() {
+        first[i] = REFUSED_NAMES[i].0.as_bytes()[0];
+        i += 1;
+    }
+    first
+};
+
 /// The entry of [`REFUSED_NAMES`] that `name` matches, if any.
 pub fn refused_name(name: &str) -> Option<&'static (&'static str, &'static str)> {
     // Every variable of every `exec` is checked against the whole table:
@@ -260,18 +271,20 @@ pub fn refused_name(name: &str) -> Option<&'static (&'static str, &'static str)>
     // skipped at once (the patterns are upper case).
     let name = name.as_bytes();
     let first = name.first()?.to_ascii_uppercase();
-    REFUSED_NAMES.iter().find(|(pattern, _)| {
-        let pattern = pattern.as_bytes();
-        if pattern[0] != first {
-            return false;
-        }
-        match pattern.split_last() {
-            Some((b'*', prefix)) => {
-                name.len() >= prefix.len() && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+    REFUSED_FIRST
+        .iter()
+        .zip(REFUSED_NAMES)
+        .filter(|(f, _)| **f == first)
+        .map(|(_, entry)| entry)
+        .find(|(pattern, _)| {
+            let pattern = pattern.as_bytes();
+            match pattern.split_last() {
+                Some((b'*', prefix)) => {
+                    name.len() >= prefix.len() && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+                }
+                _ => name.eq_ignore_ascii_case(pattern),
             }
-            _ => name.eq_ignore_ascii_case(pattern),
-        }
-    })
+        })
 }
 
 fn quote_list(items: &[String]) -> String {
@@ -490,7 +503,11 @@ pub fn variables(sources: &[Source<'_>], selection: &Selection) -> Result<Vec<Va
     for (index, source) in sources.iter().enumerate() {
         let suffix =
             storage_suffix(&source.opened.metadata().selection).filter(|_| !selection.keep_suffix);
-        for (path, ty, text, encrypted) in leaves(source) {
+        let leaves = leaves(source);
+        // Grown once, not by doubling through a hundred inserts.
+        by_name.reserve(leaves.len());
+        vars.reserve(leaves.len());
+        for (path, ty, text, encrypted) in leaves {
             let as_file = selection.as_file.iter().position(|(_, p)| *p == path);
             // The command line's name wins over the rules' for one path.
             let renamed = selection
@@ -708,6 +725,59 @@ mod tests {
         assert_eq!(env_name(&p(r#"["a.b"]"#), ""), "A_B");
         assert_eq!(env_name(&p("a[1][2]"), ""), "A_1_2");
         assert_eq!(env_name(&p("日本"), ""), "__");
+    }
+
+    #[test]
+    fn refused_names_match_as_the_table_says() {
+        // The table read the plain way: upper-case, then prefix or equality.
+        let naive = |name: &str| {
+            let upper = name.to_ascii_uppercase();
+            REFUSED_NAMES
+                .iter()
+                .find(|(pattern, _)| match pattern.strip_suffix('*') {
+                    Some(prefix) => upper.starts_with(prefix),
+                    None => upper == *pattern,
+                })
+        };
+        let mut names = vec![
+            "",
+            "_",
+            "A",
+            "PATHX",
+            "XPATH",
+            "Path",
+            "ld_preload",
+            "Ld_Library_Path",
+            "pythonpath",
+            "GIT_CONFIG",
+            "git_config_global",
+            "GIT_CONF",
+            "é",
+            "LUA_INIT_5_4",
+            "BOTSECRETS_AGE_KEY",
+            "_JAVA_OPTIONS",
+            "_java_options",
+            "TOKEN",
+            "BOT_0001_API_KEY",
+        ];
+        for (pattern, _) in REFUSED_NAMES {
+            names.push(pattern);
+            names.push(pattern.trim_end_matches('*'));
+        }
+        let lowered: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+        let longer: Vec<String> = names.iter().map(|n| format!("{n}X")).collect();
+        let shorter: Vec<String> = names.iter().map(|n| n.chars().skip(1).collect()).collect();
+        for name in names
+            .iter()
+            .copied()
+            .chain(lowered.iter().map(String::as_str))
+            .chain(longer.iter().map(String::as_str))
+            .chain(shorter.iter().map(String::as_str))
+        {
+            assert_eq!(refused_name(name), naive(name), "{name:?}");
+        }
+        assert_eq!(refused_name("ld_preload").unwrap().0, "LD_*");
+        assert!(refused_name("TOKEN").is_none());
     }
 
     #[test]
