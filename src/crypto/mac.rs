@@ -46,12 +46,8 @@ impl MacHasher {
 
     /// The uppercase hex digest (128 characters).
     pub fn finish(self) -> String {
-        let digest = self.hash.finalize();
-        let mut out = String::with_capacity(128);
-        for b in digest {
-            out.push_str(&format!("{b:02X}"));
-        }
-        out
+        let digest: [u8; 64] = self.hash.finalize().into();
+        crate::seal::hex(&digest)
     }
 }
 
