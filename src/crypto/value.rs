@@ -380,6 +380,96 @@ fn split_field<'a>(s: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
     None
 }
 
+/// The value of each standard-alphabet base64 character; `0xff` for any
+/// other byte (`=` included).
+const SYMBOLS: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut i: u8 = 0;
+    while i < 64 {
+        t[alphabet[i as usize] as usize] = i;
+        i += 1;
+    }
+    t
+};
+
+/// The decoded length of `field` if it has the shape of canonical padded
+/// base64: whole quads, at most two trailing `=` (the symbols themselves are
+/// checked by [`decode_canonical`]).
+fn canonical_len(field: &[u8]) -> Option<usize> {
+    if !field.len().is_multiple_of(4) {
+        return None;
+    }
+    let pad = field
+        .iter()
+        .rev()
+        .take(2)
+        .take_while(|&&c| c == b'=')
+        .count();
+    Some(field.len() / 4 * 3 - pad)
+}
+
+/// The 24 bits of four symbols, and their values or-ed together (a byte
+/// that is not a base64 character has the top bits set there).
+fn quad(a: u8, b: u8, c: u8, d: u8) -> (u32, u8) {
+    let [a, b, c, d] = [a, b, c, d].map(|x| SYMBOLS[usize::from(x)]);
+    let bits = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+    (bits, a | b | c | d)
+}
+
+/// Decodes `field`, of the shape [`canonical_len`] accepts, into `out` of
+/// exactly that length; `None` when a symbol is not base64 (the caller then
+/// hands the field to [`LENIENT`], so every input is accepted or refused
+/// exactly as before, with the same bytes). Non-zero trailing bits are
+/// accepted, as LENIENT accepts them. Every value of every file is read
+/// here: the general decoder's set-up was most of the cost of a value, so
+/// the loop has no branch on the data (validity is checked once, at the
+/// end).
+fn decode_canonical(field: &[u8], out: &mut [u8]) -> Option<()> {
+    let whole = out.len() / 3;
+    let (quads, last) = field.split_at(whole * 4);
+    let (triples, rest) = out.split_at_mut(whole * 3);
+    let mut seen = 0u8;
+    for (q, o) in quads.chunks_exact(4).zip(triples.chunks_exact_mut(3)) {
+        let (bits, symbols) = quad(q[0], q[1], q[2], q[3]);
+        seen |= symbols;
+        let [_, x, y, z] = bits.to_be_bytes();
+        o[0] = x;
+        o[1] = y;
+        o[2] = z;
+    }
+    // The padded last quad: `XYZ=` gives two bytes, `XY==` one.
+    match (rest, last) {
+        ([], []) => {}
+        ([x, y], [a, b, c, b'=']) => {
+            let (bits, symbols) = quad(*a, *b, *c, b'A');
+            seen |= symbols;
+            [_, *x, *y, _] = bits.to_be_bytes();
+        }
+        ([x], [a, b, b'=', b'=']) => {
+            let (bits, symbols) = quad(*a, *b, b'A', b'A');
+            seen |= symbols;
+            [_, *x, _, _] = bits.to_be_bytes();
+        }
+        _ => return None,
+    }
+    // 0xff (not a symbol) has its top bits set; a real symbol (< 64) never.
+    (seen & 0xc0 == 0).then_some(())
+}
+
+/// Decodes the data field of an `ENC[...]` value.
+fn decode_data(field: &str) -> Result<Vec<u8>, ValueError> {
+    if let Some(len) = canonical_len(field.as_bytes()) {
+        let mut out = vec![0u8; len];
+        if decode_canonical(field.as_bytes(), &mut out).is_some() {
+            return Ok(out);
+        }
+    }
+    LENIENT
+        .decode(field)
+        .map_err(|_| ValueError::Malformed("data is not base64"))
+}
+
 /// Decodes one fixed-size base64 field of an `ENC[...]` value: the same
 /// errors as decoding to a `Vec` and checking its length, without the
 /// allocation.
@@ -388,6 +478,13 @@ fn decode_fixed<const N: usize>(
     not_base64: &'static str,
     wrong_len: &'static str,
 ) -> Result<[u8; N], ValueError> {
+    // The canonical encoding of N bytes, straight into place.
+    if canonical_len(field.as_bytes()) == Some(N) {
+        let mut out = [0u8; N];
+        if decode_canonical(field.as_bytes(), &mut out).is_some() {
+            return Ok(out);
+        }
+    }
     // 64 base64 characters decode to at most 48 bytes; longer fields are
     // never N <= 32 bytes but must still report invalid base64 first.
     let mut buf = [0u8; 48];
@@ -481,12 +578,7 @@ impl EncryptedValue {
         let (iv, rest) = split_field(rest, ",tag:").ok_or(ValueError::Malformed("missing tag"))?;
         let (tag, ty) = split_field(rest, ",type:").ok_or(ValueError::Malformed("missing type"))?;
         let ty = TypeTag::parse(ty).ok_or(ValueError::UnknownType)?;
-        let decode = |field: &str, what| {
-            LENIENT
-                .decode(field)
-                .map_err(|_| ValueError::Malformed(what))
-        };
-        let data = decode(data, "data is not base64")?;
+        let data = decode_data(data)?;
         let iv = decode_fixed::<IV_LEN>(iv, "iv is not base64", "iv is not 32 bytes")?;
         let tag = decode_fixed::<TAG_LEN>(tag, "tag is not base64", "tag is not 16 bytes")?;
         Ok(Self { data, iv, tag, ty })
@@ -677,6 +769,53 @@ mod tests {
             "plain",
         ] {
             assert!(EncryptedValue::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// The canonical fast path accepts and decodes exactly as LENIENT does
+    /// wherever it answers.
+    fn same_as_lenient(field: &str) -> Result<(), String> {
+        let Some(len) = canonical_len(field.as_bytes()) else {
+            return Ok(());
+        };
+        let mut fast = vec![0u8; len];
+        let answer = decode_canonical(field.as_bytes(), &mut fast);
+        match (answer, LENIENT.decode(field)) {
+            (Some(()), Ok(slow)) if slow == fast => Ok(()),
+            (None, _) => Ok(()),
+            (a, s) => Err(format!("{field:?}: fast {a:?} {fast:?}, lenient {s:?}")),
+        }
+    }
+
+    #[test]
+    fn canonical_base64_decodes_as_lenient() {
+        for n in 0..40 {
+            let bytes: Vec<u8> = (0..n)
+                .map(|i| u8::try_from((i * 37 + 11) % 256).unwrap())
+                .collect();
+            let text = STANDARD.encode(&bytes);
+            assert_eq!(canonical_len(text.as_bytes()), Some(n));
+            let mut out = vec![0u8; n];
+            let decoded = decode_canonical(text.as_bytes(), &mut out);
+            assert!(decoded.is_some(), "{text}");
+            assert_eq!(out, bytes);
+        }
+        for field in [
+            "", "=", "==", "A===", "AA==", "AAA=", "AB==", "AB=", "ABC", "ABCD", "AB=C", "A=BC",
+            "====", "AAAA====", "Ng==", "Nh==", "Nh=", "Nhx=", "****", "AA\n==", "ÀÀ==",
+        ] {
+            same_as_lenient(field).unwrap();
+        }
+        // Non-zero trailing bits, as Go reads them.
+        let mut out = [0u8; 1];
+        assert!(decode_canonical(b"Nh==", &mut out).is_some());
+        assert_eq!(out[..], LENIENT.decode("Nh==").unwrap());
+    }
+
+    proptest! {
+        #[test]
+        fn canonical_fast_path_agrees_with_lenient(field in "[A-Za-z0-9+/=!]{0,14}") {
+            prop_assert_eq!(same_as_lenient(&field), Ok(()));
         }
     }
 
