@@ -301,12 +301,16 @@ def main():
         with open(plain, "w") as f:
             f.write(make_flat_yaml(100))
         best([bs, "encrypt", "--age", RECIPIENT, plain], env, 1, enc)
+        # The same absolute `true` everywhere: `true` alone is started by
+        # path, so a bare name through exec would add a PATH search (one
+        # failed execve per directory before the right one) to botsecrets'
+        # side of "exec true minus true" only.
         true = shutil.which("true")
         r = args.exec_repeat
         ex_true = best([true], env, r, rss=False)
-        ex_b = best([bs, "exec", "--file", enc, "--", "true"], env, r, rss=False)
-        ex_s = best([sops, "exec-env", enc, "true"], env, max(3, r // 5), rss=False)
-        ex_peak = best([bs, "exec", "--file", enc, "--", "true"], env, 1)[1]
+        ex_b = best([bs, "exec", "--file", enc, "--", true], env, r, rss=False)
+        ex_s = best([sops, "exec-env", enc, true], env, max(3, r // 5), rss=False)
+        ex_peak = best([bs, "exec", "--file", enc, "--", true], env, 1)[1]
         ex_ts = handover_ms(bs, enc, env, r)
         if valgrind:
             ins["exec"] = instructions([bs, "exec", "--file", enc, "--", true], env, tmp,
