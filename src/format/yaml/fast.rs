@@ -40,6 +40,8 @@ type R<T> = Result<T, Declined>;
 const MAX_COMMENT_RUN: usize = 64;
 /// granit's simple-key lookahead is 1024 characters.
 const MAX_KEY_LEN: usize = 1000;
+/// granit refuses more than 255 nested block collections.
+const MAX_DEPTH: usize = 200;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -109,24 +111,102 @@ pub(super) struct Fast<'a> {
     started: bool,
 }
 
-/// Characters granit refuses or treats specially anywhere in the text.
-fn plain_text_ok(text: &str, from: usize) -> bool {
-    let b = text.as_bytes();
-    if b[from..]
-        .iter()
-        .any(|&c| (c < 0x20 && c != b'\n') || c == 0x7f)
-    {
-        return false;
-    }
-    if text[from..].is_ascii() {
-        return true;
-    }
-    !text[from..].chars().any(|c| {
+/// Non-ASCII characters granit refuses or treats specially (C1 controls,
+/// NEL, line and paragraph separators, a byte order mark past the start,
+/// non-characters). Control bytes are checked line by line.
+fn unicode_ok(text: &str) -> bool {
+    !text.chars().any(|c| {
         matches!(
             c,
             '\u{80}'..='\u{9f}' | '\u{feff}' | '\u{2028}' | '\u{2029}' | '\u{fffe}' | '\u{ffff}'
         )
     })
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Eight bytes at `i` (the caller checked the length).
+#[inline(always)]
+fn word(b: &[u8], i: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[i..i + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// The bytes of `x` equal to `c` flagged in their high bits; the lowest
+/// flag is exact (a borrow only runs upwards), which is all we read.
+#[inline(always)]
+fn eq_mask(x: u64, c: u8) -> u64 {
+    let v = x ^ (LO * u64::from(c));
+    v.wrapping_sub(LO) & !v & HI
+}
+
+/// The bytes of `x` below 0x20 flagged (lowest flag exact).
+#[inline(always)]
+fn control_mask(x: u64) -> u64 {
+    x.wrapping_sub(LO * 0x20) & !x & HI
+}
+
+/// The offset of the line break ending the line from `from` (or the
+/// text's end); a control character or DEL on the way declines. Eight
+/// bytes a step: this and [`find_colon_hash`] are most of the scan.
+fn line_end(b: &[u8], from: usize) -> R<usize> {
+    let mut i = from;
+    while i + 8 <= b.len() {
+        let x = word(b, i);
+        let m = control_mask(x) | eq_mask(x, 0x7f);
+        if m != 0 {
+            let j = i + (m.trailing_zeros() / 8) as usize;
+            return if b[j] == b'\n' {
+                Ok(j)
+            } else {
+                Err(declined!())
+            };
+        }
+        i += 8;
+    }
+    while i < b.len() {
+        match b[i] {
+            b'\n' => return Ok(i),
+            c if c < 0x20 || c == 0x7f => return Err(declined!()),
+            _ => i += 1,
+        }
+    }
+    Ok(b.len())
+}
+
+/// The first space in `from..end`, else `end`.
+fn find_space(b: &[u8], from: usize, end: usize) -> usize {
+    let mut i = from;
+    while i + 8 <= end {
+        let m = eq_mask(word(b, i), b' ');
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < end && b[i] != b' ' {
+        i += 1;
+    }
+    i
+}
+
+/// The first `:` or `#` in `from..end`, else `end`.
+fn find_colon_hash(b: &[u8], from: usize, end: usize) -> usize {
+    let mut i = from;
+    while i + 8 <= end {
+        let x = word(b, i);
+        let m = eq_mask(x, b':') | eq_mask(x, b'#');
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < end && !matches!(b[i], b':' | b'#') {
+        i += 1;
+    }
+    i
 }
 
 fn is_blank_line(s: &[u8]) -> bool {
@@ -138,7 +218,8 @@ impl<'a> Fast<'a> {
     /// already rules it out.
     pub(super) fn new(text: &'a str) -> R<Self> {
         let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-        if !plain_text_ok(text, bom) {
+        let ascii = text.is_ascii();
+        if !ascii && !unicode_ok(&text[bom..]) {
             return Err(declined!());
         }
         // A final line of only spaces without a line break: granit's
@@ -150,7 +231,7 @@ impl<'a> Fast<'a> {
         Ok(Fast {
             text,
             bytes: text.as_bytes(),
-            ascii: text.is_ascii(),
+            ascii,
             pos: bom,
             line_no: 1,
             char0: usize::from(bom > 0),
@@ -177,15 +258,15 @@ impl<'a> Fast<'a> {
         }
     }
 
-    fn cur_line(&self) -> Line {
-        let end = memchr_nl(self.bytes, self.pos);
-        Line {
+    fn cur_line(&self) -> R<Line> {
+        let end = line_end(self.bytes, self.pos)?;
+        Ok(Line {
             start: self.pos,
             end,
             no: self.line_no,
             char0: self.char0,
             ascii: self.ascii || self.text[self.pos..end].is_ascii(),
-        }
+        })
     }
 
     fn advance(&mut self, l: &Line) {
@@ -307,7 +388,7 @@ impl<'a> Fast<'a> {
         if self.pos >= self.bytes.len() {
             return self.finish();
         }
-        let l = self.cur_line();
+        let l = self.cur_line()?;
         let s = &self.bytes[l.start..l.end];
         let ind = s.iter().take_while(|&&c| c == b' ').count();
         if ind == s.len() {
@@ -435,7 +516,7 @@ impl<'a> Fast<'a> {
             }
             match kind {
                 Kind::Map if dash => {
-                    if self.pending_key.take().is_none() {
+                    if self.pending_key.take().is_none() || self.stack.len() >= MAX_DEPTH {
                         return Err(declined!());
                     }
                     // An indentless sequence starts at its first entry's
@@ -473,6 +554,9 @@ impl<'a> Fast<'a> {
 
     /// A collection whose first entry is at `at` (a dash or a key).
     fn open_collection(&mut self, l: &Line, at: usize, dash: bool) -> R<()> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(declined!());
+        }
         let m = self.mark(l, at);
         let col = m.col();
         if dash {
@@ -535,7 +619,7 @@ impl<'a> Fast<'a> {
                 }
             }
             _ => {
-                let mut i = p;
+                let mut i = find_colon_hash(b, p, l.end);
                 while i < l.end {
                     match b[i] {
                         b':' if i + 1 == l.end || b[i + 1] == b' ' => {
@@ -544,8 +628,8 @@ impl<'a> Fast<'a> {
                             }
                             return Ok(Some((i, i)));
                         }
-                        b'#' if b[i - 1] == b' ' => return Ok(None),
-                        _ => i += 1,
+                        b'#' if i > p && b[i - 1] == b' ' => return Ok(None),
+                        _ => i = find_colon_hash(b, i + 1, l.end),
                     }
                 }
                 Ok(None)
@@ -638,21 +722,26 @@ impl<'a> Fast<'a> {
             _ => {
                 // Up to ` #` or the line's end; `: ` or a final `:` would
                 // be a mapping granit refuses here.
-                let mut i = p;
+                // Both ends involve a space, and an `ENC[...]` value has
+                // none: look only at spaces (and at a final `:`).
+                let mut i = find_space(b, p + 1, l.end);
                 let mut cut = l.end;
                 while i < l.end {
-                    match b[i] {
-                        b':' if i + 1 == l.end || b[i + 1] == b' ' => return Err(declined!()),
-                        b'#' if b[i - 1] == b' ' => {
-                            cut = i;
-                            break;
-                        }
-                        _ => i += 1,
+                    if b[i - 1] == b':' {
+                        return Err(declined!());
                     }
+                    if i + 1 < l.end && b[i + 1] == b'#' {
+                        cut = i;
+                        break;
+                    }
+                    i = find_space(b, i + 1, l.end);
                 }
                 let mut e = cut;
                 while b[e - 1] == b' ' {
                     e -= 1;
+                }
+                if b[e - 1] == b':' {
+                    return Err(declined!());
                 }
                 self.plain_ok(l, p, e)?;
                 let sp = self.span(l, p, e);
@@ -780,7 +869,7 @@ impl<'a> Fast<'a> {
         if self.pos >= b.len() {
             return Err(declined!());
         }
-        let first = self.cur_line();
+        let first = self.cur_line()?;
         let fs = &b[first.start..first.end];
         let indent = fs.iter().take_while(|&&c| c == b' ').count();
         if indent == fs.len() || indent <= owner {
@@ -797,7 +886,7 @@ impl<'a> Fast<'a> {
                 end_mark = self.eof_mark();
                 break;
             }
-            let ln = self.cur_line();
+            let ln = self.cur_line()?;
             let s = &b[ln.start..ln.end];
             let sp = s.iter().take_while(|&&c| c == b' ').count();
             if sp == s.len() {
@@ -858,13 +947,6 @@ impl<'a> Fast<'a> {
         }
         Ok(())
     }
-}
-
-fn memchr_nl(b: &[u8], from: usize) -> usize {
-    b[from..]
-        .iter()
-        .position(|&c| c == b'\n')
-        .map_or(b.len(), |i| from + i)
 }
 
 #[cfg(test)]

@@ -259,7 +259,48 @@ const CASES: &[&str] = &[
     "# only\n",
     "---\n",
     "a: 1\n---\n",
+    "# a\n---\n# b\na: 1 # c\n... # d\n# e\n---\n# f\nb: 2\n...\n",
+    "a:\n  b:\n    c:\n  d:\ne:\n",
+    "a:\n  - b: |\n      x\n    c: 'y'\n  - \"z\"\n",
+    "a: |-\n  x\n\n\n",
+    "a: |+\n  x\n  \n \n",
+    "a: |\n   x\n  y\n",
+    "k: \"\\u00e9\\x7f\\x80\\ud800\"\n",
 ];
+
+/// Texts built to hit granit's limits.
+fn limits() -> Vec<String> {
+    let deep = |n: usize| -> String {
+        (0..n)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect::<String>()
+            + &" ".repeat(n)
+            + "v: 1\n"
+    };
+    let comments = |n: usize| "# c\n".repeat(n) + "a: 1\n";
+    let long_key = |n: usize| format!("{}: 1\n", "k".repeat(n));
+    vec![
+        deep(100),
+        deep(199),
+        deep(254),
+        deep(300),
+        comments(60),
+        comments(64),
+        comments(96),
+        comments(200),
+        long_key(999),
+        long_key(1024),
+        long_key(2000),
+        format!("a: {}\n", "v".repeat(5000)),
+    ]
+}
+
+#[test]
+fn limits_match_granit() {
+    for (i, t) in limits().iter().enumerate() {
+        check(&format!("limit {i}"), t);
+    }
+}
 
 #[test]
 fn small_cases_match_granit() {
