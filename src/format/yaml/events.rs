@@ -115,6 +115,7 @@ impl<'a> Stream<'a> {
         self.declined
     }
 
+    #[inline]
     fn pull(&mut self) -> Result<Option<(Event<'a>, Span)>, FormatError> {
         match &mut self.source {
             Source::Fast(fast) => match fast.next_event() {
@@ -130,6 +131,7 @@ impl<'a> Stream<'a> {
         }
     }
 
+    #[inline]
     pub(super) fn next(&mut self) -> Result<Option<(Event<'a>, Span)>, FormatError> {
         match self.ahead.pop_front() {
             Some(e) => Ok(Some(e)),

@@ -148,14 +148,25 @@ fn control_mask(x: u64) -> u64 {
     x.wrapping_sub(LO * 0x20) & !x & HI
 }
 
+/// The bytes of `x` below 0x20 or equal to 0x7f (DEL) flagged, where every
+/// byte of `x` is ASCII: no sum carries into the next byte.
+#[inline(always)]
+fn ascii_control_mask(x: u64) -> u64 {
+    (!(x + LO * 0x60) | (x + LO)) & HI
+}
+
 /// The offset of the line break ending the line from `from` (or the
 /// text's end); a control character or DEL on the way declines. Eight
-/// bytes a step: this and [`find_colon_hash`] are most of the scan.
-fn line_end(b: &[u8], from: usize) -> R<usize> {
+/// bytes a step: this and [`find_space`] are most of the scan.
+fn line_end(b: &[u8], from: usize, ascii: bool) -> R<usize> {
     let mut i = from;
     while i + 8 <= b.len() {
         let x = word(b, i);
-        let m = control_mask(x) | eq_mask(x, 0x7f);
+        let m = if ascii {
+            ascii_control_mask(x)
+        } else {
+            control_mask(x) | eq_mask(x, 0x7f)
+        };
         if m != 0 {
             let j = i + (m.trailing_zeros() / 8) as usize;
             return if b[j] == b'\n' {
@@ -246,6 +257,7 @@ impl<'a> Fast<'a> {
     }
 
     /// The next event, `None` after the stream's end.
+    #[inline]
     pub(super) fn next_event(&mut self) -> R<Option<Ev<'a>>> {
         loop {
             if let Some(ev) = self.out.pop_front() {
@@ -259,7 +271,7 @@ impl<'a> Fast<'a> {
     }
 
     fn cur_line(&self) -> R<Line> {
-        let end = line_end(self.bytes, self.pos)?;
+        let end = line_end(self.bytes, self.pos, self.ascii)?;
         Ok(Line {
             start: self.pos,
             end,

@@ -266,6 +266,10 @@ const CASES: &[&str] = &[
     "a: |+\n  x\n  \n \n",
     "a: |\n   x\n  y\n",
     "k: \"\\u00e9\\x7f\\x80\\ud800\"\n",
+    "a: 1 # c  \n# d  \n  #\nb: x :y\n<<: {}\nc: x  \n",
+    "- a: |\n   x\n- b: |-\n    y\n  c: 1\n- - - z\n",
+    "a:\n  b: 1\n   c: 2\n",
+    "- a: 1\n - b\n",
 ];
 
 /// Texts built to hit granit's limits.
@@ -430,5 +434,28 @@ fn parse_full_is_unchanged_by_the_fast_source() {
         let fast = parse_outcome(parse_full(text));
         let slow = parse_outcome(parse_full_with_events(text));
         assert_eq!(fast, slow, "{name}: parse differs for {text:?}");
+    }
+}
+
+/// A control character, DEL or carriage return at any offset of a long
+/// line (the sixteen-byte steps and the tail) declines; a line break at
+/// any offset ends the line.
+#[test]
+fn control_characters_decline_at_every_offset() {
+    for n in 0..40 {
+        for c in ['\u{1}', '\u{7f}', '\r', '\t', '\u{0}', '\u{1f}'] {
+            // ASCII texts and others take different checks.
+            for lead in ["", "é: 1\n"] {
+                let t = format!("{lead}a: {}{c}{}\nb: 1\n", "x".repeat(n), "y".repeat(n % 7));
+                assert!(fast(&t).is_err(), "{t:?} was not declined");
+            }
+        }
+        for c in [' ', '~', '\u{80}', 'é'] {
+            let t = format!("a: x{}{c}{}\nb: 1\n", "x".repeat(n), "y".repeat(n % 7));
+            let declined = matches!(c, '\u{80}');
+            assert_eq!(fast(&t).is_err(), declined, "{t:?}");
+        }
+        let t = format!("a: {}\nb: {}\n", "x".repeat(n + 1), "y".repeat(n % 17 + 1));
+        assert!(check("offsets", &t), "{t:?} did not take the fast path");
     }
 }
