@@ -293,6 +293,7 @@ impl<'a> Fast<'a> {
     }
 
     /// Characters from the line's start to `off`.
+    #[inline]
     fn chars(&self, l: &Line, off: usize) -> usize {
         if l.ascii {
             off - l.start
@@ -301,11 +302,13 @@ impl<'a> Fast<'a> {
         }
     }
 
+    #[inline]
     fn mark(&self, l: &Line, off: usize) -> Marker {
         let col = self.chars(l, off);
         Marker::new(l.char0 + col, l.no, col).with_byte_offset(Some(off))
     }
 
+    #[inline]
     fn span(&self, l: &Line, a: usize, b: usize) -> Span {
         Span::new(self.mark(l, a), self.mark(l, b))
     }
@@ -320,6 +323,7 @@ impl<'a> Fast<'a> {
     }
 
     /// Queues a non-comment event after the buffered comments.
+    #[inline]
     fn emit(&mut self, next_line: Option<usize>, ev: Event<'a>, span: Span) {
         if !self.comments.is_empty() {
             self.flush_placed(next_line);
@@ -687,6 +691,7 @@ impl<'a> Fast<'a> {
 
     /// Checks a plain scalar's text `p..e` (one line, already cut at a
     /// comment or `: `).
+    #[inline]
     fn plain_ok(&self, _l: &Line, p: usize, e: usize) -> R<()> {
         let b = self.bytes;
         match b[p] {
