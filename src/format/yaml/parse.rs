@@ -262,7 +262,9 @@ pub(crate) fn parse_full(text: &str) -> Result<Full<'_>, FormatError> {
     let full = walk_stream(text, &mut stream);
     if stream.declined() {
         // The fast source met something outside its subset: the walk so
-        // far is void; granit reads the whole text again.
+        // far is void; granit reads the whole text again. The partial
+        // result goes first, or a late decline would hold two parses.
+        drop(full);
         return walk_stream(text, &mut Stream::granit(text));
     }
     full
