@@ -47,6 +47,7 @@ mod alias;
 mod edit;
 mod emit;
 mod events;
+mod fast;
 mod merge;
 mod parse;
 mod resolve;

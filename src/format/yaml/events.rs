@@ -1,7 +1,8 @@
 //! The granit-parser event stream the YAML walker reads: parser options,
 //! one-event lookahead (over a live stream, or over events already
 //! collected), and parse errors turned into [`FormatError`]s that name a
-//! position and a generic reason, never the text.
+//! position and a generic reason, never the text. The live stream reads
+//! with the fast source for common block YAML first ([`super::fast`]).
 
 use granit_parser::{Event, Parser, Span};
 
@@ -63,23 +64,74 @@ impl Lookahead for SliceLookahead<'_, '_> {
 /// needed: a large file's events never all sit in memory (collecting them
 /// cost more than the rest of a 100k-key decrypt's memory, and the copying
 /// and page faults of the growing list a third of its parse time).
+///
+/// [`Stream::new`] reads with the fast source ([`super::fast`]) first. When
+/// that declines, possibly after events were handed out, the stream ends
+/// early and [`Stream::declined`] says so: the caller must discard what it
+/// built and walk again over [`Stream::granit`].
 pub(super) struct Stream<'a> {
-    parser: Parser<'a, granit_parser::StrInput<'a>>,
+    source: Source<'a>,
     ahead: std::collections::VecDeque<(Event<'a>, Span)>,
+    declined: bool,
+}
+
+// One per parse, on the stack: boxing a variant would cost an allocation
+// per parse, and `reparse` parses once per rendered value.
+#[allow(clippy::large_enum_variant)]
+enum Source<'a> {
+    Fast(super::fast::Fast<'a>),
+    Granit(Parser<'a, granit_parser::StrInput<'a>>),
+    /// The fast source declined.
+    Done,
 }
 
 impl<'a> Stream<'a> {
+    /// The fast source where it accepts the text, else granit.
     pub(super) fn new(text: &'a str) -> Self {
-        Self {
-            parser: Parser::new_from_str_with_options(text, parser_options()),
-            ahead: std::collections::VecDeque::new(),
+        match super::fast::Fast::new(text) {
+            Ok(fast) => Self::with(Source::Fast(fast)),
+            Err(super::fast::Declined) => Self::granit(text),
         }
     }
 
-    fn pull(&mut self) -> Result<Option<(Event<'a>, Span)>, FormatError> {
-        self.parser.next().transpose().map_err(|e| syntax_error(&e))
+    /// granit only.
+    pub(super) fn granit(text: &'a str) -> Self {
+        Self::with(Source::Granit(Parser::new_from_str_with_options(
+            text,
+            parser_options(),
+        )))
     }
 
+    fn with(source: Source<'a>) -> Self {
+        Self {
+            source,
+            ahead: std::collections::VecDeque::new(),
+            declined: false,
+        }
+    }
+
+    /// Whether the fast source gave up: the events so far are no answer.
+    pub(super) fn declined(&self) -> bool {
+        self.declined
+    }
+
+    #[inline]
+    fn pull(&mut self) -> Result<Option<(Event<'a>, Span)>, FormatError> {
+        match &mut self.source {
+            Source::Fast(fast) => match fast.next_event() {
+                Ok(ev) => Ok(ev),
+                Err(super::fast::Declined) => {
+                    self.declined = true;
+                    self.source = Source::Done;
+                    Ok(None)
+                }
+            },
+            Source::Granit(parser) => parser.next().transpose().map_err(|e| syntax_error(&e)),
+            Source::Done => Ok(None),
+        }
+    }
+
+    #[inline]
     pub(super) fn next(&mut self) -> Result<Option<(Event<'a>, Span)>, FormatError> {
         match self.ahead.pop_front() {
             Some(e) => Ok(Some(e)),

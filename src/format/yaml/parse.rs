@@ -259,10 +259,22 @@ enum Node<'e, 't> {
 /// [`parse_full_with_events`]).
 pub(crate) fn parse_full(text: &str) -> Result<Full<'_>, FormatError> {
     let mut stream = Stream::new(text);
+    let full = walk_stream(text, &mut stream);
+    if stream.declined() {
+        // The fast source met something outside its subset: the walk so
+        // far is void; granit reads the whole text again. The partial
+        // result goes first, or a late decline would hold two parses.
+        drop(full);
+        return walk_stream(text, &mut Stream::granit(text));
+    }
+    full
+}
+
+fn walk_stream<'a>(text: &'a str, stream: &mut Stream<'a>) -> Result<Full<'a>, FormatError> {
     let mut w = Walker::new(text);
     let mut i = 0;
     while let Some((ev, span)) = stream.next()? {
-        if let Err(e) = w.event(&ev, &span, i, &mut stream) {
+        if let Err(e) = w.event(&ev, &span, i, stream) {
             // A syntax error anywhere wins over what the walker found, as
             // when the whole stream was read first.
             while stream.next()?.is_some() {}
