@@ -86,4 +86,4 @@ pub use format::FormatKind;
 pub use keys::{Identity, Recipient};
 pub use metadata::{Metadata, Selection};
 pub use path::KeyPath;
-pub use secret::{SecretText, SecretTree};
+pub use secret::{LeafText, SecretText, SecretTree, SharedText, SourceText};

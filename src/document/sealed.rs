@@ -10,12 +10,14 @@ use crate::crypto::{EncryptedValue, ValueError};
 use crate::format::{self, FormatKind, LeafKind, ParsedFile, ValueType};
 use crate::keys::{Identity, Recipient};
 use crate::metadata::{self, Metadata, MetadataError};
+use crate::secret::{SharedText, SourceText};
 
 /// An encrypted file as read, opened without a key: its text, format,
 /// parse and `sops` metadata. Everything that needs no key is here (its
 /// recipients, its structure); [`Sealed::open`] gives the plaintext.
 pub struct Sealed {
-    text: Zeroizing<String>,
+    /// Shared with the parse: its `ENC[...]` values are ranges of it.
+    text: SharedText,
     format: FormatKind,
     parsed: ParsedFile,
     metadata: Metadata,
@@ -29,8 +31,8 @@ impl Sealed {
         text: impl Into<Zeroizing<String>>,
         format: FormatKind,
     ) -> Result<Self, DocumentError> {
-        let text = text.into();
-        let parsed = format.syntax().parse(&text)?;
+        let text = SourceText::shared(text);
+        let parsed = format.syntax().parse_shared(&text)?;
         let tree = parsed.metadata_tree().ok_or(DocumentError::NotEncrypted)?;
         let metadata = Metadata::from_tree(tree)?;
         Ok(Self {
@@ -55,7 +57,7 @@ impl Sealed {
 
     /// The text as read (ciphertext, clear values, metadata).
     pub fn text(&self) -> &str {
-        &self.text
+        self.text.as_str()
     }
 
     /// Its format.
@@ -137,7 +139,7 @@ impl Sealed {
 
     /// The structure checks of [`check_structure`], on this file.
     pub fn check_structure(&self) -> Vec<DocumentError> {
-        check_structure(&self.text, self.format)
+        check_structure(self.text.as_str(), self.format)
     }
 
     /// Opens the file with `identities`: the data key unwrapped, the seal

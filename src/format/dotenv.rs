@@ -73,7 +73,7 @@ use super::{
     LoadedPath, MetadataBlock, ParsedFile, Replacement, Splice, Syntax, ValueType,
 };
 use crate::path::KeyPath;
-use crate::secret::SecretText;
+use crate::secret::{LeafText, SecretText, SharedText};
 use loader::export_name;
 pub use loader::loader_value;
 
@@ -93,100 +93,114 @@ fn syntax(line: usize, column: usize, reason: &str) -> FormatError {
     }
 }
 
+/// [`Dotenv::parse`] of `text`, which is `shared`'s text when given: the
+/// values and comments that are slices of it are kept as ranges.
+fn parse_in(text: &str, shared: Option<&SharedText>) -> Result<ParsedFile, FormatError> {
+    let mut parsed = ParsedFile {
+        documents: 1,
+        ..ParsedFile::default()
+    };
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut meta: Vec<FlatEntry> = Vec::new();
+    // Byte range and line numbers of the run of `sops_` lines.
+    let mut meta_span: Option<Range<usize>> = None;
+    let mut meta_last_line = 0;
+    for line in lines(text) {
+        let content = line.content;
+        let trimmed = content.trim_start();
+        if trimmed.trim_end().is_empty() {
+            continue;
+        }
+        let indent = content.len() - trimmed.len();
+        if let Some(comment) = trimmed.strip_prefix('#') {
+            let hash = line.start + indent;
+            parsed.leaves.push(Leaf {
+                path: KeyPath::root(),
+                kind: LeafKind::Comment,
+                value: LeafText::slice_or_copy(shared, comment),
+                span: hash..line.end(),
+                style: LeafStyle::default(),
+                document: 0,
+            });
+            continue;
+        }
+        let Some(eq) = content.find('=') else {
+            return Err(syntax(
+                line.number,
+                indent + 1,
+                "expected KEY=value, a comment or a blank line",
+            ));
+        };
+        let key = &content[..eq];
+        if key.trim().is_empty() {
+            return Err(syntax(line.number, 1, "empty key before ="));
+        }
+        let raw = &content[eq + 1..];
+        if let Some(name) = key.strip_prefix(SOPS_PREFIX) {
+            // Metadata line: part of one contiguous run.
+            match &mut meta_span {
+                Some(span) => {
+                    if meta_last_line + 1 != line.number {
+                        return Err(FormatError::Unsupported {
+                            format: FORMAT,
+                            line: line.number,
+                            reason: "sops_ metadata lines must be contiguous".into(),
+                        });
+                    }
+                    span.end = after_line_break(text, line.end());
+                }
+                None => {
+                    meta_span = Some(line.start..after_line_break(text, line.end()));
+                }
+            }
+            meta_last_line = line.number;
+            // Tolerant reader: a CRLF file's `\r` is not part of metadata.
+            let value = raw.strip_suffix('\r').unwrap_or(raw);
+            meta.push(FlatEntry {
+                key: name.to_owned(),
+                value: decode_newlines(value),
+                line: line.number,
+            });
+            continue;
+        }
+        if !seen.insert(key) {
+            return Err(FormatError::DuplicateKey {
+                path: KeyPath::root().child_key(key),
+                line: line.number,
+            });
+        }
+        let value_start = line.start + eq + 1;
+        parsed.leaves.push(Leaf {
+            path: KeyPath::root().child_key(key),
+            kind: LeafKind::Value(ValueType::Str),
+            value: if raw.contains("\\n") {
+                SecretText::new(decode_newlines(raw)).into()
+            } else {
+                LeafText::slice_or_copy(shared, raw)
+            },
+            span: value_start..line.end(),
+            style: LeafStyle::default(),
+            document: 0,
+        });
+    }
+    if let Some(span) = meta_span {
+        let tree = unflatten(&meta, FORMAT)?;
+        parsed.metadata.push(MetadataBlock { span, tree });
+    }
+    Ok(parsed)
+}
+
 impl Syntax for Dotenv {
     fn kind(&self) -> FormatKind {
         FormatKind::Dotenv
     }
 
     fn parse(&self, text: &str) -> Result<ParsedFile, FormatError> {
-        let mut parsed = ParsedFile {
-            documents: 1,
-            ..ParsedFile::default()
-        };
-        let mut seen: HashSet<&str> = HashSet::new();
-        let mut meta: Vec<FlatEntry> = Vec::new();
-        // Byte range and line numbers of the run of `sops_` lines.
-        let mut meta_span: Option<Range<usize>> = None;
-        let mut meta_last_line = 0;
-        for line in lines(text) {
-            let content = line.content;
-            let trimmed = content.trim_start();
-            if trimmed.trim_end().is_empty() {
-                continue;
-            }
-            let indent = content.len() - trimmed.len();
-            if let Some(comment) = trimmed.strip_prefix('#') {
-                let hash = line.start + indent;
-                parsed.leaves.push(Leaf {
-                    path: KeyPath::root(),
-                    kind: LeafKind::Comment,
-                    value: SecretText::from_str(comment),
-                    span: hash..line.end(),
-                    style: LeafStyle::default(),
-                    document: 0,
-                });
-                continue;
-            }
-            let Some(eq) = content.find('=') else {
-                return Err(syntax(
-                    line.number,
-                    indent + 1,
-                    "expected KEY=value, a comment or a blank line",
-                ));
-            };
-            let key = &content[..eq];
-            if key.trim().is_empty() {
-                return Err(syntax(line.number, 1, "empty key before ="));
-            }
-            let raw = &content[eq + 1..];
-            if let Some(name) = key.strip_prefix(SOPS_PREFIX) {
-                // Metadata line: part of one contiguous run.
-                match &mut meta_span {
-                    Some(span) => {
-                        if meta_last_line + 1 != line.number {
-                            return Err(FormatError::Unsupported {
-                                format: FORMAT,
-                                line: line.number,
-                                reason: "sops_ metadata lines must be contiguous".into(),
-                            });
-                        }
-                        span.end = after_line_break(text, line.end());
-                    }
-                    None => {
-                        meta_span = Some(line.start..after_line_break(text, line.end()));
-                    }
-                }
-                meta_last_line = line.number;
-                // Tolerant reader: a CRLF file's `\r` is not part of metadata.
-                let value = raw.strip_suffix('\r').unwrap_or(raw);
-                meta.push(FlatEntry {
-                    key: name.to_owned(),
-                    value: decode_newlines(value),
-                    line: line.number,
-                });
-                continue;
-            }
-            if !seen.insert(key) {
-                return Err(FormatError::DuplicateKey {
-                    path: KeyPath::root().child_key(key),
-                    line: line.number,
-                });
-            }
-            let value_start = line.start + eq + 1;
-            parsed.leaves.push(Leaf {
-                path: KeyPath::root().child_key(key),
-                kind: LeafKind::Value(ValueType::Str),
-                value: SecretText::new(decode_newlines(raw)),
-                span: value_start..line.end(),
-                style: LeafStyle::default(),
-                document: 0,
-            });
-        }
-        if let Some(span) = meta_span {
-            let tree = unflatten(&meta, FORMAT)?;
-            parsed.metadata.push(MetadataBlock { span, tree });
-        }
-        Ok(parsed)
+        parse_in(text, None)
+    }
+
+    fn parse_shared(&self, text: &SharedText) -> Result<ParsedFile, FormatError> {
+        parse_in(text.as_str(), Some(text))
     }
 
     fn render(

@@ -312,7 +312,7 @@ impl State {
             self.parsed.leaves.push(Leaf {
                 path: KeyPath::root().child_key(section),
                 kind: LeafKind::Comment,
-                value: SecretText::new(c.value),
+                value: SecretText::new(c.value).into(),
                 span: c.span,
                 style: LeafStyle::default(),
                 document: 0,
@@ -454,7 +454,7 @@ impl Syntax for Ini {
                 st.parsed.leaves.push(Leaf {
                     path: KeyPath::root().child_key(&section).child_key(key),
                     kind: LeafKind::Value(ValueType::Str),
-                    value: SecretText::new(pv.value),
+                    value: SecretText::new(pv.value).into(),
                     span: pv.span,
                     style: LeafStyle::default(),
                     document: 0,

@@ -57,7 +57,7 @@ use super::{
     Replacement, Splice, Syntax, ValueType,
 };
 use crate::path::KeyPath;
-use crate::secret::SecretText;
+use crate::secret::{LeafText, SecretText, SharedText};
 pub use emit::quote;
 use emit::{detect_layout, is_json_number, write_tree, Layout, Pretty};
 
@@ -94,6 +94,8 @@ struct Scan {
 
 struct Parser<'a> {
     text: &'a str,
+    /// `text` as shared by the leaves, when the caller gave it so.
+    shared: Option<&'a SharedText>,
     b: &'a [u8],
     pos: usize,
     leaves: Vec<Leaf>,
@@ -104,6 +106,7 @@ impl<'a> Parser<'a> {
     fn new(text: &'a str) -> Self {
         Self {
             text,
+            shared: None,
             b: text.as_bytes(),
             pos: 0,
             leaves: Vec::new(),
@@ -143,11 +146,11 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn push_leaf(&mut self, path: &KeyPath, kind: LeafKind, value: String, span: Range<usize>) {
+    fn push_leaf(&mut self, path: &KeyPath, kind: LeafKind, value: LeafText, span: Range<usize>) {
         self.leaves.push(Leaf {
             path: path.clone(),
             kind,
-            value: SecretText::new(value),
+            value,
             span,
             style: LeafStyle {
                 flow: true,
@@ -174,14 +177,22 @@ impl<'a> Parser<'a> {
             Some(b'"') => {
                 let s = self.string()?;
                 if collect {
-                    self.push_leaf(path, LeafKind::Value(ValueType::Str), s, start..self.pos);
+                    // Without escapes the value is the text between the quotes.
+                    let inner = &self.text[start + 1..self.pos - 1];
+                    let value = LeafText::shared_if_same(self.shared, s, inner);
+                    self.push_leaf(
+                        path,
+                        LeafKind::Value(ValueType::Str),
+                        value,
+                        start..self.pos,
+                    );
                 }
                 Ok(())
             }
             Some(b'-' | b'0'..=b'9') => {
                 self.number()?;
                 if collect {
-                    let src = self.text[start..self.pos].to_owned();
+                    let src = LeafText::slice_or_copy(self.shared, &self.text[start..self.pos]);
                     // COMPAT(sops): 3.11 types every JSON number `float`.
                     self.push_leaf(
                         path,
@@ -204,7 +215,7 @@ impl<'a> Parser<'a> {
                 self.pos += word.len();
                 if collect {
                     let v = if kind == LeafKind::Null { "" } else { word };
-                    self.push_leaf(path, kind, v.to_owned(), start..self.pos);
+                    self.push_leaf(path, kind, SecretText::from_str(v).into(), start..self.pos);
                 }
                 Ok(())
             }
@@ -452,7 +463,18 @@ impl<'a> Parser<'a> {
 /// Parses the whole text: the top-level object's members, and the leaves
 /// when `collect` is set.
 fn scan(text: &str, collect: bool) -> Result<Scan, FormatError> {
+    scan_in(text, None, collect)
+}
+
+/// [`scan`] of `text`, which is `shared`'s text when given: the leaves then
+/// hold their values as ranges of it where they can.
+fn scan_in<'a>(
+    text: &'a str,
+    shared: Option<&'a SharedText>,
+    collect: bool,
+) -> Result<Scan, FormatError> {
     let mut p = Parser::new(text);
+    p.shared = shared;
     p.skip_ws();
     match p.peek() {
         Some(b'{') => {}
@@ -592,40 +614,49 @@ fn node(p: &mut Parser<'_>) -> Result<Node, FormatError> {
     }
 }
 
+/// [`Json::parse`] of `text`, which is `shared`'s text when given.
+fn parse_in(text: &str, shared: Option<&SharedText>) -> Result<ParsedFile, FormatError> {
+    let scan = scan_in(text, shared, true)?;
+    let mut metadata = Vec::new();
+    if let Some(i) = scan.members.iter().position(|m| m.is_sops) {
+        let m = &scan.members[i];
+        let tree: serde_json::Value =
+            serde_json::from_str(&text[m.value.clone()]).map_err(|_| {
+                // The text is valid JSON here; serde_json only refuses
+                // nesting beyond its own recursion limit.
+                FormatError::Unsupported {
+                    format: FORMAT,
+                    line: line_col(text, m.key_start).0,
+                    reason: "the sops metadata is nested too deeply".into(),
+                }
+            })?;
+        metadata.push(MetadataBlock {
+            span: removal_span(text, &scan, i),
+            tree,
+        });
+    }
+    Ok(ParsedFile {
+        leaves: scan.leaves,
+        empties: scan.empties,
+        unsealed_empties: Vec::new(),
+        metadata,
+        aliases: Vec::new(),
+        documents: 1,
+        yaml_layout: None,
+    })
+}
+
 impl Syntax for Json {
     fn kind(&self) -> FormatKind {
         FormatKind::Json
     }
 
     fn parse(&self, text: &str) -> Result<ParsedFile, FormatError> {
-        let scan = scan(text, true)?;
-        let mut metadata = Vec::new();
-        if let Some(i) = scan.members.iter().position(|m| m.is_sops) {
-            let m = &scan.members[i];
-            let tree: serde_json::Value =
-                serde_json::from_str(&text[m.value.clone()]).map_err(|_| {
-                    // The text is valid JSON here; serde_json only refuses
-                    // nesting beyond its own recursion limit.
-                    FormatError::Unsupported {
-                        format: FORMAT,
-                        line: line_col(text, m.key_start).0,
-                        reason: "the sops metadata is nested too deeply".into(),
-                    }
-                })?;
-            metadata.push(MetadataBlock {
-                span: removal_span(text, &scan, i),
-                tree,
-            });
-        }
-        Ok(ParsedFile {
-            leaves: scan.leaves,
-            empties: scan.empties,
-            unsealed_empties: Vec::new(),
-            metadata,
-            aliases: Vec::new(),
-            documents: 1,
-            yaml_layout: None,
-        })
+        parse_in(text, None)
+    }
+
+    fn parse_shared(&self, text: &SharedText) -> Result<ParsedFile, FormatError> {
+        parse_in(text.as_str(), Some(text))
     }
 
     fn render(

@@ -35,7 +35,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use crate::path::KeyPath;
-use crate::secret::SecretText;
+use crate::secret::{LeafText, SecretText, SharedText};
 
 pub use loaded::{loaded_values, LoadedPath};
 /// Kept at its old path: callers outside the format layer name it here.
@@ -187,7 +187,10 @@ pub struct Leaf {
     /// - nulls: empty;
     /// - comments: the text after the comment marker, with no line break
     ///   (for YAML/TOML/dotenv `# x` gives ` x`; for INI see `ini.rs`).
-    pub value: SecretText,
+    ///
+    /// A parse of shared text ([`Syntax::parse_shared`]) holds the values
+    /// that are slices of the file as ranges into it, not copies.
+    pub value: LeafText,
     /// The bytes that hold the value (quotes and block-scalar header
     /// included) or the whole comment (marker included, line break
     /// excluded). Anchors and tags of a YAML scalar are outside the span.
@@ -416,6 +419,13 @@ pub trait Syntax: Sync {
     /// Parses `text` into leaves and metadata.
     fn parse(&self, text: &str) -> Result<ParsedFile, FormatError>;
 
+    /// [`Syntax::parse`] of a text the leaves may share: a value that is a
+    /// slice of the text is held as a range of it instead of a copy. The
+    /// leaves keep `text` alive. The default copies, as `parse` does.
+    fn parse_shared(&self, text: &SharedText) -> Result<ParsedFile, FormatError> {
+        self.parse(text.as_str())
+    }
+
     /// The text that replaces `leaf.span` so that the file holds `with`.
     fn render(
         &self,
@@ -569,7 +579,7 @@ pub(crate) fn insert_leaf(path: &KeyPath, span: Range<usize>, style: LeafStyle) 
     Leaf {
         path: path.clone(),
         kind: LeafKind::Value(ValueType::Str),
-        value: SecretText::from_str(""),
+        value: SecretText::from_str("").into(),
         span,
         style,
         document: 0,
@@ -703,6 +713,50 @@ mod tests {
         assert_eq!(f("app.ini"), Some(FormatKind::Ini));
         assert_eq!(f("blob.bin"), None);
         assert_eq!(f("README"), None);
+    }
+
+    /// A parse of shared text holds slices instead of copies, and must be
+    /// the same parse: same leaves (values, kinds, spans), same metadata.
+    #[test]
+    fn a_shared_parse_is_the_same_parse() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sops/");
+        let mut texts: Vec<(FormatKind, String)> = Vec::new();
+        for name in std::fs::read_dir(root).expect("testdata") {
+            let path = name.expect("entry").path();
+            let Some(kind) = FormatKind::from_path(&path) else {
+                continue;
+            };
+            texts.push((kind, std::fs::read_to_string(&path).expect("text")));
+        }
+        // Escaped, typed and commented values beside slices of the text.
+        texts.push((
+            FormatKind::Yaml,
+            "# c\na: \"x\\ty\"\nb: 0x1F\nc: 1.50\nd: |\n  e\n".into(),
+        ));
+        texts.push((
+            FormatKind::Json,
+            r#"{"a": "x\u0041", "b": 1.5e3, "c": "plain"}"#.into(),
+        ));
+        texts.push((FormatKind::Dotenv, "# c\nA=x\\ny\nB=plain\n".into()));
+        assert!(texts.len() > 8);
+        for (kind, text) in texts {
+            let Ok(copied) = kind.syntax().parse(&text) else {
+                continue;
+            };
+            let shared = crate::secret::SourceText::shared(text.clone());
+            let parsed = kind.syntax().parse_shared(&shared).expect("shared parse");
+            assert_eq!(
+                testutil::summary(&parsed),
+                testutil::summary(&copied),
+                "{text}"
+            );
+            let spans =
+                |p: &ParsedFile| p.leaves.iter().map(|l| l.span.clone()).collect::<Vec<_>>();
+            assert_eq!(spans(&parsed), spans(&copied));
+            assert_eq!(parsed.metadata_tree(), copied.metadata_tree());
+            drop(parsed);
+            assert!(crate::secret::SourceText::into_inner(shared).is_some());
+        }
     }
 
     #[test]

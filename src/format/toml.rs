@@ -191,7 +191,7 @@ impl Walker {
         self.leaves.push(Leaf {
             path: path.clone(),
             kind: LeafKind::Value(ty),
-            value: SecretText::new(value),
+            value: SecretText::new(value).into(),
             span,
             style: LeafStyle {
                 flow,
@@ -576,7 +576,7 @@ impl Syntax for Toml {
             w.leaves.push(Leaf {
                 path,
                 kind: LeafKind::Comment,
-                value: SecretText::from_str(&text[span.start + 1..span.end]),
+                value: SecretText::from_str(&text[span.start + 1..span.end]).into(),
                 span,
                 style: LeafStyle::default(),
                 document: 0,

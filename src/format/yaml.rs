@@ -60,6 +60,7 @@ use super::{
     ValueType,
 };
 use crate::path::KeyPath;
+use crate::secret::SharedText;
 use emit::{double_quoted, literal_block, plain_safe};
 use resolve::{parse_timestamp, resolve_plain, Resolved};
 
@@ -84,6 +85,17 @@ impl Syntax for Yaml {
 
     fn parse(&self, text: &str) -> Result<ParsedFile, FormatError> {
         let full = parse::parse_full(text)?;
+        let mut file = full.file;
+        file.yaml_layout = Some(Box::new(Layout {
+            text_len: text.len(),
+            docs: full.docs,
+            step: full.step,
+        }));
+        Ok(file)
+    }
+
+    fn parse_shared(&self, text: &SharedText) -> Result<ParsedFile, FormatError> {
+        let full = parse::parse_full_in(text.as_str(), Some(text))?;
         let mut file = full.file;
         file.yaml_layout = Some(Box::new(Layout {
             text_len: text.len(),

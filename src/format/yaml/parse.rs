@@ -21,7 +21,7 @@ use crate::format::{
     AliasRef, FormatError, Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile, ValueType,
 };
 use crate::path::KeyPath;
-use crate::secret::SecretText;
+use crate::secret::{LeafText, SecretText, SharedText};
 
 mod layout;
 
@@ -258,20 +258,34 @@ enum Node<'e, 't> {
 /// Parses `text` completely; [`Full::events`] is left empty (see
 /// [`parse_full_with_events`]).
 pub(crate) fn parse_full(text: &str) -> Result<Full<'_>, FormatError> {
+    parse_full_in(text, None)
+}
+
+/// [`parse_full`] of `text`, which is `shared`'s text when given: the
+/// leaves then hold their values as ranges of it where they can.
+pub(crate) fn parse_full_in<'t>(
+    text: &'t str,
+    shared: Option<&'t SharedText>,
+) -> Result<Full<'t>, FormatError> {
     let mut stream = Stream::new(text);
-    let full = walk_stream(text, &mut stream);
+    let full = walk_stream(text, shared, &mut stream);
     if stream.declined() {
         // The fast source met something outside its subset: the walk so
         // far is void; granit reads the whole text again. The partial
         // result goes first, or a late decline would hold two parses.
         drop(full);
-        return walk_stream(text, &mut Stream::granit(text));
+        return walk_stream(text, shared, &mut Stream::granit(text));
     }
     full
 }
 
-fn walk_stream<'a>(text: &'a str, stream: &mut Stream<'a>) -> Result<Full<'a>, FormatError> {
+fn walk_stream<'a>(
+    text: &'a str,
+    shared: Option<&'a SharedText>,
+    stream: &mut Stream<'a>,
+) -> Result<Full<'a>, FormatError> {
     let mut w = Walker::new(text);
+    w.shared = shared;
     let mut i = 0;
     while let Some((ev, span)) = stream.next()? {
         if let Err(e) = w.event(&ev, &span, i, stream) {
@@ -308,6 +322,7 @@ impl<'t> Walker<'t> {
     fn new(text: &'t str) -> Self {
         Walker {
             text,
+            shared: None,
             leaves: Vec::new(),
             empties: Vec::new(),
             metadata: Vec::new(),
@@ -390,6 +405,9 @@ impl<'t> Walker<'t> {
 
 struct Walker<'t> {
     text: &'t str,
+    /// `text` as shared by the leaves, when the caller gave it so: values
+    /// that are slices of it are kept as ranges (see [`LeafText`]).
+    shared: Option<&'t SharedText>,
     leaves: Vec<Leaf>,
     empties: Vec<crate::format::EmptyCollection>,
     metadata: Vec<MetadataBlock>,
@@ -544,7 +562,7 @@ impl<'t> Walker<'t> {
         self.leaves.push(Leaf {
             path,
             kind: LeafKind::Comment,
-            value: SecretText::from_str(body),
+            value: LeafText::slice_or_copy(self.shared, body),
             span: r.clone(),
             style: LeafStyle {
                 flow,
@@ -716,7 +734,7 @@ impl<'t> Walker<'t> {
                         self.leaves.push(Leaf {
                             path: self.stack.last().expect("non-empty").path.clone(),
                             kind: LeafKind::Comment,
-                            value: SecretText::from_str(v),
+                            value: LeafText::slice_or_copy(self.shared, v),
                             span: dash..r.end,
                             style: LeafStyle {
                                 flow: false,
@@ -752,18 +770,37 @@ impl<'t> Walker<'t> {
                     Err(reason) => return Err(self.unsupported(r.start, reason)),
                 };
                 let (kind, value) = match kind {
-                    Resolved::Null => (LeafKind::Null, String::new()),
-                    Resolved::Bool(b) => (LeafKind::Value(ValueType::Bool), b.to_string()),
-                    Resolved::Int(s) => (LeafKind::Value(ValueType::Int), s),
-                    Resolved::Float(s) => (LeafKind::Value(ValueType::Float), s),
-                    Resolved::Time(s) => (LeafKind::Value(ValueType::Time), s),
+                    Resolved::Null => (LeafKind::Null, LeafText::default()),
+                    Resolved::Bool(b) => (
+                        LeafKind::Value(ValueType::Bool),
+                        SecretText::new(b.to_string()).into(),
+                    ),
+                    Resolved::Int(s) => (
+                        LeafKind::Value(ValueType::Int),
+                        LeafText::shared_if_same(self.shared, s, v),
+                    ),
+                    Resolved::Float(s) => (
+                        LeafKind::Value(ValueType::Float),
+                        LeafText::shared_if_same(self.shared, s, v),
+                    ),
+                    Resolved::Time(s) => (
+                        LeafKind::Value(ValueType::Time),
+                        LeafText::shared_if_same(self.shared, s, v),
+                    ),
                     Resolved::Str if block && self.clipped_at_eof(&vr, v) => {
                         // A block scalar that ends the file without a line
                         // break still has its final one (unless stripped);
                         // the parser leaves it out after a blank-ish line.
-                        (LeafKind::Value(ValueType::Str), format!("{v}\n"))
+                        (
+                            LeafKind::Value(ValueType::Str),
+                            SecretText::new(format!("{v}\n")).into(),
+                        )
                     }
-                    Resolved::Str => (LeafKind::Value(ValueType::Str), v.to_owned()),
+                    // Most values (every `ENC[...]`) are the scalar's text.
+                    Resolved::Str => (
+                        LeafKind::Value(ValueType::Str),
+                        LeafText::slice_or_copy(self.shared, v),
+                    ),
                 };
                 let idx = self.leaves.len();
                 let document = self.cur_doc();
@@ -773,7 +810,7 @@ impl<'t> Walker<'t> {
                 self.leaves.push(Leaf {
                     path,
                     kind,
-                    value: SecretText::new(value),
+                    value,
                     span: vr.clone(),
                     style: LeafStyle {
                         flow,
