@@ -377,7 +377,7 @@ fn strip_suffix(path: &KeyPath, suffix: &str) -> KeyPath {
             .iter()
             .map(|seg| match seg {
                 Segment::Key(k) => match k.strip_suffix(suffix) {
-                    Some(rest) if !rest.is_empty() => Segment::Key(rest.to_owned()),
+                    Some(rest) if !rest.is_empty() => Segment::Key(rest.into()),
                     _ => seg.clone(),
                 },
                 Segment::Index(_) => seg.clone(),

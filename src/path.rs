@@ -13,10 +13,190 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Segment {
     /// A map key (YAML/JSON/TOML key, INI section or key, dotenv name).
-    Key(String),
+    Key(Key),
     /// A list index.
     Index(usize),
 }
+
+/// A map key's text: up to [`Key::INLINE`] bytes held in place, longer
+/// ones on the heap. Every leaf owns its path, and most keys are short: at
+/// a million keys a heap string per segment was a sixth of the peak
+/// memory. Reads as a `&str` (`Deref`); compares, hashes, orders and
+/// prints (`Debug`, `Display`) as its text.
+#[derive(Clone)]
+pub struct Key(KeyRepr);
+
+#[derive(Clone)]
+enum KeyRepr {
+    Inline { len: u8, bytes: [u8; Key::INLINE] },
+    Heap(Box<str>),
+}
+
+impl Key {
+    /// The longest key held without an allocation (a segment stays 24
+    /// bytes, as with a `String`).
+    pub const INLINE: usize = 22;
+
+    /// The key's text.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // Always whole characters of a `str` (see `From<&str>`).
+            KeyRepr::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            KeyRepr::Heap(s) => s,
+        }
+    }
+}
+
+impl From<&str> for Key {
+    fn from(s: &str) -> Self {
+        match u8::try_from(s.len()) {
+            Ok(len) if s.len() <= Self::INLINE => {
+                let mut bytes = [0; Self::INLINE];
+                bytes[..s.len()].copy_from_slice(s.as_bytes());
+                Self(KeyRepr::Inline { len, bytes })
+            }
+            _ => Self(KeyRepr::Heap(s.into())),
+        }
+    }
+}
+
+impl From<String> for Key {
+    fn from(s: String) -> Self {
+        if s.len() <= Self::INLINE {
+            Self::from(s.as_str())
+        } else {
+            Self(KeyRepr::Heap(s.into_boxed_str()))
+        }
+    }
+}
+
+impl From<&String> for Key {
+    fn from(s: &String) -> Self {
+        Self::from(s.as_str())
+    }
+}
+
+impl From<std::borrow::Cow<'_, str>> for Key {
+    fn from(s: std::borrow::Cow<'_, str>) -> Self {
+        match s {
+            std::borrow::Cow::Borrowed(s) => Self::from(s),
+            std::borrow::Cow::Owned(s) => Self::from(s),
+        }
+    }
+}
+
+impl From<&Key> for Key {
+    fn from(k: &Key) -> Self {
+        k.clone()
+    }
+}
+
+impl From<Key> for String {
+    fn from(k: Key) -> Self {
+        match k.0 {
+            KeyRepr::Heap(s) => s.into_string(),
+            KeyRepr::Inline { .. } => k.as_str().to_owned(),
+        }
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Key {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Key {}
+
+impl PartialEq<str> for Key {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Key {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Key {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<Key> for str {
+    fn eq(&self, other: &Key) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<Key> for &str {
+    fn eq(&self, other: &Key) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl PartialEq<Key> for String {
+    fn eq(&self, other: &Key) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// A segment is as small as with a `String` key.
+const _: () = assert!(std::mem::size_of::<Segment>() == 24);
 
 /// The chain of keys and indices from the document root to a node.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -54,7 +234,7 @@ impl KeyPath {
     }
 
     /// Appends a map key.
-    pub fn push_key(&mut self, key: impl Into<String>) {
+    pub fn push_key(&mut self, key: impl Into<Key>) {
         self.0.push(Segment::Key(key.into()));
     }
 
@@ -69,7 +249,7 @@ impl KeyPath {
     }
 
     /// A new path with `key` appended.
-    pub fn child_key(&self, key: impl Into<String>) -> Self {
+    pub fn child_key(&self, key: impl Into<Key>) -> Self {
         self.child(Segment::Key(key.into()))
     }
 
@@ -193,7 +373,7 @@ impl KeyPath {
                             return Err(err("expected ] after a quoted key"));
                         }
                         i += 1;
-                        segments.push(Segment::Key(key));
+                        segments.push(Segment::Key(key.into()));
                     } else {
                         let start = i;
                         while i < bytes.len() && bytes[i] != ']' {
@@ -230,7 +410,9 @@ impl KeyPath {
                     while i < bytes.len() && bytes[i] != '.' && bytes[i] != '[' {
                         i += 1;
                     }
-                    segments.push(Segment::Key(bytes[start..i].iter().collect()));
+                    segments.push(Segment::Key(
+                        bytes[start..i].iter().collect::<String>().into(),
+                    ));
                     expect_key = false;
                 }
             }
@@ -302,6 +484,25 @@ mod tests {
         for bad in ["", "a..b", "a.", "[x]", r#"["a"#, "a[1]b", "[1"] {
             assert!(KeyPath::parse(bad).is_err(), "{bad} should fail");
         }
+    }
+
+    #[test]
+    fn keys_short_and_long_read_compare_and_print_as_their_text() {
+        let short = Key::from("bot_000001");
+        let edge = Key::from("x".repeat(Key::INLINE));
+        let long = Key::from("é".repeat(Key::INLINE));
+        assert!(matches!(short.0, KeyRepr::Inline { .. }));
+        assert!(matches!(edge.0, KeyRepr::Inline { .. }));
+        assert!(matches!(long.0, KeyRepr::Heap(_)));
+        assert_eq!(short.as_str(), "bot_000001");
+        assert_eq!(long.as_str(), "é".repeat(Key::INLINE));
+        assert_eq!(format!("{short:?}"), format!("{:?}", "bot_000001"));
+        assert!(short == "bot_000001" && "bot_000001" == short);
+        assert!(Key::from("a") < Key::from("b") && Key::from("ab") > Key::from("a"));
+        assert_eq!(String::from(long.clone()), long.as_str());
+        let path = p(&format!("a.{}.b", "k".repeat(40)));
+        assert_eq!(path.keys().collect::<Vec<_>>()[1].len(), 40);
+        assert_eq!(path.aad(), format!("a:{}:b:", "k".repeat(40)));
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub fn loaded_values<T>(
 pub(crate) fn without_bom(path: &KeyPath) -> Option<KeyPath> {
     match path.segments() {
         [Segment::Key(k), rest @ ..] if k.starts_with('\u{feff}') => {
-            let mut segs = vec![Segment::Key(k.trim_start_matches('\u{feff}').to_owned())];
+            let mut segs = vec![Segment::Key(k.trim_start_matches('\u{feff}').into())];
             segs.extend(rest.iter().cloned());
             Some(KeyPath::from_segments(segs))
         }

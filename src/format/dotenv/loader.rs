@@ -15,7 +15,7 @@ pub(super) fn export_name(path: &KeyPath) -> Option<KeyPath> {
         [Segment::Key(k)] => match k.strip_prefix("export") {
             Some(rest) if rest.starts_with([' ', '\t']) => {
                 Some(KeyPath::from_segments(vec![Segment::Key(
-                    rest.trim_start().to_owned(),
+                    rest.trim_start().into(),
                 )]))
             }
             _ => None,

@@ -145,7 +145,7 @@ pub(super) fn insert(
         let child_path = KeyPath::from_segments(
             keys[..=depth]
                 .iter()
-                .map(|k| Segment::Key((*k).to_owned()))
+                .map(|k| Segment::Key((*k).into()))
                 .collect(),
         );
         match here {
