@@ -555,21 +555,32 @@ pub(super) fn compute_mac<'a>(
     plain: impl Fn(usize) -> Option<(ValueType, &'a str)>,
 ) -> String {
     let mut hasher = MacHasher::new(mac_only_encrypted);
-    for (path, i) in parsed.values_in_order() {
+    let mut value = |path: &KeyPath, i: usize| {
         if parsed.leaves[i].kind == LeafKind::Comment {
-            continue;
+            return;
         }
         let encrypted = if selection.is_comment_based() {
             selected[i]
         } else {
-            selection.should_encrypt(&path)
+            selection.should_encrypt(path)
         };
         if mac_only_encrypted && !encrypted {
-            continue;
+            return;
         }
         if let Some((ty, text)) = plain(i) {
             let (tag, bytes) = typed_plaintext(ty, text);
             hasher.update(tag, bytes);
+        }
+    };
+    if parsed.aliases.is_empty() {
+        // Without aliases sops' order is the leaves' own: no list of every
+        // path (32 bytes a value, at the peak of a decrypt).
+        for (i, leaf) in parsed.leaves.iter().enumerate() {
+            value(&leaf.path, i);
+        }
+    } else {
+        for (path, i) in parsed.values_in_order() {
+            value(&path, i);
         }
     }
     hasher.finish()
