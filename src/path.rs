@@ -497,8 +497,10 @@ mod tests {
         assert_eq!(short.as_str(), "bot_000001");
         assert_eq!(long.as_str(), "é".repeat(Key::INLINE));
         assert_eq!(format!("{short:?}"), format!("{:?}", "bot_000001"));
-        assert!(short == "bot_000001" && "bot_000001" == short);
-        assert!(Key::from("a") < Key::from("b") && Key::from("ab") > Key::from("a"));
+        assert_eq!(short, "bot_000001");
+        assert_eq!("bot_000001", short);
+        let (a, ab, b) = (Key::from("a"), Key::from("ab"), Key::from("b"));
+        assert!(a < ab && ab < b);
         assert_eq!(String::from(long.clone()), long.as_str());
         let path = p(&format!("a.{}.b", "k".repeat(40)));
         assert_eq!(path.keys().collect::<Vec<_>>()[1].len(), 40);
