@@ -56,7 +56,7 @@ use super::{
     EmptyCollection, FormatError, FormatKind, Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile,
     Replacement, Splice, Syntax, ValueType,
 };
-use crate::path::KeyPath;
+use crate::path::{KeyPath, Segment};
 use crate::secret::{LeafText, SecretText, SharedText};
 pub use emit::quote;
 use emit::{detect_layout, is_json_number, write_tree, Layout, Pretty};
@@ -135,10 +135,10 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn push_empty(&mut self, path: &KeyPath, collect: bool, is_map: bool) {
-        if collect && !path.is_root() {
+    fn push_empty(&mut self, path: &[Segment], collect: bool, is_map: bool) {
+        if collect && !path.is_empty() {
             self.empties.push(EmptyCollection {
-                path: path.clone(),
+                path: KeyPath::from_segments(path.to_vec()),
                 document: 0,
                 position: self.leaves.len(),
                 is_map,
@@ -146,9 +146,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn push_leaf(&mut self, path: &KeyPath, kind: LeafKind, value: LeafText, span: Range<usize>) {
+    fn push_leaf(&mut self, path: &[Segment], kind: LeafKind, value: LeafText, span: Range<usize>) {
         self.leaves.push(Leaf {
-            path: path.clone(),
+            path: KeyPath::from_segments(path.to_vec()),
             kind,
             value,
             span,
@@ -165,7 +165,7 @@ impl<'a> Parser<'a> {
     /// Parses one value at `self.pos` (whitespace already skipped).
     fn value(
         &mut self,
-        path: &mut KeyPath,
+        path: &mut Vec<Segment>,
         depth: usize,
         collect: bool,
     ) -> Result<(), FormatError> {
@@ -225,7 +225,7 @@ impl<'a> Parser<'a> {
 
     fn object(
         &mut self,
-        path: &mut KeyPath,
+        path: &mut Vec<Segment>,
         depth: usize,
         collect: bool,
         mut top: Option<&mut Vec<Member>>,
@@ -250,7 +250,7 @@ impl<'a> Parser<'a> {
             let key_end = self.pos;
             if seen.contains(&key) {
                 return Err(FormatError::DuplicateKey {
-                    path: path.child_key(key),
+                    path: KeyPath::from_segments(path.clone()).child_key(key),
                     line: line_col(self.text, key_start).0,
                 });
             }
@@ -262,7 +262,7 @@ impl<'a> Parser<'a> {
             self.skip_ws();
             let is_sops = top.is_some() && key == "sops";
             let value_start = self.pos;
-            path.push_key(key.clone());
+            path.push(Segment::Key(key.as_str().into()));
             self.value(path, depth, collect && !is_sops)?;
             path.pop();
             seen.insert(key);
@@ -295,7 +295,7 @@ impl<'a> Parser<'a> {
 
     fn array(
         &mut self,
-        path: &mut KeyPath,
+        path: &mut Vec<Segment>,
         depth: usize,
         collect: bool,
     ) -> Result<(), FormatError> {
@@ -311,7 +311,7 @@ impl<'a> Parser<'a> {
         }
         let mut index = 0;
         loop {
-            path.push_index(index);
+            path.push(Segment::Index(index));
             self.value(path, depth, collect)?;
             path.pop();
             index += 1;
@@ -493,7 +493,9 @@ fn scan_in<'a>(
     }
     let open = p.pos;
     let mut members = Vec::new();
-    let mut path = KeyPath::root();
+    // The working path is a list that grows and shrinks in place; each
+    // leaf gets an exactly sized copy.
+    let mut path = Vec::new();
     p.object(&mut path, 1, collect, Some(&mut members))?;
     let close = p.pos - 1;
     p.skip_ws();
@@ -608,7 +610,7 @@ fn node(p: &mut Parser<'_>) -> Result<Node, FormatError> {
             })
         }
         _ => {
-            p.value(&mut KeyPath::root(), 0, false)?;
+            p.value(&mut Vec::new(), 0, false)?;
             Ok(Node::Scalar(open..p.pos))
         }
     }
