@@ -1022,7 +1022,7 @@ impl<'a> Opened<'a> {
         for (path, i) in values {
             let path: &KeyPath = path.borrow();
             let leaf = &self.parsed().leaves[*i];
-            if leaf.document != document {
+            if leaf.document as usize != document {
                 continue;
             }
             while let Some(e) = empties.next_if(|e| e.position <= *i) {

@@ -55,7 +55,7 @@ pub(super) fn seal_digest<'a>(
             (LeafKind::Value(ty), None) => (ItemKind::Clear, sealing::value_type_tag(ty)),
         };
         Item {
-            document: leaf.document,
+            document: leaf.document as usize,
             path: &leaf.path,
             kind,
             tag,

@@ -99,9 +99,9 @@ pub(super) fn selected_leaves(
     let mut out = vec![false; leaves.len()];
     for &i in &order {
         let leaf = &leaves[i];
-        if leaf.document != document {
+        if leaf.document as usize != document {
             frames.clear();
-            document = leaf.document;
+            document = leaf.document as usize;
         }
         let segments = leaf.path.segments();
         for (depth, segment) in segments.iter().enumerate() {

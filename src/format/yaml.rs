@@ -312,7 +312,7 @@ fn block_header(text: &str, leaf: &Leaf) -> Option<(char, bool, usize)> {
         .filter(|l| l.bytes().any(|c| c != b' '))
         .map(|l| l.len() - l.trim_start_matches(' ').len())
         .min()?;
-    (indent > leaf.style.indent || leaf.style.indent == 0 && indent > 0)
+    (indent > leaf.style.indent as usize || leaf.style.indent == 0 && indent > 0)
         .then_some((kind, keep, indent))
 }
 
@@ -375,7 +375,7 @@ fn block_from_enc(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
         }
     };
     // Proven in a neutral context first: `k:` at column 0.
-    let probe = make(indent - leaf.style.indent, 0, "\n")?;
+    let probe = make(indent - leaf.style.indent as usize, 0, "\n")?;
     let doc = format!("k: {probe}\n");
     let full = parse::parse_full(&doc).ok()?;
     let l = full
@@ -386,7 +386,7 @@ fn block_from_enc(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
     if l.kind != LeafKind::Value(ValueType::Str) || l.value.expose() != v {
         return None;
     }
-    make(indent, leaf.style.indent, nl)
+    make(indent, leaf.style.indent as usize, nl)
 }
 
 /// The quote (`'` or `"`) a string leaf was written with, if any.
@@ -724,7 +724,7 @@ fn block_str(text: &str, leaf: &Leaf, v: &str) -> Option<String> {
     if l.kind != LeafKind::Value(ValueType::Str) || l.value.expose() != v {
         return None;
     }
-    let mut out = literal_block(v, leaf.style.indent + step, step, nl)?;
+    let mut out = literal_block(v, leaf.style.indent as usize + step, step, nl)?;
     if !has_break {
         out.push_str(nl);
     }

@@ -139,7 +139,12 @@ fn values(parsed: &ParsedFile) -> BTreeMap<Loc, Val<'_>> {
         .leaves
         .iter()
         .filter(|l| l.kind != LeafKind::Comment)
-        .map(|l| ((l.document, l.path.clone()), (l.kind, l.value.expose())))
+        .map(|l| {
+            (
+                (l.document as usize, l.path.clone()),
+                (l.kind, l.value.expose()),
+            )
+        })
         .collect()
 }
 
@@ -148,7 +153,7 @@ fn comments(parsed: &ParsedFile) -> Vec<(usize, &KeyPath, &str)> {
         .leaves
         .iter()
         .filter(|l| l.kind == LeafKind::Comment)
-        .map(|l| (l.document, &l.path, l.value.expose()))
+        .map(|l| (l.document as usize, &l.path, l.value.expose()))
         .collect()
 }
 
@@ -317,7 +322,7 @@ fn apply_changes(
     // 1. Values changed in place.
     let mut splices = Vec::new();
     for leaf in parsed.leaves.iter().filter(|l| l.kind != LeafKind::Comment) {
-        let loc = (leaf.document, leaf.path.clone());
+        let loc = (leaf.document as usize, leaf.path.clone());
         let Some(want) = target.get(&loc) else {
             continue;
         };
@@ -373,7 +378,7 @@ fn apply_changes(
         .leaves
         .iter()
         .filter(|l| l.kind != LeafKind::Comment)
-        .map(|l| (l.document, l.path.clone()))
+        .map(|l| (l.document as usize, l.path.clone()))
         .collect();
     let mut inserts: Vec<&Loc> = target.keys().filter(|k| !have.contains_key(*k)).collect();
     inserts.sort_by_key(|k| {

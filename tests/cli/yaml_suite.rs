@@ -121,7 +121,7 @@ fn yaml_docs(text: &str) -> Result<Vec<Value>, String> {
                 _ => Value::String(format!("<number {}>", leaf.value.expose().len())),
             },
         };
-        insert_at(&mut docs[leaf.document], path.segments(), v);
+        insert_at(&mut docs[leaf.document as usize], path.segments(), v);
     }
     Ok(docs)
 }

@@ -312,7 +312,7 @@ fn block_entry(
         at..at,
         LeafStyle {
             flow: false,
-            indent: ind,
+            indent: crate::format::to_u32(ind),
             block: false,
             empty_list: false,
         },

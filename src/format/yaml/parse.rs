@@ -18,7 +18,7 @@ use super::resolve::{meta_scalar, resolve_plain, type_scalar, Resolved};
 pub(crate) use crate::format::text::bom_len;
 use crate::format::text::{floor_char_boundary, line_start_of};
 use crate::format::{
-    AliasRef, FormatError, Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile, ValueType,
+    to_u32, AliasRef, FormatError, Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile, ValueType,
 };
 use crate::path::KeyPath;
 use crate::secret::{LeafText, SecretText, SharedText};
@@ -373,7 +373,7 @@ impl<'t> Walker<'t> {
         }
         let ndocs = w.docs.len();
         for leaf in &mut w.leaves {
-            leaf.document = leaf.document.min(ndocs - 1);
+            leaf.document = leaf.document.min(to_u32(ndocs - 1));
         }
         for empty in &mut w.empties {
             empty.document = empty.document.min(ndocs - 1);
@@ -566,11 +566,11 @@ impl<'t> Walker<'t> {
             span: r.clone(),
             style: LeafStyle {
                 flow,
-                indent: col,
+                indent: to_u32(col),
                 block: false,
                 empty_list: false,
             },
-            document,
+            document: to_u32(document),
         });
         self.touch(r.end);
         Ok(())
@@ -738,11 +738,11 @@ impl<'t> Walker<'t> {
                             span: dash..r.end,
                             style: LeafStyle {
                                 flow: false,
-                                indent: owner,
+                                indent: to_u32(owner),
                                 block: false,
                                 empty_list: false,
                             },
-                            document,
+                            document: to_u32(document),
                         });
                         self.touch(r.end);
                         self.last_end = r.end;
@@ -814,11 +814,11 @@ impl<'t> Walker<'t> {
                     span: vr.clone(),
                     style: LeafStyle {
                         flow,
-                        indent: owner,
+                        indent: to_u32(owner),
                         block,
                         empty_list: false,
                     },
-                    document,
+                    document: to_u32(document),
                 });
                 if let Some(path) = anchor_path {
                     self.anchors.insert(anchor, (idx..idx + 1, path));

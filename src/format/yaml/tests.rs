@@ -36,7 +36,7 @@ fn shape(parsed: &ParsedFile) -> Vec<(KeyPath, LeafKind, usize)> {
                 LeafKind::Value(_) => LeafKind::Value(ValueType::Str),
                 k => k,
             };
-            (l.path.clone(), kind, l.document)
+            (l.path.clone(), kind, l.document as usize)
         })
         .collect()
 }
@@ -224,7 +224,7 @@ fn multidoc_sample_has_a_block_per_document() {
     let docs: Vec<(String, usize)> = parsed
         .leaves
         .iter()
-        .map(|l| (l.path.to_string(), l.document))
+        .map(|l| (l.path.to_string(), l.document as usize))
         .collect();
     assert_eq!(docs, [("a".to_owned(), 0), ("b".to_owned(), 1)]);
     // The first block ends right before the `---` line.
