@@ -186,10 +186,13 @@ pub fn encrypt_scoped(
     } else {
         text
     };
-    let parsed = kind.syntax().parse(text)?;
+    let mut parsed = kind.syntax().parse(text)?;
     if !parsed.metadata.is_empty() {
         return Err(DocumentError::AlreadyEncrypted);
     }
+    // Held while the output is written: without the unused capacity of a
+    // list grown by doubling (a large block shrinks in place).
+    parsed.leaves.shrink_to_fit();
     let key = DataKey::generate();
     let (wrapped, threshold) = wrap_groups(&key, groups, shamir_threshold)?;
     let mut meta = Metadata {

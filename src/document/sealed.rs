@@ -32,7 +32,11 @@ impl Sealed {
         format: FormatKind,
     ) -> Result<Self, DocumentError> {
         let text = SourceText::shared(text);
-        let parsed = format.syntax().parse_shared(&text)?;
+        let mut parsed = format.syntax().parse_shared(&text)?;
+        // The leaves stay for the whole command; a list grown by doubling
+        // has up to half its capacity unused (a large block shrinks in
+        // place, without a copy).
+        parsed.leaves.shrink_to_fit();
         let tree = parsed.metadata_tree().ok_or(DocumentError::NotEncrypted)?;
         let metadata = Metadata::from_tree(tree)?;
         Ok(Self {
