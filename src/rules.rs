@@ -429,21 +429,67 @@ impl RulesCache {
     }
 }
 
+/// The rules file that governs one file, looked up once (one walk up the
+/// tree, one read) so that everything a command asks of it (the seal
+/// policy, `env:` names, names in messages) comes from that one lookup.
+#[derive(Debug)]
+pub enum Lookup {
+    /// No rules file in the file's directory or above.
+    NotFound,
+    /// Found, read and parsed.
+    Parsed(RulesFile),
+    /// Found at `path`, but it cannot be read or does not parse.
+    Broken {
+        /// The rules file found.
+        path: PathBuf,
+        /// Why it cannot be used.
+        error: RulesError,
+    },
+}
+
+/// Finds, reads and parses the rules file for `file` (absolute), keeping a
+/// failure to read or parse it for whoever needs to report it.
+pub fn lookup(file: &Path) -> Lookup {
+    let Ok(path) = find(file) else {
+        return Lookup::NotFound;
+    };
+    match read(&path).and_then(|text| parse(&text, &path)) {
+        Ok(rules_file) => Lookup::Parsed(rules_file),
+        Err(error) => Lookup::Broken { path, error },
+    }
+}
+
+impl Lookup {
+    /// The parsed rules file, if there is one that parses.
+    pub fn rules(&self) -> Option<&RulesFile> {
+        match self {
+            Lookup::Parsed(rules_file) => Some(rules_file),
+            _ => None,
+        }
+    }
+
+    /// The seal policy for `file` (absolute) under this rules file; see
+    /// [`seal_policy`].
+    pub fn seal_policy(&self, file: &Path) -> SealPolicy {
+        match self {
+            Lookup::Parsed(rules_file) => rules_file.seal_policy(file),
+            Lookup::Broken { path, .. }
+                if path.file_name().is_some_and(|n| n == RULES_FILE_NAMES[0]) =>
+            {
+                SealPolicy::Required
+            }
+            _ => SealPolicy::Warn,
+        }
+    }
+}
+
 /// The seal policy for `file` (absolute): required under a
 /// `.botsecrets.yaml` unless the file's rule says `seal: optional`; a
 /// warning under `.sops.yaml` or without a rules file. A `.botsecrets.yaml`
 /// that cannot be read or parsed still requires the seal (a broken rules
 /// file must not turn it off).
 pub fn seal_policy(file: &Path) -> SealPolicy {
-    match load_for(file) {
-        Ok(rules_file) => rules_file.seal_policy(file),
-        Err(_) => match find(file) {
-            Ok(p) if p.file_name().is_some_and(|n| n == RULES_FILE_NAMES[0]) => {
-                SealPolicy::Required
-            }
-            _ => SealPolicy::Warn,
-        },
-    }
+    lookup(file).seal_policy(file)
 }
 
 /// The largest rules file read: far more than any real one.

@@ -29,6 +29,11 @@ impl Names {
         }
     }
 
+    /// The rules file the names come from, if one was found and parses.
+    pub fn rules(&self) -> Option<&RulesFile> {
+        self.rules.as_ref()
+    }
+
     /// The `keys:` name of `recipient`.
     pub fn name(&self, recipient: &str) -> Option<&str> {
         self.rules.as_ref().and_then(|r| r.name_of(recipient))

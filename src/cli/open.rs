@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use botsecrets::document::{DocumentError, OpenOptions, Opened, Sealed, Warning};
 use botsecrets::keys::Identity;
+use botsecrets::rules::{Lookup, RulesFile};
 
 use super::names::Names;
 use super::rules;
@@ -49,6 +50,30 @@ pub fn open_reading<'a>(
     )
 }
 
+/// [`open_reading`] under the rules file already looked up for the file
+/// (`abs`, its absolute path): its seal policy, and its names in the
+/// messages, without looking for it again (exec and export look it up once
+/// per file, for its `env:` names too).
+pub fn open_reading_under<'a>(
+    file: &'a Sealed,
+    identities: &[Identity],
+    lookup: &Lookup,
+    abs: &Path,
+    name: &str,
+) -> Result<Opened<'a>> {
+    let opts = OpenOptions {
+        ignore_mac: false,
+        seal: lookup.seal_policy(abs),
+        scope_read: true,
+    };
+    let opened = file
+        .open(identities, &opts)
+        .map_err(|e| named_by(e, lookup.rules()))
+        .with_context(|| name.to_owned())?;
+    print_warnings(name, opened.warnings());
+    Ok(opened)
+}
+
 /// The options for the file at `path`: its rules' seal policy, and whether
 /// a scope reader may open it (`scope_read`: the reading commands only).
 fn options(path: Option<&Path>, ignore_mac: bool, scope_read: bool) -> OpenOptions {
@@ -80,17 +105,29 @@ pub fn open_with<'a>(
 /// (`bob (age1u4p50c…k8pnve)`); other errors unchanged.
 pub fn named(e: DocumentError, path: Option<&Path>) -> DocumentError {
     match e {
-        DocumentError::NotAnOwner { .. } | DocumentError::OutsideScope { .. } => {
+        DocumentError::NotAnOwner { .. }
+        | DocumentError::OutsideScope { .. }
+        | DocumentError::NoMatchingIdentity { .. } => {
             let names = Names::for_file(path.unwrap_or(Path::new("stdin")));
-            e.name_readers(|r| names.name(r).map(str::to_owned))
+            named_by(e, names.rules())
+        }
+        e => e,
+    }
+}
+
+/// [`named`] with the names of `rules` (none: recipients as they are).
+fn named_by(e: DocumentError, rules: Option<&RulesFile>) -> DocumentError {
+    let show = |r: &str| rules.map_or_else(|| r.to_owned(), |rf| rf.shown(r));
+    match e {
+        DocumentError::NotAnOwner { .. } | DocumentError::OutsideScope { .. } => {
+            e.name_readers(|r| rules.and_then(|rf| rf.name_of(r)).map(str::to_owned))
         }
         DocumentError::NoMatchingIdentity { recipients, tried } => {
-            let names = Names::for_file(path.unwrap_or(Path::new("stdin")));
             DocumentError::NoMatchingIdentity {
-                recipients: names.show_each(&recipients),
+                recipients: recipients.iter().map(|r| show(r)).collect(),
                 tried: tried
                     .into_iter()
-                    .map(|(r, source)| (names.show(&r), source))
+                    .map(|(r, source)| (show(&r), source))
                     .collect(),
             }
         }

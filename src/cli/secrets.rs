@@ -11,6 +11,7 @@ use botsecrets::exec::{self, ExecError, Source};
 use botsecrets::format::FormatKind;
 use botsecrets::keys::Identity;
 use botsecrets::path::KeyPath;
+use botsecrets::rules::{self, Lookup, RulesFile};
 
 use super::args::{InputArgs, SelectArgs};
 use super::inputs;
@@ -18,7 +19,9 @@ use super::report::{self, UserError};
 
 /// Secrets files as read (not yet decrypted), in the order given.
 pub struct Files {
-    files: Vec<(String, Option<PathBuf>, Sealed)>,
+    /// Each file: its name, absolute path (`stdin` in the working
+    /// directory for standard input), its rules file and its parse.
+    files: Vec<(String, PathBuf, Lookup, Sealed)>,
     /// The `env:` names of each file's rule.
     renames: Vec<exec::Rename>,
 }
@@ -65,10 +68,18 @@ impl Files {
             })?;
             let name = input.display_name();
             let sealed = Sealed::parse(input.text, input.format).with_context(|| name.clone())?;
-            if let Some(path) = &input.path {
-                renames.extend(rule_names(path, out.len())?);
+            // The rules file is looked up once per file: its `env:` names
+            // here, its seal policy and names when the file is opened.
+            let abs = super::rules::absolute(input.path.as_deref().unwrap_or(Path::new("stdin")));
+            let lookup = match rules::lookup(&abs) {
+                // A bot must not start with names it was not meant to get.
+                Lookup::Broken { error, .. } if input.path.is_some() => return Err(error.into()),
+                lookup => lookup,
+            };
+            if input.path.is_some() {
+                renames.extend(rule_names(lookup.rules(), &abs, out.len()));
             }
-            out.push((name, input.path, sealed));
+            out.push((name, abs, lookup, sealed));
         }
         Ok(Self {
             files: out,
@@ -79,12 +90,11 @@ impl Files {
     /// Decrypts and MAC-checks every file (all before anything runs).
     pub fn open(&self, identities: &[Identity]) -> Result<Loaded<'_>> {
         let mut out = Vec::with_capacity(self.files.len());
-        for (name, path, sealed) in &self.files {
+        for (name, abs, lookup, sealed) in &self.files {
             // No --ignore-mac here: a file that fails its MAC never reaches
             // a program's environment.
             // A scope reader gets its scopes' values only.
-            let opened =
-                super::open::open_reading(sealed, identities, path.as_deref(), false, name)?;
+            let opened = super::open::open_reading_under(sealed, identities, lookup, abs, name)?;
             out.push((name.as_str(), sealed.format(), opened));
         }
         Ok(Loaded {
@@ -94,25 +104,21 @@ impl Files {
     }
 }
 
-/// The `env:` map of the rule for `file` (source number `index`): none
-/// without a rules file or a matching rule; a malformed rules file is an
-/// error (a bot must not start with names it was not meant to get).
-fn rule_names(file: &Path, index: usize) -> Result<Vec<exec::Rename>> {
-    let abs = super::rules::absolute(file);
-    let rules_file = match botsecrets::rules::load_for(&abs) {
-        Ok(r) => r,
-        Err(botsecrets::rules::RulesError::NotFound { .. }) => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
+/// The `env:` map of the rule for `abs` (source number `index`) in its
+/// rules file: none without a rules file or a matching rule.
+fn rule_names(rules: Option<&RulesFile>, abs: &Path, index: usize) -> Vec<exec::Rename> {
+    let Some(rules_file) = rules else {
+        return Vec::new();
     };
-    Ok(rules_file
-        .env_names(&abs)
+    rules_file
+        .env_names(abs)
         .iter()
         .map(|e| exec::Rename {
             path: e.path.clone(),
             name: e.name.clone(),
             source: Some(index),
         })
-        .collect())
+        .collect()
 }
 
 /// The selection flags as the library takes them, with the rules' `env:`

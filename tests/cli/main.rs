@@ -22,6 +22,7 @@ mod errors;
 mod exec;
 mod exec_handover;
 mod exec_more;
+mod exec_rules_once;
 mod export;
 mod git;
 mod harden;
