@@ -456,12 +456,11 @@ type Leaf<'a> = (KeyPath, ValueType, &'a SecretText, bool);
 /// `export` dropped, YAML merge keys applied (the format layer's rule, which
 /// `get` shares; see [`crate::format::loaded`]).
 fn leaves<'a>(source: &Source<'a>) -> Vec<Leaf<'a>> {
-    let encrypted: std::collections::HashSet<KeyPath> =
-        source.opened.encrypted_paths().into_iter().collect();
-    let values = source.opened.values().into_iter().map(|(p, ty, t)| {
-        let enc = encrypted.contains(&p);
-        (p, (ty, t, enc))
-    });
+    let values = source
+        .opened
+        .values_flagged()
+        .into_iter()
+        .map(|(p, ty, t, enc)| (p, (ty, t, enc)));
     format::loaded_values(source.format.syntax(), values)
         .into_iter()
         .map(|(p, (ty, t, enc))| (p, ty, t, enc))
