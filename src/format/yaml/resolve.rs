@@ -53,7 +53,12 @@ pub(crate) fn resolve_plain(s: &str) -> Resolved {
     if let Some(t) = parse_timestamp(s) {
         return Resolved::Time(t);
     }
-    let plain: String = s.chars().filter(|&c| c != '_').collect();
+    // Most numbers have no `_`: no copy of them.
+    let plain: Cow<'_, str> = if s.contains('_') {
+        Cow::Owned(s.chars().filter(|&c| c != '_').collect())
+    } else {
+        Cow::Borrowed(s)
+    };
     if let Some(i) = go_parse_int_base0(&plain) {
         return Resolved::Int(i.to_string());
     }
