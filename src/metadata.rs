@@ -158,8 +158,9 @@ impl Selection {
     /// the caller, which knows the comments; here they encrypt everything.
     pub fn should_encrypt(&self, path: &KeyPath) -> bool {
         match self {
-            Selection::UnencryptedSuffix(s) => !path.keys().any(|k| k.ends_with(s.as_str())),
-            Selection::EncryptedSuffix(s) => path.keys().any(|k| k.ends_with(s.as_str())),
+            // On the keys' bytes: no UTF-8 check per key (see `Key::ends_with`).
+            Selection::UnencryptedSuffix(s) => !path.key_segments().any(|k| k.ends_with(s)),
+            Selection::EncryptedSuffix(s) => path.key_segments().any(|k| k.ends_with(s)),
             Selection::UnencryptedRegex(r) => !path.keys().any(|k| r.is_match(k)),
             Selection::EncryptedRegex(r) => path.keys().any(|k| r.is_match(k)),
             Selection::UnencryptedCommentRegex(_) | Selection::EncryptedCommentRegex(_) => true,

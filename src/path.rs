@@ -37,6 +37,22 @@ impl Key {
     /// bytes, as with a `String`).
     pub const INLINE: usize = 22;
 
+    /// The key's bytes (its text's UTF-8), without the check a `&str` of
+    /// the inline bytes costs: hashing, comparing and sealing a path need
+    /// only these (the check was 2% of a decrypt).
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            KeyRepr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            KeyRepr::Heap(s) => s.as_bytes(),
+        }
+    }
+
+    /// Whether the key ends with `suffix` (sops' `unencrypted_suffix`
+    /// rules), on the bytes: the same answer as on the text.
+    pub fn ends_with(&self, suffix: &str) -> bool {
+        self.as_bytes().ends_with(suffix.as_bytes())
+    }
+
     /// The key's text.
     pub fn as_str(&self) -> &str {
         match &self.0 {
@@ -121,9 +137,11 @@ impl std::borrow::Borrow<str> for Key {
     }
 }
 
+// Equality, hashing and order go by the bytes, which give the same
+// answers as the text (`str` orders and hashes by its UTF-8).
 impl PartialEq for Key {
     fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -131,43 +149,46 @@ impl Eq for Key {}
 
 impl PartialEq<str> for Key {
     fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<&str> for Key {
     fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<String> for Key {
     fn eq(&self, other: &String) -> bool {
-        self.as_str() == other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<Key> for str {
     fn eq(&self, other: &Key) -> bool {
-        self == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<Key> for &str {
     fn eq(&self, other: &Key) -> bool {
-        *self == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<Key> for String {
     fn eq(&self, other: &Key) -> bool {
-        self == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl std::hash::Hash for Key {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
+        // As `str` hashes (its bytes, then 0xff), so that `Borrow<str>`
+        // lookups find the key.
+        state.write(self.as_bytes());
+        state.write_u8(0xff);
     }
 }
 
@@ -179,7 +200,7 @@ impl PartialOrd for Key {
 
 impl Ord for Key {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
+        self.as_bytes().cmp(other.as_bytes())
     }
 }
 
@@ -285,6 +306,15 @@ impl KeyPath {
         })
     }
 
+    /// The map keys only, in order, as [`Key`]s (cheaper than [`KeyPath::keys`]
+    /// where the bytes suffice).
+    pub fn key_segments(&self) -> impl Iterator<Item = &Key> {
+        self.0.iter().filter_map(|s| match s {
+            Segment::Key(k) => Some(k),
+            Segment::Index(_) => None,
+        })
+    }
+
     /// The additional authenticated data sops binds a value to:
     /// map keys joined by `:`, plus a trailing `:`.
     pub fn aad(&self) -> String {
@@ -295,15 +325,19 @@ impl KeyPath {
 
     /// [`KeyPath::aad`] into `out` (cleared first), to reuse one buffer.
     pub fn write_aad(&self, out: &mut String) {
-        out.clear();
-        for key in self.keys() {
-            out.push_str(key);
-            out.push(':');
+        // Built as bytes and checked once as a whole, not key by key.
+        let mut bytes = std::mem::take(out).into_bytes();
+        bytes.clear();
+        for key in self.key_segments() {
+            bytes.extend_from_slice(key.as_bytes());
+            bytes.push(b':');
         }
-        if out.is_empty() {
+        if bytes.is_empty() {
             // COMPAT(sops): the root path (top-level comments) has AAD ":".
-            out.push(':');
+            bytes.push(b':');
         }
+        // Whole keys and `:` only: always UTF-8.
+        *out = String::from_utf8(bytes).unwrap_or_default();
     }
 
     /// The sops `--extract` form: `["a"]["b"][0]`.
@@ -514,6 +548,24 @@ mod tests {
         let path = p(&format!("a.{}.b", "k".repeat(40)));
         assert_eq!(path.keys().collect::<Vec<_>>()[1].len(), 40);
         assert_eq!(path.aad(), format!("a:{}:b:", "k".repeat(40)));
+    }
+
+    #[test]
+    fn keys_hash_and_match_suffixes_as_their_text() {
+        // `Borrow<str>` lookups need a key to hash as its text does.
+        let long = "é".repeat(Key::INLINE);
+        let set: std::collections::HashSet<Key> = ["bot_000001", long.as_str()]
+            .into_iter()
+            .map(Key::from)
+            .collect();
+        assert!(set.contains("bot_000001") && set.contains(long.as_str()));
+        assert!(!set.contains("bot_00000"));
+        let key = Key::from("pw_unencrypted");
+        assert!(key.ends_with("_unencrypted") && !key.ends_with("_encrypted_"));
+        assert_eq!(key.as_bytes(), b"pw_unencrypted");
+        let path = p("a.b[0].c_unencrypted");
+        let keys: Vec<&str> = path.key_segments().map(|k| k.as_str()).collect();
+        assert_eq!(keys, ["a", "b", "c_unencrypted"]);
     }
 
     #[test]

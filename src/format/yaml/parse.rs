@@ -71,9 +71,14 @@ pub(crate) fn col_of(text: &str, off: usize) -> usize {
 /// mapping's indentation is that column, not the scalar's (the metadata
 /// written at the scalar's column would not parse).
 fn key_col(text: &str, off: usize) -> usize {
-    let kcol = col_of(text, off);
     let off = floor_char_boundary(text, off);
     let prefix = &text[line_start(text, off)..off];
+    // Most keys have only indentation before them: the column is its
+    // length (one scan of the line, not three).
+    if prefix.bytes().all(|b| b == b' ') {
+        return prefix.len();
+    }
+    let kcol = prefix.chars().count();
     // Past the indentation and any `- ` of compact sequence entries.
     let mut rest = prefix.trim_start_matches(' ');
     while let Some(r) = rest.strip_prefix('-') {
@@ -200,23 +205,27 @@ struct KeySet<'t> {
 impl<'t> KeySet<'t> {
     const FEW: usize = 16;
 
-    fn contains(&self, key: &str) -> bool {
-        match &self.many {
-            Some(set) => set.contains(key),
-            None => self.few.iter().any(|k| k == key),
-        }
-    }
-
-    fn insert(&mut self, key: Cow<'t, str>) {
+    /// Adds `key`; false (and no change) when it is already there. One
+    /// lookup, not a `contains` then an `insert` (two hashes of each key
+    /// of a large mapping).
+    fn insert_new(&mut self, key: Cow<'t, str>) -> bool {
         if let Some(set) = &mut self.many {
-            set.insert(key);
+            set.insert(key)
+        } else if self.few.contains(&key) {
+            false
         } else if self.few.len() < Self::FEW {
             self.few.push(key);
+            true
         } else {
             let mut set: HashSet<Cow<'t, str>> = self.few.drain(..).collect();
             set.insert(key);
             self.many = Some(set);
+            true
         }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.few.is_empty() && self.many.is_none()
     }
 }
 
@@ -339,6 +348,7 @@ impl<'t> Walker<'t> {
             alias_tokens: Vec::new(),
             step_data: None,
             step_meta: None,
+            spare_keys: Vec::new(),
         }
     }
 
@@ -428,6 +438,9 @@ struct Walker<'t> {
     alias_tokens: Vec<(Range<usize>, usize)>,
     step_data: Option<usize>,
     step_meta: Option<usize>,
+    /// Key lists of closed mappings, emptied, for the next ones: a list
+    /// per mapping grew twice (two allocations) for five keys.
+    spare_keys: Vec<Vec<Cow<'t, str>>>,
 }
 
 impl<'t> Walker<'t> {
@@ -659,13 +672,12 @@ impl<'t> Walker<'t> {
                 top.indent = kcol;
                 top.indent_known = true;
             }
-            if top.keys.contains(&key) {
+            if !top.keys.insert_new(key.clone()) {
                 return Err(FormatError::DuplicateKey {
                     path: top.path.child_key(key),
                     line: line_of(self.text, r.start),
                 });
             }
-            top.keys.insert(key.clone());
             let is_root = self.stack.len() == 1;
             let root_flow = self.stack[0].flow;
             if is_root && key == "sops" {
@@ -923,7 +935,10 @@ impl<'t> Walker<'t> {
             indent_known,
             owner_col,
             pending_key: None,
-            keys: KeySet::default(),
+            keys: KeySet {
+                few: self.spare_keys.pop().unwrap_or_default(),
+                many: None,
+            },
             next_index: 0,
             meta,
             json: meta.then(|| {
@@ -992,7 +1007,7 @@ impl<'t> Walker<'t> {
             }
         }
         let empty = if frame.is_map {
-            frame.keys.few.is_empty() && frame.keys.many.is_none()
+            frame.keys.is_empty()
         } else {
             frame.next_index == 0
         };
@@ -1028,6 +1043,11 @@ impl<'t> Walker<'t> {
             );
             self.anchor_events
                 .insert(frame.anchor, frame.event_lo..ev_idx + 1);
+        }
+        let mut few = frame.keys.few;
+        if few.capacity() > 0 {
+            few.clear();
+            self.spare_keys.push(few);
         }
         if frame.meta {
             if let Some(json) = frame.json {

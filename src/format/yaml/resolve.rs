@@ -28,6 +28,18 @@ pub(crate) enum Resolved {
 
 /// Resolves an untagged plain scalar.
 pub(crate) fn resolve_plain(s: &str) -> Resolved {
+    // Only these first bytes can start a non-string (the words below, a
+    // number, a timestamp): keys and `ENC[...]` values skip the rest.
+    if let Some(&first) = s.as_bytes().first() {
+        if !(first.is_ascii_digit()
+            || matches!(
+                first,
+                b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'~' | b'.' | b'+' | b'-'
+            ))
+        {
+            return Resolved::Str;
+        }
+    }
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
         "true" | "True" | "TRUE" => return Resolved::Bool(true),
@@ -53,7 +65,12 @@ pub(crate) fn resolve_plain(s: &str) -> Resolved {
     if let Some(t) = parse_timestamp(s) {
         return Resolved::Time(t);
     }
-    let plain: String = s.chars().filter(|&c| c != '_').collect();
+    // Most numbers have no `_`: no copy of them.
+    let plain: Cow<'_, str> = if s.contains('_') {
+        Cow::Owned(s.chars().filter(|&c| c != '_').collect())
+    } else {
+        Cow::Borrowed(s)
+    };
     if let Some(i) = go_parse_int_base0(&plain) {
         return Resolved::Int(i.to_string());
     }

@@ -109,6 +109,10 @@ impl<'t> Walker<'t> {
         owner: usize,
     ) -> Result<(), FormatError> {
         let body = &self.text[r.start..r.end.min(self.text.len())];
+        // One line (nearly every value): nothing to check.
+        if !body.as_bytes().contains(&b'\n') {
+            return Ok(());
+        }
         let mut off = r.start;
         for (i, line) in body.split('\n').enumerate() {
             if i > 0 {
