@@ -332,19 +332,6 @@ pub(super) fn write_encrypted(
         .collect();
     let encrypted_leaf: Vec<bool> = enc_tags.iter().map(Option::is_some).collect();
 
-    let mac_plain = compute_mac(
-        parsed,
-        meta.mac_only_encrypted,
-        &selection,
-        &selected,
-        |i| {
-            let leaf = &parsed.leaves[i];
-            match leaf.kind {
-                LeafKind::Value(ty) => Some((ty, leaf.value.expose())),
-                _ => None,
-            }
-        },
-    );
     let mut warnings = Vec::new();
     let in_order = if parsed.aliases.is_empty() {
         Vec::new()
@@ -366,13 +353,6 @@ pub(super) fn write_encrypted(
             });
         }
     }
-    meta.mac = EncryptedValue::encrypt(
-        key,
-        mac_plain.as_bytes(),
-        TypeTag::Str,
-        &metadata::mac_aad(&meta.lastmodified),
-    )
-    .to_string();
     meta.scopes = scopes::build(
         parsed,
         &selected,
@@ -381,7 +361,40 @@ pub(super) fn write_encrypted(
         scope_write.old,
         scope_write.rotate,
     )?;
-    let digest = seal_digest(parsed, meta, |i| enc_tags[i].map(TypeTag::as_str));
+    let mac_plain = || {
+        compute_mac(
+            parsed,
+            meta.mac_only_encrypted,
+            &selection,
+            &selected,
+            |i| {
+                let leaf = &parsed.leaves[i];
+                match leaf.kind {
+                    LeafKind::Value(ty) => Some((ty, leaf.value.expose())),
+                    _ => None,
+                }
+            },
+        )
+    };
+    let digest = || seal_digest(parsed, meta, |i| enc_tags[i].map(TypeTag::as_str));
+    // The seal does not cover the MAC (nor the MAC the seal): on a large
+    // file the two digests are computed on both cores.
+    let (mac_plain, digest) = if parsed.leaves.len() < PARALLEL_VALUES {
+        (mac_plain(), digest())
+    } else {
+        std::thread::scope(|s| {
+            let mac = s.spawn(mac_plain);
+            let digest = digest();
+            (super::open::join(mac), digest)
+        })
+    };
+    meta.mac = EncryptedValue::encrypt(
+        key,
+        mac_plain.as_bytes(),
+        TypeTag::Str,
+        &metadata::mac_aad(&meta.lastmodified),
+    )
+    .to_string();
     meta.seal = Some(
         EncryptedValue::encrypt(
             key,
