@@ -130,6 +130,11 @@ impl IvStash {
         }
     }
 
+    /// Whether no IV is remembered (a new file).
+    pub(super) fn is_empty(&self) -> bool {
+        self.ivs.values().all(|ivs| ivs.is_empty())
+    }
+
     pub(super) fn take(&mut self, aad: &str, tag: TypeTag, plaintext: &[u8]) -> Option<[u8; 32]> {
         if self.ivs.is_empty() {
             // A new file: nothing to reuse, no digest to compute.
@@ -327,19 +332,6 @@ pub(super) fn write_encrypted(
         .collect();
     let encrypted_leaf: Vec<bool> = enc_tags.iter().map(Option::is_some).collect();
 
-    let mac_plain = compute_mac(
-        parsed,
-        meta.mac_only_encrypted,
-        &selection,
-        &selected,
-        |i| {
-            let leaf = &parsed.leaves[i];
-            match leaf.kind {
-                LeafKind::Value(ty) => Some((ty, leaf.value.expose())),
-                _ => None,
-            }
-        },
-    );
     let mut warnings = Vec::new();
     let in_order = if parsed.aliases.is_empty() {
         Vec::new()
@@ -361,13 +353,6 @@ pub(super) fn write_encrypted(
             });
         }
     }
-    meta.mac = EncryptedValue::encrypt(
-        key,
-        mac_plain.as_bytes(),
-        TypeTag::Str,
-        &metadata::mac_aad(&meta.lastmodified),
-    )
-    .to_string();
     meta.scopes = scopes::build(
         parsed,
         &selected,
@@ -376,7 +361,40 @@ pub(super) fn write_encrypted(
         scope_write.old,
         scope_write.rotate,
     )?;
-    let digest = seal_digest(parsed, meta, |i| enc_tags[i].map(TypeTag::as_str));
+    let mac_plain = || {
+        compute_mac(
+            parsed,
+            meta.mac_only_encrypted,
+            &selection,
+            &selected,
+            |i| {
+                let leaf = &parsed.leaves[i];
+                match leaf.kind {
+                    LeafKind::Value(ty) => Some((ty, leaf.value.expose())),
+                    _ => None,
+                }
+            },
+        )
+    };
+    let digest = || seal_digest(parsed, meta, |i| enc_tags[i].map(TypeTag::as_str));
+    // The seal does not cover the MAC (nor the MAC the seal): on a large
+    // file the two digests are computed on both cores.
+    let (mac_plain, digest) = if parsed.leaves.len() < PARALLEL_VALUES {
+        (mac_plain(), digest())
+    } else {
+        std::thread::scope(|s| {
+            let mac = s.spawn(mac_plain);
+            let digest = digest();
+            (super::open::join(mac), digest)
+        })
+    };
+    meta.mac = EncryptedValue::encrypt(
+        key,
+        mac_plain.as_bytes(),
+        TypeTag::Str,
+        &metadata::mac_aad(&meta.lastmodified),
+    )
+    .to_string();
     meta.seal = Some(
         EncryptedValue::encrypt(
             key,
@@ -387,7 +405,8 @@ pub(super) fn write_encrypted(
         .to_string(),
     );
     let meta_splices = syntax.metadata_splices(text, parsed, Some(&meta.to_tree()))?;
-    let out = encrypted_text(text, syntax, parsed, &enc_tags, meta_splices, key, stash)?;
+    let (mut out, rest) =
+        encrypted_text(text, syntax, parsed, &enc_tags, meta_splices, key, stash)?;
     drop(enc_tags);
     // Of the input's parse the check needs only the kinds and the empty
     // collections (the seal digest covers every path): freed before the
@@ -395,6 +414,11 @@ pub(super) fn write_encrypted(
     // the peak).
     let before = Expected::of(parsed);
     drop(input);
+    // The second thread's part is appended only now: while it is copied it
+    // is held twice (half the output), which on top of the input's parse
+    // was over the bound at a million keys.
+    out.push_str(&rest);
+    drop(rest);
     // The check's parse shares the output's text: its leaves are the
     // `ENC[...]` strings, which as copies were a fifth of the peak.
     let out = SourceText::shared(out);
@@ -406,12 +430,108 @@ pub(super) fn write_encrypted(
     Ok((out, warnings))
 }
 
-/// The output text: each leaf with a tag in `enc_tags` encrypted with `key`
+/// Below this many encrypted values a file is encrypted on one thread: a
+/// thread's start costs more than it saves on a small file (the threshold
+/// of the two-thread opening).
+const PARALLEL_VALUES: usize = 2048;
+
+/// Encrypts and renders one value at a time: the key schedule shared, the
+/// random IVs and the AAD buffer its own (one per thread).
+///
+/// SECURITY: each renderer draws its IVs from the operating system's
+/// generator into its own buffer, so two threads never hand out the same
+/// batch (a 256-bit random IV, as in one pass).
+struct Renderer<'a> {
+    text: &'a str,
+    syntax: &'a dyn format::Syntax,
+    cipher: &'a ValueCipher,
+    ivs: IvSource,
+    aad: String,
+}
+
+impl<'a> Renderer<'a> {
+    fn new(text: &'a str, syntax: &'a dyn format::Syntax, cipher: &'a ValueCipher) -> Self {
+        Self {
+            text,
+            syntax,
+            cipher,
+            ivs: IvSource::default(),
+            aad: String::new(),
+        }
+    }
+
+    /// `leaf` encrypted with `tag` (an IV from `stash` where it has one)
+    /// and rendered for its span.
+    fn piece(
+        &mut self,
+        leaf: &format::Leaf,
+        tag: TypeTag,
+        stash: Option<&mut IvStash>,
+    ) -> Result<String, DocumentError> {
+        let plain = match leaf.kind {
+            LeafKind::Value(ty) => typed_plaintext(ty, leaf.value.expose()).1,
+            _ => leaf.value.expose(),
+        };
+        leaf.path.write_aad(&mut self.aad);
+        let iv = stash
+            .and_then(|stash| stash.take(&self.aad, tag, plain.as_bytes()))
+            .unwrap_or_else(|| self.ivs.next_iv());
+        let enc = EncryptedValue::encrypt_with(self.cipher, plain.as_bytes(), tag, &self.aad, iv)
+            .to_text();
+        Ok(self
+            .syntax
+            .render(self.text, leaf, &Replacement::Encrypted(&enc))?)
+    }
+
+    /// Appends `text[from..to]` to `out` with each of `values` (in
+    /// document order) encrypted at its span and the `meta` splices (in
+    /// order) in place; a splice goes before a value whose (start, end)
+    /// is greater, as in one pass over the whole file.
+    fn write_run<'l>(
+        &mut self,
+        out: &mut String,
+        from: usize,
+        to: usize,
+        values: impl Iterator<Item = (&'l format::Leaf, TypeTag)>,
+        meta: &[Splice],
+        mut stash: Option<&mut IvStash>,
+    ) -> Result<(), DocumentError> {
+        let text = self.text;
+        let mut meta = meta.iter().peekable();
+        let mut at = from;
+        for (leaf, tag) in values {
+            let piece = self.piece(leaf, tag, stash.as_deref_mut())?;
+            let key = (leaf.span.start, leaf.span.end);
+            while let Some(m) = meta.next_if(|m| (m.range.start, m.range.end) < key) {
+                splice_into(out, &mut at, text, &m.range, &m.text)?;
+            }
+            splice_into(out, &mut at, text, &leaf.span, &piece)?;
+        }
+        for m in meta {
+            splice_into(out, &mut at, text, &m.range, &m.text)?;
+        }
+        if at > to {
+            return Err(format::FormatError::Internal("overlapping or out-of-range splice").into());
+        }
+        out.push_str(&text[at..to]);
+        Ok(())
+    }
+}
+
+/// The output text, in two parts to be joined: each leaf with a tag in `enc_tags` encrypted with `key`
 /// (an IV from `stash` where it has one) and rendered at its span, and the
 /// metadata `meta` spliced in. Leaves are in document order with disjoint
 /// spans (every format's invariant), so the output is written in one pass
 /// without holding a splice per value; anything unexpected takes the general
 /// path, which also orders the errors.
+///
+/// A large new file is written on both cores: the text is cut at the start
+/// of the middle value, each thread writes its part into its own buffer,
+/// and the second part (returned apart, to be appended to the first once
+/// the input's parse is freed) follows the first, so the output is the one
+/// pass's, byte for byte but for the random IVs (and the first error in
+/// document order wins). A rewrite that reuses IVs stays on one thread:
+/// the stash hands each IV out once, in document order.
 fn encrypted_text(
     text: &str,
     syntax: &dyn format::Syntax,
@@ -420,22 +540,8 @@ fn encrypted_text(
     mut meta: Vec<Splice>,
     key: &DataKey,
     stash: &mut IvStash,
-) -> Result<String, DocumentError> {
+) -> Result<(String, String), DocumentError> {
     let cipher = ValueCipher::new(key);
-    let mut ivs = IvSource::default();
-    let mut aad = String::new();
-    let mut encrypt = |leaf: &format::Leaf, tag: TypeTag| -> Result<String, DocumentError> {
-        let plain = match leaf.kind {
-            LeafKind::Value(ty) => typed_plaintext(ty, leaf.value.expose()).1,
-            _ => leaf.value.expose(),
-        };
-        leaf.path.write_aad(&mut aad);
-        let iv = stash
-            .take(&aad, tag, plain.as_bytes())
-            .unwrap_or_else(|| ivs.next_iv());
-        let enc = EncryptedValue::encrypt_with(&cipher, plain.as_bytes(), tag, &aad, iv).to_text();
-        Ok(syntax.render(text, leaf, &Replacement::Encrypted(&enc))?)
-    };
     let to_encrypt = || {
         parsed
             .leaves
@@ -448,36 +554,78 @@ fn encrypted_text(
         .windows(2)
         .all(|w| (w[0].span.start, w[0].span.end) <= (w[1].span.start, w[1].span.end));
     if !in_order {
+        let mut renderer = Renderer::new(text, syntax, &cipher);
         for (leaf, tag) in to_encrypt() {
             meta.push(Splice {
                 range: leaf.span.clone(),
-                text: encrypt(leaf, tag)?,
+                text: renderer.piece(leaf, tag, Some(stash))?,
             });
         }
-        return Ok(apply_splices(text, &mut meta)?);
+        return Ok((apply_splices(text, &mut meta)?, String::new()));
     }
     meta.sort_by_key(|s| (s.range.start, s.range.end));
-    let mut meta = meta.into_iter().peekable();
     // An `ENC[...]` is about 110 bytes and 4/3 of its plaintext: sized so
     // that the output is not copied while it grows.
-    let growth: usize = to_encrypt()
-        .map(|(leaf, _)| 120 + leaf.value.len() / 3 * 4)
-        .sum();
-    let mut out = String::with_capacity(text.len() + growth + meta.len() * 4096);
-    let mut at = 0;
-    for (leaf, tag) in to_encrypt() {
-        let piece = encrypt(leaf, tag)?;
-        let key = (leaf.span.start, leaf.span.end);
-        while let Some(m) = meta.next_if(|m| (m.range.start, m.range.end) < key) {
-            splice_into(&mut out, &mut at, text, &m.range, &m.text)?;
+    let growth = |leaf: &format::Leaf| 120 + leaf.value.len() / 3 * 4;
+    let count = to_encrypt().count();
+    let half = count / 2;
+    let cut = to_encrypt().nth(half).map(|(leaf, _)| leaf);
+    if let Some(cut) = cut.filter(|_| count >= PARALLEL_VALUES && stash.is_empty()) {
+        let key = (cut.span.start, cut.span.end);
+        let at = cut.span.start;
+        let split = meta.partition_point(|m| (m.range.start, m.range.end) < key);
+        let (meta_a, meta_b) = meta.split_at(split);
+        // Nothing of the first part may reach past the cut (one pass
+        // would report that overlap as it comes: left to it).
+        let fits = meta_a.iter().all(|m| m.range.end <= at)
+            && to_encrypt().take(half).all(|(leaf, _)| leaf.span.end <= at);
+        if fits {
+            let size_a: usize = at
+                + to_encrypt()
+                    .take(half)
+                    .map(|(l, _)| growth(l))
+                    .sum::<usize>();
+            let size_b: usize = text.len() - at
+                + to_encrypt()
+                    .skip(half)
+                    .map(|(l, _)| growth(l))
+                    .sum::<usize>();
+            let metas = meta.len() * 4096;
+            let (first, second) = std::thread::scope(|s| {
+                let second = s.spawn(|| {
+                    let mut out = String::with_capacity(size_b + metas);
+                    Renderer::new(text, syntax, &cipher)
+                        .write_run(
+                            &mut out,
+                            at,
+                            text.len(),
+                            to_encrypt().skip(half),
+                            meta_b,
+                            None,
+                        )
+                        .map(|()| out)
+                });
+                // Sized for both parts: the second is appended in place.
+                let mut out = String::with_capacity(size_a + size_b + metas);
+                let first = Renderer::new(text, syntax, &cipher)
+                    .write_run(&mut out, 0, at, to_encrypt().take(half), meta_a, None)
+                    .map(|()| out);
+                (first, super::open::join(second))
+            });
+            return Ok((first?, second?));
         }
-        splice_into(&mut out, &mut at, text, &leaf.span, &piece)?;
     }
-    for m in meta {
-        splice_into(&mut out, &mut at, text, &m.range, &m.text)?;
-    }
-    out.push_str(&text[at..]);
-    Ok(out)
+    let size: usize = text.len() + to_encrypt().map(|(l, _)| growth(l)).sum::<usize>();
+    let mut out = String::with_capacity(size + meta.len() * 4096);
+    Renderer::new(text, syntax, &cipher).write_run(
+        &mut out,
+        0,
+        text.len(),
+        to_encrypt(),
+        &meta,
+        Some(stash),
+    )?;
+    Ok((out, String::new()))
 }
 
 /// What the check of an encrypted output compares with: the plaintext

@@ -335,7 +335,7 @@ fn seal_and_values(
 }
 
 /// A scoped thread's result; its panic goes on in this thread.
-fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+pub(super) fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
     handle
         .join()
         .unwrap_or_else(|p| std::panic::resume_unwind(p))

@@ -18,6 +18,7 @@ mod damaged;
 mod decrypt;
 mod edit;
 mod encrypt;
+mod encrypt_parallel;
 mod errors;
 mod exec;
 mod exec_handover;

@@ -1,0 +1,122 @@
+//! Encrypting a large file on both cores (issue #14): above the threshold
+//! the values are encrypted in two halves on two threads, and the result
+//! must be what one pass writes: the same layout, every value encrypted,
+//! readable by sops 3.11 and by botsecrets back to the input byte for byte.
+
+use crate::util::*;
+
+/// More values than the two-thread threshold (2048), of every type, with a
+/// comment first; `secretvalue` marks the strings (to check for leaks).
+fn large_yaml(n: usize) -> String {
+    let mut text = String::from("# fleet secrets\n");
+    for i in 0..n {
+        text.push_str(&match i % 4 {
+            0 => format!("api_key_{i:05}: sk-live-{i:05}-secretvalue\n"),
+            1 => format!("port_{i:05}: {}\n", 1024 + i),
+            2 => format!("enabled_{i:05}: {}\n", i % 8 == 2),
+            // Floats sops writes back as they were.
+            _ => format!("ratio_{i:05}: {}.25\n", i % 10),
+        });
+    }
+    text
+}
+
+fn large_env(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("KEY_{i:05}=value-{i:05}-secretvalue\n"))
+        .collect()
+}
+
+/// Encrypts `plain` as `name`; checks the output's layout is the input's
+/// with each value replaced by one `ENC[...]`, no secret shows, and both
+/// botsecrets and sops decrypt it to `plain` byte for byte.
+fn round_trip(name: &str, plain: &str, sep: &str) {
+    let t = TestDir::new();
+    t.write(name, plain);
+    let r = t.run(&["encrypt", "--age", RECIPIENT1, "-i", name]);
+    r.ok().leaks_none(&["secretvalue"]);
+    let enc = t.read(name);
+    assert!(!enc.contains("secretvalue"), "a value left in clear");
+    // The layout: line for line the input's, each value one ENC[...] (the
+    // two halves joined in order, nothing lost or doubled at the cut).
+    let masked = mask_enc(&enc);
+    let body: Vec<&str> = masked.lines().take(plain.lines().count()).collect();
+    let want: Vec<String> = plain
+        .lines()
+        .map(|l| match l.split_once(sep) {
+            Some((k, _)) if !l.starts_with('#') => format!("{k}{sep}ENC"),
+            _ => "#ENC".to_owned(),
+        })
+        .collect();
+    assert_eq!(body, want, "layout of {name}");
+    let back = t.decrypt(name);
+    back.ok();
+    assert_eq!(back.stdout(), plain, "botsecrets decrypt of {name}");
+    let Some(sops_bin) = tool("sops") else { return };
+    let out = sops(
+        &sops_bin,
+        &key1(),
+        &["decrypt", t.path(name).to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "sops cannot decrypt {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        plain,
+        "sops decrypt of {name}"
+    );
+}
+
+#[test]
+fn a_large_yaml_file_round_trips_through_sops_and_botsecrets() {
+    round_trip("fleet.yaml", &large_yaml(5001), ": ");
+}
+
+#[test]
+fn a_large_dotenv_file_round_trips_through_sops_and_botsecrets() {
+    round_trip("fleet.env", &large_env(4097), "=");
+}
+
+/// Threads `botsecrets encrypt` starts for `plain` (clone calls under
+/// strace), or None without strace.
+fn threads_started(plain: &str) -> Option<usize> {
+    let strace = tool("strace")?;
+    let t = TestDir::new();
+    let file = t.write("f.yaml", plain);
+    let log = t.path("strace.log");
+    let bin = t.cmd();
+    let out = std::process::Command::new(strace)
+        .args(["-f", "-e", "trace=clone,clone3", "-o"])
+        .arg(&log)
+        .arg(bin.get_program())
+        .args(["encrypt", "--age", RECIPIENT1])
+        .arg(&file)
+        .env("HOME", t.path("home"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = std::fs::read_to_string(log).unwrap();
+    Some(
+        log.lines()
+            .filter(|l| l.contains("clone") && l.contains("CLONE_THREAD"))
+            .count(),
+    )
+}
+
+#[test]
+fn a_large_file_is_encrypted_on_two_threads_and_a_small_one_on_one() {
+    let Some(large) = threads_started(&large_yaml(4096)) else {
+        return;
+    };
+    // One for the MAC beside the seal digest, one for the second half of
+    // the values.
+    assert_eq!(large, 2, "threads for a large file");
+    assert_eq!(threads_started(&large_yaml(100)), Some(0), "a small file");
+}
