@@ -158,7 +158,7 @@ pub struct LeafStyle {
     /// The column (in characters) of the key or `-` that owns this value;
     /// block scalars are indented relative to it. A u32, like
     /// [`Leaf::document`], so that a leaf is 72 bytes, not 96 (see
-    /// [`to_u32`]).
+    /// `format::to_u32`).
     pub indent: u32,
     /// The value was written as a block scalar (YAML `|`/`>`), whose span
     /// starts at the header and ends before the final line break.
