@@ -384,10 +384,9 @@ fn split_field<'a>(s: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
 /// other byte (`=` included).
 const SYMBOLS: [u8; 256] = {
     let mut t = [0xffu8; 256];
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut i: u8 = 0;
     while i < 64 {
-        t[alphabet[i as usize] as usize] = i;
+        t[BASE64[i as usize] as usize] = i;
         i += 1;
     }
     t
