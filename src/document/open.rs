@@ -869,11 +869,42 @@ impl<'a> Opened<'a> {
     /// The decrypted values (no comments, no nulls) as `(path, type, text)`,
     /// in document order with aliases expanded, first document only.
     pub fn values(&self) -> Vec<(KeyPath, ValueType, &SecretText)> {
+        self.values_and_own_flags()
+            .into_iter()
+            .map(|(path, ty, text, _)| (path, ty, text))
+            .collect()
+    }
+
+    /// [`Opened::values`], each with whether its path is among
+    /// [`Opened::encrypted_paths`]: what `exec` needs, without a set of
+    /// every path (a tenth of its work before the hand-over).
+    pub fn values_flagged(&self) -> Vec<(KeyPath, ValueType, &SecretText, bool)> {
+        let values = self.values_and_own_flags();
+        if self.scope.is_none() && self.parsed().documents == 1 {
+            // One document: each path names one leaf, whose own flag is
+            // the answer.
+            return values;
+        }
+        // A path of the first document may be encrypted in a later one
+        // only: the general rule, through the set.
+        let encrypted: std::collections::HashSet<KeyPath> =
+            self.encrypted_paths().into_iter().collect();
+        values
+            .into_iter()
+            .map(|(path, ty, text, _)| {
+                let enc = encrypted.contains(&path);
+                (path, ty, text, enc)
+            })
+            .collect()
+    }
+
+    /// [`Opened::values`], each with whether its own leaf was encrypted.
+    fn values_and_own_flags(&self) -> Vec<(KeyPath, ValueType, &SecretText, bool)> {
         if let Some(view) = &self.scope {
             return view
                 .values
                 .iter()
-                .map(|v| (v.path.clone(), v.ty, &v.text))
+                .map(|v| (v.path.clone(), v.ty, &v.text, v.encrypted))
                 .collect();
         }
         self.parsed()
@@ -882,37 +913,7 @@ impl<'a> Opened<'a> {
             .filter_map(|(path, i)| {
                 let leaf = &self.parsed().leaves[i];
                 let plain = self.plain[i].as_ref()?;
-                (leaf.document == 0).then_some((path.into_owned(), plain.ty, &plain.text))
-            })
-            .collect()
-    }
-
-    /// [`Opened::values`], each with whether its path is among
-    /// [`Opened::encrypted_paths`]: what `exec` needs, without a set of
-    /// every path (a tenth of its work before the hand-over).
-    pub fn values_flagged(&self) -> Vec<(KeyPath, ValueType, &SecretText, bool)> {
-        if self.scope.is_some() || self.parsed().documents > 1 {
-            // A path of the first document may be encrypted in a later one
-            // only: the general rule, through the set.
-            let encrypted: std::collections::HashSet<KeyPath> =
-                self.encrypted_paths().into_iter().collect();
-            return self
-                .values()
-                .into_iter()
-                .map(|(p, ty, t)| {
-                    let enc = encrypted.contains(&p);
-                    (p, ty, t, enc)
-                })
-                .collect();
-        }
-        // One document: each path names one leaf, whose own flag is the
-        // answer.
-        self.parsed()
-            .values_in_order()
-            .into_iter()
-            .filter_map(|(path, i)| {
-                let plain = self.plain[i].as_ref()?;
-                Some((
+                (leaf.document == 0).then_some((
                     path.into_owned(),
                     plain.ty,
                     &plain.text,
