@@ -42,10 +42,7 @@ impl Names {
     /// For messages and plans: `bob (age1u4p50c…k8pnve)`, or the recipient
     /// in full when it has no name.
     pub fn show(&self, recipient: &str) -> String {
-        match &self.rules {
-            Some(rules) => rules.shown(recipient),
-            None => recipient.to_owned(),
-        }
+        shown(self.rules.as_ref(), recipient)
     }
 
     /// [`Names::show`] of each, joined with `, `.
@@ -142,4 +139,13 @@ fn words(args: &[String]) -> impl Iterator<Item = &str> {
         .flat_map(|a| a.split(','))
         .map(str::trim)
         .filter(|w| !w.is_empty())
+}
+
+/// [`Names::show`] under `rules` borrowed (none: the recipient as it is),
+/// for callers that hold a rules file already.
+pub fn shown(rules: Option<&RulesFile>, recipient: &str) -> String {
+    match rules {
+        Some(rules) => rules.shown(recipient),
+        None => recipient.to_owned(),
+    }
 }

@@ -66,12 +66,9 @@ pub fn open_reading_under<'a>(
         seal: lookup.seal_policy(abs),
         scope_read: true,
     };
-    let opened = file
-        .open(identities, &opts)
-        .map_err(|e| named_by(e, lookup.rules()))
-        .with_context(|| name.to_owned())?;
-    print_warnings(name, opened.warnings());
-    Ok(opened)
+    open_naming(file, identities, &opts, name, |e| {
+        named_by(e, lookup.rules())
+    })
 }
 
 /// The options for the file at `path`: its rules' seal policy, and whether
@@ -92,9 +89,21 @@ pub fn open_with<'a>(
     path: Option<&Path>,
     name: &str,
 ) -> Result<Opened<'a>> {
+    open_naming(file, identities, opts, name, |e| named(e, path))
+}
+
+/// Opens `file`, its errors passed through `naming` (recipients by name)
+/// and carrying `name`, and prints its warnings.
+fn open_naming<'a>(
+    file: &'a Sealed,
+    identities: &[Identity],
+    opts: &OpenOptions,
+    name: &str,
+    naming: impl FnOnce(DocumentError) -> DocumentError,
+) -> Result<Opened<'a>> {
     let opened = file
         .open(identities, opts)
-        .map_err(|e| named(e, path))
+        .map_err(naming)
         .with_context(|| name.to_owned())?;
     print_warnings(name, opened.warnings());
     Ok(opened)
@@ -117,7 +126,7 @@ pub fn named(e: DocumentError, path: Option<&Path>) -> DocumentError {
 
 /// [`named`] with the names of `rules` (none: recipients as they are).
 fn named_by(e: DocumentError, rules: Option<&RulesFile>) -> DocumentError {
-    let show = |r: &str| rules.map_or_else(|| r.to_owned(), |rf| rf.shown(r));
+    let show = |r: &str| super::names::shown(rules, r);
     match e {
         DocumentError::NotAnOwner { .. } | DocumentError::OutsideScope { .. } => {
             e.name_readers(|r| rules.and_then(|rf| rf.name_of(r)).map(str::to_owned))
