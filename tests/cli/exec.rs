@@ -9,21 +9,21 @@ use std::time::{Duration, Instant};
 use crate::util::{key1, key2, tool, Run, TestDir};
 
 /// Encrypts `plain` for key 1 into `name` (the plaintext goes to `plain.<name>`).
-fn secrets(t: &TestDir, name: &str, plain: &str) {
+pub(crate) fn secrets(t: &TestDir, name: &str, plain: &str) {
     let text = t.encrypt(&format!("plain.{name}"), plain);
     t.write(name, &text);
     std::fs::remove_file(t.path(&format!("plain.{name}"))).unwrap();
 }
 
 /// `botsecrets exec --identity key1 ARGS...`.
-fn exec_cmd(t: &TestDir, args: &[&str]) -> Command {
+pub(crate) fn exec_cmd(t: &TestDir, args: &[&str]) -> Command {
     let mut c = t.cmd();
     c.args(["exec", "--identity", key1().to_str().unwrap()]);
     c.args(args);
     c
 }
 
-fn run(mut c: Command) -> Run {
+pub(crate) fn run(mut c: Command) -> Run {
     Run(c.output().expect("run botsecrets"))
 }
 
@@ -455,21 +455,23 @@ fn a_bad_prefix_is_a_usage_error() {
     .fails_with(1);
 }
 
-/// `strace -f -e trace=%file,...` of `exec`: up to the command's execve,
-/// botsecrets creates, writes, renames or removes no file and makes no
-/// FIFO or directory.
-#[test]
-fn nothing_is_written_to_disk() {
-    let Some(strace) = tool("strace") else { return };
-    let t = TestDir::new();
-    secrets(&t, "s.json", FLEET);
+/// The syscalls `strace -f -e trace=TRACE` sees of `botsecrets exec
+/// --identity key1 --file FILE -- COMMAND` (run in `t`) up to the
+/// command's execve, or `None` where strace is missing or cannot trace.
+pub(crate) fn traced_exec(
+    t: &TestDir,
+    trace: &str,
+    file: &str,
+    command: &str,
+) -> Option<Vec<String>> {
+    let strace = tool("strace")?;
     let log = t.path("strace.log");
     let out = Command::new(&strace)
-        .args(["-f", "-qq", "-e", "trace=%file,%desc,memfd_create", "-o"])
+        .args(["-f", "-qq", "-e", &format!("trace={trace}"), "-o"])
         .arg(&log)
         .arg(env!("CARGO_BIN_EXE_botsecrets"))
         .args(["exec", "--identity", key1().to_str().unwrap()])
-        .args(["--file", "s.json", "--", "true"])
+        .args(["--file", file, "--", command])
         .current_dir(t.dir.path())
         .env("HOME", t.path("home"))
         .env("XDG_CONFIG_HOME", t.path("home/.config"))
@@ -484,28 +486,38 @@ fn nothing_is_written_to_disk() {
             "strace cannot trace here: {stderr}"
         );
         eprintln!("SKIP: strace cannot trace in this environment");
-        return;
+        return None;
     }
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{stderr}");
     // Only botsecrets' own syscalls: up to the execve of the command.
-    let ours: Vec<&str> = log
+    let ours: Vec<String> = log
         .lines()
         .take_while(|l| {
             !l.contains("execve(\"/usr/bin/true\"") && !l.contains("execve(\"/bin/true\"")
         })
+        .map(str::to_owned)
         .collect();
     assert!(
         ours.len() < log.lines().count(),
         "no execve of true in:\n{log}"
     );
-    let writes: Vec<&str> = ours.iter().copied().filter(|l| writes_to_disk(l)).collect();
+    Some(ours)
+}
+
+/// `strace -f -e trace=%file,...` of `exec`: up to the command's execve,
+/// botsecrets creates, writes, renames or removes no file and makes no
+/// FIFO or directory.
+#[test]
+fn nothing_is_written_to_disk() {
+    let t = TestDir::new();
+    secrets(&t, "s.json", FLEET);
+    let Some(ours) = traced_exec(&t, "%file,%desc,memfd_create", "s.json", "true") else {
+        return;
+    };
+    let writes: Vec<&String> = ours.iter().filter(|l| writes_to_disk(l)).collect();
     assert!(writes.is_empty(), "exec touched the disk:\n{writes:#?}");
     // Sanity: the trace did see the secrets file being read.
-    assert!(ours.iter().any(|l| l.contains("s.json")), "{log}");
+    assert!(ours.iter().any(|l| l.contains("s.json")), "{ours:#?}");
 }
 
 /// Whether an strace line (`PID syscall(args) = ret`) creates, writes,

@@ -5,26 +5,9 @@
 //! over it, byte for byte.
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::Command;
 
-use crate::util::{key1, Run, TestDir};
-
-fn secrets(t: &TestDir, name: &str, plain: &str) {
-    let text = t.encrypt(&format!("plain.{name}"), plain);
-    t.write(name, &text);
-    std::fs::remove_file(t.path(&format!("plain.{name}"))).unwrap();
-}
-
-fn exec_cmd(t: &TestDir, args: &[&str]) -> Command {
-    let mut c = t.cmd();
-    c.args(["exec", "--identity", key1().to_str().unwrap()]);
-    c.args(args);
-    c
-}
-
-fn run(mut c: Command) -> Run {
-    Run(c.output().expect("run botsecrets"))
-}
+use crate::exec::{exec_cmd, run, secrets};
+use crate::util::TestDir;
 
 fn executable(t: &TestDir, name: &str, text: &str) {
     let p = t.write(name, text);

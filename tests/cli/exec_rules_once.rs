@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::util::{key1, key2, tool, Run, TestDir, RECIPIENT1};
+use crate::util::{key1, key2, Run, TestDir, RECIPIENT1};
 
 const TOKEN: &str = "tok-once-5b7c1d";
 
@@ -15,43 +15,10 @@ fn exec_cmd(t: &TestDir, key: &std::path::Path, args: &[&str]) -> Command {
     c
 }
 
-/// The file-related syscalls of `exec -f s.yaml -- true` up to the
+/// The file-related syscalls of `exec -f s.yaml -- /bin/true` up to the
 /// command's execve, or `None` where strace cannot trace.
 fn traced(t: &TestDir) -> Option<Vec<String>> {
-    let strace = tool("strace")?;
-    let log = t.path("strace.log");
-    let out = Command::new(&strace)
-        .args(["-f", "-qq", "-e", "trace=%file", "-o"])
-        .arg(&log)
-        .arg(env!("CARGO_BIN_EXE_botsecrets"))
-        .args(["exec", "--identity", key1().to_str().unwrap()])
-        .args(["--file", "s.yaml", "--", "/bin/true"])
-        .current_dir(t.dir.path())
-        .env("HOME", t.path("home"))
-        .env("XDG_CONFIG_HOME", t.path("home/.config"))
-        .output()
-        .unwrap();
-    let log = std::fs::read_to_string(&log).unwrap_or_default();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if log.is_empty() || (!out.status.success() && stderr.contains("ptrace")) {
-        assert!(
-            !crate::util::interop_required(),
-            "strace cannot trace here: {stderr}"
-        );
-        eprintln!("SKIP: strace cannot trace in this environment");
-        return None;
-    }
-    assert!(out.status.success(), "{stderr}");
-    let ours: Vec<String> = log
-        .lines()
-        .take_while(|l| !l.contains("execve(\"/bin/true\""))
-        .map(str::to_owned)
-        .collect();
-    assert!(
-        ours.len() < log.lines().count(),
-        "no execve of true:\n{log}"
-    );
-    Some(ours)
+    crate::exec::traced_exec(t, "%file", "s.yaml", "/bin/true")
 }
 
 /// How many of `lines` name `path` (as a quoted syscall argument).
