@@ -15,11 +15,13 @@
 
 use std::io::Read;
 use std::str::FromStr;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use age::armor::ArmoredReader;
-use age_core::format::{FileKey, Stanza};
-use zeroize::Zeroizing;
+use age_core::format::{FileKey, Stanza, FILE_KEY_BYTES};
+use age_core::primitives::{aead_decrypt, bech32_decode, hkdf};
+use base64::Engine;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::plugin::PluginIdentity;
 use super::ssh::{looks_like_ssh_key, SshIdentity};
@@ -29,7 +31,7 @@ use super::{Callbacks, KeyError, PromptError};
 const ATTEMPTS: usize = 3;
 
 enum Kind {
-    X25519(age::x25519::Identity),
+    X25519(X25519),
     Ssh(SshIdentity),
     Plugin(PluginIdentity),
     Passphrase(PassphraseFile),
@@ -52,7 +54,7 @@ impl Identity {
     /// Wraps an X25519 identity.
     pub fn from_x25519(identity: age::x25519::Identity, source: impl Into<String>) -> Self {
         Self {
-            kind: Kind::X25519(identity),
+            kind: Kind::X25519(X25519::new(identity, None)),
             source: source.into(),
         }
     }
@@ -61,7 +63,7 @@ impl Identity {
     /// `ssh-ed25519 AAAA...`) or a description when it is not known yet.
     pub fn public(&self) -> String {
         match &self.kind {
-            Kind::X25519(i) => i.to_public().to_string(),
+            Kind::X25519(i) => i.identity.to_public().to_string(),
             Kind::Ssh(s) => s.public(),
             Kind::Plugin(p) => p.public(),
             Kind::Passphrase(p) => p.public(),
@@ -72,7 +74,7 @@ impl Identity {
     pub fn owns(&self, recipient: &str) -> bool {
         let same = |r: &str| super::same_recipient(r, recipient);
         match &self.kind {
-            Kind::X25519(i) => same(&i.to_public().to_string()),
+            Kind::X25519(i) => same(&i.identity.to_public().to_string()),
             Kind::Ssh(s) => s.recipient().is_some_and(same),
             Kind::Plugin(p) => p.recipient().is_some_and(same),
             Kind::Passphrase(p) => p.owns(recipient),
@@ -100,7 +102,7 @@ impl Identity {
 impl age::Identity for Identity {
     fn unwrap_stanza(&self, stanza: &Stanza) -> Option<Result<FileKey, age::DecryptError>> {
         match &self.kind {
-            Kind::X25519(i) => i.unwrap_stanza(stanza),
+            Kind::X25519(x) => x.unwrap_stanza(stanza),
             Kind::Ssh(s) => s.unwrap_stanza(stanza),
             Kind::Plugin(p) => p.unwrap_stanza(stanza),
             Kind::Passphrase(p) => p.unwrap_stanzas(std::slice::from_ref(stanza)),
@@ -158,12 +160,143 @@ fn parse_text(text: &str, source: &str, callbacks: &Callbacks) -> Result<Vec<Ide
                 });
             } else {
                 let id = age::x25519::Identity::from_str(word).map_err(|_| invalid())?;
-                public = None;
-                out.push(Identity::from_x25519(id, source));
+                out.push(Identity {
+                    kind: Kind::X25519(X25519::new(id, public.take().as_deref())),
+                    source: source.to_owned(),
+                });
             }
         }
     }
     Ok(out)
+}
+
+/// The stanza tag and HKDF label of X25519 recipients
+/// (<https://c2sp.org/age#x25519-recipient-stanza>).
+const X25519_TAG: &str = "X25519";
+const X25519_LABEL: &[u8] = b"age-encryption.org/v1/X25519";
+
+/// An X25519 identity, with what its stanza unwrap needs prepared once.
+///
+/// age's own `unwrap_stanza` derives the identity's public key (a
+/// fixed-base scalar multiplication, about 0.17M instructions) on every
+/// call, for the HKDF salt. Here the public key comes from the
+/// `# public key: age1...` comment age-keygen writes above the key, when
+/// there is one, and is derived (once) only when there is none or when the
+/// comment turns out to be wrong. SECURITY: the comment is never trusted:
+/// a wrong public key gives a wrong wrapping key, which the AEAD rejects,
+/// and then the derived one is tried, so a stale or forged comment costs
+/// one extra HKDF and AEAD and changes no result.
+struct X25519 {
+    /// age's identity, for its public form in messages.
+    identity: age::x25519::Identity,
+    /// The same secret scalar, for the Diffie-Hellman of each unwrap.
+    secret: x25519_dalek::StaticSecret,
+    /// The public key the comment above the key names (a guess).
+    claimed: Option<[u8; 32]>,
+    /// The public key derived from the secret, once it was needed.
+    derived: OnceLock<[u8; 32]>,
+}
+
+impl X25519 {
+    fn new(identity: age::x25519::Identity, comment: Option<&str>) -> Self {
+        // age keeps its scalar private; its canonical text (already
+        // validated by age's parser) gives the same 32 bytes.
+        let text = age::secrecy::ExposeSecret::expose_secret(&identity.to_string()).to_owned();
+        let text = Zeroizing::new(text);
+        let mut bytes =
+            bech32_32(&text).expect("age's canonical identity text is Bech32 of 32 bytes");
+        let secret = x25519_dalek::StaticSecret::from(bytes);
+        bytes.zeroize();
+        Self {
+            identity,
+            secret,
+            claimed: comment
+                .filter(|c| c.starts_with("age1"))
+                .and_then(bech32_32),
+            derived: OnceLock::new(),
+        }
+    }
+
+    fn derived(&self) -> &[u8; 32] {
+        self.derived
+            .get_or_init(|| x25519_dalek::PublicKey::from(&self.secret).to_bytes())
+    }
+
+    /// age's X25519 `unwrap_stanza`, with the same checks and results
+    /// (<https://c2sp.org/age#x25519-recipient-stanza>), through the same
+    /// primitives (x25519-dalek, and age-core's HKDF and AEAD).
+    fn unwrap_stanza(&self, stanza: &Stanza) -> Option<Result<FileKey, age::DecryptError>> {
+        if stanza.tag != X25519_TAG {
+            return None;
+        }
+        // A canonical stanza: one argument, the unpadded base64 of the
+        // 32-byte ephemeral share; a body of the wrapped 16-byte file key
+        // and its 16-byte tag.
+        let epk = match &stanza.args[..] {
+            [arg] => {
+                let mut buf = [0u8; 33];
+                match base64::engine::general_purpose::STANDARD_NO_PAD.decode_slice(arg, &mut buf) {
+                    Ok(32) => <[u8; 32]>::try_from(&buf[..32]).ok()?,
+                    _ => return Some(Err(age::DecryptError::InvalidHeader)),
+                }
+            }
+            _ => return Some(Err(age::DecryptError::InvalidHeader)),
+        };
+        if stanza.body.len() != FILE_KEY_BYTES + 16 {
+            return Some(Err(age::DecryptError::InvalidHeader));
+        }
+        let shared = self
+            .secret
+            .diffie_hellman(&x25519_dalek::PublicKey::from(epk));
+        // SECURITY: an all-zero shared secret (a low-order share) is
+        // refused, as age refuses it.
+        if !shared.was_contributory() {
+            return Some(Err(age::DecryptError::InvalidHeader));
+        }
+        let open = |public: &[u8; 32]| {
+            let mut salt = [0u8; 64];
+            salt[..32].copy_from_slice(&epk);
+            salt[32..].copy_from_slice(public);
+            let key = Zeroizing::new(hkdf(&salt, X25519_LABEL, shared.as_bytes()));
+            aead_decrypt(&key, FILE_KEY_BYTES, &stanza.body).ok()
+        };
+        // A failure to open is not an error: the stanza may be another
+        // recipient's (X25519 stanzas do not say whose they are).
+        let mut plain = match self.claimed.as_ref().and_then(open) {
+            Some(p) => p,
+            None if self.claimed.as_ref() == Some(self.derived()) => return None,
+            None => open(self.derived())?,
+        };
+        Some(Ok(FileKey::init_with_mut(|key| {
+            key.copy_from_slice(&plain);
+            plain.zeroize();
+        })))
+    }
+}
+
+/// The 32 bytes of a Bech32 string (`AGE-SECRET-KEY-1...`, `age1...`),
+/// whatever its prefix; `None` if it is not Bech32 or not 32 bytes.
+fn bech32_32(text: &str) -> Option<[u8; 32]> {
+    bech32_decode(
+        text,
+        |_| (),
+        |_| Ok(()),
+        |_, bytes| {
+            let mut out = [0u8; 32];
+            let mut n = 0;
+            for b in bytes {
+                *out.get_mut(n).ok_or(())? = b;
+                n += 1;
+            }
+            if n == 32 {
+                Ok(out)
+            } else {
+                out.zeroize();
+                Err(())
+            }
+        },
+    )
+    .ok()
 }
 
 /// Whether `bytes` are an age-encrypted file (armored or binary).
@@ -430,6 +563,81 @@ mod tests {
         assert!(unwrap_bytes(&wrapped, &[&ids[0]]).is_err());
         assert_eq!(ids[0].failure().unwrap(), "wrong passphrase (3 attempts)");
         assert_eq!(asked.load(Ordering::SeqCst), 3);
+    }
+
+    /// What an unwrap gave, comparable across implementations: the file
+    /// key's bytes, "not mine" or "invalid".
+    fn outcome(r: Option<Result<FileKey, age::DecryptError>>) -> String {
+        match r {
+            None => "none".into(),
+            Some(Ok(k)) => format!("key {:?}", k.expose_secret()),
+            Some(Err(e)) => format!("error {e:?}"),
+        }
+    }
+
+    /// The X25519 stanza of one age encryption to `recipient`.
+    fn x25519_stanza(recipient: &str) -> Stanza {
+        let r = age::x25519::Recipient::from_str(recipient).unwrap();
+        let key = FileKey::new(Box::new([7; 16]));
+        let (mut stanzas, _) = age::Recipient::wrap_file_key(&r, &key).unwrap();
+        stanzas.remove(0)
+    }
+
+    fn copy(s: &Stanza) -> Stanza {
+        Stanza {
+            tag: s.tag.clone(),
+            args: s.args.clone(),
+            body: s.body.clone(),
+        }
+    }
+
+    /// The X25519 fast path gives age's own answer on every stanza: its
+    /// own, another key's, and malformed ones; whether the `# public key:`
+    /// comment above the key is right, stale (another key's), not a key,
+    /// or missing.
+    #[test]
+    fn x25519_unwrap_agrees_with_age_whatever_the_comment_says() {
+        let (secret, recipient) = crate::keys::generate_x25519();
+        let (_, other) = crate::keys::generate_x25519();
+        let age_id = age::x25519::Identity::from_str(secret.expose_secret()).unwrap();
+        let mine = x25519_stanza(&recipient);
+        let theirs = x25519_stanza(&other);
+        let mut low_order = copy(&mine);
+        low_order.args = vec![base64::engine::general_purpose::STANDARD_NO_PAD.encode([0u8; 32])];
+        let mut padded = copy(&mine);
+        padded.args[0].push('=');
+        let mut short_body = copy(&mine);
+        short_body.body.pop();
+        let mut two_args = copy(&mine);
+        two_args.args.push("x".into());
+        let mut other_tag = copy(&mine);
+        other_tag.tag = "scrypt".into();
+        let stanzas = [
+            &mine,
+            &theirs,
+            &low_order,
+            &padded,
+            &short_body,
+            &two_args,
+            &other_tag,
+        ];
+        let comments = [
+            format!("# public key: {recipient}\n"),
+            format!("# public key: {other}\n"),
+            "# public key: age1notakey\n".to_owned(),
+            String::new(),
+        ];
+        for comment in &comments {
+            let text = format!("{comment}{}\n", secret.expose_secret());
+            let ids = parse_identities(&text, "k").unwrap();
+            assert_eq!(ids[0].public(), recipient);
+            for stanza in stanzas {
+                let ours = outcome(age::Identity::unwrap_stanza(&ids[0], stanza));
+                let age_says = outcome(age::Identity::unwrap_stanza(&age_id, stanza));
+                assert_eq!(ours, age_says, "{comment:?} {:?}", stanza.tag);
+            }
+            assert!(outcome(age::Identity::unwrap_stanza(&ids[0], &mine)).starts_with("key "));
+        }
     }
 
     #[test]

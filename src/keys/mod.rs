@@ -226,7 +226,11 @@ pub fn unwrap_bytes(
     identities: &[&Identity],
 ) -> Result<Zeroizing<Vec<u8>>, UnwrapFailure> {
     let reader = ArmoredReader::new(enc.as_bytes());
-    let decryptor = age::Decryptor::new(reader).map_err(|e| UnwrapFailure::Corrupt(e.into()))?;
+    // `new_buffered`: the armored reader is a `BufRead`, so age reads the
+    // header a line at a time; `new` re-parses it after every few bytes it
+    // asks for (about 160 attempts, 0.3M instructions, for one stanza).
+    let decryptor =
+        age::Decryptor::new_buffered(reader).map_err(|e| UnwrapFailure::Corrupt(e.into()))?;
     let mut stream = match decryptor.decrypt(identities.iter().map(|i| *i as &dyn age::Identity)) {
         Ok(s) => s,
         Err(age::DecryptError::NoMatchingKeys) => return Err(UnwrapFailure::NoMatch),
