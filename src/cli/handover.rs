@@ -62,30 +62,37 @@ pub fn exec(program: &OsStr, args: &[OsString], env: Vec<(OsString, OsString)>) 
     env.reverse();
     env.sort_by(|a, b| a.0.cmp(&b.0));
     env.dedup_by(|later, kept| later.0 == kept.0);
-    let mut envp = Vec::with_capacity(env.len());
-    for (name, value) in env {
-        let mut kv = Vec::with_capacity(name.len() + value.len() + 2);
-        kv.extend_from_slice(name.as_bytes());
-        kv.push(b'=');
-        kv.extend_from_slice(value.as_bytes());
-        match CString::new(kv) {
-            Ok(kv) => envp.push(kv),
-            Err(_) => return nul(),
+    // All `NAME=value\0` strings in one block, allocated once at its final
+    // size (so the pointers below stay valid); nothing is freed before the
+    // execve (one `CString` per variable was 140 allocations and 280 frees).
+    let size = env.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut block: Vec<u8> = Vec::with_capacity(size);
+    let mut starts = Vec::with_capacity(env.len());
+    for (name, value) in &env {
+        let (name, value) = (name.as_bytes(), value.as_bytes());
+        if name.contains(&0) || value.contains(&0) {
+            return nul();
         }
+        starts.push(block.len());
+        block.extend_from_slice(name);
+        block.push(b'=');
+        block.extend_from_slice(value);
+        block.push(0);
     }
     let argv_ptrs: Vec<*const libc::c_char> = argv
         .iter()
         .map(|a| a.as_ptr())
         .chain(std::iter::once(std::ptr::null()))
         .collect();
-    let envp_ptrs: Vec<*const libc::c_char> = envp
+    let envp_ptrs: Vec<*const libc::c_char> = starts
         .iter()
-        .map(|e| e.as_ptr())
+        .map(|&start| block[start..].as_ptr().cast())
         .chain(std::iter::once(std::ptr::null()))
         .collect();
     // SAFETY: every pointer is to a NUL-terminated string owned by `argv`,
-    // `envp` or `program`, alive until after the call; both arrays end in a
-    // null pointer. signal() with SIG_DFL installs no handler.
+    // `block` (never reallocated after `starts` was taken) or `program`,
+    // alive until after the call; both arrays end in a null pointer.
+    // signal() with SIG_DFL installs no handler.
     unsafe {
         // std ignores SIGPIPE; the command gets the default disposition, as
         // Command::exec gives it.
