@@ -9,7 +9,7 @@
 //! for are checked to take the parallel path.
 
 use super::super::{parse_one, Full};
-use super::{parse_parallel, parse_split, split_candidates, PARALLEL_MIN};
+use super::{chunks_from_back, parse_parallel, parse_split, split_candidates, PARALLEL_MIN};
 use crate::format::yaml::fast::tests::{
     bench_encrypted, bench_yaml, limits, mutations, root, yaml_files, CASES,
 };
@@ -318,4 +318,19 @@ fn bench_and_sops_files_take_the_parallel_path() {
     }
     // Below the threshold the parse stays on one thread.
     assert!(parse_parallel(&bench_yaml(100), None).is_none());
+}
+
+/// The second part's leaves are moved in chunks: every length gives back
+/// every leaf once, in order.
+#[test]
+fn chunks_from_back_keep_every_item_in_order() {
+    for len in 0..12 {
+        for chunk in 1..5 {
+            let v: Vec<usize> = (0..len).collect();
+            let chunks = chunks_from_back(v.clone(), chunk);
+            assert!(chunks.iter().all(|c| c.len() <= chunk), "{len} {chunk}");
+            let back: Vec<usize> = chunks.into_iter().rev().flatten().collect();
+            assert_eq!(back, v, "{len} {chunk}");
+        }
+    }
 }
