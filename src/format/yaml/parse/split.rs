@@ -8,13 +8,16 @@
 //! be one block-mapping document at column 0 read entirely by the fast
 //! source (so no flow collections, anchors, aliases, directives, tags or
 //! multi-line flow scalars), with no error; the first part holds no
-//! metadata; no top-level key is in both parts (the one-thread parse
-//! reports the duplicate); the cut line does not follow a comment, a
-//! `---`/`...`/`%` line or text with a `#` on it (a comment's placement
-//! depends on the token after it). Anything else, and every error, is
-//! parsed again on one thread, so errors keep their message and line.
-//! The differential test (`split/tests.rs`) holds the join to the
-//! one-thread parse at every possible cut of every test text.
+//! metadata and is not ended by `...`; the second starts with its root's
+//! first key at its first byte (no `---`, blank line or comment before
+//! it) and that key is not `sops`; no top-level key is in both parts (the
+//! one-thread parse reports the duplicate). The cut line chosen also does
+//! not follow a comment, a `---`/`...`/`%` line or a line with a `#` on
+//! it (a comment's placement depends on the token after it). Anything
+//! else, and every error, is parsed again on one thread, so errors keep
+//! their message and line. The differential test (`split/tests.rs`)
+//! holds every join to the one-thread parse, cutting the test texts at
+//! every line (their many mutations at the chosen lines and a sample).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
