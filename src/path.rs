@@ -287,10 +287,19 @@ impl KeyPath {
     /// Exactly sized, and a boxed slice (16 bytes, not a Vec's 24): every
     /// leaf keeps its path (a million at the benchmark's largest).
     fn child(&self, last: Segment) -> Self {
-        let mut segments = Vec::with_capacity(self.0.len() + 1);
-        segments.extend_from_slice(&self.0);
-        segments.push(last);
-        Self(segments.into_boxed_slice())
+        // The paths of most leaves are one or two segments long: built as
+        // arrays of a known length, without a vector's growth checks and
+        // clone loop (once per leaf of every parse).
+        match &*self.0 {
+            [] => Self(Box::new([last])),
+            [first] => Self(Box::new([first.clone(), last])),
+            _ => {
+                let mut segments = Vec::with_capacity(self.0.len() + 1);
+                segments.extend_from_slice(&self.0);
+                segments.push(last);
+                Self(segments.into_boxed_slice())
+            }
+        }
     }
 
     /// Whether `prefix` is a prefix of (or equal to) this path.

@@ -94,6 +94,15 @@ impl<'a> Stream<'a> {
         }
     }
 
+    /// The fast source only, `None` where it declines the text at once: a
+    /// part of a text parsed in parallel ([`super::parse`]) that the fast
+    /// source does not take is no answer (the whole text is parsed again).
+    pub(super) fn fast_only(text: &'a str) -> Option<Self> {
+        super::fast::Fast::new(text)
+            .ok()
+            .map(|fast| Self::with(Source::Fast(fast)))
+    }
+
     /// granit only.
     pub(super) fn granit(text: &'a str) -> Self {
         Self::with(Source::Granit(Parser::new_from_str_with_options(

@@ -967,4 +967,4 @@ impl<'a> Fast<'a> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

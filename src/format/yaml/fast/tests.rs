@@ -66,11 +66,11 @@ fn check(name: &str, text: &str) -> bool {
     true
 }
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata")
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(crate) fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
@@ -86,7 +86,7 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// The benchmark's plain file (bench/run.py `make_yaml`).
-fn bench_yaml(n: usize) -> String {
+pub(crate) fn bench_yaml(n: usize) -> String {
     let mut lines = vec!["# generated benchmark secrets".to_owned()];
     let (mut i, mut group) = (0, 0);
     while i < n {
@@ -112,7 +112,7 @@ fn bench_yaml(n: usize) -> String {
 
 /// The shape of the benchmark's encrypted file: `ENC[...]` values and a
 /// sops block with an `enc: |` armor.
-fn bench_encrypted(n: usize) -> String {
+pub(crate) fn bench_encrypted(n: usize) -> String {
     let mut s = String::from("#ENC[AES256_GCM,data:Zm9v,iv:YWJj,tag:ZGVm,type:comment]\n");
     for g in 0..n.div_ceil(5) {
         s.push_str(&format!("bot_{g:06}:\n"));
@@ -129,7 +129,7 @@ fn bench_encrypted(n: usize) -> String {
 }
 
 /// Systematic damage and variation of one text.
-fn mutations(text: &str) -> Vec<String> {
+pub(crate) fn mutations(text: &str) -> Vec<String> {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let mut out = Vec::new();
     let join = |v: &[&str]| v.concat();
@@ -204,7 +204,7 @@ fn mutations(text: &str) -> Vec<String> {
 }
 
 /// Small texts that exercise one rule each.
-const CASES: &[&str] = &[
+pub(crate) const CASES: &[&str] = &[
     "a: 1\n",
     "a:\nb: 1\n",
     "a: # c\nb:\n",
@@ -287,7 +287,7 @@ const CASES: &[&str] = &[
 ];
 
 /// Texts built to hit granit's limits.
-fn limits() -> Vec<String> {
+pub(crate) fn limits() -> Vec<String> {
     let deep = |n: usize| -> String {
         (0..n)
             .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
