@@ -14,7 +14,7 @@ use crate::format::{
     self, apply_splices, FormatError, LeafKind, ParsedFile, Replacement, Splice, ValueType,
 };
 use crate::keys::{self, Identity, Recipient, UnwrapFailure};
-use crate::metadata::{self, KeyGroup, Metadata};
+use crate::metadata::{self, AgeStanza, KeyGroup, Metadata};
 use crate::path::KeyPath;
 use crate::seal::{SealPolicy, SealStatus};
 use crate::secret::{SecretText, SecretTree};
@@ -129,6 +129,20 @@ pub(super) fn unwrap_group(
     group: &KeyGroup,
     identities: &[&Identity],
 ) -> Result<Option<Zeroizing<Vec<u8>>>, DocumentError> {
+    // Each stanza tried costs a scalar multiplication (about 0.6M
+    // instructions, a fifth of exec's start): in a fleet's file with ten
+    // recipients, a bot whose stanza is last paid ten. The stanzas whose
+    // recipient an identity probably owns are tried first. The recipient
+    // labels are the writer's word, so this pass only takes a success; on
+    // anything else the tries in file order below decide, as before.
+    let ours = |s: &&AgeStanza| identities.iter().any(|i| i.probably_owns(&s.recipient));
+    for stanza in group.age.iter().filter(ours) {
+        match keys::unwrap_bytes(&stanza.enc, identities) {
+            Ok(bytes) => return Ok(Some(bytes)),
+            Err(UnwrapFailure::NoMatch) => continue,
+            Err(UnwrapFailure::Corrupt(_)) => break,
+        }
+    }
     for stanza in &group.age {
         match keys::unwrap_bytes(&stanza.enc, identities) {
             Ok(bytes) => return Ok(Some(bytes)),

@@ -63,7 +63,7 @@ impl Identity {
     /// `ssh-ed25519 AAAA...`) or a description when it is not known yet.
     pub fn public(&self) -> String {
         match &self.kind {
-            Kind::X25519(i) => i.identity.to_public().to_string(),
+            Kind::X25519(i) => i.recipient().to_owned(),
             Kind::Ssh(s) => s.public(),
             Kind::Plugin(p) => p.public(),
             Kind::Passphrase(p) => p.public(),
@@ -74,10 +74,26 @@ impl Identity {
     pub fn owns(&self, recipient: &str) -> bool {
         let same = |r: &str| super::same_recipient(r, recipient);
         match &self.kind {
-            Kind::X25519(i) => same(&i.identity.to_public().to_string()),
+            Kind::X25519(i) => same(i.recipient()),
             Kind::Ssh(s) => s.recipient().is_some_and(same),
             Kind::Plugin(p) => p.recipient().is_some_and(same),
             Kind::Passphrase(p) => p.owns(recipient),
+        }
+    }
+
+    /// Whether this identity is probably `recipient`'s key, without
+    /// deriving anything: for the order in which stanzas are tried, never
+    /// for a decision. An X25519 identity not derived yet answers by the
+    /// `# public key:` comment above it (unverified, hence "probably").
+    pub fn probably_owns(&self, recipient: &str) -> bool {
+        match &self.kind {
+            Kind::X25519(i) if i.recipient.get().is_none() => match &i.claimed {
+                Some(claimed) => {
+                    recipient.starts_with("age1") && bech32_32(recipient).as_ref() == Some(claimed)
+                }
+                None => self.owns(recipient),
+            },
+            _ => self.owns(recipient),
         }
     }
 
@@ -195,6 +211,10 @@ struct X25519 {
     claimed: Option<[u8; 32]>,
     /// The public key derived from the secret, once it was needed.
     derived: OnceLock<[u8; 32]>,
+    /// Its `age1...` text, once asked for: [`Identity::owns`] is asked for
+    /// every recipient of a file and of its scopes, and each derivation is
+    /// a scalar multiplication.
+    recipient: OnceLock<String>,
 }
 
 impl X25519 {
@@ -214,7 +234,13 @@ impl X25519 {
                 .filter(|c| c.starts_with("age1"))
                 .and_then(bech32_32),
             derived: OnceLock::new(),
+            recipient: OnceLock::new(),
         }
+    }
+
+    fn recipient(&self) -> &str {
+        self.recipient
+            .get_or_init(|| self.identity.to_public().to_string())
     }
 
     fn derived(&self) -> &[u8; 32] {

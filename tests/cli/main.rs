@@ -34,6 +34,7 @@ mod layout_corpus;
 mod layout_defects;
 mod leaks;
 mod loaded;
+mod many_recipients;
 mod messages;
 mod mutate;
 mod names;
