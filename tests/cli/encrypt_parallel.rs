@@ -7,7 +7,7 @@ use crate::util::*;
 
 /// More values than the two-thread threshold (2048), of every type, with a
 /// comment first; `secretvalue` marks the strings (to check for leaks).
-fn large_yaml(n: usize) -> String {
+pub fn large_yaml(n: usize) -> String {
     let mut text = String::from("# fleet secrets\n");
     for i in 0..n {
         text.push_str(&match i % 4 {
@@ -21,7 +21,7 @@ fn large_yaml(n: usize) -> String {
     text
 }
 
-fn large_env(n: usize) -> String {
+pub fn large_env(n: usize) -> String {
     (0..n)
         .map(|i| format!("KEY_{i:05}=value-{i:05}-secretvalue\n"))
         .collect()
@@ -83,17 +83,25 @@ fn a_large_dotenv_file_round_trips_through_sops_and_botsecrets() {
 /// Threads `botsecrets encrypt` starts for `plain` (clone calls under
 /// strace), or None without strace.
 fn threads_started(plain: &str) -> Option<usize> {
-    let strace = tool("strace")?;
     let t = TestDir::new();
     let file = t.write("f.yaml", plain);
+    threads_of(
+        &t,
+        &["encrypt", "--age", RECIPIENT1, file.to_str().unwrap()],
+    )
+}
+
+/// Threads `botsecrets ARGS` starts (clone calls under strace; `t` holds
+/// the log), or None without strace.
+pub fn threads_of(t: &TestDir, args: &[&str]) -> Option<usize> {
+    let strace = tool("strace")?;
     let log = t.path("strace.log");
     let bin = t.cmd();
     let out = std::process::Command::new(strace)
         .args(["-f", "-e", "trace=clone,clone3", "-o"])
         .arg(&log)
         .arg(bin.get_program())
-        .args(["encrypt", "--age", RECIPIENT1])
-        .arg(&file)
+        .args(args)
         .env("HOME", t.path("home"))
         .output()
         .unwrap();
