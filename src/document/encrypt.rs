@@ -384,11 +384,24 @@ pub(super) fn write_encrypted(
         let enc_tags = &enc_tags;
         seal_digest_kept(parsed, meta, move |i| enc_tags[i].map(TypeTag::as_str), cut)
     };
-    // The seal does not cover the MAC (nor the MAC the seal): on a large
-    // file the two digests are computed on both cores.
+    // A large new file is written on both cores from the start: the MAC
+    // (the cheaper digest) on the second thread, the seal digest on this
+    // one, each then rendering values until they meet, so that neither
+    // waits for the other; the metadata, which needs both digests, is
+    // written last ([`render_balanced`]).
+    let mut balanced = None;
     let (mac_plain, (digest, kept)) = if !large {
         (mac_plain(), digest())
+    } else if let Some(bounds) = stash.is_empty().then(|| chunk_bounds(parsed)).flatten() {
+        let b = render_balanced(
+            text, syntax, parsed, &enc_tags, key, &bounds, digest, mac_plain,
+        )?;
+        let digests = (b.second_work, b.first_work);
+        balanced = Some((b.first, b.rest, b.end));
+        digests
     } else {
+        // The seal does not cover the MAC (nor the MAC the seal): the two
+        // digests are computed on both cores.
         std::thread::scope(|s| {
             let mac = s.spawn(mac_plain);
             let digest = digest();
@@ -411,9 +424,30 @@ pub(super) fn write_encrypted(
         )
         .to_string(),
     );
-    let meta_splices = syntax.metadata_splices(text, parsed, Some(&meta.to_tree()))?;
-    let (mut out, rest) =
-        encrypted_text(text, syntax, parsed, &enc_tags, meta_splices, key, stash)?;
+    let mut meta_splices = syntax.metadata_splices(text, parsed, Some(&meta.to_tree()))?;
+    meta_splices.sort_by_key(|s| (s.range.start, s.range.end));
+    // The metadata goes after the last leaf (every format's place for it in
+    // a new file) or the balanced parts are given up (freed first) for the
+    // general path (a stream's metadata in its first document).
+    let balanced =
+        balanced.filter(|(_, _, end)| meta_splices.iter().all(|m| m.range.start >= *end));
+    let (mut out, rest) = match balanced {
+        Some((first, mut rest, end)) => {
+            let cipher = ValueCipher::new(key);
+            let from = rest.text.len();
+            Renderer::new(text, syntax, &cipher).write_run(
+                &mut rest.text,
+                end,
+                text.len(),
+                std::iter::empty(),
+                &meta_splices,
+                None,
+            )?;
+            rest.pieces.push(from..rest.text.len());
+            (first, rest)
+        }
+        None => encrypted_text(text, syntax, parsed, &enc_tags, meta_splices, key, stash)?,
+    };
     drop(enc_tags);
     // Of the input's parse the check needs only the kinds and the empty
     // collections (the seal digest covers every path): freed before the
@@ -424,8 +458,10 @@ pub(super) fn write_encrypted(
     // The second thread's part is appended only now: while it is copied it
     // is held twice (half the output), which on top of the input's parse
     // was over the bound at a million keys.
-    out.push_str(&rest);
-    drop(rest);
+    for piece in rest.pieces {
+        out.push_str(&rest.text[piece]);
+    }
+    drop(rest.text);
     // The check's parse shares the output's text: its leaves are the
     // `ENC[...]` strings, which as copies were a fifth of the peak.
     let out = SourceText::shared(out);
@@ -554,7 +590,7 @@ fn encrypted_text(
     mut meta: Vec<Splice>,
     key: &DataKey,
     stash: &mut IvStash,
-) -> Result<(String, String), DocumentError> {
+) -> Result<(String, Rest), DocumentError> {
     let cipher = ValueCipher::new(key);
     let to_encrypt = || {
         parsed
@@ -575,7 +611,7 @@ fn encrypted_text(
                 text: renderer.piece(leaf, tag, Some(stash))?,
             });
         }
-        return Ok((apply_splices(text, &mut meta)?, String::new()));
+        return Ok((apply_splices(text, &mut meta)?, Rest::default()));
     }
     meta.sort_by_key(|s| (s.range.start, s.range.end));
     // An `ENC[...]` is about 110 bytes and 4/3 of its plaintext: sized so
@@ -626,7 +662,14 @@ fn encrypted_text(
                     .map(|()| out);
                 (first, super::open::join(second))
             });
-            return Ok((first?, second?));
+            let second = second?;
+            return Ok((
+                first?,
+                Rest {
+                    pieces: std::iter::once(0..second.len()).collect(),
+                    text: second,
+                },
+            ));
         }
     }
     let size: usize = text.len() + to_encrypt().map(|(l, _)| growth(l)).sum::<usize>();
@@ -639,7 +682,165 @@ fn encrypted_text(
         &meta,
         Some(stash),
     )?;
-    Ok((out, String::new()))
+    Ok((out, Rest::default()))
+}
+
+/// The second thread's part of an output, appended to the first part's
+/// once the input's parse is freed: `pieces` of `text`, in this order.
+/// One buffer, not one per piece: freeing pieces of a few megabytes
+/// raised glibc's mmap threshold, and the check's re-parse then kept
+/// 20 MiB more at a million keys.
+#[derive(Default)]
+struct Rest {
+    text: String,
+    pieces: Vec<std::ops::Range<usize>>,
+}
+
+/// How many parts the balanced write cuts a large file into.
+const CHUNKS: usize = 64;
+
+/// The text offsets of the balanced write's parts: part c is the text from
+/// `bounds[c]` to `bounds[c + 1]` (the first from the start, the last to
+/// the end of the last leaf), holding leaves `c * n / CHUNKS ..`. None when
+/// a leaf reaches past the start of the next part or the leaves are out
+/// of order (the general path reports that).
+fn chunk_bounds(parsed: &ParsedFile) -> Option<Vec<usize>> {
+    let leaves = &parsed.leaves;
+    let n = leaves.len();
+    let mut bounds = vec![0];
+    let mut reach = 0;
+    let mut next = 1;
+    for (i, leaf) in leaves.iter().enumerate() {
+        if next < CHUNKS && i == next * n / CHUNKS {
+            if leaf.span.start < reach {
+                return None;
+            }
+            bounds.push(leaf.span.start);
+            next += 1;
+        }
+        if leaf.span.start < reach {
+            return None;
+        }
+        reach = leaf.span.end;
+    }
+    (bounds.len() == CHUNKS).then(|| {
+        bounds.push(reach);
+        bounds
+    })
+}
+
+/// The balanced write's result: the first thread's parts (from the start
+/// of the text), the second thread's, where they end in the text, and
+/// what each thread computed first.
+struct Balanced<A, B> {
+    first: String,
+    rest: Rest,
+    end: usize,
+    first_work: A,
+    second_work: B,
+}
+
+/// Encrypts and renders the leaves of a new file on two threads that
+/// meet where they meet: this one runs `first_work` and then takes the
+/// parts of `bounds` from the front, writing them straight into its
+/// output; the second runs `second_work` and takes parts from the back,
+/// one after the other into its own buffer (sized, untouched, for the
+/// whole output: at most its share is written). No part is written twice, the parts are
+/// joined in order, so the text is one pass's byte for byte (but for the
+/// random IVs) up to the end of the last leaf, whatever each thread's
+/// work before; the first error in document order wins (each thread
+/// takes its parts in order and stops at its first error, and every part
+/// before the first thread's failing one was written without one).
+#[allow(clippy::too_many_arguments)]
+fn render_balanced<A: Send, B: Send>(
+    text: &str,
+    syntax: &dyn format::Syntax,
+    parsed: &ParsedFile,
+    enc_tags: &[Option<TypeTag>],
+    key: &DataKey,
+    bounds: &[usize],
+    first_work: impl FnOnce() -> A + Send,
+    second_work: impl FnOnce() -> B + Send,
+) -> Result<Balanced<A, B>, DocumentError> {
+    let cipher = ValueCipher::new(key);
+    let n = parsed.leaves.len();
+    let parts = bounds.len() - 1;
+    // `(front, back)`: the parts not yet taken are `front..back`.
+    let todo = std::sync::Mutex::new((0usize, parts));
+    let take = |from_front: bool| {
+        let mut todo = todo
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (front, back) = &mut *todo;
+        (*front < *back).then(|| {
+            if from_front {
+                *front += 1;
+                *front - 1
+            } else {
+                *back -= 1;
+                *back
+            }
+        })
+    };
+    let growth = |leaf: &format::Leaf| 120 + leaf.value.len() / 3 * 4;
+    let write = |renderer: &mut Renderer<'_>, out: &mut String, c: usize| {
+        let leaves = c * n / parts..(c + 1) * n / parts;
+        let values = parsed.leaves[leaves.clone()]
+            .iter()
+            .zip(&enc_tags[leaves])
+            .filter_map(|(leaf, tag)| tag.map(|tag| (leaf, tag)));
+        renderer.write_run(out, bounds[c], bounds[c + 1], values, &[], None)
+    };
+    let size: usize = text.len()
+        + parsed
+            .leaves
+            .iter()
+            .zip(enc_tags)
+            .filter(|(_, t)| t.is_some())
+            .map(|(l, _)| growth(l))
+            .sum::<usize>();
+    let (first, second) = std::thread::scope(|s| {
+        let second = s.spawn(|| {
+            let done = second_work();
+            let mut renderer = Renderer::new(text, syntax, &cipher);
+            let mut rest = Rest {
+                text: String::with_capacity(size + 64 * 1024),
+                pieces: Vec::new(),
+            };
+            while let Some(c) = take(false) {
+                let from = rest.text.len();
+                if let Err(e) = write(&mut renderer, &mut rest.text, c) {
+                    return (done, Err(e));
+                }
+                rest.pieces.push(from..rest.text.len());
+            }
+            // Taken from the back: document order is the reverse.
+            rest.pieces.reverse();
+            (done, Ok(rest))
+        });
+        let done = first_work();
+        // Sized for the whole output: the second thread's parts and the
+        // metadata are appended in place.
+        let mut out = String::with_capacity(size + 64 * 1024);
+        let mut renderer = Renderer::new(text, syntax, &cipher);
+        let mut result = Ok(());
+        while let Some(c) = take(true) {
+            if let Err(e) = write(&mut renderer, &mut out, c) {
+                result = Err(e);
+                break;
+            }
+        }
+        ((done, result.map(|()| out)), super::open::join(second))
+    });
+    let (first_work, first) = first;
+    let (second_work, rest) = second;
+    Ok(Balanced {
+        first: first?,
+        rest: rest?,
+        end: bounds[parts],
+        first_work,
+        second_work,
+    })
 }
 
 /// What the check of an encrypted output compares with: the plaintext
