@@ -137,6 +137,27 @@ pub enum ValueError {
 /// literals with `_` between digits, `Inf`/`Infinity` (signed) and `NaN`
 /// in any case; out-of-range decimals (`1e400`) are an error there too.
 fn go_parse_float_ok(s: &str) -> bool {
+    is_short_decimal(s) || go_parse_float_parsed(s)
+}
+
+/// The common float, `-?digits[.digits]` with a digit and at most 300
+/// characters (so finite), which Go accepts, seen without the two copies
+/// and the parse of [`go_parse_float_parsed`].
+fn is_short_decimal(s: &str) -> bool {
+    let b = s.as_bytes();
+    let b = b
+        .strip_prefix(b"-")
+        .or_else(|| b.strip_prefix(b"+"))
+        .unwrap_or(b);
+    let dots = b.iter().filter(|&&c| c == b'.').count();
+    b.len() <= 300
+        && dots <= 1
+        && b.len() > dots
+        && b.iter().all(|&c| c.is_ascii_digit() || c == b'.')
+}
+
+/// [`go_parse_float_ok`] by the rules.
+fn go_parse_float_parsed(s: &str) -> bool {
     let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
     let lower = unsigned.to_ascii_lowercase();
     if lower == "inf" || lower == "infinity" || (s == unsigned && lower == "nan") {
@@ -1061,6 +1082,38 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_short_decimal_is_a_float_go_accepts() {
+        for f in [
+            "0",
+            "-1",
+            "+1.5",
+            "1.",
+            ".5",
+            "0.25",
+            "00012.500",
+            &"9".repeat(300),
+        ] {
+            assert!(is_short_decimal(f), "{f}");
+            assert!(go_parse_float_parsed(f), "{f}");
+        }
+        for f in [
+            ".",
+            "-",
+            "",
+            "1..2",
+            "1.2.3",
+            "1e5",
+            "1_0",
+            "0x1p1",
+            "inf",
+            "--1",
+            &"9".repeat(301),
+        ] {
+            assert!(!is_short_decimal(f), "{f}");
         }
     }
 
