@@ -305,6 +305,12 @@ fn open_scope<'a>(
 /// start costs more than it saves on a small file.
 const PARALLEL_LEAVES: usize = 2048;
 
+/// At most this many bytes of a plaintext output are written by the
+/// second thread: that part is held twice while it is appended to the
+/// first, so the share is bounded (at a million keys the output is tens
+/// of megabytes, and decrypt must stay under its memory bound).
+const SECOND_PART: usize = 2 << 20;
+
 /// The seal status and every value's plaintext (MAC verified unless
 /// `ignore_mac`). On a large file both cores work: the seal digest on one
 /// thread while the values are decrypted in two halves; the results are
@@ -613,62 +619,159 @@ impl<'a> Opened<'a> {
             Ok(meta) if in_order => meta,
             _ => return self.plaintext_by_splices(),
         };
-        let mut meta = {
-            let mut meta = meta;
-            meta.sort_by_key(|s| (s.range.start, s.range.end));
-            meta.into_iter().peekable()
-        };
+        let mut meta = meta;
+        meta.sort_by_key(|s| (s.range.start, s.range.end));
         // Sized for the plaintext, not the encrypted text (a decrypted
         // value is far shorter than its `ENC[...]`: at a million keys the
         // encrypted text's size was a fifth of the peak memory); a value
         // rendered longer than estimated grows the buffer by a wiped copy.
-        let shorter: usize = self
-            .replacements()
-            .map(|(leaf, with)| {
-                let plain = match with {
-                    Replacement::Value(_, v) | Replacement::Comment(v) => v.len(),
-                    _ => 0,
-                };
-                leaf.span.len().saturating_sub(plain + 8)
-            })
-            .sum();
-        let mut out = Zeroizing::new(String::with_capacity(text.len() - shorter.min(text.len())));
-        let mut at = 0;
-        for (leaf, with) in self.replacements() {
-            let piece = Zeroizing::new(syntax.render(text, leaf, &with)?);
-            let key = (leaf.span.start, leaf.span.end);
-            while let Some(m) = meta.next_if(|m| (m.range.start, m.range.end) < key) {
-                reserve_wiped(&mut out, &at, &m.range, m.text.len());
-                splice_into(&mut out, &mut at, text, &m.range, &m.text)?;
+        let shorter = |(leaf, with): (&format::Leaf, Replacement<'_>)| {
+            let plain = match with {
+                Replacement::Value(_, v) | Replacement::Comment(v) => v.len(),
+                _ => 0,
+            };
+            leaf.span.len().saturating_sub(plain + 8)
+        };
+        let leaves = &self.parsed().leaves;
+        let size = text.len()
+            - self
+                .replacements(0..leaves.len())
+                .map(shorter)
+                .sum::<usize>()
+                .min(text.len());
+        let mut out = Zeroizing::new(String::with_capacity(size));
+        if let Some((cut, at, second_size)) = self.render_cut(size, shorter) {
+            // A large file is written on both cores: the second thread
+            // writes the text from the start of leaf `cut` on, the first
+            // the text before it; the second part is appended to the
+            // first, so the output is one pass's byte for byte (and the
+            // first error in document order wins).
+            let split = meta.partition_point(|m| (m.range.start, m.range.end) < (at, at));
+            let (meta_a, meta_b) = meta.split_at(split);
+            if meta_a.iter().all(|m| m.range.end <= at) {
+                let (first, second) = std::thread::scope(|s| {
+                    let second = s.spawn(|| {
+                        let mut rest = Zeroizing::new(String::with_capacity(second_size));
+                        self.write_plain(&mut rest, at, cut..leaves.len(), meta_b)
+                            .map(|()| rest)
+                    });
+                    let first = self.write_plain(&mut out, 0, 0..cut, meta_a);
+                    (first, join(second))
+                });
+                first?;
+                let rest = second?;
+                reserve_wiped(&mut out, &0, &(0..0), rest.len());
+                out.push_str(&rest);
+                return Ok(out);
             }
-            reserve_wiped(&mut out, &at, &leaf.span, piece.len());
-            splice_into(&mut out, &mut at, text, &leaf.span, &piece)?;
         }
-        for m in meta {
-            reserve_wiped(&mut out, &at, &m.range, m.text.len());
-            splice_into(&mut out, &mut at, text, &m.range, &m.text)?;
-        }
-        let rest = text.len().saturating_sub(at);
-        reserve_wiped(&mut out, &at, &(text.len()..text.len()), rest);
-        out.push_str(&text[at..]);
+        self.write_plain(&mut out, 0, 0..leaves.len(), &meta)?;
         Ok(out)
     }
 
-    /// Each leaf to write back in plaintext, with what to write.
-    fn replacements(&self) -> impl Iterator<Item = (&format::Leaf, Replacement<'_>)> {
-        self.parsed()
-            .leaves
+    /// Where to cut the plaintext output of a file whose output is about
+    /// `size` bytes for two threads: `(leaf index, text offset, size of
+    /// the part from there)` of the first replaced leaf whose part from there on is at most half the
+    /// output and at most [`SECOND_PART`] bytes (a bounded share: the
+    /// second part is held twice while it is appended, and a million keys
+    /// must stay under the memory bound). None for a small file, or when
+    /// a leaf reaches past the cut.
+    fn render_cut(
+        &self,
+        size: usize,
+        shorter: impl Fn((&format::Leaf, Replacement<'_>)) -> usize,
+    ) -> Option<(usize, usize, usize)> {
+        let leaves = &self.parsed().leaves;
+        if leaves.len() < PARALLEL_LEAVES {
+            return None;
+        }
+        let share = (size / 2).min(SECOND_PART);
+        // The output's size up to each leaf: its offset less what the
+        // values before it shrink.
+        let mut shrunk = 0;
+        let mut end_before = 0;
+        for (i, (leaf, with)) in leaves.iter().zip(&self.plain).enumerate() {
+            let Some(with) = self.replacement(leaf, with.as_ref()) else {
+                end_before = end_before.max(leaf.span.end);
+                continue;
+            };
+            let start = leaf.span.start;
+            let rest = size.saturating_sub(start.saturating_sub(shrunk));
+            if rest <= share {
+                return (i > 0 && end_before <= start).then_some((i, start, rest));
+            }
+            shrunk += shorter((leaf, with));
+            end_before = end_before.max(leaf.span.end);
+        }
+        None
+    }
+
+    /// Appends to `out` the plaintext of the text from `from` to the end
+    /// of `leaves` (the text's end when they are the last): each replaced
+    /// leaf rendered at its span, each rendered value wiped as soon as it
+    /// is copied, and the `meta` splices (in order) in place.
+    fn write_plain(
+        &self,
+        out: &mut Zeroizing<String>,
+        from: usize,
+        leaves: std::ops::Range<usize>,
+        meta: &[Splice],
+    ) -> Result<(), DocumentError> {
+        let text = self.file.text();
+        let syntax = self.file.format().syntax();
+        let last = leaves.end >= self.parsed().leaves.len();
+        let to = match self.parsed().leaves.get(leaves.end) {
+            Some(next) if !last => next.span.start,
+            _ => text.len(),
+        };
+        let mut meta = meta.iter().peekable();
+        let mut at = from;
+        for (leaf, with) in self.replacements(leaves) {
+            let piece = Zeroizing::new(syntax.render(text, leaf, &with)?);
+            let key = (leaf.span.start, leaf.span.end);
+            while let Some(m) = meta.next_if(|m| (m.range.start, m.range.end) < key) {
+                reserve_wiped(out, &at, &m.range, m.text.len());
+                splice_into(out, &mut at, text, &m.range, &m.text)?;
+            }
+            reserve_wiped(out, &at, &leaf.span, piece.len());
+            splice_into(out, &mut at, text, &leaf.span, &piece)?;
+        }
+        for m in meta {
+            reserve_wiped(out, &at, &m.range, m.text.len());
+            splice_into(out, &mut at, text, &m.range, &m.text)?;
+        }
+        if at > to {
+            return Err(FormatError::Internal("overlapping or out-of-range splice").into());
+        }
+        let rest = to - at;
+        reserve_wiped(out, &at, &(to..to), rest);
+        out.push_str(&text[at..to]);
+        Ok(())
+    }
+
+    /// Each of `leaves` to write back in plaintext, with what to write.
+    fn replacements(
+        &self,
+        leaves: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = (&format::Leaf, Replacement<'_>)> {
+        self.parsed().leaves[leaves.clone()]
             .iter()
-            .zip(&self.plain)
-            .filter_map(|(leaf, plain)| {
-                let plain = plain.as_ref().filter(|p| p.was_encrypted)?;
-                let with = if leaf.kind == LeafKind::Comment {
-                    Replacement::Comment(plain.text.expose())
-                } else {
-                    Replacement::Value(plain.ty, plain.text.expose())
-                };
-                Some((leaf, with))
-            })
+            .zip(&self.plain[leaves])
+            .filter_map(|(leaf, plain)| Some((leaf, self.replacement(leaf, plain.as_ref())?)))
+    }
+
+    /// What to write back for `leaf` with plaintext `plain`, if anything.
+    fn replacement<'p>(
+        &self,
+        leaf: &format::Leaf,
+        plain: Option<&'p Plain>,
+    ) -> Option<Replacement<'p>> {
+        let plain = plain.filter(|p| p.was_encrypted)?;
+        Some(if leaf.kind == LeafKind::Comment {
+            Replacement::Comment(plain.text.expose())
+        } else {
+            Replacement::Value(plain.ty, plain.text.expose())
+        })
     }
 
     /// [`Opened::plaintext`] by collecting every splice first.
@@ -676,7 +779,7 @@ impl<'a> Opened<'a> {
         let (text, kind) = (self.file.text(), self.file.format());
         let syntax = kind.syntax();
         let mut splices = Vec::new();
-        for (leaf, with) in self.replacements() {
+        for (leaf, with) in self.replacements(0..self.plain.len()) {
             splices.push(Splice {
                 range: leaf.span.clone(),
                 text: syntax.render(text, leaf, &with)?,

@@ -387,7 +387,7 @@ fn the_output_check_catches_a_renamed_key() {
     let meta = crate::metadata::Metadata::from_tree(after.metadata_tree().unwrap()).unwrap();
     let digest = sealing::seal_digest_of_encrypted(&after, &meta);
     let check = |out: &str| {
-        encrypt::check_encrypted_output(out, kind, &expected, &[true, true], &meta, &digest)
+        encrypt::check_encrypted_output(out, kind, &expected, &[true, true], &meta, &digest, None)
     };
     assert!(check(&enc).is_ok());
     let renamed = enc.replacen("b: ENC", "c: ENC", 1);
@@ -413,5 +413,86 @@ fn the_written_type_tag_is_the_last_type_field() {
         "",
     ] {
         assert_eq!(sealing::written_type_tag(raw), searched(raw), "{raw}");
+    }
+}
+
+/// A large file's output is checked in two halves on two cores, from the
+/// digest's state kept halfway: a file with empty collections before, at
+/// and after the cut gets a seal that a one-pass reader verifies, and a
+/// renamed key or changed clear value in either half of the output is
+/// still caught.
+#[test]
+fn the_split_output_check_catches_changes_in_either_half() {
+    let (secret, r) = identity();
+    let mut plain = String::from("first: []\n");
+    for i in 0..3000 {
+        if i == 1500 {
+            // Leaf 1500 of 3000: the cut.
+            plain.push_str("mid: {}\n");
+        }
+        if i % 100 == 7 {
+            plain.push_str(&format!("k{i:04}_unencrypted: clear{i}\n"));
+        } else {
+            plain.push_str(&format!("k{i:04}: v{i}\n"));
+        }
+    }
+    plain.push_str("last: {}\n");
+    let enc = encrypt_yaml(&plain, &r);
+    // A one-pass reader verifies the seal made in two parts.
+    let opened = open(
+        &enc,
+        FormatKind::Yaml,
+        &ids(&[&secret]),
+        &OpenOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(opened.seal_status(), SealStatus::Verified);
+    assert_eq!(opened.plaintext().unwrap().as_str(), plain);
+
+    let kind = FormatKind::Yaml;
+    let input = kind.syntax().parse(&plain).unwrap();
+    let expected = encrypt::Expected::of(&input);
+    let encrypted: Vec<bool> = input
+        .leaves
+        .iter()
+        .map(|l| !l.path.to_string().ends_with("_unencrypted"))
+        .collect();
+    let after = kind.syntax().parse(&enc).unwrap();
+    let meta = crate::metadata::Metadata::from_tree(after.metadata_tree().unwrap()).unwrap();
+    let cut = after.leaves.len() / 2;
+    assert_eq!(cut, 1500);
+    assert_eq!(after.empties[1].position, cut);
+    let (digest, kept) = sealing::seal_digest_kept(
+        &after,
+        &meta,
+        |i| encrypted[i].then(|| sealing::written_type_tag(after.leaves[i].value.expose())),
+        Some(cut),
+    );
+    assert_eq!(digest, sealing::seal_digest_of_encrypted(&after, &meta));
+    let kept = kept.expect("a state is kept");
+    let check = |out: &str| {
+        encrypt::check_encrypted_output(
+            out,
+            kind,
+            &expected,
+            &encrypted,
+            &meta,
+            &digest,
+            Some(&kept),
+        )
+    };
+    assert!(check(&enc).is_ok());
+    for (from, to) in [
+        ("k0100: ENC", "x0100: ENC"),
+        ("k2500: ENC", "x2500: ENC"),
+        ("clear107\n", "clearX07\n"),
+        ("clear2907\n", "clearX907\n"),
+    ] {
+        let changed = enc.replacen(from, to, 1);
+        assert_ne!(changed, enc, "{from}");
+        assert!(
+            matches!(check(&changed), Err(DocumentError::Internal(_))),
+            "{from} -> {to} was not caught"
+        );
     }
 }

@@ -7,7 +7,7 @@ use crate::util::*;
 
 /// More values than the two-thread threshold (2048), of every type, with a
 /// comment first; `secretvalue` marks the strings (to check for leaks).
-fn large_yaml(n: usize) -> String {
+pub fn large_yaml(n: usize) -> String {
     let mut text = String::from("# fleet secrets\n");
     for i in 0..n {
         text.push_str(&match i % 4 {
@@ -21,7 +21,7 @@ fn large_yaml(n: usize) -> String {
     text
 }
 
-fn large_env(n: usize) -> String {
+pub fn large_env(n: usize) -> String {
     (0..n)
         .map(|i| format!("KEY_{i:05}=value-{i:05}-secretvalue\n"))
         .collect()
@@ -83,17 +83,25 @@ fn a_large_dotenv_file_round_trips_through_sops_and_botsecrets() {
 /// Threads `botsecrets encrypt` starts for `plain` (clone calls under
 /// strace), or None without strace.
 fn threads_started(plain: &str) -> Option<usize> {
-    let strace = tool("strace")?;
     let t = TestDir::new();
     let file = t.write("f.yaml", plain);
+    threads_of(
+        &t,
+        &["encrypt", "--age", RECIPIENT1, file.to_str().unwrap()],
+    )
+}
+
+/// Threads `botsecrets ARGS` starts (clone calls under strace; `t` holds
+/// the log), or None without strace.
+pub fn threads_of(t: &TestDir, args: &[&str]) -> Option<usize> {
+    let strace = tool("strace")?;
     let log = t.path("strace.log");
     let bin = t.cmd();
     let out = std::process::Command::new(strace)
         .args(["-f", "-e", "trace=clone,clone3", "-o"])
         .arg(&log)
         .arg(bin.get_program())
-        .args(["encrypt", "--age", RECIPIENT1])
-        .arg(&file)
+        .args(args)
         .env("HOME", t.path("home"))
         .output()
         .unwrap();
@@ -111,14 +119,50 @@ fn threads_started(plain: &str) -> Option<usize> {
 }
 
 #[test]
-fn a_large_file_is_encrypted_on_two_threads_and_a_small_one_on_one() {
+fn a_large_file_is_encrypted_on_several_threads_and_a_small_one_on_one() {
     let Some(large) = threads_started(&large_yaml(4096)) else {
         return;
     };
-    // One for the MAC beside the seal digest, one for the second half of
-    // the values, one for the second half of the safety re-parse of the
-    // output (about 500 KiB; the input, about 100 KiB, is parsed on one
-    // thread: below the YAML parallel parse's 128 KiB).
+    // One for the MAC and then the values from the back (while this one
+    // computes the seal digest and takes the values from the front), one
+    // for the second half of the safety re-parse of the output (about
+    // 500 KiB; the input, about 100 KiB, is below the YAML parallel
+    // parse's 128 KiB), one for the second half of the output's seal check.
     assert_eq!(large, 3, "threads for a large file");
     assert_eq!(threads_started(&large_yaml(100)), Some(0), "a small file");
+}
+
+/// A large YAML stream has metadata in each document, not only after the
+/// last value: the two threads' parts are given up for the one-pass
+/// path, and the output is still right (botsecrets and sops read it).
+#[test]
+fn a_large_yaml_stream_round_trips_through_sops_and_botsecrets() {
+    let docs: Vec<String> = (0..2)
+        .map(|d| {
+            (0..1500)
+                .map(|i| format!("k{d}_{i:05}: v{i}-secretvalue\n"))
+                .collect()
+        })
+        .collect();
+    let plain = format!("---\n{}---\n{}", docs[0], docs[1]);
+    let t = TestDir::new();
+    t.write("stream.yaml", &plain);
+    t.run(&["encrypt", "--age", RECIPIENT1, "-i", "stream.yaml"])
+        .ok()
+        .leaks_none(&["secretvalue"]);
+    let enc = t.read("stream.yaml");
+    assert!(!enc.contains("secretvalue"), "a value left in clear");
+    assert_eq!(enc.matches("\nsops:\n").count(), 2, "metadata per document");
+    let back = t.decrypt("stream.yaml");
+    back.ok();
+    assert_eq!(back.stdout(), plain);
+    let Some(sops_bin) = tool("sops") else { return };
+    let out = sops(
+        &sops_bin,
+        &key1(),
+        &["decrypt", t.path("stream.yaml").to_str().unwrap()],
+    );
+    assert!(out.status.success(), "sops cannot decrypt the stream");
+    // sops drops the stream's leading `---`.
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), plain[4..]);
 }

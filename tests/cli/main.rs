@@ -16,6 +16,7 @@ mod conformance;
 mod conveniences;
 mod damaged;
 mod decrypt;
+mod decrypt_parallel;
 mod edit;
 mod encrypt;
 mod encrypt_parallel;
