@@ -53,6 +53,7 @@
 //! a single-quoted or unquoted value was already turned into a line break
 //! by the sops rule above, so `'a\nb'` gives a line break here.
 
+mod duplicates;
 #[cfg(test)]
 mod edit_tests;
 mod loader;
@@ -60,7 +61,6 @@ mod loader;
 mod tests;
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::ops::Range;
 
 use serde_json::Value;
@@ -72,8 +72,9 @@ use super::{
     insert_keys, insert_leaf, unrepresentable, FormatError, FormatKind, Leaf, LeafKind, LeafStyle,
     LoadedPath, MetadataBlock, ParsedFile, Replacement, Splice, Syntax, ValueType,
 };
-use crate::path::KeyPath;
+use crate::path::{KeyPath, Segment};
 use crate::secret::{LeafText, SecretText, SharedText};
+use duplicates::KeyLines;
 use loader::export_name;
 pub use loader::loader_value;
 
@@ -96,23 +97,59 @@ fn syntax(line: usize, column: usize, reason: &str) -> FormatError {
 /// [`Dotenv::parse`] of `text`, which is `shared`'s text when given: the
 /// values and comments that are slices of it are kept as ranges.
 fn parse_in(text: &str, shared: Option<&SharedText>) -> Result<ParsedFile, FormatError> {
+    let lines = lines(text);
     // One leaf and one key per line at most. Sized up front because at a
-    // million keys growing them cost more than the parse: each rehash of
-    // the key set walks a table far larger than the cache, and the leaves
-    // were copied at every doubling. Memory the lines do not use is never
+    // million keys growing them cost more than the parse: the leaves were
+    // copied at every doubling. Memory the lines do not use is never
     // touched, so it is not resident.
-    let lines_at_most = text.bytes().filter(|&b| b == b'\n').count() + 1;
     let mut parsed = ParsedFile {
         documents: 1,
-        leaves: Vec::with_capacity(lines_at_most),
+        leaves: Vec::with_capacity(lines.len()),
         ..ParsedFile::default()
     };
-    let mut seen: HashSet<&str> = HashSet::with_capacity(lines_at_most);
+    let mut keys = KeyLines::with_capacity(lines.len());
+    let read = read_lines(text, shared, &lines, &mut parsed, &mut keys);
+    // A repeated key is reported where it repeats, before any later error:
+    // the keys read before an error are all from earlier lines.
+    if let Some((leaf, line)) = keys.first_repeat(|i| key_of(&parsed.leaves[i].path)) {
+        return Err(FormatError::DuplicateKey {
+            path: parsed.leaves[leaf].path.clone(),
+            line,
+        });
+    }
+    let meta = read?;
+    if let Some((span, entries)) = meta {
+        let tree = unflatten(&entries, FORMAT)?;
+        parsed.metadata.push(MetadataBlock { span, tree });
+    }
+    Ok(parsed)
+}
+
+/// A dotenv leaf's key: the one segment of its path.
+fn key_of(path: &KeyPath) -> &str {
+    match path.segments() {
+        [Segment::Key(key)] => key.as_str(),
+        _ => "",
+    }
+}
+
+/// The `sops_` metadata run of a dotenv file: its span and its entries.
+type MetaRun = Option<(Range<usize>, Vec<FlatEntry>)>;
+
+/// Reads `lines` into `parsed`'s leaves and each key line into `keys`;
+/// returns the metadata run. Stops at the first line that is not dotenv.
+fn read_lines(
+    text: &str,
+    shared: Option<&SharedText>,
+    lines: &[super::text::Line<'_>],
+    parsed: &mut ParsedFile,
+    keys: &mut KeyLines,
+) -> Result<MetaRun, FormatError> {
     let mut meta: Vec<FlatEntry> = Vec::new();
     // Byte range and line numbers of the run of `sops_` lines.
     let mut meta_span: Option<Range<usize>> = None;
     let mut meta_last_line = 0;
-    for line in lines(text) {
+    for line in lines {
         let content = line.content;
         let trimmed = content.trim_start();
         if trimmed.trim_end().is_empty() {
@@ -170,12 +207,7 @@ fn parse_in(text: &str, shared: Option<&SharedText>) -> Result<ParsedFile, Forma
             });
             continue;
         }
-        if !seen.insert(key) {
-            return Err(FormatError::DuplicateKey {
-                path: KeyPath::root().child_key(key),
-                line: line.number,
-            });
-        }
+        keys.push(key, parsed.leaves.len(), line.number);
         let value_start = line.start + eq + 1;
         parsed.leaves.push(Leaf {
             path: KeyPath::root().child_key(key),
@@ -190,11 +222,7 @@ fn parse_in(text: &str, shared: Option<&SharedText>) -> Result<ParsedFile, Forma
             document: 0,
         });
     }
-    if let Some(span) = meta_span {
-        let tree = unflatten(&meta, FORMAT)?;
-        parsed.metadata.push(MetadataBlock { span, tree });
-    }
-    Ok(parsed)
+    Ok(meta_span.map(|span| (span, meta)))
 }
 
 impl Syntax for Dotenv {

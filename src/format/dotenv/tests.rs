@@ -381,6 +381,32 @@ fn bad_input_errors_name_lines_not_values() {
 }
 
 #[test]
+fn of_a_repeated_key_and_a_bad_line_the_earlier_is_reported() {
+    // Repeats are found after the lines are read: the answer must still be
+    // the first error in line order, as when each line was checked.
+    let dup = |text: &str| match Dotenv.parse(text) {
+        Err(FormatError::DuplicateKey { path, line }) => Some((path.to_string(), line)),
+        _ => None,
+    };
+    assert_eq!(dup("A=1\nA=2\nnot a line\n"), Some(("A".into(), 2)));
+    assert_eq!(dup("A=1\nB=2\nB=3\nA=4\n"), Some(("B".into(), 3)));
+    assert_eq!(dup("B=1\nA=2\nA=3\nB=4\n"), Some(("A".into(), 3)));
+    assert!(matches!(
+        Dotenv.parse("A=1\nnot a line\nA=2\n"),
+        Err(FormatError::Syntax { line: 2, .. })
+    ));
+    // A repeat before a broken metadata run, and one after it.
+    assert_eq!(
+        dup("A=1\nA=2\nsops_version=3\nX=1\nsops_mac=m\n"),
+        Some(("A".into(), 2))
+    );
+    assert!(matches!(
+        Dotenv.parse("sops_version=3\nX=1\nsops_mac=m\nA=1\nA=2\n"),
+        Err(FormatError::Unsupported { line: 3, .. })
+    ));
+}
+
+#[test]
 fn loader_value_reads_like_a_dotenv_loader() {
     assert_eq!(loader_value("\"quoted value\""), "quoted value");
     assert_eq!(loader_value("\"a\\\"b\\\\c\\nd\" # note"), "a\"b\\c\nd");
