@@ -22,6 +22,7 @@ mod history;
 mod init;
 mod inputs;
 mod keygen;
+mod malloc;
 mod names;
 mod open;
 mod output;
@@ -46,6 +47,7 @@ use args::{Cli, Command};
 
 /// Entry point of the binary.
 pub fn run() -> ExitCode {
+    malloc::fix_mmap_threshold();
     let cli = match parse() {
         Ok(cli) => cli,
         Err(e) => {
