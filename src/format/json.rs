@@ -41,6 +41,8 @@
 //!   numbers as given when they are valid JSON numbers, else as a string;
 //!   booleans as `true`/`false`; times as strings. Comments cannot be written.
 
+#[cfg(test)]
+mod dup_tests;
 mod edit;
 #[cfg(test)]
 mod edit_tests;
@@ -48,7 +50,10 @@ mod emit;
 #[cfg(test)]
 pub(crate) mod tests;
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::collections::hash_map::{Entry, RandomState};
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::ops::Range;
 
 use super::text::{go_bool_text, line_col};
@@ -100,6 +105,49 @@ struct Parser<'a> {
     pos: usize,
     leaves: Vec<Leaf>,
     empties: Vec<EmptyCollection>,
+    /// Keyed hash of key texts, for the duplicate check (keyed so that a
+    /// file cannot choose keys that collide).
+    hasher: RandomState,
+    /// The keys of the objects being parsed, innermost last: each object
+    /// owns the tail from where it started (see [`Parser::object`]).
+    keys: Vec<KeyMark>,
+}
+
+/// A key already seen in an object: the hash of its text and where it
+/// starts, to compare the texts when two hashes meet. 16 bytes, no heap.
+#[derive(Clone, Copy)]
+struct KeyMark {
+    hash: u64,
+    start: usize,
+}
+
+/// Up to this many keys an object checks duplicates by a scan of its
+/// marks (no allocation); beyond it, through a [`KeyIndex`].
+const SCAN_KEYS: usize = 8;
+
+/// From a key's hash to the start of the first key with it. The hashes are
+/// keyed SipHash values already, so the map uses them as they are.
+type KeyIndex = HashMap<u64, usize, BuildHasherDefault<Identity>>;
+
+/// A [`Hasher`] that passes a `u64` through.
+#[derive(Default)]
+struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64`s are hashed; fold anything else in so it stays correct.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
 }
 
 impl<'a> Parser<'a> {
@@ -111,7 +159,76 @@ impl<'a> Parser<'a> {
             pos: 0,
             leaves: Vec::new(),
             empties: Vec::new(),
+            hasher: RandomState::new(),
+            keys: Vec::new(),
         }
+    }
+
+    /// The decoded text of the (valid) string literal at `at`.
+    fn string_at(&mut self, at: usize) -> Result<Cow<'a, str>, FormatError> {
+        let pos = self.pos;
+        self.pos = at;
+        let s = self.string();
+        self.pos = pos;
+        s
+    }
+
+    /// Whether `key`, with `hash`, starting at `start`, was seen before in
+    /// the object whose marks begin at `base` (with `index` for the ones
+    /// past [`SCAN_KEYS`]); records it if not.
+    fn seen_before(
+        &mut self,
+        base: usize,
+        index: &mut Option<KeyIndex>,
+        key: &str,
+        hash: u64,
+        start: usize,
+    ) -> Result<bool, FormatError> {
+        // Two equal hashes are a duplicate only if the texts are equal.
+        let first = match index {
+            Some(map) => match map.get(&hash) {
+                Some(&first) => Some(first),
+                // The hash is new: so is the key (marks past `base` all
+                // have a hash the index holds, see below).
+                None => {
+                    map.insert(hash, start);
+                    return Ok(false);
+                }
+            },
+            None => None,
+        };
+        if let Some(first) = first {
+            if *self.string_at(first)? == *key {
+                return Ok(true);
+            }
+        }
+        for i in base..self.keys.len() {
+            let m = self.keys[i];
+            if m.hash == hash && *self.string_at(m.start)? == *key {
+                return Ok(true);
+            }
+        }
+        // In index mode this is a distinct key whose hash the index holds:
+        // it stays a mark.
+        self.keys.push(KeyMark { hash, start });
+        if index.is_none() && self.keys.len() - base > SCAN_KEYS {
+            // Many keys: move them into an index. Each hash is distinct
+            // here, or its key stays among the scanned marks.
+            let mut map = KeyIndex::default();
+            let mut kept = base;
+            for i in base..self.keys.len() {
+                let m = self.keys[i];
+                if let Entry::Vacant(e) = map.entry(m.hash) {
+                    e.insert(m.start);
+                } else {
+                    self.keys[kept] = m;
+                    kept += 1;
+                }
+            }
+            self.keys.truncate(kept);
+            *index = Some(map);
+        }
+        Ok(false)
     }
 
     // SECURITY: the reason is always a fixed string; no input text.
@@ -178,8 +295,10 @@ impl<'a> Parser<'a> {
                 let s = self.string()?;
                 if collect {
                     // Without escapes the value is the text between the quotes.
-                    let inner = &self.text[start + 1..self.pos - 1];
-                    let value = LeafText::shared_if_same(self.shared, s, inner);
+                    let value = match s {
+                        Cow::Borrowed(inner) => LeafText::slice_or_copy(self.shared, inner),
+                        Cow::Owned(s) => LeafText::from(SecretText::new(s)),
+                    };
                     self.push_leaf(
                         path,
                         LeafKind::Value(ValueType::Str),
@@ -228,7 +347,7 @@ impl<'a> Parser<'a> {
         path: &mut Vec<Segment>,
         depth: usize,
         collect: bool,
-        mut top: Option<&mut Vec<Member>>,
+        top: Option<&mut Vec<Member>>,
     ) -> Result<(), FormatError> {
         if depth > MAX_DEPTH {
             return Err(self.err(self.pos, "objects and arrays are nested too deeply"));
@@ -240,7 +359,27 @@ impl<'a> Parser<'a> {
             self.push_empty(path, collect, true);
             return Ok(());
         }
-        let mut seen: HashSet<String> = HashSet::new();
+        // The duplicate check, key by key so that the first error in the
+        // text is the one reported: marks on the shared `keys` stack (from
+        // `base`; nested objects push above and truncate back), and for a
+        // large object a hash index, both without a copy of the key.
+        let base = self.keys.len();
+        let mut index: Option<KeyIndex> = None;
+        let result = self.members(path, depth, collect, top, base, &mut index);
+        self.keys.truncate(base);
+        result
+    }
+
+    /// The members of the object whose `{` has been read, up to its `}`.
+    fn members(
+        &mut self,
+        path: &mut Vec<Segment>,
+        depth: usize,
+        collect: bool,
+        mut top: Option<&mut Vec<Member>>,
+        base: usize,
+        index: &mut Option<KeyIndex>,
+    ) -> Result<(), FormatError> {
         loop {
             if self.peek() != Some(b'"') {
                 return Err(self.err(self.pos, "expected a string key"));
@@ -248,9 +387,10 @@ impl<'a> Parser<'a> {
             let key_start = self.pos;
             let key = self.string()?;
             let key_end = self.pos;
-            if seen.contains(&key) {
+            let hash = self.hasher.hash_one(&*key);
+            if self.seen_before(base, index, &key, hash, key_start)? {
                 return Err(FormatError::DuplicateKey {
-                    path: KeyPath::from_segments(path.clone()).child_key(key),
+                    path: KeyPath::from_segments(path.clone()).child_key(key.into_owned()),
                     line: line_col(self.text, key_start).0,
                 });
             }
@@ -262,10 +402,9 @@ impl<'a> Parser<'a> {
             self.skip_ws();
             let is_sops = top.is_some() && key == "sops";
             let value_start = self.pos;
-            path.push(Segment::Key(key.as_str().into()));
+            path.push(Segment::Key(key.as_ref().into()));
             self.value(path, depth, collect && !is_sops)?;
             path.pop();
-            seen.insert(key);
             if let Some(members) = top.as_deref_mut() {
                 members.push(Member {
                     key_start,
@@ -334,11 +473,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Parses a string literal at `self.pos` and returns its decoded text.
-    fn string(&mut self) -> Result<String, FormatError> {
+    /// Parses a string literal at `self.pos` and returns its decoded text:
+    /// the text between the quotes when there is no escape, so that keys
+    /// and values cost no allocation.
+    fn string(&mut self) -> Result<Cow<'a, str>, FormatError> {
         let start = self.pos;
         self.pos += 1; // `"`
-        let mut out = String::new();
+        let mut out: Option<String> = None;
         loop {
             let run = self.pos;
             while let Some(c) = self.peek() {
@@ -348,13 +489,22 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
             }
             // The run stops at an ASCII byte or the end: char boundaries.
-            out.push_str(&self.text[run..self.pos]);
+            let text: &'a str = self.text;
+            let piece = &text[run..self.pos];
+            if self.peek() == Some(b'"') {
+                self.pos += 1;
+                return Ok(match out {
+                    None => Cow::Borrowed(piece),
+                    Some(mut s) => {
+                        s.push_str(piece);
+                        Cow::Owned(s)
+                    }
+                });
+            }
+            let out = out.get_or_insert_with(String::new);
+            out.push_str(piece);
             match self.peek() {
                 None => return Err(self.err(start, "unterminated string")),
-                Some(b'"') => {
-                    self.pos += 1;
-                    return Ok(out);
-                }
                 Some(b'\\') => {
                     let esc = self.pos;
                     self.pos += 1;
@@ -574,7 +724,7 @@ fn node(p: &mut Parser<'_>) -> Result<Node, FormatError> {
                     Some(b',') => p.pos += 1,
                     Some(b'"') => {
                         let key_start = p.pos;
-                        let key = p.string()?;
+                        let key = p.string()?.into_owned();
                         p.skip_ws();
                         p.pos += 1; // `:`
                         let v = node(p)?;

@@ -5,6 +5,7 @@ use super::*;
 use crate::format::apply_splices;
 use crate::path::Segment;
 use proptest::prelude::*;
+use std::collections::HashSet;
 
 const ENC: &str = "ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]";
 
