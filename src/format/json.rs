@@ -482,12 +482,7 @@ impl<'a> Parser<'a> {
         let mut out: Option<String> = None;
         loop {
             let run = self.pos;
-            while let Some(c) = self.peek() {
-                if c == b'"' || c == b'\\' || c < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            self.pos += plain_run(&self.b[run..]);
             // The run stops at an ASCII byte or the end: char boundaries.
             let text: &'a str = self.text;
             let piece = &text[run..self.pos];
@@ -608,6 +603,40 @@ impl<'a> Parser<'a> {
         }
         Ok(())
     }
+}
+
+/// Whether byte `c` ends a run of a string literal's plain text.
+fn stops_run(c: u8) -> bool {
+    c == b'"' || c == b'\\' || c < 0x20
+}
+
+/// The length of the run of `b` before its first `"`, `\` or control
+/// character. String values (sops' `ENC[...]` above all) are most of a
+/// file's bytes, so it tests eight at a time: a word holds a stop byte iff
+/// one of its bytes is zero after XOR with `"` or `\`, or is below 0x20
+/// (the exact "has a zero / less than n byte" tests, n <= 128).
+fn plain_run(b: &[u8]) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let quote = w ^ (LO * u64::from(b'"'));
+        let slash = w ^ (LO * u64::from(b'\\'));
+        let stop = (quote.wrapping_sub(LO) & !quote)
+            | (slash.wrapping_sub(LO) & !slash)
+            | (w.wrapping_sub(LO * 0x20) & !w);
+        if stop & HI != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i + b[i..]
+        .iter()
+        .position(|&c| stops_run(c))
+        .unwrap_or(b.len() - i)
 }
 
 /// Parses the whole text: the top-level object's members, and the leaves
