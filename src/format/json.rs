@@ -51,9 +51,9 @@ mod emit;
 pub(crate) mod tests;
 
 use std::borrow::Cow;
-use std::collections::hash_map::{Entry, RandomState};
-use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::cell::Cell;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 use std::ops::Range;
 
 use super::text::{go_bool_text, line_col};
@@ -111,6 +111,10 @@ struct Parser<'a> {
     /// The keys of the objects being parsed, innermost last: each object
     /// owns the tail from where it started (see [`Parser::object`]).
     keys: Vec<KeyMark>,
+    /// Where the scan stood when it met the error being returned (for a
+    /// duplicate, the second key's start): a large object's deferred
+    /// duplicate check reports its own error instead only if it is earlier.
+    fail_at: Cell<usize>,
 }
 
 /// A key already seen in an object: the hash of its text and where it
@@ -121,34 +125,11 @@ struct KeyMark {
     start: usize,
 }
 
-/// Up to this many keys an object checks duplicates by a scan of its
-/// marks (no allocation); beyond it, through a [`KeyIndex`].
+/// Up to this many keys an object checks each key against the earlier
+/// ones as it reads it; a larger object sorts its marks once at the end
+/// (see [`Parser::first_duplicate`]): at a million keys a hash set's
+/// random inserts miss the cache, appending marks does not.
 const SCAN_KEYS: usize = 8;
-
-/// From a key's hash to the start of the first key with it. The hashes are
-/// keyed SipHash values already, so the map uses them as they are.
-type KeyIndex = HashMap<u64, usize, BuildHasherDefault<Identity>>;
-
-/// A [`Hasher`] that passes a `u64` through.
-#[derive(Default)]
-struct Identity(u64);
-
-impl Hasher for Identity {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `u64`s are hashed; fold anything else in so it stays correct.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-}
 
 impl<'a> Parser<'a> {
     fn new(text: &'a str) -> Self {
@@ -161,6 +142,7 @@ impl<'a> Parser<'a> {
             empties: Vec::new(),
             hasher: RandomState::new(),
             keys: Vec::new(),
+            fail_at: Cell::new(0),
         }
     }
 
@@ -174,65 +156,74 @@ impl<'a> Parser<'a> {
     }
 
     /// Whether `key`, with `hash`, starting at `start`, was seen before in
-    /// the object whose marks begin at `base` (with `index` for the ones
-    /// past [`SCAN_KEYS`]); records it if not.
+    /// the object whose marks begin at `base`; records it if not.
     fn seen_before(
         &mut self,
         base: usize,
-        index: &mut Option<KeyIndex>,
         key: &str,
         hash: u64,
         start: usize,
     ) -> Result<bool, FormatError> {
-        // Two equal hashes are a duplicate only if the texts are equal.
-        let first = match index {
-            Some(map) => match map.get(&hash) {
-                Some(&first) => Some(first),
-                // The hash is new: so is the key (marks past `base` all
-                // have a hash the index holds, see below).
-                None => {
-                    map.insert(hash, start);
-                    return Ok(false);
-                }
-            },
-            None => None,
-        };
-        if let Some(first) = first {
-            if *self.string_at(first)? == *key {
-                return Ok(true);
-            }
-        }
         for i in base..self.keys.len() {
             let m = self.keys[i];
+            // Equal hashes are a duplicate only if the texts are equal.
             if m.hash == hash && *self.string_at(m.start)? == *key {
                 return Ok(true);
             }
         }
-        // In index mode this is a distinct key whose hash the index holds:
-        // it stays a mark.
         self.keys.push(KeyMark { hash, start });
-        if index.is_none() && self.keys.len() - base > SCAN_KEYS {
-            // Many keys: move them into an index. Each hash is distinct
-            // here, or its key stays among the scanned marks.
-            let mut map = KeyIndex::default();
-            let mut kept = base;
-            for i in base..self.keys.len() {
-                let m = self.keys[i];
-                if let Entry::Vacant(e) = map.entry(m.hash) {
-                    e.insert(m.start);
-                } else {
-                    self.keys[kept] = m;
-                    kept += 1;
+        Ok(false)
+    }
+
+    /// The start of the earliest key, among the marks from `base`, whose
+    /// text equals an earlier one's: the duplicate a key-by-key check
+    /// would have met first. Sorts the marks.
+    fn first_duplicate(&mut self, base: usize) -> Result<Option<usize>, FormatError> {
+        self.keys[base..].sort_unstable_by_key(|m| (m.hash, m.start));
+        let mut first: Option<usize> = None;
+        let mut i = base;
+        while i < self.keys.len() {
+            let hash = self.keys[i].hash;
+            let mut end = i + 1;
+            while end < self.keys.len() && self.keys[end].hash == hash {
+                end += 1;
+            }
+            // A run of equal hashes, by position: almost always one mark.
+            for later in i + 1..end {
+                let at = self.keys[later].start;
+                if first.is_some_and(|f| f < at) {
+                    break;
+                }
+                let text = self.string_at(at)?;
+                for earlier in i..later {
+                    if *self.string_at(self.keys[earlier].start)? == *text {
+                        first = Some(at);
+                        break;
+                    }
+                }
+                if first == Some(at) {
+                    break;
                 }
             }
-            self.keys.truncate(kept);
-            *index = Some(map);
+            i = end;
         }
-        Ok(false)
+        Ok(first)
+    }
+
+    /// The duplicate-key error for the key at `start` in the object at
+    /// `path`.
+    fn duplicate(&mut self, path: &[Segment], start: usize) -> Result<FormatError, FormatError> {
+        let key = self.string_at(start)?.into_owned();
+        self.fail_at.set(start);
+        Ok(FormatError::DuplicateKey {
+            path: KeyPath::from_segments(path.to_vec()).child_key(key),
+            line: line_col(self.text, start).0,
+        })
     }
 
     // SECURITY: the reason is always a fixed string; no input text.
     fn err(&self, at: usize, reason: &str) -> FormatError {
+        self.fail_at.set(self.pos);
         let (line, column) = line_col(self.text, at);
         FormatError::Syntax {
             format: FORMAT,
@@ -359,13 +350,31 @@ impl<'a> Parser<'a> {
             self.push_empty(path, collect, true);
             return Ok(());
         }
-        // The duplicate check, key by key so that the first error in the
-        // text is the one reported: marks on the shared `keys` stack (from
-        // `base`; nested objects push above and truncate back), and for a
-        // large object a hash index, both without a copy of the key.
+        // The duplicate check: marks on the shared `keys` stack (from
+        // `base`; nested objects push above and truncate back), no copy of
+        // a key. The first SCAN_KEYS keys are checked one by one; past
+        // them the marks are sorted once, at the `}` or at an error inside,
+        // and the earlier of the two errors in the text is the one given.
         let base = self.keys.len();
-        let mut index: Option<KeyIndex> = None;
-        let result = self.members(path, depth, collect, top, base, &mut index);
+        let outer = path.len();
+        let result = self.members(path, depth, collect, top, base);
+        // An error leaves the keys it was under on the path.
+        path.truncate(outer);
+        let large = self.keys.len() - base > SCAN_KEYS;
+        let result = match result {
+            Ok(()) if large => match self.first_duplicate(base)? {
+                Some(at) => Err(self.duplicate(path, at)?),
+                None => Ok(()),
+            },
+            Err(e) if large => {
+                let failed = self.fail_at.get();
+                match self.first_duplicate(base)? {
+                    Some(at) if at < failed => Err(self.duplicate(path, at)?),
+                    _ => Err(e),
+                }
+            }
+            other => other,
+        };
         self.keys.truncate(base);
         result
     }
@@ -378,7 +387,6 @@ impl<'a> Parser<'a> {
         collect: bool,
         mut top: Option<&mut Vec<Member>>,
         base: usize,
-        index: &mut Option<KeyIndex>,
     ) -> Result<(), FormatError> {
         loop {
             if self.peek() != Some(b'"') {
@@ -388,11 +396,13 @@ impl<'a> Parser<'a> {
             let key = self.string()?;
             let key_end = self.pos;
             let hash = self.hasher.hash_one(&*key);
-            if self.seen_before(base, index, &key, hash, key_start)? {
-                return Err(FormatError::DuplicateKey {
-                    path: KeyPath::from_segments(path.clone()).child_key(key.into_owned()),
-                    line: line_col(self.text, key_start).0,
+            if self.keys.len() - base >= SCAN_KEYS {
+                self.keys.push(KeyMark {
+                    hash,
+                    start: key_start,
                 });
+            } else if self.seen_before(base, &key, hash, key_start)? {
+                return Err(self.duplicate(path, key_start)?);
             }
             self.skip_ws();
             if self.peek() != Some(b':') {

@@ -138,41 +138,90 @@ fn duplicate_errors_never_show_values() {
 }
 
 #[test]
-fn equal_hashes_of_distinct_keys_are_not_duplicates() {
-    // Collisions forced through `seen_before`, in both modes (scan and
-    // index): only equal texts are duplicates.
-    let text = "{\"a\":0,\"b\":0,\"\\u0061\":0}";
-    let starts = [1, 7, 13];
-    for index_mode in [false, true] {
-        let mut p = Parser::new(text);
-        let mut index = index_mode.then(KeyIndex::default);
-        assert!(!p.seen_before(0, &mut index, "a", 7, starts[0]).unwrap());
-        assert!(!p.seen_before(0, &mut index, "b", 7, starts[1]).unwrap());
-        assert!(p.seen_before(0, &mut index, "a", 7, starts[2]).unwrap());
-        assert!(p.seen_before(0, &mut index, "b", 7, starts[2]).unwrap());
+fn large_objects_report_the_first_error_in_the_text() {
+    let big = many(20);
+    // The deferred check of a large object against later errors in it.
+    for (text, want) in [
+        (
+            format!("{{\n{big}\"k0\": 1,}}"),
+            "duplicate key k0 at line 22",
+        ),
+        (
+            format!("{{\n{big}\"k0\" 1}}"),
+            "duplicate key k0 at line 22",
+        ),
+        (
+            format!("{{\n{big}\"k0\": 1, \"x\": {{\"y\": tru}}}}"),
+            "duplicate key k0 at line 22",
+        ),
+        (format!("{{\n{big}\"k0\": 1"), "duplicate key k0 at line 22"),
+        // Parent and child both large, the parent's duplicate first.
+        (
+            format!("{{\n{big}\"k1\": 1,\n\"c\": {{\n{big}\"k0\": 2}}}}"),
+            "duplicate key k1 at line 22",
+        ),
+        // The child's duplicate first.
+        (
+            format!("{{\"c\": {{\n{big}\"k0\": 1}},\n{big}\"k0\": 2}}"),
+            "duplicate key c.k0 at line 22",
+        ),
+        (
+            format!("{{\"l\": [{{\n{big}\"k5\": 1}}], \"l\": 2}}"),
+            "duplicate key l[0].k5 at line 22",
+        ),
+    ] {
+        assert_eq!(message(&text), want, "{text}");
+    }
+    // A syntax error first, in the object or in a child.
+    for text in [
+        format!("{{\n{big}\"x\": tru,\n\"k0\": 1}}"),
+        format!("{{\n{big}\"x\": {{\"y\": tru}},\n\"k0\": 1}}"),
+        format!("{{\n{big}\"x\": {{\n{big}\"y\": tru}},\n\"k0\": 1}}"),
+    ] {
+        match err_of(&text) {
+            FormatError::Syntax { .. } => {}
+            other => panic!("{text}: {other:?}"),
+        }
     }
 }
 
 #[test]
-fn collisions_survive_the_move_to_the_index() {
-    // Ten keys with one hash: the move into the index keeps the ones whose
-    // hash is taken as scanned marks.
-    let keys: Vec<String> = (0..10).map(|i| format!("\"{i}\":0,")).collect();
-    let text = format!("{{{}}}", keys.concat());
-    let mut p = Parser::new(&text);
-    let mut index = None;
-    let mut at = 1;
-    for (i, member) in keys.iter().enumerate() {
-        let key = i.to_string();
-        assert!(!p.seen_before(0, &mut index, &key, 42, at).unwrap(), "{i}");
-        at += member.len();
+fn equal_hashes_of_distinct_keys_are_not_duplicates() {
+    // Collisions forced through `seen_before`: only equal texts are
+    // duplicates.
+    let text = "{\"a\":0,\"b\":0,\"\\u0061\":0}";
+    let mut p = Parser::new(text);
+    assert!(!p.seen_before(0, "a", 7, 1).unwrap());
+    assert!(!p.seen_before(0, "b", 7, 7).unwrap());
+    assert!(p.seen_before(0, "a", 7, 13).unwrap());
+    assert!(p.seen_before(0, "b", 7, 13).unwrap());
+}
+
+#[test]
+fn the_sorted_check_finds_the_first_duplicate_among_collisions() {
+    // One hash for all: the earliest key equal to an earlier one is the
+    // second "b", not the second "a".
+    let text = "{\"a\":0,\"b\":0,\"c\":0,\"b\":0,\"\\u0061\":0}";
+    let starts: Vec<usize> = text.match_indices("\":").map(|(i, _)| i).collect();
+    let starts: Vec<usize> = starts
+        .iter()
+        .map(|&end| text[..end].rfind(",\"").map_or(1, |c| c + 1))
+        .collect();
+    for hash in [|_: usize| 42u64, |i: usize| i as u64 % 2] {
+        let mut p = Parser::new(text);
+        for (i, &start) in starts.iter().enumerate() {
+            p.keys.push(KeyMark {
+                hash: hash(i),
+                start,
+            });
+        }
+        let at = p.first_duplicate(0).unwrap();
+        assert_eq!(at, Some(starts[3]));
     }
-    assert!(index.is_some());
-    for i in 0..10 {
-        assert!(
-            p.seen_before(0, &mut index, &i.to_string(), 42, 0).unwrap(),
-            "{i}"
-        );
+    // Distinct texts under one hash: no duplicate.
+    let mut p = Parser::new(text);
+    for &start in &starts[..3] {
+        p.keys.push(KeyMark { hash: 42, start });
     }
-    assert!(!p.seen_before(0, &mut index, "10", 42, 0).unwrap());
+    assert_eq!(p.first_duplicate(0).unwrap(), None);
 }
