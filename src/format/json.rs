@@ -41,6 +41,8 @@
 //!   numbers as given when they are valid JSON numbers, else as a string;
 //!   booleans as `true`/`false`; times as strings. Comments cannot be written.
 
+#[cfg(test)]
+mod dup_tests;
 mod edit;
 #[cfg(test)]
 mod edit_tests;
@@ -48,7 +50,10 @@ mod emit;
 #[cfg(test)]
 pub(crate) mod tests;
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 use std::ops::Range;
 
 use super::text::{go_bool_text, line_col};
@@ -100,7 +105,31 @@ struct Parser<'a> {
     pos: usize,
     leaves: Vec<Leaf>,
     empties: Vec<EmptyCollection>,
+    /// Keyed hash of key texts, for the duplicate check (keyed so that a
+    /// file cannot choose keys that collide).
+    hasher: RandomState,
+    /// The keys of the objects being parsed, innermost last: each object
+    /// owns the tail from where it started (see [`Parser::object`]).
+    keys: Vec<KeyMark>,
+    /// Where the scan stood when it met the error being returned (for a
+    /// duplicate, the second key's start): a large object's deferred
+    /// duplicate check reports its own error instead only if it is earlier.
+    fail_at: Cell<usize>,
 }
+
+/// A key already seen in an object: the hash of its text and where it
+/// starts, to compare the texts when two hashes meet. 16 bytes, no heap.
+#[derive(Clone, Copy)]
+struct KeyMark {
+    hash: u64,
+    start: usize,
+}
+
+/// Up to this many keys an object checks each key against the earlier
+/// ones as it reads it; a larger object sorts its marks once at the end
+/// (see [`Parser::first_duplicate`]): at a million keys a hash set's
+/// random inserts miss the cache, appending marks does not.
+const SCAN_KEYS: usize = 8;
 
 impl<'a> Parser<'a> {
     fn new(text: &'a str) -> Self {
@@ -111,11 +140,90 @@ impl<'a> Parser<'a> {
             pos: 0,
             leaves: Vec::new(),
             empties: Vec::new(),
+            hasher: RandomState::new(),
+            keys: Vec::new(),
+            fail_at: Cell::new(0),
         }
+    }
+
+    /// The decoded text of the (valid) string literal at `at`.
+    fn string_at(&mut self, at: usize) -> Result<Cow<'a, str>, FormatError> {
+        let pos = self.pos;
+        self.pos = at;
+        let s = self.string();
+        self.pos = pos;
+        s
+    }
+
+    /// Whether `key`, with `hash`, starting at `start`, was seen before in
+    /// the object whose marks begin at `base`; records it if not.
+    fn seen_before(
+        &mut self,
+        base: usize,
+        key: &str,
+        hash: u64,
+        start: usize,
+    ) -> Result<bool, FormatError> {
+        for i in base..self.keys.len() {
+            let m = self.keys[i];
+            // Equal hashes are a duplicate only if the texts are equal.
+            if m.hash == hash && *self.string_at(m.start)? == *key {
+                return Ok(true);
+            }
+        }
+        self.keys.push(KeyMark { hash, start });
+        Ok(false)
+    }
+
+    /// The start of the earliest key, among the marks from `base`, whose
+    /// text equals an earlier one's: the duplicate a key-by-key check
+    /// would have met first. Sorts the marks.
+    fn first_duplicate(&mut self, base: usize) -> Result<Option<usize>, FormatError> {
+        self.keys[base..].sort_unstable_by_key(|m| (m.hash, m.start));
+        let mut first: Option<usize> = None;
+        let mut i = base;
+        while i < self.keys.len() {
+            let hash = self.keys[i].hash;
+            let mut end = i + 1;
+            while end < self.keys.len() && self.keys[end].hash == hash {
+                end += 1;
+            }
+            // A run of equal hashes, by position: almost always one mark.
+            for later in i + 1..end {
+                let at = self.keys[later].start;
+                if first.is_some_and(|f| f < at) {
+                    break;
+                }
+                let text = self.string_at(at)?;
+                for earlier in i..later {
+                    if *self.string_at(self.keys[earlier].start)? == *text {
+                        first = Some(at);
+                        break;
+                    }
+                }
+                if first == Some(at) {
+                    break;
+                }
+            }
+            i = end;
+        }
+        Ok(first)
+    }
+
+    /// The duplicate-key error for the key at `start` in the object at
+    /// `path`.
+    fn duplicate(&mut self, path: &[Segment], start: usize) -> Result<FormatError, FormatError> {
+        let key = self.string_at(start)?.into_owned();
+        self.fail_at.set(start);
+        Ok(FormatError::DuplicateKey {
+            path: KeyPath::from_segments(path.to_vec()).child_key(key),
+            line: line_col(self.text, start).0,
+        })
     }
 
     // SECURITY: the reason is always a fixed string; no input text.
     fn err(&self, at: usize, reason: &str) -> FormatError {
+        self.fail_at.set(self.pos);
         let (line, column) = line_col(self.text, at);
         FormatError::Syntax {
             format: FORMAT,
@@ -178,8 +286,10 @@ impl<'a> Parser<'a> {
                 let s = self.string()?;
                 if collect {
                     // Without escapes the value is the text between the quotes.
-                    let inner = &self.text[start + 1..self.pos - 1];
-                    let value = LeafText::shared_if_same(self.shared, s, inner);
+                    let value = match s {
+                        Cow::Borrowed(inner) => LeafText::slice_or_copy(self.shared, inner),
+                        Cow::Owned(s) => LeafText::from(SecretText::new(s)),
+                    };
                     self.push_leaf(
                         path,
                         LeafKind::Value(ValueType::Str),
@@ -228,7 +338,7 @@ impl<'a> Parser<'a> {
         path: &mut Vec<Segment>,
         depth: usize,
         collect: bool,
-        mut top: Option<&mut Vec<Member>>,
+        top: Option<&mut Vec<Member>>,
     ) -> Result<(), FormatError> {
         if depth > MAX_DEPTH {
             return Err(self.err(self.pos, "objects and arrays are nested too deeply"));
@@ -240,7 +350,44 @@ impl<'a> Parser<'a> {
             self.push_empty(path, collect, true);
             return Ok(());
         }
-        let mut seen: HashSet<String> = HashSet::new();
+        // The duplicate check: marks on the shared `keys` stack (from
+        // `base`; nested objects push above and truncate back), no copy of
+        // a key. The first SCAN_KEYS keys are checked one by one; past
+        // them the marks are sorted once, at the `}` or at an error inside,
+        // and the earlier of the two errors in the text is the one given.
+        let base = self.keys.len();
+        let outer = path.len();
+        let result = self.members(path, depth, collect, top, base);
+        // An error leaves the keys it was under on the path.
+        path.truncate(outer);
+        let large = self.keys.len() - base > SCAN_KEYS;
+        let result = match result {
+            Ok(()) if large => match self.first_duplicate(base)? {
+                Some(at) => Err(self.duplicate(path, at)?),
+                None => Ok(()),
+            },
+            Err(e) if large => {
+                let failed = self.fail_at.get();
+                match self.first_duplicate(base)? {
+                    Some(at) if at < failed => Err(self.duplicate(path, at)?),
+                    _ => Err(e),
+                }
+            }
+            other => other,
+        };
+        self.keys.truncate(base);
+        result
+    }
+
+    /// The members of the object whose `{` has been read, up to its `}`.
+    fn members(
+        &mut self,
+        path: &mut Vec<Segment>,
+        depth: usize,
+        collect: bool,
+        mut top: Option<&mut Vec<Member>>,
+        base: usize,
+    ) -> Result<(), FormatError> {
         loop {
             if self.peek() != Some(b'"') {
                 return Err(self.err(self.pos, "expected a string key"));
@@ -248,11 +395,14 @@ impl<'a> Parser<'a> {
             let key_start = self.pos;
             let key = self.string()?;
             let key_end = self.pos;
-            if seen.contains(&key) {
-                return Err(FormatError::DuplicateKey {
-                    path: KeyPath::from_segments(path.clone()).child_key(key),
-                    line: line_col(self.text, key_start).0,
+            let hash = self.hasher.hash_one(&*key);
+            if self.keys.len() - base >= SCAN_KEYS {
+                self.keys.push(KeyMark {
+                    hash,
+                    start: key_start,
                 });
+            } else if self.seen_before(base, &key, hash, key_start)? {
+                return Err(self.duplicate(path, key_start)?);
             }
             self.skip_ws();
             if self.peek() != Some(b':') {
@@ -262,10 +412,9 @@ impl<'a> Parser<'a> {
             self.skip_ws();
             let is_sops = top.is_some() && key == "sops";
             let value_start = self.pos;
-            path.push(Segment::Key(key.as_str().into()));
+            path.push(Segment::Key(key.as_ref().into()));
             self.value(path, depth, collect && !is_sops)?;
             path.pop();
-            seen.insert(key);
             if let Some(members) = top.as_deref_mut() {
                 members.push(Member {
                     key_start,
@@ -334,27 +483,33 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Parses a string literal at `self.pos` and returns its decoded text.
-    fn string(&mut self) -> Result<String, FormatError> {
+    /// Parses a string literal at `self.pos` and returns its decoded text:
+    /// the text between the quotes when there is no escape, so that keys
+    /// and values cost no allocation.
+    fn string(&mut self) -> Result<Cow<'a, str>, FormatError> {
         let start = self.pos;
         self.pos += 1; // `"`
-        let mut out = String::new();
+        let mut out: Option<String> = None;
         loop {
             let run = self.pos;
-            while let Some(c) = self.peek() {
-                if c == b'"' || c == b'\\' || c < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            self.pos += plain_run(&self.b[run..]);
             // The run stops at an ASCII byte or the end: char boundaries.
-            out.push_str(&self.text[run..self.pos]);
+            let text: &'a str = self.text;
+            let piece = &text[run..self.pos];
+            if self.peek() == Some(b'"') {
+                self.pos += 1;
+                return Ok(match out {
+                    None => Cow::Borrowed(piece),
+                    Some(mut s) => {
+                        s.push_str(piece);
+                        Cow::Owned(s)
+                    }
+                });
+            }
+            let out = out.get_or_insert_with(String::new);
+            out.push_str(piece);
             match self.peek() {
                 None => return Err(self.err(start, "unterminated string")),
-                Some(b'"') => {
-                    self.pos += 1;
-                    return Ok(out);
-                }
                 Some(b'\\') => {
                     let esc = self.pos;
                     self.pos += 1;
@@ -458,6 +613,40 @@ impl<'a> Parser<'a> {
         }
         Ok(())
     }
+}
+
+/// Whether byte `c` ends a run of a string literal's plain text.
+fn stops_run(c: u8) -> bool {
+    c == b'"' || c == b'\\' || c < 0x20
+}
+
+/// The length of the run of `b` before its first `"`, `\` or control
+/// character. String values (sops' `ENC[...]` above all) are most of a
+/// file's bytes, so it tests eight at a time: a word holds a stop byte iff
+/// one of its bytes is zero after XOR with `"` or `\`, or is below 0x20
+/// (the exact "has a zero / less than n byte" tests, n <= 128).
+fn plain_run(b: &[u8]) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let quote = w ^ (LO * u64::from(b'"'));
+        let slash = w ^ (LO * u64::from(b'\\'));
+        let stop = (quote.wrapping_sub(LO) & !quote)
+            | (slash.wrapping_sub(LO) & !slash)
+            | (w.wrapping_sub(LO * 0x20) & !w);
+        if stop & HI != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i + b[i..]
+        .iter()
+        .position(|&c| stops_run(c))
+        .unwrap_or(b.len() - i)
 }
 
 /// Parses the whole text: the top-level object's members, and the leaves
@@ -574,7 +763,7 @@ fn node(p: &mut Parser<'_>) -> Result<Node, FormatError> {
                     Some(b',') => p.pos += 1,
                     Some(b'"') => {
                         let key_start = p.pos;
-                        let key = p.string()?;
+                        let key = p.string()?.into_owned();
                         p.skip_ws();
                         p.pos += 1; // `:`
                         let v = node(p)?;

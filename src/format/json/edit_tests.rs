@@ -4,6 +4,7 @@
 use super::*;
 use crate::format::edit_testing::{insert, remove, remove_insert_round_trip};
 use proptest::prelude::*;
+use std::collections::HashSet;
 
 const DOC: &str = "{\n  \"db\": {\n    \"user\": \"admin\",\n    \"port\": 5432\n  },\n  \"list\": [1, {\"k\": \"v\"}, 3],\n  \"empty\": {},\n  \"sops\": {\"version\": \"3.11.0\"}\n}\n";
 

@@ -5,6 +5,7 @@ use super::*;
 use crate::format::apply_splices;
 use crate::path::Segment;
 use proptest::prelude::*;
+use std::collections::HashSet;
 
 const ENC: &str = "ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]";
 
@@ -558,5 +559,40 @@ proptest! {
         let _ = Json.parse(&s);
         let t = format!("{{\"a\":{s}}}");
         let _ = Json.parse(&t);
+    }
+}
+
+proptest! {
+    /// `quote` escapes exactly as serde_json does (minimal escapes,
+    /// `\u00xx` for the other control characters, non-ASCII kept).
+    #[test]
+    fn quote_matches_serde_json(s in "(\\PC|[\\x00-\\x1f\"\\\\\u{7f}])*") {
+        prop_assert_eq!(quote(&s), serde_json::to_string(&s).unwrap());
+    }
+}
+
+#[test]
+fn quote_escapes_every_control_character() {
+    for b in 0u8..0x80 {
+        let s = format!("é{}x", char::from(b));
+        assert_eq!(quote(&s), serde_json::to_string(&s).unwrap(), "{b:#x}");
+    }
+}
+
+proptest! {
+    /// The word-at-a-time scan stops where the byte-at-a-time one does.
+    #[test]
+    fn plain_run_stops_at_the_first_quote_backslash_or_control(
+        b in proptest::collection::vec(
+            prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x20, 0x20u8..=0xff, 0x20u8..0x80],
+            0..40,
+        ),
+        plain in 0usize..40,
+    ) {
+        let mut b = b;
+        // Often a long plain prefix, so that words before the stop are read.
+        b.splice(0..0, std::iter::repeat_n(b'x', plain));
+        let want = b.iter().position(|&c| super::stops_run(c)).unwrap_or(b.len());
+        prop_assert_eq!(super::plain_run(&b), want);
     }
 }
