@@ -78,31 +78,30 @@ pub struct Layout {
 /// The yaml syntax.
 pub struct Yaml;
 
+/// The leaves of `text` (which is `shared`'s text when given) with the
+/// layout facts the writer needs beside them.
+fn parse_with_layout(text: &str, shared: Option<&SharedText>) -> Result<ParsedFile, FormatError> {
+    let full = parse::parse_full_in(text, shared)?;
+    let mut file = full.file;
+    file.yaml_layout = Some(Box::new(Layout {
+        text_len: text.len(),
+        docs: full.docs,
+        step: full.step,
+    }));
+    Ok(file)
+}
+
 impl Syntax for Yaml {
     fn kind(&self) -> FormatKind {
         FormatKind::Yaml
     }
 
     fn parse(&self, text: &str) -> Result<ParsedFile, FormatError> {
-        let full = parse::parse_full(text)?;
-        let mut file = full.file;
-        file.yaml_layout = Some(Box::new(Layout {
-            text_len: text.len(),
-            docs: full.docs,
-            step: full.step,
-        }));
-        Ok(file)
+        parse_with_layout(text, None)
     }
 
     fn parse_shared(&self, text: &SharedText) -> Result<ParsedFile, FormatError> {
-        let full = parse::parse_full_in(text.as_str(), Some(text))?;
-        let mut file = full.file;
-        file.yaml_layout = Some(Box::new(Layout {
-            text_len: text.len(),
-            docs: full.docs,
-            step: full.step,
-        }));
-        Ok(file)
+        parse_with_layout(text.as_str(), Some(text))
     }
 
     fn render(
