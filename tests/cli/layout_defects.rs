@@ -24,22 +24,6 @@ fn round_trip(t: &TestDir, name: &str, plain: &str, secrets: &[&str]) -> String 
     r.stdout()
 }
 
-/// `sops decrypt` of `name`, when sops is installed.
-fn sops_decrypt(t: &TestDir, name: &str) -> Option<String> {
-    let sops_bin = tool("sops")?;
-    let out = sops(
-        &sops_bin,
-        &key1(),
-        &["decrypt", t.path(name).to_str().unwrap()],
-    );
-    assert!(
-        out.status.success(),
-        "sops cannot decrypt {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(String::from_utf8(out.stdout).unwrap())
-}
-
 /// `sops encrypt` of `plain` into `name`, when sops is installed.
 fn sops_encrypt(t: &TestDir, name: &str, plain: &str) -> Option<()> {
     let sops_bin = tool("sops")?;

@@ -316,6 +316,23 @@ pub fn sops(sops: &Path, key: &Path, args: &[&str]) -> Output {
         .expect("run sops")
 }
 
+/// `sops decrypt` of `t`'s file `name` with key 1; `None` (skipped, or a
+/// failure under BOTSECRETS_REQUIRE_INTEROP=1) without sops.
+pub fn sops_decrypt(t: &TestDir, name: &str) -> Option<String> {
+    let sops_bin = tool("sops")?;
+    let out = sops(
+        &sops_bin,
+        &key1(),
+        &["decrypt", t.path(name).to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "sops cannot decrypt {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
 /// Replaces every `ENC[...]` token by `ENC` so layouts can be compared.
 pub fn mask_enc(text: &str) -> String {
     let re = regex::Regex::new(r"ENC\[AES256_GCM,data:[^\]]*\]").unwrap();

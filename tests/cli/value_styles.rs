@@ -155,22 +155,6 @@ fn python_reads_encrypted_and_decrypted_toml_as_intended() {
     );
 }
 
-/// Decrypts `name` with sops 3.11; `None` (skipped) without sops.
-fn sops_decrypts(t: &TestDir, name: &str) -> Option<String> {
-    let sops_bin = tool("sops")?;
-    let out = sops(
-        &sops_bin,
-        &key1(),
-        &["decrypt", t.path(name).to_str().unwrap()],
-    );
-    assert!(
-        out.status.success(),
-        "sops cannot decrypt {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(String::from_utf8(out.stdout).unwrap())
-}
-
 const INI_QUOTES: &str = "[mysqld]\n\
 sql-mode=\"STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION\"\n\
 password = 's3cret-a with spaces '\n\
@@ -206,7 +190,7 @@ fn ini_values_keep_their_quotes_and_sops_reads_them() {
     stderr_quiet(&dec, &secrets);
     assert_eq!(dec.stdout(), INI_QUOTES);
     // sops (go-ini) removes the quotes: it reads the values they hold.
-    if let Some(theirs) = sops_decrypts(&t, "my.ini") {
+    if let Some(theirs) = sops_decrypt(&t, "my.ini") {
         for line in [
             "sql-mode = STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION\n",
             "password = \"s3cret-a with spaces \"\n",
@@ -259,7 +243,7 @@ fn dotenv_quotes_and_a_missing_final_newline_come_back() {
     stderr_quiet(&dec, &secrets);
     assert_eq!(dec.stdout(), DOTENV_QUOTES);
     // sops keeps the quotes as part of the value, as botsecrets does.
-    if let Some(theirs) = sops_decrypts(&t, "app.env") {
+    if let Some(theirs) = sops_decrypt(&t, "app.env") {
         for line in [
             "DB_PASS=\"s3cret-a b\"\n",
             "TOKEN='s3cret-b $NOT_EXPANDED'\n",
@@ -339,7 +323,7 @@ fn yaml_flow_scalars_keep_plain_double_and_single_quoted_style() {
     stderr_quiet(&dec, &secrets);
     assert_eq!(dec.stdout(), YAML_FLOW);
     // sops reads every form as the same string.
-    if let Some(theirs) = sops_decrypts(&t, "w.yaml") {
+    if let Some(theirs) = sops_decrypt(&t, "w.yaml") {
         for line in [
             "        branches:\n            - main\n            - release/*\n            - hotfix\n",
             "        image: nginx:1.27\n        command:\n            - npm\n            - start\n        user: s3cret-a\n",
@@ -378,7 +362,7 @@ fn yaml_1_1_plain_strings_come_back_plain_so_yaml_1_1_readers_see_the_same_data(
     let dec = t.decrypt("vars.yml");
     dec.ok();
     assert_eq!(dec.stdout(), YAML11_PLAIN);
-    if let Some(theirs) = sops_decrypts(&t, "vars.yml") {
+    if let Some(theirs) = sops_decrypt(&t, "vars.yml") {
         assert!(
             theirs.starts_with("become: \"yes\"\ngather_facts: \"no\"\n"),
             "{theirs}"
@@ -456,7 +440,7 @@ fn a_block_with_deeper_indented_lines_keeps_its_header() {
     let t = TestDir::new();
     encrypt_in_place(&t, "v.yaml", plain, &[]);
     assert_eq!(t.decrypt("v.yaml").ok().stdout(), plain);
-    if let Some(theirs) = sops_decrypts(&t, "v.yaml") {
+    if let Some(theirs) = sops_decrypt(&t, "v.yaml") {
         assert!(theirs.contains("            return 200;\n"), "{theirs}");
     }
 }
@@ -468,7 +452,7 @@ fn kept_blocks_keep_their_header_and_trailing_blank_lines() {
     let enc = encrypt_in_place(&t, "k.yaml", plain, &["s3cret-a", "s3cret-b"]);
     assert!(enc.starts_with("script: |-\n  ENC[AES256_GCM,"), "{enc}");
     assert_eq!(t.decrypt("k.yaml").ok().stdout(), plain);
-    if let Some(theirs) = sops_decrypts(&t, "k.yaml") {
+    if let Some(theirs) = sops_decrypt(&t, "k.yaml") {
         assert!(
             theirs.starts_with("script: |+\n    echo s3cret-a\n\n\n"),
             "{theirs}"

@@ -6,21 +6,6 @@
 
 use crate::util::*;
 
-fn sops_decrypts(t: &TestDir, name: &str) -> Option<String> {
-    let sops_bin = tool("sops")?;
-    let out = sops(
-        &sops_bin,
-        &key1(),
-        &["decrypt", t.path(name).to_str().unwrap()],
-    );
-    assert!(
-        out.status.success(),
-        "sops cannot decrypt {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(String::from_utf8(out.stdout).unwrap())
-}
-
 #[test]
 fn a_flow_mapping_at_the_top_level_is_encrypted_and_sops_reads_it() {
     let t = TestDir::new();
@@ -42,7 +27,7 @@ fn a_flow_mapping_at_the_top_level_is_encrypted_and_sops_reads_it() {
         let dec = t.decrypt(name);
         dec.ok();
         assert_eq!(dec.stdout(), plain, "{name}");
-        if let Some(theirs) = sops_decrypts(&t, name) {
+        if let Some(theirs) = sops_decrypt(&t, name) {
             assert_eq!(theirs, sops_sees, "{name}");
         }
     }
@@ -62,7 +47,7 @@ fn keys_with_anchors_tags_or_the_explicit_indicator_get_metadata_at_column_0() {
         r.ok().leaks_none(&["s3cret-1"]);
         assert!(t.read(name).contains("\nsops:\n    age:\n"), "{name}");
         assert_eq!(t.decrypt(name).ok().stdout(), plain, "{name}");
-        if let Some(theirs) = sops_decrypts(&t, name) {
+        if let Some(theirs) = sops_decrypt(&t, name) {
             assert!(!theirs.is_empty(), "{name}");
         }
     }
@@ -77,7 +62,7 @@ fn a_date_comes_back_as_the_date_it_was() {
         .ok();
     assert!(t.read("d.yaml").contains("type:time]"));
     assert_eq!(t.decrypt("d.yaml").ok().stdout(), plain);
-    if let Some(theirs) = sops_decrypts(&t, "d.yaml") {
+    if let Some(theirs) = sops_decrypt(&t, "d.yaml") {
         // sops stores and prints a time; a date alone is midnight UTC.
         assert_eq!(
             theirs,
@@ -161,7 +146,7 @@ fn quoted_values_keep_their_quotes_and_sops_reads_them() {
         assert!(enc.contains(start), "{start} in {enc}");
     }
     assert_eq!(t.decrypt("q.yaml").ok().stdout(), plain);
-    if let Some(theirs) = sops_decrypts(&t, "q.yaml") {
+    if let Some(theirs) = sops_decrypt(&t, "q.yaml") {
         assert_eq!(
             theirs,
             "a: x y s3cret-q\nb: \"tab\\there\"\nc: it's\ne: \"8080\"\nf: \"16:9\"\nflow:\n    - r\n    - s\nm: plain\n"
@@ -189,7 +174,7 @@ fn block_scalars_keep_their_headers_and_sops_reads_them() {
         assert!(enc.contains(start), "{start:?} in {enc}");
     }
     assert_eq!(t.decrypt("b.yaml").ok().stdout(), plain);
-    if let Some(theirs) = sops_decrypts(&t, "b.yaml") {
+    if let Some(theirs) = sops_decrypt(&t, "b.yaml") {
         assert_eq!(
             theirs,
             "a: |\n    x s3cret-b\nb: \"y\"\n# c\nc: |\n    z w\nsteps:\n    - run: |\n        make\n        make test\n    - run: echo hi\nd: |4\n      indented\n    base\nk: |+\n    kept\n\n"
