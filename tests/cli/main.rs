@@ -49,6 +49,7 @@ mod seal;
 mod select;
 mod set;
 mod snapshots;
+mod static_binary;
 mod tamper;
 mod value_styles;
 mod writes;
