@@ -12,6 +12,7 @@
 //! - [`document`]: where they meet: encrypt, decrypt, re-encrypt;
 //! - [`seal`]: the authenticated digest of a file's structure (what the MAC leaves out);
 //! - [`rules`]: the rules file (`.botsecrets.yaml` / `.sops.yaml`);
+//! - [`goregex`]: the rules' and selections' patterns, with Go's meaning (as sops reads them);
 //! - [`access`]: who can read a file: the plan of a recipients change;
 //! - [`scan`]: the leak scanner (detectors, allow list, history scan);
 //! - [`git`]: the three-way merge of values and what `git install` writes;
@@ -67,6 +68,7 @@ pub mod export;
 pub mod format;
 pub mod fsio;
 pub mod git;
+pub mod goregex;
 pub mod hygiene;
 pub mod keys;
 pub mod metadata;

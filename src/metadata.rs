@@ -9,9 +9,9 @@
 //! botsecrets' own `botsecrets_seal` right after `mac` (sops ignores it
 //! when reading and drops it when it rewrites a file).
 
-use regex::Regex;
 use serde_json::{Map, Value};
 
+use crate::goregex::GoRegex;
 use crate::path::KeyPath;
 
 /// The sops format version botsecrets writes. `type:time` values need
@@ -72,13 +72,13 @@ pub enum Selection {
     /// Encrypted only if some key on the path ends with the suffix.
     EncryptedSuffix(String),
     /// Not encrypted if any key on the path matches.
-    UnencryptedRegex(Regex),
+    UnencryptedRegex(GoRegex),
     /// Encrypted only if some key on the path matches.
-    EncryptedRegex(Regex),
+    EncryptedRegex(GoRegex),
     /// Comment-driven (sops' `unencrypted_comment_regex`).
-    UnencryptedCommentRegex(Regex),
+    UnencryptedCommentRegex(GoRegex),
     /// Comment-driven (sops' `encrypted_comment_regex`).
-    EncryptedCommentRegex(Regex),
+    EncryptedCommentRegex(GoRegex),
 }
 
 impl Default for Selection {
@@ -109,7 +109,7 @@ impl Selection {
     /// Builds a selection from a field name and value (regexes compiled).
     pub fn from_field(name: &str, value: &str) -> Result<Self, MetadataError> {
         let regex = || {
-            Regex::new(value).map_err(|e| MetadataError::Invalid {
+            GoRegex::new(value).map_err(|e| MetadataError::Invalid {
                 field: name.to_owned(),
                 reason: format!("not a valid regular expression: {e}"),
             })

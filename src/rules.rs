@@ -43,7 +43,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use regex::Regex;
+use crate::goregex::GoRegex;
 
 use crate::format::FormatError;
 use crate::keys::Recipient;
@@ -155,7 +155,7 @@ pub struct CreationRule {
     /// Line of the rule in the rules file.
     pub line: usize,
     /// `path_regex`, if any.
-    pub path_regex: Option<Regex>,
+    pub path_regex: Option<GoRegex>,
     /// Key groups; one group for a plain `age` list; empty if the rule
     /// names no age recipients.
     pub key_groups: Vec<Vec<Recipient>>,

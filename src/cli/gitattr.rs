@@ -15,8 +15,8 @@ use anyhow::Result;
 use botsecrets::fsio::{self, WriteMode};
 use botsecrets::git::attributes;
 use botsecrets::git::install as text;
+use botsecrets::goregex::GoRegex;
 use botsecrets::rules::{self, RULES_FILE_NAMES};
-use regex::Regex;
 
 /// Runs git in `dir`; stdout on success.
 fn git(dir: &Path, args: &[&str]) -> Option<Vec<u8>> {
@@ -48,7 +48,7 @@ fn relative(abs: &Path, top: &Path) -> Option<String> {
 }
 
 /// Translated rules: each one's directory (relative to the top) and regex.
-pub type Covered = Vec<(String, Regex)>;
+pub type Covered = Vec<(String, GoRegex)>;
 
 /// The rules' patterns for a repository: the patterns, and for each
 /// translated rule its directory (relative to `top`) and regex, to tell
@@ -91,7 +91,7 @@ pub fn rule_patterns(top: &Path, listed: &[String]) -> Result<(Vec<String>, Cove
 }
 
 /// Whether a translated rule covers `rel` (relative to the top).
-fn is_covered(rel: &str, covered: &[(String, Regex)]) -> bool {
+fn is_covered(rel: &str, covered: &[(String, GoRegex)]) -> bool {
     covered.iter().any(|(dir, re)| {
         let inner = if dir.is_empty() {
             Some(rel)

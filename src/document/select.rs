@@ -245,7 +245,7 @@ mod tests {
     //! paths each rule encrypts (the interop tests check the same files
     //! against sops where it is installed).
     use super::*;
-    use regex::Regex;
+    use crate::goregex::GoRegex;
 
     /// The key paths of the values `selection` encrypts in `text`.
     fn encrypted(text: &str, kind: FormatKind, selection: &Selection) -> Vec<String> {
@@ -261,11 +261,11 @@ mod tests {
     }
 
     fn unencrypted(re: &str) -> Selection {
-        Selection::UnencryptedCommentRegex(Regex::new(re).unwrap())
+        Selection::UnencryptedCommentRegex(GoRegex::new(re).unwrap())
     }
 
     fn encrypted_by(re: &str) -> Selection {
-        Selection::EncryptedCommentRegex(Regex::new(re).unwrap())
+        Selection::EncryptedCommentRegex(GoRegex::new(re).unwrap())
     }
 
     const YAML: &str = "# clear\na: 1\nb: 2\nnested:\n  # clear\n  c: 3\n  d: 4\n";

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use regex::Regex;
+use crate::goregex::GoRegex;
 use serde_json::{Map, Value};
 
 use super::*;
@@ -320,7 +320,7 @@ impl Reader<'_> {
                 if s.is_empty() {
                     None
                 } else {
-                    Some(Regex::new(&s).map_err(|e| {
+                    Some(GoRegex::new(&s).map_err(|e| {
                         self.err(
                             &rat,
                             format!("path_regex is not a valid regular expression: {e}"),

@@ -27,6 +27,7 @@ mod exec_more;
 mod exec_rules_once;
 mod export;
 mod git;
+mod go_regex;
 mod harden;
 mod interop;
 mod keygen;
