@@ -17,6 +17,9 @@
 //!   nested class and set operations;
 //! - `\Q...\E` quotes text in Go.
 //!
+//! - octal escapes (`\141`) and `\p{^Greek}`, which `regex` does not read,
+//!   become `\x{61}` and `\P{Greek}`.
+//!
 //! Everything else is passed as written: what `regex` refuses is refused
 //! (with its message about the pattern as the user wrote it), and the rest
 //! means the same in both (flags, repetition, groups, `\pL`, `\p{Greek}`,
@@ -110,6 +113,8 @@ fn rewrite(pattern: &str) -> Result<String, GoRegexError> {
                         out.push_str(&format!("(?-u:\\{e})"));
                     } else if e == 'Q' {
                         quote(&mut chars, &mut out);
+                    } else if e == 'p' || e == 'P' {
+                        unicode_class(e, &mut chars, &mut out);
                     } else if let Some(code) = octal(e, &mut chars) {
                         out.push_str(&format!("\\x{{{code:x}}}"));
                     } else {
@@ -145,6 +150,32 @@ fn octal(first: char, chars: &mut Chars<'_>) -> Option<u32> {
         }
     }
     Some(code)
+}
+
+/// `\pL`, `\p{Greek}` and their negations after the backslash, for
+/// `regex`: the same, except Go's `\p{^Greek}` (a negation inside the
+/// braces), which `regex` does not read, becomes `\P{Greek}`.
+fn unicode_class(p: char, chars: &mut Chars<'_>, out: &mut String) {
+    if chars.peek() != Some(&'{') {
+        out.push('\\');
+        out.push(p);
+        out.extend(chars.next());
+        return;
+    }
+    chars.next();
+    let mut name = String::new();
+    for c in chars.by_ref() {
+        if c == '}' {
+            break;
+        }
+        name.push(c);
+    }
+    let (p, name) = match name.strip_prefix('^') {
+        Some(rest) if p == 'p' => ('P', rest),
+        Some(rest) => ('p', rest),
+        None => (p, name.as_str()),
+    };
+    out.push_str(&format!("\\{p}{{{name}}}"));
 }
 
 /// `\Q...\E` (or to the end): the text between, escaped.
@@ -247,18 +278,7 @@ fn class(chars: &mut Chars<'_>, out: &mut String) -> Result<(), GoRegexError> {
                 continue;
             }
             if e == 'p' || e == 'P' {
-                out.push('\\');
-                out.push(e);
-                if chars.peek() == Some(&'{') {
-                    for c in chars.by_ref() {
-                        out.push(c);
-                        if c == '}' {
-                            break;
-                        }
-                    }
-                } else {
-                    out.extend(chars.next());
-                }
+                unicode_class(e, chars, out);
                 continue;
             }
         }
@@ -360,6 +380,11 @@ mod tests {
         assert!(matches("_secret$", "api_secret"));
         assert!(matches(r"\.ya?ml$", "prod/app.yml"));
         assert!(matches(r"^\pL+$", "café"));
+        assert!(matches(r"^\p{^Greek}$", "a"));
+        assert!(!matches(r"^\p{^Greek}$", "λ"));
+        assert!(matches(r"^\P{^Greek}$", "λ"));
+        assert!(matches(r"^[\p{^Greek}]$", "a"));
+        assert!(matches(r"^\p{Any}$", "\u{342}"));
         assert!(!matches("^a.b$", "a\nb"));
         assert!(matches("(?s)^a.b$", "a\nb"));
     }

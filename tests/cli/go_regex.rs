@@ -39,6 +39,7 @@ const KEYS: &[&str] = &[
     "api_secret",
     "x9",
     "x\u{a0}y",
+    "\u{342}",
 ];
 
 /// Patterns both tools accept, each near one of the differences.
@@ -71,6 +72,9 @@ const PATTERNS: &[&str] = &[
     r"_secret$",
     r"^\141\142_$",
     r"^[\141-\142]+$",
+    r"^\p{^Greek}$",
+    r"^[\P{^Greek}]$",
+    r"^\p{Any}$",
 ];
 
 /// For each top-level line of an encrypted YAML text, whether its value is
