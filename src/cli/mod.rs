@@ -45,6 +45,10 @@ use clap::Parser;
 
 use args::{Cli, Command};
 
+/// glibc malloc, with huge-page advice for large blocks (cli/malloc.rs).
+#[global_allocator]
+static ALLOCATOR: malloc::Allocator = malloc::Allocator;
+
 /// Entry point of the binary.
 pub fn run() -> ExitCode {
     malloc::fix_mmap_threshold();
