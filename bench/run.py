@@ -25,10 +25,10 @@ is GNU time's (`/usr/bin/time -f %M`) around each command: the kernel's
 figure for a child of this Python process starts at Python's own size.
 Linearity at a million keys is judged on CPU time (user + system), which
 other work on the machine disturbs far less than wall time, as the median
-of three runs of each size (--million-repeat).
+of five runs of each size (--million-repeat), the sizes run in turn.
 
 Usage: python3 bench/run.py [--quick] [--no-million] [--no-valgrind]
-                            [--repeat 3] [--exec-repeat 30] [--million-repeat 3]
+                            [--repeat 3] [--exec-repeat 30] [--million-repeat 5]
                             [--bin PATH]
   --quick      10,000 keys and exec only, fewer repeats (about a minute)
   --bin PATH   time this botsecrets binary instead of building one
@@ -182,12 +182,11 @@ def best(cmd, env, repeat, stdout_path=None, rss=True):
             min(r[2] for r in results))
 
 
-def typical(cmd, env, repeat, stdout_path=None):
-    """Like best, but the median wall and CPU times: a ratio of two sizes
-    taken from one run of each swung by +-20% here, and the minimum of a
-    few fast runs against one slow one is biased; the median of the same
-    number of runs of each size is not."""
-    results = [run(cmd, env, stdout_path, True) for _ in range(repeat)]
+def typical_of(results):
+    """Like best, but the median wall and CPU times of `run` results: a
+    ratio of two sizes taken from one run of each swung by +-20% here, and
+    the minimum of a few fast runs against one slow one is biased; the
+    median of the same number of runs of each size is not."""
     return (statistics.median(r[0] for r in results), max(r[1] for r in results),
             statistics.median(r[2] for r in results))
 
@@ -247,7 +246,7 @@ def main():
     ap.add_argument("--no-valgrind", action="store_true", help="skip the instruction counts")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--exec-repeat", type=int, default=30)
-    ap.add_argument("--million-repeat", type=int, default=3,
+    ap.add_argument("--million-repeat", type=int, default=5,
                     help="runs of each 100,000- and million-key file (medians)")
     ap.add_argument("--format-keys", type=int, default=10000,
                     help="keys per file for the per-format comparison (0 skips it)")
@@ -336,16 +335,30 @@ def main():
     if not args.no_million:
         with tempfile.TemporaryDirectory() as tmp:
             for fmt in ("yaml", "json", "env"):
-                per = {}
-                for n in (100000, 1000000):
+                sizes = (100000, 1000000)
+                files = {}
+                for n in sizes:
                     plain = os.path.join(tmp, f"b{n}.{fmt}")
                     enc = os.path.join(tmp, f"b{n}.enc.{fmt}")
                     with open(plain, "w") as f:
                         f.write(make_yaml(n) if fmt == "yaml" else make_format(fmt, n))
-                    r = args.million_repeat
-                    e = typical([bs, "encrypt", "--age", RECIPIENT, plain], env, r, enc)
-                    d = typical([bs, "decrypt", enc], env, r)
-                    per[n] = (e, d, os.path.getsize(plain), os.path.getsize(enc))
+                    files[n] = (plain, enc)
+                # Both sizes in turn, run by run, so that both see the
+                # machine as it is then: run back to back, a quiet spell
+                # during the 100k runs alone moved the ratio by 30%.
+                runs = {(n, op): [] for n in sizes for op in ("encrypt", "decrypt")}
+                for _ in range(args.million_repeat):
+                    for n in sizes:
+                        plain, enc = files[n]
+                        runs[(n, "encrypt")].append(
+                            run([bs, "encrypt", "--age", RECIPIENT, plain], env, enc, True))
+                    for n in sizes:
+                        runs[(n, "decrypt")].append(run([bs, "decrypt", files[n][1]], env, None, True))
+                per = {}
+                for n in sizes:
+                    plain, enc = files[n]
+                    per[n] = (typical_of(runs[(n, "encrypt")]), typical_of(runs[(n, "decrypt")]),
+                              os.path.getsize(plain), os.path.getsize(enc))
                     os.remove(plain)
                     os.remove(enc)
                 big_rows.append((fmt, per))
