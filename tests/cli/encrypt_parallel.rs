@@ -82,23 +82,12 @@ fn threads_started(plain: &str) -> Option<usize> {
 /// Threads `botsecrets ARGS` starts (clone calls under strace; `t` holds
 /// the log), or None without strace.
 pub fn threads_of(t: &TestDir, args: &[&str]) -> Option<usize> {
-    let strace = tool("strace")?;
-    let log = t.path("strace.log");
-    let bin = t.cmd();
-    let out = std::process::Command::new(strace)
-        .args(["-f", "-e", "trace=clone,clone3", "-o"])
-        .arg(&log)
-        .arg(bin.get_program())
-        .args(args)
-        .env("HOME", t.path("home"))
-        .output()
-        .unwrap();
+    let (out, log) = strace_botsecrets(t, &["-f", "-e", "trace=clone,clone3"], args)?;
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let log = std::fs::read_to_string(log).unwrap();
     Some(
         log.lines()
             .filter(|l| l.contains("clone") && l.contains("CLONE_THREAD"))

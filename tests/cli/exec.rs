@@ -6,7 +6,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{key1, key2, tool, Run, TestDir};
+use crate::util::{key1, key2, strace_botsecrets, Run, TestDir};
 
 /// Encrypts `plain` for key 1 into `name` (the plaintext goes to `plain.<name>`).
 pub(crate) fn secrets(t: &TestDir, name: &str, plain: &str) {
@@ -486,31 +486,25 @@ pub(crate) fn traced_exec(
     file: &str,
     command: &str,
 ) -> Option<Vec<String>> {
-    let strace = tool("strace")?;
-    let log = t.path("strace.log");
-    let out = Command::new(&strace)
-        .args(["-f", "-qq", "-e", &format!("trace={trace}"), "-o"])
-        .arg(&log)
-        .arg(env!("CARGO_BIN_EXE_botsecrets"))
-        .args(["exec", "--identity", key1().to_str().unwrap()])
-        .args(["--file", file, "--", command])
-        .current_dir(t.dir.path())
-        .env("HOME", t.path("home"))
-        .env("XDG_CONFIG_HOME", t.path("home/.config"))
-        .output()
-        .unwrap();
-    let log = std::fs::read_to_string(&log).unwrap_or_default();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if log.is_empty() || (!out.status.success() && stderr.contains("ptrace")) {
-        // ptrace is not permitted (some containers): say so.
-        assert!(
-            !crate::util::interop_required(),
-            "strace cannot trace here: {stderr}"
-        );
-        eprintln!("SKIP: strace cannot trace in this environment");
-        return None;
-    }
-    assert!(out.status.success(), "{stderr}");
+    let key = key1();
+    let (out, log) = strace_botsecrets(
+        t,
+        &["-f", "-qq", "-e", &format!("trace={trace}")],
+        &[
+            "exec",
+            "--identity",
+            key.to_str().unwrap(),
+            "--file",
+            file,
+            "--",
+            command,
+        ],
+    )?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Only botsecrets' own syscalls: up to the execve of the command.
     let ours: Vec<String> = log
         .lines()

@@ -6,7 +6,7 @@
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 
-use crate::util::{key1, tool, Run, TestDir, RECIPIENT1};
+use crate::util::{key1, strace_botsecrets, tool, Run, TestDir, RECIPIENT1};
 
 const TOKEN: &str = "hunter2-secret-token";
 
@@ -333,46 +333,33 @@ fn as_file_gives_an_in_memory_file_and_leaves_nothing() {
 
 #[test]
 fn as_file_writes_nothing_to_disk_under_strace() {
-    let Some(strace) = tool("strace") else { return };
     let t = TestDir::new();
     secrets(&t, "s.yaml", &format!("key: {TOKEN}\n"));
-    let mut c = Command::new(strace);
-    c.args([
-        "-f",
-        "-qq",
-        "-e",
-        "trace=openat,open,creat,memfd_create",
-        "-o",
-    ])
-    .arg(t.path("trace"))
-    .arg(env!("CARGO_BIN_EXE_botsecrets"))
-    .args([
-        "exec",
-        "--identity",
-        key1().to_str().unwrap(),
-        "-f",
-        "s.yaml",
-        "--as-file",
-        "K=key",
-        "--",
-        "cat",
-    ])
-    .arg("/proc/self/fd/3");
-    for (k, v) in t.cmd().get_envs() {
-        match v {
-            Some(v) => c.env(k, v),
-            None => c.env_remove(k),
-        };
-    }
-    c.current_dir(t.dir.path());
-    let out = c.output().unwrap();
+    let key = key1();
+    let Some((out, trace)) = strace_botsecrets(
+        &t,
+        &["-f", "-qq", "-e", "trace=openat,open,creat,memfd_create"],
+        &[
+            "exec",
+            "--identity",
+            key.to_str().unwrap(),
+            "-f",
+            "s.yaml",
+            "--as-file",
+            "K=key",
+            "--",
+            "cat",
+            "/proc/self/fd/3",
+        ],
+    ) else {
+        return;
+    };
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), TOKEN);
-    let trace = std::fs::read_to_string(t.path("trace")).unwrap();
     assert!(trace.contains("memfd_create(\"botsecrets:K\""), "{trace}");
     for line in trace.lines() {
         assert!(

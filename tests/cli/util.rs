@@ -397,3 +397,38 @@ pub fn enc_lines(text: &str) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// `strace OPTIONS -o LOG botsecrets ARGS`, run as `t.cmd()` runs (its
+/// directory and clean environment): the command's output and strace's
+/// log. `None` without strace, or where ptrace is not permitted (some
+/// containers), which is a failure under BOTSECRETS_REQUIRE_INTEROP=1.
+pub fn strace_botsecrets(t: &TestDir, options: &[&str], args: &[&str]) -> Option<(Output, String)> {
+    let strace = tool("strace")?;
+    // In the test's HOME, not beside the files tests list.
+    std::fs::create_dir_all(t.path("home")).unwrap();
+    let log = t.path("home/strace.log");
+    let _ = std::fs::remove_file(&log);
+    let bin = t.cmd();
+    let mut c = Command::new(strace);
+    c.args(options)
+        .arg("-o")
+        .arg(&log)
+        .arg(bin.get_program())
+        .args(args);
+    for (k, v) in bin.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    c.current_dir(t.dir.path());
+    let out = c.output().expect("run strace");
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if log.is_empty() || (!out.status.success() && stderr.contains("ptrace")) {
+        assert!(!interop_required(), "strace cannot trace here: {stderr}");
+        eprintln!("SKIP: strace cannot trace in this environment");
+        return None;
+    }
+    Some((out, log))
+}

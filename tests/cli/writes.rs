@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{interop_required, key1, key2, tool, TestDir, RECIPIENT1, RECIPIENT2};
+use crate::util::{key1, key2, strace_botsecrets, TestDir, RECIPIENT1, RECIPIENT2};
 
 const PLAIN: &str = "api_key: sk-live-SECRET-0001\nport: 8080\n";
 const SECRET: &str = "sk-live-SECRET-0001";
@@ -411,48 +411,36 @@ fn plaintext_outputs_are_private() {
 /// leaves no named plaintext file: not the target, not a temporary.
 #[test]
 fn a_plaintext_output_killed_mid_write_leaves_no_file() {
-    let Some(strace) = tool("strace") else { return };
     let t = TestDir::new();
     encrypted(&t, "s.yaml", RECIPIENT1);
     for existing in [false, true] {
         if existing {
             t.write("out.yaml", "old\n");
         }
-        let out = Command::new(&strace)
-            .args([
+        let id = id1();
+        let Some((out, _)) = strace_botsecrets(
+            &t,
+            &[
                 "-f",
                 "-qq",
-                "-o",
-                "/dev/null",
                 "-e",
                 "trace=write,pwrite64,writev",
-            ])
-            .args(["-e", "inject=write,pwrite64,writev:signal=SIGKILL"])
-            .arg(env!("CARGO_BIN_EXE_botsecrets"))
-            .args([
+                "-e",
+                "inject=write,pwrite64,writev:signal=SIGKILL",
+            ],
+            &[
                 "decrypt",
                 "--identity",
-                &id1(),
+                &id,
                 "--output",
                 "out.yaml",
                 "s.yaml",
-            ])
-            .current_dir(t.dir.path())
-            .env("HOME", t.path("home"))
-            .env("XDG_CONFIG_HOME", t.path("home/.config"))
-            .output()
-            .unwrap();
+            ],
+        ) else {
+            return;
+        };
         // strace re-raises the signal that killed its tracee.
         let killed = out.status.signal() == Some(9) || out.status.code() == Some(137);
-        if !killed && stderr(&out).contains("ptrace") {
-            assert!(
-                !interop_required(),
-                "strace cannot trace here: {}",
-                stderr(&out)
-            );
-            eprintln!("SKIP: strace cannot trace in this environment");
-            return;
-        }
         assert!(killed, "{:?}: {}", out.status, stderr(&out));
         if existing {
             assert_eq!(listing(&t), ["out.yaml", "s.yaml"]);
