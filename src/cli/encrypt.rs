@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result};
 use botsecrets::document::{self, EncryptOptions};
-use botsecrets::metadata::{now_rfc3339, Selection};
+use botsecrets::metadata::{now_rfc3339, MetadataError, Selection};
 
 use super::args::EncryptArgs;
 use super::report::UserError;
@@ -24,7 +24,15 @@ fn selection(args: &EncryptArgs) -> Result<Option<Selection>> {
     .find_map(|(field, v)| v.as_ref().map(|v| (field, v)));
     chosen
         .map(|(field, value)| {
-            Selection::from_field(field, value).map_err(|e| UserError::usage(e.to_string()).into())
+            // The value came from a flag: name the flag, not the
+            // metadata field it will become.
+            Selection::from_field(field, value).map_err(|e| {
+                let reason = match e {
+                    MetadataError::Invalid { reason, .. } => reason,
+                    other => other.to_string(),
+                };
+                UserError::usage(format!("--{}: {reason}", field.replace('_', "-"))).into()
+            })
         })
         .transpose()
 }

@@ -181,3 +181,28 @@ fn path_regex_matches_the_files_sops_matches() {
         }
     }
 }
+
+#[test]
+fn a_bad_pattern_on_the_command_line_names_the_flag_and_quotes_the_pattern() {
+    let t = TestDir::new();
+    t.write("in.yaml", "token: s3cret\n");
+    let r = t.run(&[
+        "encrypt",
+        "--age",
+        RECIPIENT1,
+        "--encrypted-regex",
+        r"^(\w+",
+        "in.yaml",
+    ]);
+    r.fails_with(1);
+    let err = r.stderr();
+    assert!(
+        err.starts_with("botsecrets: --encrypted-regex: not a valid regular expression: "),
+        "{err}"
+    );
+    // The pattern as typed, not its rewrite for the regex crate.
+    assert!(err.contains(r"^(\w+"), "{err}");
+    assert!(!err.contains("0-9A-Za-z_"), "{err}");
+    assert_eq!(r.stdout(), "");
+    assert_eq!(t.read("in.yaml"), "token: s3cret\n");
+}
