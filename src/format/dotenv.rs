@@ -67,7 +67,7 @@ use serde_json::Value;
 
 use super::flat::{decode_newlines, encode_newlines, flatten, unflatten, FlatEntry};
 use super::loaded::without_bom;
-use super::text::{after_line_break, line_removal, lines};
+use super::text::{after_line_break, line_col, line_removal, lines};
 use super::{
     insert_keys, insert_leaf, unrepresentable, FormatError, FormatKind, Leaf, LeafKind, LeafStyle,
     LoadedPath, MetadataBlock, ParsedFile, Replacement, Splice, Syntax, ValueType,
@@ -111,10 +111,12 @@ fn parse_in(text: &str, shared: Option<&SharedText>) -> Result<ParsedFile, Forma
     let read = read_lines(text, shared, &lines, &mut parsed, &mut keys);
     // A repeated key is reported where it repeats, before any later error:
     // the keys read before an error are all from earlier lines.
-    if let Some((leaf, line)) = keys.first_repeat(|i| key_of(&parsed.leaves[i].path)) {
+    if let Some(leaf) = keys.first_repeat(|i| key_of(&parsed.leaves[i].path)) {
+        let leaf = &parsed.leaves[leaf];
         return Err(FormatError::DuplicateKey {
-            path: parsed.leaves[leaf].path.clone(),
-            line,
+            path: leaf.path.clone(),
+            // The value starts on its key's line.
+            line: line_col(text, leaf.span.start).0,
         });
     }
     let meta = read?;
@@ -207,7 +209,7 @@ fn read_lines(
             });
             continue;
         }
-        keys.push(key, parsed.leaves.len(), line.number);
+        keys.push(key, parsed.leaves.len());
         let value_start = line.start + eq + 1;
         parsed.leaves.push(Leaf {
             path: KeyPath::root().child_key(key),

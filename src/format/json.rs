@@ -56,6 +56,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::ops::Range;
 
+use super::repeats::{first_repeat, Mark};
 use super::text::{go_bool_text, line_col};
 use super::{
     EmptyCollection, FormatError, FormatKind, Leaf, LeafKind, LeafStyle, MetadataBlock, ParsedFile,
@@ -108,21 +109,15 @@ struct Parser<'a> {
     /// Keyed hash of key texts, for the duplicate check (keyed so that a
     /// file cannot choose keys that collide).
     hasher: RandomState,
-    /// The keys of the objects being parsed, innermost last: each object
-    /// owns the tail from where it started (see [`Parser::object`]).
-    keys: Vec<KeyMark>,
+    /// The keys of the objects being parsed, innermost last, each marked
+    /// by its hash and the start of its literal (16 bytes, no copy of the
+    /// key): each object owns the tail from where it started (see
+    /// [`Parser::object`]).
+    keys: Vec<Mark>,
     /// Where the scan stood when it met the error being returned (for a
     /// duplicate, the second key's start): a large object's deferred
     /// duplicate check reports its own error instead only if it is earlier.
     fail_at: Cell<usize>,
-}
-
-/// A key already seen in an object: the hash of its text and where it
-/// starts, to compare the texts when two hashes meet. 16 bytes, no heap.
-#[derive(Clone, Copy)]
-struct KeyMark {
-    hash: u64,
-    start: usize,
 }
 
 /// Up to this many keys an object checks each key against the earlier
@@ -167,11 +162,14 @@ impl<'a> Parser<'a> {
         for i in base..self.keys.len() {
             let m = self.keys[i];
             // Equal hashes are a duplicate only if the texts are equal.
-            if m.hash == hash && *self.string_at(m.start)? == *key {
+            if m.hash == hash && *self.string_at(m.position)? == *key {
                 return Ok(true);
             }
         }
-        self.keys.push(KeyMark { hash, start });
+        self.keys.push(Mark {
+            hash,
+            position: start,
+        });
         Ok(false)
     }
 
@@ -179,35 +177,12 @@ impl<'a> Parser<'a> {
     /// text equals an earlier one's: the duplicate a key-by-key check
     /// would have met first. Sorts the marks.
     fn first_duplicate(&mut self, base: usize) -> Result<Option<usize>, FormatError> {
-        self.keys[base..].sort_unstable_by_key(|m| (m.hash, m.start));
-        let mut first: Option<usize> = None;
-        let mut i = base;
-        while i < self.keys.len() {
-            let hash = self.keys[i].hash;
-            let mut end = i + 1;
-            while end < self.keys.len() && self.keys[end].hash == hash {
-                end += 1;
-            }
-            // A run of equal hashes, by position: almost always one mark.
-            for later in i + 1..end {
-                let at = self.keys[later].start;
-                if first.is_some_and(|f| f < at) {
-                    break;
-                }
-                let text = self.string_at(at)?;
-                for earlier in i..later {
-                    if *self.string_at(self.keys[earlier].start)? == *text {
-                        first = Some(at);
-                        break;
-                    }
-                }
-                if first == Some(at) {
-                    break;
-                }
-            }
-            i = end;
-        }
-        Ok(first)
+        let mut marks = std::mem::take(&mut self.keys);
+        let found = first_repeat(&mut marks[base..], |a, b| {
+            Ok(*self.string_at(a)? == *self.string_at(b)?)
+        });
+        self.keys = marks;
+        found
     }
 
     /// The duplicate-key error for the key at `start` in the object at
@@ -397,9 +372,9 @@ impl<'a> Parser<'a> {
             let key_end = self.pos;
             let hash = self.hasher.hash_one(&*key);
             if self.keys.len() - base >= SCAN_KEYS {
-                self.keys.push(KeyMark {
+                self.keys.push(Mark {
                     hash,
-                    start: key_start,
+                    position: key_start,
                 });
             } else if self.seen_before(base, &key, hash, key_start)? {
                 return Err(self.duplicate(path, key_start)?);

@@ -24,6 +24,7 @@ mod flat;
 pub mod ini;
 pub mod json;
 pub mod loaded;
+mod repeats;
 #[cfg(test)]
 pub(crate) mod testutil;
 pub mod text;

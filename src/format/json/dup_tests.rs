@@ -210,9 +210,9 @@ fn the_sorted_check_finds_the_first_duplicate_among_collisions() {
     for hash in [|_: usize| 42u64, |i: usize| i as u64 % 2] {
         let mut p = Parser::new(text);
         for (i, &start) in starts.iter().enumerate() {
-            p.keys.push(KeyMark {
+            p.keys.push(Mark {
                 hash: hash(i),
-                start,
+                position: start,
             });
         }
         let at = p.first_duplicate(0).unwrap();
@@ -221,7 +221,10 @@ fn the_sorted_check_finds_the_first_duplicate_among_collisions() {
     // Distinct texts under one hash: no duplicate.
     let mut p = Parser::new(text);
     for &start in &starts[..3] {
-        p.keys.push(KeyMark { hash: 42, start });
+        p.keys.push(Mark {
+            hash: 42,
+            position: start,
+        });
     }
     assert_eq!(p.first_duplicate(0).unwrap(), None);
 }
