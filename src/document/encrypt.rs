@@ -614,9 +614,6 @@ fn encrypted_text(
         return Ok((apply_splices(text, &mut meta)?, Rest::default()));
     }
     meta.sort_by_key(|s| (s.range.start, s.range.end));
-    // An `ENC[...]` is about 110 bytes and 4/3 of its plaintext: sized so
-    // that the output is not copied while it grows.
-    let growth = |leaf: &format::Leaf| 120 + leaf.value.len() / 3 * 4;
     let count = to_encrypt().count();
     let half = count / 2;
     let cut = to_encrypt().nth(half).map(|(leaf, _)| leaf);
@@ -683,6 +680,13 @@ fn encrypted_text(
         Some(stash),
     )?;
     Ok((out, Rest::default()))
+}
+
+/// About how much longer a value gets encrypted: an `ENC[...]` is about
+/// 110 bytes and 4/3 of its plaintext. Outputs are sized with it so that
+/// they are not copied while they grow.
+fn growth(leaf: &format::Leaf) -> usize {
+    120 + leaf.value.len() / 3 * 4
 }
 
 /// The second thread's part of an output, appended to the first part's
@@ -766,23 +770,20 @@ fn render_balanced<A: Send, B: Send>(
     let n = parsed.leaves.len();
     let parts = bounds.len() - 1;
     let part = |c: usize| c * n / parts..(c + 1) * n / parts;
-    let growth = |leaf: &format::Leaf| 120 + leaf.value.len() / 3 * 4;
-    let write = |renderer: &mut Renderer<'_>, out: &mut String, c: usize| {
-        let values = parsed.leaves[part(c)]
+    // The leaves of part `c` that are encrypted, with their tags.
+    let values = |c: usize| {
+        parsed.leaves[part(c)]
             .iter()
             .zip(&enc_tags[part(c)])
-            .filter_map(|(leaf, tag)| tag.map(|tag| (leaf, tag)));
-        renderer.write_run(out, bounds[c], bounds[c + 1], values, &[], None)
+            .filter_map(|(leaf, tag)| tag.map(|tag| (leaf, tag)))
+    };
+    let write = |renderer: &mut Renderer<'_>, out: &mut String, c: usize| {
+        renderer.write_run(out, bounds[c], bounds[c + 1], values(c), &[], None)
     };
     let size_of = |parts: std::ops::Range<usize>| -> usize {
         parts
             .map(|c| {
-                let values: usize = parsed.leaves[part(c)]
-                    .iter()
-                    .zip(&enc_tags[part(c)])
-                    .filter(|(_, t)| t.is_some())
-                    .map(|(l, _)| growth(l))
-                    .sum();
+                let values: usize = values(c).map(|(l, _)| growth(l)).sum();
                 bounds[c + 1] - bounds[c] + values
             })
             .sum()
