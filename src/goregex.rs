@@ -116,7 +116,7 @@ fn rewrite(pattern: &str) -> Result<String, GoRegexError> {
                     } else if e == 'p' || e == 'P' {
                         unicode_class(e, &mut chars, &mut out);
                     } else if let Some(code) = octal(e, &mut chars) {
-                        out.push_str(&format!("\\x{{{code:x}}}"));
+                        ClassChar::Code(code).write(&mut out);
                     } else {
                         out.push('\\');
                         out.push(e);
