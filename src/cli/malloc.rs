@@ -49,17 +49,18 @@ fn advise_huge(ptr: *mut u8, len: usize) {
         return;
     }
     #[cfg(target_os = "linux")]
-    {
-        let page = 4096usize;
+    // SAFETY: sysconf only reads a constant. [start, end) lies within the
+    // pages of the block just allocated (page-aligned outward only to the
+    // pages that hold it, which belong to its own mapping); MADV_HUGEPAGE
+    // changes how the kernel backs them, never their contents. A failure
+    // is harmless.
+    unsafe {
+        // The system's page size, not 4 KiB: madvise refuses a start that
+        // is not aligned to it (16 or 64 KiB pages on some arm64 systems).
+        let page = usize::try_from(libc::sysconf(libc::_SC_PAGESIZE)).unwrap_or(4096);
         let start = (ptr as usize) & !(page - 1);
         let end = (ptr as usize + len + page - 1) & !(page - 1);
-        // SAFETY: [start, end) lies within the pages of the block just
-        // allocated (page-aligned outward only to the pages that hold it,
-        // which belong to its own mapping); MADV_HUGEPAGE changes how the
-        // kernel backs them, never their contents. A failure is harmless.
-        unsafe {
-            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-        }
+        libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
     }
 }
 
